@@ -1,0 +1,65 @@
+# fer_desktop: `make run` starts the app, `make test` runs the checks. Both set up first.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TRAIN_VENV := .venv-train
+TRAIN_STAMP := $(TRAIN_VENV)/.installed
+DETECTOR := models/detector/face_detection_short_range.tflite
+PYTEST_ARGS ?=
+
+.PHONY: setup setup-train run test lint train train-quick models bench clean help
+
+help:
+	@echo "make run      set up .venv if needed and start the desktop app"
+	@echo "make test     set up if needed, then ruff and pytest"
+	@echo "make train    retrain both shipped models (needs ../shared/data/fer2013.npz)"
+	@echo "make bench    run the benchmarks in benchmarks/"
+
+setup: $(STAMP) $(DETECTOR)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# The face detector's weights come from the official mediapipe 0.10.21 wheel on PyPI
+# (sha256-checked, never committed). Offline: fer-desktop models fetch --wheel PATH.
+$(DETECTOR): | $(STAMP)
+	$(BIN)/fer-desktop models fetch
+
+# Training needs TensorFlow; it lives in its own venv so the app starts without it.
+setup-train: $(TRAIN_STAMP)
+
+$(TRAIN_STAMP): pyproject.toml
+	test -x $(TRAIN_VENV)/bin/python || $(PY) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install -q --upgrade pip
+	$(TRAIN_VENV)/bin/python -m pip install -q -e '.[train]'
+	touch $(TRAIN_STAMP)
+
+run: setup
+	$(BIN)/fer-desktop gui
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup setup-train lint
+	QT_QPA_PLATFORM=offscreen FER_TRAIN_PYTHON=$(TRAIN_VENV)/bin/python \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+train models: setup setup-train
+	$(TRAIN_VENV)/bin/python -m training ship --task all
+	$(TRAIN_VENV)/bin/python -m training seed-study
+	$(TRAIN_VENV)/bin/python -m training report
+
+train-quick: setup setup-train
+	$(TRAIN_VENV)/bin/python -m training ship --quick --out /tmp/fer_quick --float-dir /tmp/fer_quick
+
+bench: setup
+	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_classifier.py
+
+clean:
+	rm -rf $(VENV) $(TRAIN_VENV) build dist .pytest_cache .ruff_cache

@@ -1,0 +1,194 @@
+"""The fer-desktop command: gui (default), predict, analyze, live and models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from fer_desktop import __version__
+
+EXIT_OK, EXIT_FAILED_INPUT, EXIT_CANNOT_START, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+EPILOG = """exit status: 0 success; 1 some input failed (each named on stderr); 2 cannot start
+(bad option, missing or corrupt model, unwritable output); 130 interrupted."""
+
+
+def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("analysis")
+    g.add_argument("--model", default="3class",
+                   help="3class (happy/neutral/sad, default), 2class (happy/sad) or a .tflite "
+                        "path with its .json card beside it")  # fmt: skip
+    g.add_argument(
+        "--range",
+        dest="detector_range",
+        choices=["short", "full"],
+        default="short",
+        help="face detector: short (near the camera, default) or full (far)",
+    )
+    g.add_argument("--min-confidence", type=float, default=0.5, help="detector score (0-1)")
+    g.add_argument("--min-face", type=int, default=0, metavar="PX",
+                   help="ignore faces smaller than this many pixels")  # fmt: skip
+    g.add_argument("--smoothing", type=float, default=0.6,
+                   help="0 = none, 0.9 = very smooth (video and camera only)")  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="fer-desktop",
+        description="Reads faces and shows whether each person looks happy, neutral or sad. "
+        "Runs fully offline: no frame leaves this computer, nothing is stored unless asked.",
+        epilog=EPILOG,
+    )
+    p.add_argument("--version", action="version", version=f"fer-desktop {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    g = sub.add_parser("gui", help="the desktop window (default)", epilog=EPILOG)
+    g.add_argument(
+        "--source",
+        default=None,
+        help="demo, camera:N, or a video / image path (default: webcam, else demo)",
+    )
+    g.add_argument("--record", type=Path, metavar="DIR", help="record the timeline into DIR")
+    g.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="save the window as PNG before exiting (with --exit-after)",
+    )
+    g.add_argument("--exit-after", type=float, metavar="SECONDS", help="close after SECONDS")
+
+    pr = sub.add_parser("predict", help="label the faces in images", epilog=EPILOG)
+    pr.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    pr.add_argument("--json", action="store_true", help="one JSON object per image")
+    pr.add_argument(
+        "--no-detect",
+        action="store_true",
+        help="treat each image as one already-cropped face (like FER2013)",
+    )
+    _add_pipeline_options(pr)
+
+    an = sub.add_parser("analyze", help="timeline (and report) for video files", epilog=EPILOG)
+    an.add_argument("videos", nargs="+", type=Path, metavar="VIDEO")
+    an.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    an.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    an.add_argument("--report", action="store_true", help="also write a PNG + HTML report")
+    an.add_argument("--every", type=int, default=1, metavar="N", help="analyse every Nth frame")
+    an.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_pipeline_options(an)
+
+    lv = sub.add_parser("live", help="headless: one JSON line per frame on stdout",
+                        epilog=EPILOG)  # fmt: skip
+    src = lv.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, default=None, metavar="N", help="camera index")
+    src.add_argument("--source", default=None, help="demo, camera:N or a video/image path")
+    lv.add_argument("--every", type=int, default=1, metavar="N", help="analyse every Nth frame")
+    lv.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    _add_pipeline_options(lv)
+
+    m = sub.add_parser("models", help="fetch or check the model files", epilog=EPILOG)
+    msub = m.add_subparsers(dest="models_command", metavar="ACTION")
+    f = msub.add_parser("fetch", help="download the face-detector models (mediapipe 0.10.21 "
+                                      "wheel from PyPI) and verify their sha256")  # fmt: skip
+    f.add_argument("--wheel", type=Path, help="use this mediapipe 0.10.21 wheel (offline)")
+    f.add_argument("--dest", type=Path, help="install folder (default: models/detector)")
+    f.add_argument("--force", action="store_true", help="fetch again even if present")
+    msub.add_parser("list", help="show the models and whether they are usable")
+
+    sub.add_parser(
+        "self-test",
+        help="run the pipeline on the built-in demo and a generated "
+        "video; exit 0 when faces are found and labelled",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "gui"
+    if command == "gui" and args.command is None:
+        args = parser.parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
+    from fer_desktop.errors import KNOWN_ERRORS
+
+    handler = COMMANDS[command]
+    try:
+        return handler(args)
+    except KNOWN_ERRORS as exc:
+        print(f"fer-desktop: error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+    except KeyboardInterrupt:
+        print("fer-desktop: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _config(args):
+    from fer_desktop.pipeline import PipelineConfig
+
+    for name in ("min_confidence", "smoothing"):
+        value = getattr(args, name)
+        if not 0.0 <= value < 1.0 + (name == "min_confidence"):
+            raise ValueError(f"--{name.replace('_', '-')} must be between 0 and 1")
+    return PipelineConfig(model=args.model, detector_range=args.detector_range,
+                          min_confidence=args.min_confidence, min_face_px=args.min_face,
+                          smoothing=args.smoothing)  # fmt: skip
+
+
+def cmd_gui(args) -> int:
+    from fer_desktop.gui.app import run
+
+    return run(args)
+
+
+def cmd_predict(args) -> int:
+    from fer_desktop.commands.predict import run
+
+    return run(args, _config(args))
+
+
+def cmd_analyze(args) -> int:
+    from fer_desktop.commands.analyze import run
+
+    return run(args, _config(args))
+
+
+def cmd_live(args) -> int:
+    from fer_desktop.commands.live import run
+
+    return run(args, _config(args))
+
+
+def cmd_models(args) -> int:
+    from fer_desktop.commands.models import run
+
+    return run(args)
+
+
+def cmd_self_test(args) -> int:
+    from fer_desktop.commands.self_test import run
+
+    return run(args)
+
+
+COMMANDS = {"gui": cmd_gui, "predict": cmd_predict, "analyze": cmd_analyze, "live": cmd_live,
+            "models": cmd_models, "self-test": cmd_self_test}  # fmt: skip
+
+
+def install_stop_signals() -> None:
+    """SIGTERM stops like Ctrl-C, so commands close their files properly."""
+
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
+def now() -> float:
+    return time.perf_counter()
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"))

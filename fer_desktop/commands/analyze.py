@@ -1,0 +1,104 @@
+"""fer-desktop analyze: a timeline (and a report) for each video file, faster than real time."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.report import write_report
+from fer_desktop.sources import SourceError, VideoSource
+from fer_desktop.timeline import TimelineError, open_timeline
+
+
+class Progress:
+    """A one-line progress bar on stderr with the speed as a multiple of real time."""
+
+    def __init__(self, name: str, total: int | None, enabled: bool):
+        self.name, self.total, self.enabled = name, total, enabled and sys.stderr.isatty()
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, frame_index: int, t_source: float, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (now - self.last < 0.2 and not force):
+            return
+        self.last = now
+        speed = t_source / max(now - self.t0, 1e-6)
+        if self.total:
+            frac = min(1.0, (frame_index + 1) / self.total)
+            bar = "#" * int(frac * 30)
+            text = f"[{bar:<30}] {100 * frac:5.1f}% {frame_index + 1}/{self.total} frames"
+        else:
+            text = f"{frame_index + 1} frames"
+        sys.stderr.write(f"\r{self.name}: {text}  {speed:5.1f}x real time ")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def analyze_video(pipeline: Pipeline, path: Path, out_dir: Path, fmt: str, every: int,
+                  report: bool, progress: bool = True) -> dict:  # fmt: skip
+    """Analyse one video into out_dir/<stem>.<fmt>; return its summary."""
+    source = VideoSource(path, every=every)
+    pipeline.tracker.reset()
+    meta = {"source": path.name, "source_fps": source.fps, "every": every,
+            "settings": pipeline.settings()}  # fmt: skip
+    timeline_path = out_dir / f"{path.stem}.{fmt}"
+    bar = Progress(path.name, source.frame_count, progress)
+    t0 = time.perf_counter()
+    last_t = 0.0
+    with source, open_timeline(timeline_path, fmt, pipeline.labels, meta) as timeline:
+        try:
+            for frame in source:
+                result = pipeline.process(frame)
+                timeline.write(result)
+                last_t = frame.t_source
+                bar.update(frame.index, frame.t_source)
+        except KeyboardInterrupt:
+            timeline.close({"interrupted": True})
+            bar.done()
+            raise
+        if timeline.frames == 0:
+            timeline.close({"error": "no frames"})
+            raise SourceError(f"{path}: video has no readable frames")
+        elapsed = time.perf_counter() - t0
+        speed = (last_t + 1.0 / source.fps) / elapsed if elapsed > 0 else 0.0
+        timeline.close({"elapsed_s": round(elapsed, 3), "speed_x_realtime": round(speed, 2)})
+        bar.update(frame.index, frame.t_source, force=True)
+        bar.done()
+    summary = {"video": str(path), "timeline": str(timeline_path), "frames": timeline.frames,
+               "face_rows": timeline.rows, "speed_x_realtime": round(speed, 2)}  # fmt: skip
+    if report:
+        png, html = write_report(timeline_path, out_dir)
+        summary.update(report_png=str(png), report_html=str(html))
+    return summary
+
+
+def run(args, config: PipelineConfig) -> int:
+    if args.every < 1:
+        raise ValueError("--every must be 1 or more")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TimelineError(f"cannot create output folder {args.out}: {exc.strerror}") from exc
+    failed = 0
+    with Pipeline(config) as pipeline:
+        for path in args.videos:
+            try:
+                s = analyze_video(pipeline, path, args.out, args.format, args.every,
+                                  args.report, progress=not args.quiet)  # fmt: skip
+            except SourceError as exc:
+                print(f"fer-desktop: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            print(
+                f"{path}: {s['frames']} frames, {s['face_rows']} face rows, "
+                f"{s['speed_x_realtime']}x real time -> {s['timeline']}"
+                + (f", {s['report_html']}" if "report_html" in s else ""),
+                flush=True,
+            )
+    return 1 if failed else 0

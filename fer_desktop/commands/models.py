@@ -1,0 +1,33 @@
+"""fer-desktop models fetch | list."""
+
+from __future__ import annotations
+
+import sys
+
+from fer_desktop import detector_models
+from fer_desktop.classifier import MODEL_FILES, ModelError, MoodModel
+
+
+def run(args) -> int:
+    if args.models_command == "fetch":
+        paths = detector_models.fetch(args.dest, args.wheel, args.force)
+        for p in paths:
+            print(f"ok  {p}  (sha256 verified)")
+        return 0
+    status = 0
+    for rng, _model in detector_models.DETECTOR_MODELS.items():
+        try:
+            print(f"ok       detector {rng:<5} {detector_models.find(rng)}")
+        except detector_models.DetectorModelError as exc:
+            print(f"MISSING  detector {rng:<5} {exc}")
+            status = 2
+    for name in MODEL_FILES:
+        try:
+            m = MoodModel(name)
+            acc = m.card.raw.get("metrics_int8", {}).get("private_dedup", {}).get("accuracy")
+            extra = f"PrivateTest (dedup) accuracy {acc:.1%}" if acc is not None else ""
+            print(f"ok       mood     {name:<6} {m.path.name}: {', '.join(m.labels)}  {extra}")
+        except ModelError as exc:
+            print(f"BROKEN   mood     {name:<6} {exc}", file=sys.stdout)
+            status = 2
+    return status

@@ -1,0 +1,72 @@
+"""Start the window: `fer-desktop gui [--source …] [--record DIR] [--screenshot PNG]
+[--exit-after SECONDS]`."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from fer_desktop import detector_models
+from fer_desktop.classifier import MoodModel
+from fer_desktop.sources import CameraSource, SourceError
+
+from .main_window import MainWindow
+
+
+def default_source() -> tuple[str, str | None]:
+    """The first camera that delivers a frame, else the demo with a note why."""
+    try:
+        CameraSource(0, open_timeout=2.0).close()
+        return "camera:0", None
+    except SourceError as exc:
+        return "demo", f"No camera found ({exc}); showing the built-in demo."
+
+
+def preflight() -> str | None:
+    """A message when the models needed to start are missing, else None."""
+    try:
+        detector_models.find("short")
+        MoodModel("3class")
+    except (detector_models.DetectorModelError, RuntimeError) as exc:
+        return str(exc)
+    return None
+
+
+def run(args) -> int:
+    problem = preflight()
+    if problem:
+        print(f"fer-desktop: error: {problem}", file=sys.stderr)
+        return 2
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("fer_desktop")
+    window = MainWindow()
+    source, note = (args.source, None) if args.source else default_source()
+    window.show()
+    if note:
+        print(f"fer-desktop: {note}", file=sys.stderr)
+        window.statusBar().showMessage(note, 15000)
+        window.view.banner = "No camera found: built-in demo"
+    i = window.source_box.findData(source)
+    if i >= 0:
+        window.source_box.setCurrentIndex(i)
+    window.start_source(source)
+    if args.record:
+        window.setProperty("scripted", True)
+        window.start_recording(str(args.record))
+    if args.exit_after is not None:
+        window.setProperty("scripted", True)
+
+        def finish() -> None:
+            if args.screenshot:
+                window.save_snapshot(str(args.screenshot))
+            window.close()
+
+        QTimer.singleShot(int(args.exit_after * 1000), finish)
+    elif args.screenshot:
+        QTimer.singleShot(3000, lambda: window.save_snapshot(str(args.screenshot)))
+    code = app.exec()
+    if window.errors:
+        print(f"fer-desktop: {window.errors[-1]}", file=sys.stderr)
+    return code

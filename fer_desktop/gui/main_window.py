@@ -1,0 +1,421 @@
+"""The main window: video view, mood chart, source picker, controls, recording, status."""
+
+from __future__ import annotations
+
+import glob
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Slot
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)  # fmt: skip
+
+from fer_desktop.classifier import MODEL_FILES
+from fer_desktop.pipeline import PipelineConfig
+from fer_desktop.report import write_report
+from fer_desktop.sources import IMAGE_SUFFIXES
+
+from .mood_chart import MoodChart
+from .video_view import VideoView
+from .worker import PipelineWorker, Shown
+
+APP_NAME = "fer_desktop"
+ICON_PATH = Path(__file__).resolve().parent.parent.parent / "assets" / "fer_desktop.svg"
+MODEL_CHOICES = [("3class", "3-class: happy / neutral / sad"),
+                 ("2class", "2-class: happy / sad (original Model A)")]  # fmt: skip
+
+
+def list_cameras() -> list[str]:
+    """Camera specs found on this machine (Linux: /dev/video*), without opening them."""
+    if sys.platform.startswith("linux"):
+        nums = sorted(int(p[len("/dev/video") :]) for p in glob.glob("/dev/video[0-9]*"))
+        return [f"camera:{n}" for n in nums]
+    return ["camera:0"]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None):
+        super().__init__()
+        self.settings = settings or QSettings(APP_NAME, APP_NAME)
+        self.setWindowTitle("fer_desktop — live mood")
+        if ICON_PATH.exists():
+            self.setWindowIcon(QIcon(str(ICON_PATH)))
+        self.resize(1100, 760)
+        self.setAcceptDrops(True)
+        self.worker: PipelineWorker | None = None
+        self.thread: QThread | None = None
+        self.source_spec = ""
+        self.frames_shown = 0
+        self.last_result = None
+        self.recording_path: str | None = None
+        self.latencies_ms: deque[float] = deque(maxlen=5000)
+        self._fps_times: deque[float] = deque(maxlen=60)
+        self.errors: list[str] = []
+        self.notes: list[str] = []
+        self._build()
+        self._restore_settings()
+
+    # --- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.view = VideoView()
+        self.chart = MoodChart(60.0)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(self.chart)
+        split.setSizes([520, 200])
+
+        self.seek = QSlider(Qt.Orientation.Horizontal)
+        self.seek.setRange(0, 1000)
+        self.seek.setEnabled(False)
+        self.seek.sliderReleased.connect(self._seek)
+        self.play = QPushButton("Pause")
+        self.play.setCheckable(True)
+        self.play.toggled.connect(self._pause)
+        self.fast = QCheckBox("As fast as possible")
+        self.fast.toggled.connect(lambda on: self._send("fast", on))
+        transport = QHBoxLayout()
+        for w in (self.play, self.seek, self.fast):
+            transport.addWidget(w)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split, 1)
+        layout.addLayout(transport)
+        self.setCentralWidget(central)
+
+        bar = QToolBar("Controls")
+        bar.setMovable(False)
+        self.addToolBar(bar)
+        self.source_box = QComboBox()
+        self.source_box.setToolTip("Source: a camera, the built-in demo, or a file")
+        self._fill_sources()
+        self.source_box.activated.connect(self._source_chosen)
+        bar.addWidget(self.source_box)
+        self.model_box = QComboBox()
+        for key, text in MODEL_CHOICES:
+            if key in MODEL_FILES:
+                self.model_box.addItem(text, key)
+        self.model_box.currentIndexChanged.connect(self._model_changed)
+        bar.addWidget(self.model_box)
+        bar.addWidget(QLabel(" Smoothing "))
+        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setRange(0, 95)
+        self.smoothing.setFixedWidth(90)
+        self.smoothing.setToolTip("Stabilize labels: 0 = raw, 95 = very smooth")
+        self.smoothing.valueChanged.connect(lambda v: self._send("smoothing", v / 100.0))
+        bar.addWidget(self.smoothing)
+        self.range_box = QComboBox()
+        self.range_box.addItem("Near faces", "short")
+        self.range_box.addItem("Far faces", "full")
+        self.range_box.currentIndexChanged.connect(
+            lambda _: self._send("range", self.range_box.currentData())
+        )
+        bar.addWidget(self.range_box)
+        bar.addWidget(QLabel(" Min face "))
+        self.min_face = QSpinBox()
+        self.min_face.setRange(0, 400)
+        self.min_face.setSuffix(" px")
+        self.min_face.valueChanged.connect(lambda v: self._send("min_face", v))
+        bar.addWidget(self.min_face)
+        self.window_box = QComboBox()
+        for s in (30, 60, 120):
+            self.window_box.addItem(f"{s} s chart", s)
+        self.window_box.currentIndexChanged.connect(
+            lambda _: self.chart.set_window(self.window_box.currentData())
+        )
+        bar.addWidget(self.window_box)
+
+        rec = QToolBar("Recording")
+        rec.setMovable(False)
+        self.addToolBar(rec)
+        self.record_btn = QPushButton("● Record")
+        self.record_btn.setCheckable(True)
+        self.record_btn.setToolTip("Write the session timeline to a folder you choose")
+        self.record_btn.toggled.connect(self._record_toggled)
+        rec.addWidget(self.record_btn)
+        self.format_box = QComboBox()
+        self.format_box.addItems(["csv", "jsonl"])
+        rec.addWidget(self.format_box)
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText("marker note (optional)")
+        self.note_edit.setFixedWidth(170)
+        rec.addWidget(self.note_edit)
+        self.marker_action = QAction("Marker (M)", self)
+        self.marker_action.setShortcut(QKeySequence("M"))
+        self.marker_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.marker_action.triggered.connect(self.add_marker)
+        rec.addAction(self.marker_action)
+        snap = QAction("Save snapshot", self)
+        snap.triggered.connect(self._snapshot_dialog)
+        rec.addAction(snap)
+
+        self.status_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.status_label, 1)
+        self._status_timer = QTimer(self)
+        self._status_timer.timeout.connect(self._update_status)
+        self._status_timer.start(500)
+
+    def _fill_sources(self) -> None:
+        self.source_box.clear()
+        for cam in list_cameras():
+            self.source_box.addItem(f"Camera {cam.split(':')[1]}", cam)
+        self.source_box.addItem("Built-in demo", "demo")
+        self.source_box.addItem("Open video or image…", "__open__")
+
+    # --- settings -------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        s = self.settings
+        self._set_combo(self.model_box, s.value("model", "3class"))
+        self.smoothing.setValue(int(s.value("smoothing", 60)))
+        self._set_combo(self.range_box, s.value("range", "short"))
+        self.min_face.setValue(int(s.value("min_face", 0)))
+        self._set_combo(self.window_box, int(s.value("chart_window", 60)))
+        self.format_box.setCurrentText(str(s.value("format", "csv")))
+        self.chart.set_window(self.window_box.currentData())
+
+    def _save_settings(self) -> None:
+        s = self.settings
+        s.setValue("model", self.model_box.currentData())
+        s.setValue("smoothing", self.smoothing.value())
+        s.setValue("range", self.range_box.currentData())
+        s.setValue("min_face", self.min_face.value())
+        s.setValue("chart_window", self.window_box.currentData())
+        s.setValue("format", self.format_box.currentText())
+        s.sync()
+
+    @staticmethod
+    def _set_combo(box: QComboBox, data) -> None:
+        i = box.findData(data)
+        if i >= 0:
+            box.setCurrentIndex(i)
+
+    def config(self) -> PipelineConfig:
+        return PipelineConfig(model=self.model_box.currentData() or "3class",
+                              detector_range=self.range_box.currentData(),
+                              min_face_px=self.min_face.value(),
+                              smoothing=self.smoothing.value() / 100.0)  # fmt: skip
+
+    # --- the worker -----------------------------------------------------------------------
+    def start_source(self, spec: str) -> None:
+        """Stop the current worker (if any) and analyse `spec` on a fresh one."""
+        self.stop_worker()
+        self.source_spec = spec
+        self.chart.clear_faces()
+        self.view.result = None
+        self.view.message = f"Opening {spec}…"
+        self.view.banner = ""
+        self.view.update()
+        self.seek.setEnabled(False)
+        is_file = spec not in ("demo",) and not spec.startswith("camera:")
+        self.play.setEnabled(is_file)
+        self.fast.setEnabled(is_file)
+        self.worker = PipelineWorker(spec, self.config())
+        self.worker.fast = self.fast.isChecked()
+        self.thread = QThread(self)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        self.worker.frameReady.connect(self.on_frame)
+        self.worker.status.connect(self.on_status)
+        self.worker.error.connect(self.on_error)
+        self.worker.recording.connect(self.on_recording)
+        self.worker.recordingFinished.connect(self.on_recording_finished)
+        self.worker.finished.connect(self.thread.quit)
+        self.thread.start()
+
+    def stop_worker(self, timeout_ms: int = 2000) -> bool:
+        """Stop the worker thread; True when it ended within the timeout."""
+        if self.worker is None or self.thread is None:
+            return True
+        self.worker.stop()
+        self.thread.quit()
+        ok = self.thread.wait(timeout_ms)
+        self.worker = None
+        self.thread = None
+        return ok
+
+    def _send(self, command: str, *args) -> None:
+        if self.worker is not None:
+            self.worker.send(command, *args)
+        self._save_settings()
+
+    # --- slots for the worker's signals (they run in the GUI thread) ----------------------
+    @Slot(object)
+    def on_frame(self, shown: Shown) -> None:
+        self.view.show_frame(shown.bgr, shown.result)
+        self.view.repaint()
+        self.latencies_ms.append((time.perf_counter() - shown.t_arrival) * 1000.0)
+        self._fps_times.append(time.perf_counter())
+        self.chart.add(shown.result)
+        self.last_result = shown.result
+        self.frames_shown += 1
+        if shown.source_position is not None and not self.seek.isSliderDown():
+            self.seek.setEnabled(True)
+            self.seek.setValue(int(shown.source_position * 1000))
+        if self.view.banner and "camera" in self.view.banner:
+            self.view.banner = self._rec_banner()
+        if self.worker is not None:
+            self.worker.frame_shown()
+
+    @Slot(str)
+    def on_status(self, text: str) -> None:
+        self.notes.append(text)
+        if text == "source ended":
+            self.view.message = "Source ended"
+            self.view.update()
+        elif "camera lost" in text:
+            self.view.banner = "Camera lost, reconnecting…"
+            self.view.update()
+        self.statusBar().showMessage(text, 5000)
+
+    @Slot(str)
+    def on_error(self, text: str) -> None:
+        self.errors.append(text)
+        self.view.message = text.splitlines()[0]
+        self.view.update()
+        self.statusBar().showMessage(text.splitlines()[0], 15000)
+
+    @Slot(bool, str)
+    def on_recording(self, on: bool, path: str) -> None:
+        self.recording_path = path if on else None
+        self.record_btn.blockSignals(True)
+        self.record_btn.setChecked(on)
+        self.record_btn.blockSignals(False)
+        self.record_btn.setText("■ Stop recording" if on else "● Record")
+        self.record_btn.setStyleSheet("color: white; background: #c62828;" if on else "")
+        self.view.banner = self._rec_banner()
+        self.view.update()
+        self.statusBar().showMessage(f"Recording to {path}" if on else f"Saved {path}", 8000)
+
+    @Slot(str)
+    def on_recording_finished(self, path: str) -> None:
+        if self.property("scripted"):
+            return
+        answer = QMessageBox.question(
+            self, "Recording saved", f"Timeline saved to\n{path}\n\nWrite its report now?"
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.make_report(path)
+
+    def make_report(self, path: str) -> str | None:
+        try:
+            _, html = write_report(Path(path))
+        except (OSError, ValueError, KeyError) as exc:
+            self.on_error(f"report failed: {exc}")
+            return None
+        self.statusBar().showMessage(f"Report: {html}", 15000)
+        return str(html)
+
+    def _rec_banner(self) -> str:
+        return "● REC" if self.recording_path else ""
+
+    # --- user actions ---------------------------------------------------------------------
+    def _source_chosen(self, index: int) -> None:
+        spec = self.source_box.itemData(index)
+        if spec == "__open__":
+            exts = " ".join(f"*{e}" for e in sorted(IMAGE_SUFFIXES))
+            path, _ = QFileDialog.getOpenFileName(
+                self,
+                "Open a video or an image",
+                "",
+                f"Videos and images (*.mp4 *.avi *.mov *.mkv *.webm {exts});;All files (*)",
+            )
+            if path:
+                self.start_source(path)
+            return
+        self.start_source(spec)
+
+    def _model_changed(self, _index: int) -> None:
+        self.chart.clear_faces()
+        self._send("model", self.model_box.currentData())
+
+    def _pause(self, paused: bool) -> None:
+        self.play.setText("Play" if paused else "Pause")
+        self._send("pause", paused)
+
+    def _seek(self) -> None:
+        self.chart.clear_faces()
+        self._send("seek", self.seek.value() / 1000.0)
+
+    def _record_toggled(self, on: bool) -> None:
+        if not on:
+            self._send("stop_record")
+            return
+        default = self.settings.value("record_dir", str(Path.home()))
+        folder = QFileDialog.getExistingDirectory(self, "Record the timeline into…", default)
+        if not folder:
+            self.record_btn.setChecked(False)
+            return
+        self.start_recording(folder)
+
+    def start_recording(self, folder: str) -> None:
+        self.settings.setValue("record_dir", folder)
+        self._send("record", folder, self.format_box.currentText())
+
+    def add_marker(self) -> None:
+        note = self.note_edit.text().strip()[:80]
+        self.note_edit.clear()
+        t = self.last_result.t_source if self.last_result else 0.0
+        self.chart.add_marker(t, note)
+        if self.recording_path:
+            self._send("marker", note)
+            self.statusBar().showMessage(f"Marker at {t:.1f} s {note}", 4000)
+        else:
+            self.statusBar().showMessage("Marker shown on the chart (not recording)", 4000)
+
+    def save_snapshot(self, path: str) -> bool:
+        return self.grab().save(path, "PNG")
+
+    def _snapshot_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "snapshot.png",
+                                              "PNG image (*.png)")  # fmt: skip
+        if path and not self.save_snapshot(path):
+            self.on_error(f"could not save {path}")
+
+    def _update_status(self) -> None:
+        times = self._fps_times
+        fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > \
+            times[0] else 0.0  # fmt: skip
+        r = self.last_result
+        det = f"{r.timings_ms.get('detect', 0):.1f}" if r else "–"
+        cls = f"{r.timings_ms.get('classify', 0):.2f}" if r else "–"
+        faces = len(r.faces) if r else 0
+        dropped = self.worker.dropped if self.worker else 0
+        self.status_label.setText(
+            f"{fps:4.1f} fps | detect {det} ms | classify {cls} ms | faces {faces} | "
+            f"model {self.model_box.currentText().split(':')[0]} | source {self.source_spec} | "
+            f"dropped {dropped}" + (" | ● recording" if self.recording_path else "")
+        )
+
+    # --- drag and drop, close -------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.start_source(urls[0])
+
+    def closeEvent(self, event) -> None:
+        self._save_settings()
+        self.stop_worker()
+        super().closeEvent(event)

@@ -1,0 +1,79 @@
+"""The rolling mood chart: valence per face over the last N seconds (pyqtgraph)."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pyqtgraph as pg
+
+from fer_desktop.pipeline import FrameResult
+from fer_desktop.report import face_colour
+
+BAND = 0.2  # |valence| below this reads as neutral
+
+
+class MoodChart(pg.PlotWidget):
+    """One line per face id in that face's overlay colour; markers as vertical lines."""
+
+    def __init__(self, window_seconds: float = 60.0, parent=None):
+        super().__init__(parent=parent, background="w")
+        self.window = window_seconds
+        self.series: dict[int, deque[tuple[float, float]]] = {}
+        self.curves: dict[int, pg.PlotDataItem] = {}
+        self.markers: list[tuple[float, pg.InfiniteLine]] = []
+        self.now = 0.0
+        plot = self.getPlotItem()
+        plot.setYRange(-1.05, 1.05, padding=0)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setLabel("left", "valence")
+        plot.setLabel("bottom", "time (s)")
+        plot.addLegend(offset=(5, 5))
+        for lo, hi, colour in ((BAND, 1.05, (44, 160, 44, 30)), (-1.05, -BAND, (31, 119, 180, 30)),
+                               (-BAND, BAND, (158, 158, 158, 20))):  # fmt: skip
+            region = pg.LinearRegionItem((lo, hi), orientation="horizontal", movable=False,
+                                         brush=pg.mkBrush(*colour), pen=pg.mkPen(None))  # fmt: skip
+            plot.addItem(region)
+        self.setMinimumHeight(160)
+
+    def set_window(self, seconds: float) -> None:
+        self.window = float(seconds)
+        self._redraw()
+
+    def clear_faces(self) -> None:
+        for curve in self.curves.values():
+            self.getPlotItem().removeItem(curve)
+        self.series.clear()
+        self.curves.clear()
+
+    def add(self, result: FrameResult) -> None:
+        self.now = result.t_source
+        for face in result.faces:
+            pts = self.series.setdefault(face.id, deque())
+            pts.append((result.t_source, face.valence))
+            if face.id not in self.curves:
+                self.curves[face.id] = self.plot(
+                    [], [], pen=pg.mkPen(face_colour(face.id), width=2), name=f"face {face.id}"
+                )
+        self._redraw()
+
+    def add_marker(self, t: float, note: str = "") -> None:
+        line = pg.InfiniteLine(t, angle=90, pen=pg.mkPen("#444", style=pg.QtCore.Qt.DashLine),
+                               label=note or None)  # fmt: skip
+        self.getPlotItem().addItem(line)
+        self.markers.append((t, line))
+
+    def _redraw(self) -> None:
+        start = self.now - self.window
+        for fid, pts in list(self.series.items()):
+            while pts and pts[0][0] < start:
+                pts.popleft()
+            xs = [p[0] for p in pts]
+            ys = [p[1] for p in pts]
+            self.curves[fid].setData(xs, ys)
+        for t, line in list(self.markers):
+            if t < start:
+                self.getPlotItem().removeItem(line)
+                self.markers.remove((t, line))
+        self.getPlotItem().setXRange(max(0.0, start), max(self.window, self.now), padding=0)

@@ -1,0 +1,90 @@
+"""The video view: the frame, and over each face its box, id, label and probability bar."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from fer_desktop.pipeline import FrameResult
+from fer_desktop.report import face_colour
+
+LABEL_COLOURS = {"happy": QColor("#2ca02c"), "neutral": QColor("#9e9e9e"),
+                 "sad": QColor("#1f77b4")}  # fmt: skip
+
+
+class VideoView(QWidget):
+    """Paints the newest frame scaled to fit, with the overlays of its FrameResult."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 240)
+        self._image: QImage | None = None
+        self._rgb: np.ndarray | None = None
+        self.result: FrameResult | None = None
+        self.message = "Starting…"
+        self.banner = ""  # e.g. "camera lost, reconnecting" or "● REC"
+
+    def show_frame(self, bgr: np.ndarray, result: FrameResult) -> None:
+        self._rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        h, w = self._rgb.shape[:2]
+        self._image = QImage(self._rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+        self.result = result
+        self.message = "" if result.faces else "No face in view"
+        self.update()
+
+    def image_rect(self) -> QRectF:
+        """Where the frame is drawn inside the widget (aspect ratio kept)."""
+        if self._image is None:
+            return QRectF(self.rect())
+        iw, ih = self._image.width(), self._image.height()
+        scale = min(self.width() / iw, self.height() / ih)
+        w, h = iw * scale, ih * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#111"))
+        if self._image is not None:
+            target = self.image_rect()
+            p.drawImage(target, self._image)
+            if self.result is not None:
+                self._draw_faces(p, target)
+        p.setFont(QFont(self.font().family(), 14, QFont.Weight.Bold))
+        if self.message:
+            p.setPen(QColor("white"))
+            p.drawText(self.rect().adjusted(0, 0, 0, -20),
+                       Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+                       self.message)  # fmt: skip
+        if self.banner:
+            p.fillRect(QRectF(8, 8, 24 + 9 * len(self.banner), 30), QColor(0, 0, 0, 160))
+            p.setPen(QColor("#ff5252") if "REC" in self.banner else QColor("#ffd740"))
+            p.drawText(QRectF(16, 8, 20 + 9 * len(self.banner), 30),
+                       Qt.AlignmentFlag.AlignVCenter, self.banner)  # fmt: skip
+        p.end()
+
+    def _draw_faces(self, p: QPainter, target: QRectF) -> None:
+        result = self.result
+        sx, sy = target.width() / result.width, target.height() / result.height
+        font = QFont(self.font().family(), 11, QFont.Weight.Bold)
+        p.setFont(font)
+        for face in result.faces:
+            x, y, w, h = face.box
+            box = QRectF(target.x() + x * sx, target.y() + y * sy, w * sx, h * sy)
+            colour = QColor(face_colour(face.id))
+            p.setPen(QPen(colour, 3))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(box)
+            label_colour = LABEL_COLOURS.get(face.label, QColor("#ff9800"))
+            prob = float(face.smooth[result.labels.index(face.label)])
+            text = f"#{face.id} {face.label} {prob:.0%}"
+            tag = QRectF(box.x(), box.y() - 26, max(box.width(), 130.0), 24)
+            if tag.y() < target.y():
+                tag.moveTop(box.bottom() + 2)
+            p.fillRect(tag, QColor(0, 0, 0, 170))
+            p.fillRect(QRectF(tag.x(), tag.bottom() - 5, tag.width() * prob, 5), label_colour)
+            p.setPen(label_colour.lighter(130))
+            p.drawText(tag.adjusted(6, 0, -4, -5), Qt.AlignmentFlag.AlignVCenter, text)

@@ -1,0 +1,145 @@
+"""Frame -> FrameResult: detect faces, crop each to 48x48, classify in one batch, track.
+
+The GUI, the command line and the benchmarks all drive this same class. No Qt here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from fer_desktop.classifier import DEFAULT_MODEL, MoodModel
+from fer_desktop.detector import Detection, FaceDetector
+from fer_desktop.preprocess import DEFAULT_ALIGN, DEFAULT_MARGIN, face_to_input
+from fer_desktop.sources import Frame
+from fer_desktop.tracking import TrackedFace, Tracker
+
+
+@dataclass
+class PipelineConfig:
+    """Everything that changes what the pipeline reports; recorded in timeline headers."""
+
+    model: str = DEFAULT_MODEL  # '3class', '2class' or a path to a .tflite file
+    detector_range: str = "short"  # 'short' (near) or 'full' (far)
+    min_confidence: float = 0.5
+    min_face_px: int = 0
+    smoothing: float = 0.6
+    hysteresis: float = 0.1
+    grace_seconds: float = 1.0
+    margin: float = DEFAULT_MARGIN
+    align: bool = DEFAULT_ALIGN
+
+
+@dataclass
+class FrameResult:
+    """What the pipeline saw in one frame."""
+
+    index: int
+    t_source: float
+    t_wall: str  # ISO 8601, UTC
+    width: int
+    height: int
+    labels: list[str]
+    faces: list[TrackedFace]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict (used by `live` and the JSONL timeline)."""
+        return {
+            "frame": self.index,
+            "t_source": round(self.t_source, 4),
+            "t_wall": self.t_wall,
+            "size": [self.width, self.height],
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+            "faces": [face_json(f, self.labels) for f in self.faces],
+        }
+
+
+def face_json(face: TrackedFace, labels: list[str]) -> dict:
+    return {
+        "id": face.id,
+        "box": [round(v, 1) for v in face.box],
+        "score": round(face.score, 3),
+        "label": face.label,
+        "valence": round(face.valence, 4),
+        "probs": {lab: round(float(p), 4) for lab, p in zip(labels, face.probs, strict=True)},
+        "smooth": {lab: round(float(p), 4) for lab, p in zip(labels, face.smooth, strict=True)},
+    }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Pipeline:
+    """Runs detector, crop, classifier and tracker on frames, timing each stage."""
+
+    def __init__(self, config: PipelineConfig | None = None):
+        self.config = config or PipelineConfig()
+        c = self.config
+        self.model = MoodModel(c.model)
+        self.detector = FaceDetector(c.detector_range, c.min_confidence, c.min_face_px)
+        self.tracker = Tracker(self.model.labels, c.smoothing, c.hysteresis, c.grace_seconds)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.model.labels
+
+    def settings(self) -> dict:
+        return {**asdict(self.config), "model_name": self.model.name,
+                "model_file": self.model.path.name, "labels": self.labels}  # fmt: skip
+
+    def set_model(self, model: str) -> None:
+        """Switch the classifier; ids restart because the label set may change."""
+        self.model = MoodModel(model)
+        self.config.model = model
+        self.tracker.reset(self.model.labels)
+
+    def set_detector(self, range_: str | None = None, min_face_px: int | None = None) -> None:
+        c = self.config
+        c.detector_range = range_ or c.detector_range
+        c.min_face_px = c.min_face_px if min_face_px is None else min_face_px
+        old = self.detector
+        self.detector = FaceDetector(c.detector_range, c.min_confidence, c.min_face_px)
+        old.close()
+
+    def set_smoothing(self, smoothing: float) -> None:
+        self.config.smoothing = self.tracker.smoothing = float(smoothing)
+
+    def crops(self, bgr: np.ndarray, detections: list[Detection]) -> np.ndarray:
+        c = self.config
+        if not detections:
+            return np.zeros((0, 48, 48), np.uint8)
+        return np.stack([face_to_input(bgr, d.box, d.eyes, c.margin, c.align)
+                         for d in detections])  # fmt: skip
+
+    def process(self, frame: Frame) -> FrameResult:
+        """Analyse one frame."""
+        t0 = time.perf_counter()
+        detections = self.detector.detect(frame.bgr, frame.t_source)
+        t1 = time.perf_counter()
+        faces = self.crops(frame.bgr, detections)
+        t2 = time.perf_counter()
+        probs = self.model.predict(faces)
+        t3 = time.perf_counter()
+        tracked = self.tracker.update(
+            [d.box for d in detections], [d.score for d in detections], probs, frame.t_source
+        )
+        t4 = time.perf_counter()
+        h, w = frame.bgr.shape[:2]
+        timings = {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3,
+                   "classify": (t3 - t2) * 1e3, "track": (t4 - t3) * 1e3}  # fmt: skip
+        return FrameResult(frame.index, frame.t_source, now_iso(), w, h, self.labels, tracked,
+                           timings)  # fmt: skip
+
+    def close(self) -> None:
+        self.detector.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

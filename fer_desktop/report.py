@@ -1,0 +1,159 @@
+"""A report for a recording: valence chart per face (PNG, and inside a self-contained HTML
+file that opens offline), share of time in each label, strongest moments and markers."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from fer_desktop.timeline import read_timeline
+
+FACE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
+
+
+def face_colour(face_id: int) -> str:
+    """The colour of a face id, shared by the report and the window."""
+    return FACE_COLOURS[(face_id - 1) % len(FACE_COLOURS)]
+
+
+@dataclass
+class FaceSummary:
+    face_id: int
+    first_t: float
+    last_t: float
+    frames: int
+    label_share: dict[str, float]  # label -> share of this face's time
+    happiest: tuple[float, float]  # (t_source, valence)
+    saddest: tuple[float, float]
+    mean_valence: float
+
+
+def summarise(timeline: dict) -> list[FaceSummary]:
+    """Per-face figures. Each row counts for the time until the face's next row (capped)."""
+    by_face: dict[int, list[dict]] = defaultdict(list)
+    for row in timeline["faces"]:
+        by_face[int(row["face_id"])].append(row)
+    labels = (timeline["header"] or {}).get("labels", [])
+    out = []
+    for fid, rows in sorted(by_face.items()):
+        rows.sort(key=lambda r: r["t_source"])
+        ts = [r["t_source"] for r in rows]
+        steps = [b - a for a, b in itertools.pairwise(ts)]
+        typical = sorted(steps)[len(steps) // 2] if steps else 1.0
+        weights = [min(s, 2 * typical) for s in steps] + [typical]
+        total = sum(weights) or 1.0
+        share = dict.fromkeys(labels, 0.0)
+        for r, wgt in zip(rows, weights, strict=True):
+            share[r["label"]] = share.get(r["label"], 0.0) + wgt / total
+        vals = [r["valence"] for r in rows]
+        hi = max(range(len(rows)), key=lambda i: vals[i])
+        lo = min(range(len(rows)), key=lambda i: vals[i])
+        out.append(FaceSummary(fid, ts[0], ts[-1], len(rows), share, (ts[hi], vals[hi]),
+                               (ts[lo], vals[lo]), sum(vals) / len(vals)))  # fmt: skip
+    return out
+
+
+def chart_png(timeline: dict, title: str) -> bytes:
+    """Valence over time, one line per face, with the label bands and markers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 4), dpi=100)
+    ax.axhspan(0.2, 1.05, color="#2ca02c", alpha=0.08, label="happy side")
+    ax.axhspan(-1.05, -0.2, color="#1f77b4", alpha=0.08, label="sad side")
+    by_face: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for row in timeline["faces"]:
+        by_face[int(row["face_id"])].append((row["t_source"], row["valence"]))
+    for fid, pts in sorted(by_face.items()):
+        pts.sort()
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], color=face_colour(fid), lw=1.3,
+                label=f"face {fid}")  # fmt: skip
+    for m in timeline["markers"]:
+        ax.axvline(m["t_source"], color="#444", ls="--", lw=1)
+        if m.get("note"):
+            ax.text(m["t_source"], 1.0, f" {m['note']}", fontsize=8, va="top")
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("time in the recording (s)")
+    ax.set_ylabel("valence  p(happy) − p(sad)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8, ncol=4)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _clock(t: float) -> str:
+    m, s = divmod(t, 60.0)
+    return f"{int(m):02d}:{s:05.2f}"
+
+
+def write_report(timeline_path: Path, out_dir: Path | None = None) -> tuple[Path, Path]:
+    """Write <stem>_report.png and <stem>_report.html beside the timeline (or in out_dir)."""
+    timeline_path = Path(timeline_path)
+    out_dir = Path(out_dir) if out_dir else timeline_path.parent
+    timeline = read_timeline(timeline_path)
+    header = timeline["header"] or {}
+    source = header.get("source", timeline_path.stem)
+    png = chart_png(timeline, f"Mood over time: {source}")
+    png_path = out_dir / f"{timeline_path.stem}_report.png"
+    html_path = out_dir / f"{timeline_path.stem}_report.html"
+    png_path.write_bytes(png)
+    html_path.write_text(render_html(timeline, summarise(timeline), png, timeline_path.name),
+                         encoding="utf-8")  # fmt: skip
+    return png_path, html_path
+
+
+def render_html(timeline: dict, faces: list[FaceSummary], png: bytes, name: str) -> str:
+    header = timeline["header"] or {}
+    settings = header.get("settings", {})
+    labels = header.get("labels", [])
+    esc = html.escape
+    rows = []
+    for f in faces:
+        shares = "".join(f"<td>{100 * f.label_share.get(lab, 0):.0f}%</td>" for lab in labels)
+        rows.append(
+            f"<tr><td style='color:{face_colour(f.face_id)}'><b>face {f.face_id}</b></td>"
+            f"<td>{_clock(f.first_t)}–{_clock(f.last_t)}</td>{shares}"
+            f"<td>{f.mean_valence:+.2f}</td>"
+            f"<td>{_clock(f.happiest[0])} ({f.happiest[1]:+.2f})</td>"
+            f"<td>{_clock(f.saddest[0])} ({f.saddest[1]:+.2f})</td></tr>"
+        )
+    markers = "".join(f"<li>{_clock(m['t_source'])} {esc(m.get('note') or '')}</li>"
+                      for m in timeline["markers"]) or "<li>none</li>"  # fmt: skip
+    gaps = "".join(f"<li>{_clock(g['t_source'])} {esc(g.get('note') or '')}</li>"
+                   for g in timeline["gaps"])  # fmt: skip
+    complete = "complete" if timeline["summary"] else "cut short (no summary line)"
+    img = base64.b64encode(png).decode("ascii")
+    label_heads = "".join(f"<th>{esc(lab)}</th>" for lab in labels)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>fer_desktop report: {esc(name)}</title>
+<style>body{{font-family:sans-serif;max-width:1020px;margin:2em auto;color:#222}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
+.note{{color:#666;font-size:90%}}</style></head><body>
+<h1>Mood report</h1>
+<p><b>Source:</b> {esc(str(header.get("source", "?")))} &nbsp; <b>Timeline:</b> {esc(name)}
+({complete}) &nbsp; <b>Model:</b> {esc(str(settings.get("model_name", "?")))}</p>
+<img alt="valence over time per face" src="data:image/png;base64,{img}" width="1000">
+<h2>Faces</h2>
+<table><tr><th>face</th><th>seen</th>{label_heads}<th>mean valence</th>
+<th>happiest moment</th><th>saddest moment</th></tr>{"".join(rows) or ""}</table>
+<p class="note">Shares are of the time each face was in view. Valence is p(happy) − p(sad)
+after smoothing, from −1 to +1.</p>
+<h2>Markers</h2><ul>{markers}</ul>
+{"<h2>Gaps</h2><ul>" + gaps + "</ul>" if gaps else ""}
+<p class="note">Made by fer_desktop on this computer; no frame or result left it. The models
+were trained on FER2013 (research use) and read expressions, not feelings: treat the labels
+as a rough signal.</p>
+</body></html>
+"""

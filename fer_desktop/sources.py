@@ -1,0 +1,316 @@
+"""Frame sources: camera, video file, image, folder of images and the built-in demo.
+
+Each source is an iterable of `Frame`s (index, source time in seconds, BGR image) with a
+`close()`. Nothing here keeps more than the frame in hand: video files are decoded one frame
+at a time, and the camera reader keeps only the newest frame.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+
+
+class SourceError(RuntimeError):
+    """A source cannot be opened or read; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int
+    t_source: float  # seconds since the start of the source
+    bgr: np.ndarray
+
+
+class FrameSource:
+    """Base class: iterate to get frames; `close()` releases the device or file."""
+
+    name = "source"
+    fps: float | None = None
+    live = False  # True for sources that run in real time (camera, demo)
+
+    def __iter__(self) -> Iterator[Frame]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Read an image file as BGR uint8 (8- or 16-bit, gray, palette or with alpha)."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file")
+    if path.is_dir():
+        raise SourceError(f"{path}: is a directory, not an image")
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except PermissionError as exc:
+        raise SourceError(f"{path}: permission denied") from exc
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    if data.size == 0:
+        raise SourceError(f"{path}: empty file")
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if img is None or img.size == 0:
+        raise SourceError(f"{path}: not a readable image")
+    return _as_bgr_u8(img)
+
+
+def _as_bgr_u8(img: np.ndarray) -> np.ndarray:
+    if img.dtype != np.uint8:
+        from fer_desktop.preprocess import _rescale_to_u8
+
+        img = _rescale_to_u8(img)
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+    if img.shape[2] == 1:
+        return cv2.cvtColor(img[:, :, 0], cv2.COLOR_GRAY2BGR)
+    return img
+
+
+class ImageSource(FrameSource):
+    """One still image, given once."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.name = self.path.name
+        self._image = read_image(self.path)
+
+    def __iter__(self) -> Iterator[Frame]:
+        yield Frame(0, 0.0, self._image)
+
+
+class FolderSource(FrameSource):
+    """Every image in a folder, in name order; unreadable files are skipped and counted."""
+
+    def __init__(self, path: Path, fps: float = 1.0):
+        self.path = Path(path)
+        self.name = self.path.name
+        self.fps = fps
+        self.files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.files:
+            raise SourceError(f"{self.path}: folder holds no images")
+        self.skipped: list[tuple[Path, str]] = []
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        for f in self.files:
+            try:
+                img = read_image(f)
+            except SourceError as exc:
+                self.skipped.append((f, str(exc)))
+                continue
+            yield Frame(index, index / self.fps, img)
+            index += 1
+
+
+class VideoSource(FrameSource):
+    """A video file, decoded frame by frame; `every` keeps every Nth frame."""
+
+    def __init__(self, path: Path, every: int = 1):
+        self.path = Path(path)
+        self.name = self.path.name
+        self.every = max(1, int(every))
+        if not self.path.exists():
+            raise SourceError(f"{self.path}: no such file")
+        if self.path.is_dir():
+            raise SourceError(f"{self.path}: is a directory, not a video")
+        try:
+            with open(self.path, "rb") as fh:
+                if not fh.read(1):
+                    raise SourceError(f"{self.path}: empty file")
+        except PermissionError as exc:
+            raise SourceError(f"{self.path}: permission denied") from exc
+        self._cap = cv2.VideoCapture(str(self.path))
+        if not self._cap.isOpened():
+            raise SourceError(f"{self.path}: not a video OpenCV can read")
+        fps = self._cap.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if fps and math.isfinite(fps) and 0 < fps < 1000 else 30.0
+        count = self._cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        self.frame_count = int(count) if count and count > 0 else None
+
+    @property
+    def duration(self) -> float | None:
+        return self.frame_count / self.fps if self.frame_count else None
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        while True:
+            ok = self._cap.grab()
+            if not ok:
+                return
+            if index % self.every == 0:
+                ok, img = self._cap.retrieve()
+                if not ok or img is None:
+                    return
+                pos_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+                t = pos_ms / 1000.0 if pos_ms and pos_ms > 0 else index / self.fps
+                yield Frame(index, t, img)
+            index += 1
+
+    def seek(self, frame_index: int) -> None:
+        self._cap.set(cv2.CAP_PROP_POS_FRAMES, max(0, int(frame_index)))
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+class CameraSource(FrameSource):
+    """A camera by index. A reader thread keeps only the newest frame, so lag never builds."""
+
+    live = True
+
+    def __init__(self, index: int = 0, width: int = 640, height: int = 480, open_timeout=3.0):
+        self.index = index
+        self.name = f"camera:{index}"
+        self._cap = cv2.VideoCapture(index)
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise SourceError(f"camera {index}: cannot open (no such device, or it is busy)")
+        self._cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        fps = self._cap.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if fps and 0 < fps < 1000 else 30.0
+        self._lock = threading.Condition()
+        self._latest: np.ndarray | None = None
+        self._seq = 0
+        self._stop = threading.Event()
+        self._failed = False
+        self._thread = threading.Thread(target=self._reader, name=self.name, daemon=True)
+        self._thread.start()
+        with self._lock:
+            if not self._lock.wait_for(lambda: self._seq > 0 or self._failed, open_timeout):
+                self.close()
+                raise SourceError(f"camera {index}: opened but delivers no frames")
+
+    def _reader(self) -> None:
+        while not self._stop.is_set():
+            ok, img = self._cap.read()
+            with self._lock:
+                if not ok or img is None:
+                    self._failed = True
+                    self._lock.notify_all()
+                    return
+                self._latest, self._seq = img, self._seq + 1
+                self._lock.notify_all()
+
+    def __iter__(self) -> Iterator[Frame]:
+        t0 = time.monotonic()
+        seen = 0
+        index = 0
+        while not self._stop.is_set():
+            with self._lock:
+                last = seen
+                self._lock.wait_for(lambda last=last: self._seq != last or self._failed, 2.0)
+                if self._seq == seen:
+                    raise SourceError(f"camera {self.index}: stopped delivering frames")
+                seen, img = self._seq, self._latest
+            yield Frame(index, time.monotonic() - t0, img)
+            index += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout=2.0)
+        self._cap.release()
+
+
+def demo_portrait() -> np.ndarray:
+    """Grace Hopper's portrait from matplotlib's sample data (a real face, shipped on PyPI)."""
+    from matplotlib import cbook
+
+    with cbook.get_sample_data("grace_hopper.jpg") as fh:
+        data = np.frombuffer(fh.read(), dtype=np.uint8)
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+class DemoSource(FrameSource):
+    """A real face moved and zoomed over time like a hand-held camera, at `fps`.
+
+    `realtime` paces frames at `fps`; `duration` (seconds) ends the source, None loops forever.
+    """
+
+    name = "demo"
+    live = True
+
+    def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0,
+                 duration: float | None = None, realtime: bool = True):  # fmt: skip
+        self.size = (width, height)
+        self.fps = fps
+        self.duration = duration
+        self.realtime = realtime
+        self._portrait = demo_portrait()
+        self._stop = threading.Event()
+
+    def render(self, t: float) -> np.ndarray:
+        """The demo frame at time t: a slow pan and zoom over the portrait."""
+        w, h = self.size
+        ph, pw = self._portrait.shape[:2]
+        zoom = 1.0 + 0.25 * math.sin(2 * math.pi * t / 9.0)
+        scale = max(w / pw, h / ph) * 1.05 * zoom
+        dx = 0.08 * w * math.sin(2 * math.pi * t / 7.0)
+        dy = 0.05 * h * math.sin(2 * math.pi * t / 5.0)
+        m = np.array([[scale, 0, w / 2 - scale * pw / 2 + dx],
+                      [0, scale, h / 2 - scale * ph * 0.45 + dy]])  # fmt: skip
+        return cv2.warpAffine(self._portrait, m, (w, h), borderMode=cv2.BORDER_REFLECT)
+
+    def __iter__(self) -> Iterator[Frame]:
+        start = time.monotonic()
+        index = 0
+        while not self._stop.is_set():
+            t = index / self.fps
+            if self.duration is not None and t >= self.duration:
+                return
+            if self.realtime:
+                delay = start + t - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            yield Frame(index, t, self.render(t))
+            index += 1
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+def open_source(spec: str, every: int = 1, realtime_demo: bool = True) -> FrameSource:
+    """'demo', 'camera:N' (or a bare integer), an image, a folder or a video file."""
+    if spec == "demo":
+        return DemoSource(realtime=realtime_demo)
+    if spec.startswith("camera:") or spec.isdigit():
+        index_text = spec.split(":", 1)[-1]
+        if not index_text.isdigit():
+            raise SourceError(f"{spec}: camera index must be a whole number, e.g. camera:0")
+        return CameraSource(int(index_text))
+    path = Path(spec)
+    if path.is_dir():
+        return FolderSource(path)
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageSource(path)
+    return VideoSource(path, every=every)
+
+
+def first_camera_or_demo(index: int = 0) -> tuple[FrameSource, str | None]:
+    """The webcam if one opens, else the demo with a note saying why."""
+    try:
+        return CameraSource(index), None
+    except SourceError as exc:
+        return DemoSource(), f"No camera found ({exc}); showing the built-in demo."

@@ -1,0 +1,119 @@
+"""Stable face ids across frames, probability smoothing and label hysteresis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Box = tuple[float, float, float, float]
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw = max(0.0, min(ax2, bx2) - max(a[0], b[0]))
+    ih = max(0.0, min(ay2, by2) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def valence(probs: np.ndarray, labels: list[str]) -> float:
+    """p(happy) - p(sad), in [-1, 1]."""
+    happy = probs[labels.index("happy")] if "happy" in labels else 0.0
+    sad = probs[labels.index("sad")] if "sad" in labels else 0.0
+    return float(happy - sad)
+
+
+@dataclass
+class TrackedFace:
+    """One face in one frame, as the app shows it."""
+
+    id: int
+    box: Box
+    score: float
+    probs: np.ndarray  # raw model output, in label order
+    smooth: np.ndarray  # exponential moving average of probs
+    label: str  # after hysteresis
+    valence: float  # from the smoothed probabilities
+
+
+@dataclass
+class _Track:
+    id: int
+    box: Box
+    smooth: np.ndarray
+    label_index: int
+    last_seen: float
+    hits: int = 1
+    extra: dict = field(default_factory=dict)
+
+
+class Tracker:
+    """Greedy IoU matching with a grace period, EMA smoothing and label hysteresis.
+
+    smoothing: 0 = no smoothing, 0.9 = very smooth (weight of the previous value).
+    hysteresis: how far (in probability) a new label must lead the current one to take over.
+    grace: seconds a face may go unseen before its id is dropped.
+    """
+
+    def __init__(self, labels: list[str], smoothing: float = 0.6, hysteresis: float = 0.1,
+                 grace: float = 1.0, min_iou: float = 0.3):  # fmt: skip
+        self.labels = list(labels)
+        self.smoothing = smoothing
+        self.hysteresis = hysteresis
+        self.grace = grace
+        self.min_iou = min_iou
+        self._tracks: list[_Track] = []
+        self._next_id = 1
+
+    def reset(self, labels: list[str] | None = None) -> None:
+        """Forget every track (e.g. after the model, and so the labels, changed)."""
+        if labels is not None:
+            self.labels = list(labels)
+        self._tracks.clear()
+
+    @property
+    def active_ids(self) -> list[int]:
+        return [t.id for t in self._tracks]
+
+    def update(self, boxes: list[Box], scores: list[float], probs: np.ndarray,
+               t: float) -> list[TrackedFace]:  # fmt: skip
+        """Match this frame's faces to tracks and return them with ids, in input order."""
+        pairs = sorted(
+            ((iou(tr.box, b), ti, bi) for ti, tr in enumerate(self._tracks)
+             for bi, b in enumerate(boxes)),
+            reverse=True,
+        )  # fmt: skip
+        track_for: dict[int, _Track] = {}
+        used_tracks: set[int] = set()
+        for overlap, ti, bi in pairs:
+            if overlap < self.min_iou:
+                break
+            if ti in used_tracks or bi in track_for:
+                continue
+            used_tracks.add(ti)
+            track_for[bi] = self._tracks[ti]
+        out = []
+        for bi, box in enumerate(boxes):
+            p = np.asarray(probs[bi], dtype=np.float32)
+            track = track_for.get(bi)
+            if track is None:
+                track = _Track(self._next_id, box, p.copy(), int(p.argmax()), t)
+                self._next_id += 1
+                self._tracks.append(track)
+            else:
+                s = self.smoothing
+                track.smooth = s * track.smooth + (1.0 - s) * p
+                track.box, track.last_seen, track.hits = box, t, track.hits + 1
+                best = int(track.smooth.argmax())
+                lead = track.smooth[best] - track.smooth[track.label_index]
+                if best != track.label_index and lead >= self.hysteresis:
+                    track.label_index = best
+            out.append(TrackedFace(
+                track.id, box, float(scores[bi]), p, track.smooth.copy(),
+                self.labels[track.label_index], valence(track.smooth, self.labels),
+            ))  # fmt: skip
+        self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= self.grace]
+        return out

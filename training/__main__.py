@@ -1,0 +1,106 @@
+"""python -m training: reproduce the seed study and train the Model A files we ship."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = Path(__file__).resolve().parent.parent
+RUNS = REPO / "training" / "runs"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m training",
+        description="Train and evaluate Model A on FER2013 with an honest protocol: fit on "
+        "Training, choose epochs on PublicTest, report PrivateTest, with test images that "
+        "have a pixel copy in Training removed.",
+    )
+    p.add_argument("--data", type=Path, default=None,
+                   help="fer2013.npz (default ../shared/data/fer2013.npz), Kaggle fer2013.csv, "
+                        "or a folder with train/<class>/ and test/<class>/ images")  # fmt: skip
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("ship", help="train, export (float32 + int8 TFLite) and card the models")
+    s.add_argument("--task", choices=["2class", "3class", "all"], default="all")
+    s.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    s.add_argument("--width", type=int, default=None, help="override the recipe's width")
+    s.add_argument("--out", type=Path, default=REPO / "models", help="where the int8 files go")
+    s.add_argument("--float-dir", type=Path, default=None,
+                   help="where float32 files go (default: training/runs/)")  # fmt: skip
+    s.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few hundred images and one epoch: checks every step in minutes",
+    )
+
+    c = sub.add_parser(
+        "seed-study",
+        help="reproduce the seed's MLP and CNNs A, B, C with "
+        "5-fold cross-validation, and score its weights",
+    )
+    c.add_argument("--folds", type=int, default=5)
+    c.add_argument("--models", default="mlp,cnn_a,cnn_c,cnn_b")
+    c.add_argument("--quick", action="store_true", help="tiny data, one epoch")
+
+    sub.add_parser("report", help="write training/REPORT.md from the runs and model cards")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from training.data import DatasetError
+
+    try:
+        if args.command == "ship":
+            return _ship(args)
+        if args.command == "seed-study":
+            from training import crossval
+
+            crossval.run(args.data, args.folds, args.models.split(","), args.quick, RUNS)
+            return 0
+        if args.command == "report":
+            from training import report
+
+            print(report.write(REPO / "models", RUNS, REPO / "training" / "REPORT.md"))
+            return 0
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+RECIPES = {
+    "2class": dict(label_smoothing=0.1, soft_targets=False),
+    "3class": dict(label_smoothing=0.0, soft_targets=True),
+}
+
+
+def _ship(args) -> int:
+    from training import data as D
+    from training.train import Recipe, ship
+
+    dataset = D.load(args.data)
+    tasks = ["3class", "2class"] if args.task == "all" else [args.task]
+    float_dir = args.float_dir or RUNS
+    for name in tasks:
+        task = D.make_task(dataset, name)
+        recipe = Recipe(**RECIPES[name])
+        if args.quick:
+            task = D.subsample(task, 200)
+            recipe.epochs, recipe.width = 1, 8
+        if args.epochs:
+            recipe.epochs = args.epochs
+        if args.width:
+            recipe.width = args.width
+        ship(dataset, task, recipe, args.out, float_dir,
+             latency_runs=50 if args.quick else 2000)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Loading FER2013 (npz, Kaggle csv or image folders) and building the happy/sad tasks.
+
+Every image goes through `fer_desktop.preprocess.to_model_input`, the same function the app
+uses on live crops.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fer_desktop.preprocess import to_model_input
+
+DEFAULT_NPZ = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013.npz"
+FER_CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+HAPPY, SAD, NEUTRAL = 3, 4, 6
+FERPLUS_COLUMNS = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear",
+                   "contempt", "unknown", "NF"]  # fmt: skip
+TASK_LABELS = {"2class": ["happy", "sad"], "3class": ["happy", "neutral", "sad"]}
+USAGES = ("Training", "PublicTest", "PrivateTest")
+
+
+class DatasetError(RuntimeError):
+    """The dataset is missing or malformed."""
+
+
+@dataclass
+class FerData:
+    """FER2013 images with their usage and, when known, the FER+ votes."""
+
+    pixels: np.ndarray  # (N, 48, 48) uint8
+    label: np.ndarray  # (N,) int, FER2013 7-class code
+    usage: np.ndarray  # (N,) str, Training / PublicTest / PrivateTest
+    votes: np.ndarray | None  # (N, 10) int FER+ votes, -1 rows unknown
+    source: str
+    sha256: str
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load(path: Path | None = None) -> FerData:
+    """Load FER2013 from an .npz, a Kaggle fer2013.csv or a train/ test/ image-folder tree."""
+    path = Path(path) if path else DEFAULT_NPZ
+    if not path.exists():
+        raise DatasetError(f"dataset not found: {path} (give --data PATH: .npz, .csv or folder)")
+    if path.is_dir():
+        return _load_folders(path)
+    if path.suffix == ".npz":
+        return _load_npz(path)
+    if path.suffix == ".csv":
+        return _load_csv(path)
+    raise DatasetError(f"unsupported dataset {path}: expected .npz, .csv or an image folder")
+
+
+def _load_npz(path: Path) -> FerData:
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            pixels, label, usage = d["pixels"], d["label"], d["usage"]
+            votes = d["ferplus_votes"] if "ferplus_votes" in d.files else None
+    except (OSError, ValueError, KeyError) as exc:
+        raise DatasetError(f"{path} is not a FER2013 npz (pixels, label, usage): {exc}") from exc
+    if pixels.ndim != 3 or pixels.shape[1:] != (48, 48) or len(label) != len(pixels):
+        raise DatasetError(f"{path}: pixels must be (N, 48, 48), got {pixels.shape}")
+    return FerData(pixels.astype(np.uint8), label.astype(np.int64), usage.astype(str),
+                   votes, str(path), file_sha256(path))  # fmt: skip
+
+
+def _load_csv(path: Path) -> FerData:
+    pixels, labels, usages = [], [], []
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or [])
+            if missing:
+                raise DatasetError(f"{path}: missing columns {sorted(missing)}")
+            for n, row in enumerate(reader, start=2):
+                values = np.array(row["pixels"].split(), dtype=np.uint8)
+                if values.size != 48 * 48:
+                    raise DatasetError(f"{path}:{n}: expected 2304 pixels, got {values.size}")
+                pixels.append(values.reshape(48, 48))
+                labels.append(int(row["emotion"]))
+                usages.append(row["Usage"])
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DatasetError(f"{path} is not a readable fer2013.csv: {exc}") from exc
+    if not pixels:
+        raise DatasetError(f"{path} holds no images")
+    return FerData(np.stack(pixels), np.array(labels), np.array(usages), None,
+                   str(path), file_sha256(path))  # fmt: skip
+
+
+def _load_folders(root: Path) -> FerData:
+    """Kaggle layout: train/<class>/*.jpg and test/<class>/*.jpg.
+
+    test/ is reported as PrivateTest; a fixed 10% of train/ stands in for PublicTest.
+    """
+    import cv2
+
+    pixels, labels, usages, digest = [], [], [], hashlib.sha256()
+    for split in ("train", "test"):
+        for class_dir in sorted((root / split).glob("*")):
+            name = class_dir.name.lower()
+            if not class_dir.is_dir() or name not in FER_CLASSES:
+                continue
+            for f in sorted(class_dir.iterdir()):
+                img = cv2.imread(str(f), cv2.IMREAD_UNCHANGED)
+                if img is None:
+                    continue
+                pixels.append(to_model_input(img))
+                labels.append(FER_CLASSES.index(name))
+                usages.append("Training" if split == "train" else "PrivateTest")
+                digest.update(f.name.encode())
+    if not pixels:
+        raise DatasetError(f"{root}: no images under train/<class>/ or test/<class>/")
+    usage = np.array(usages, dtype="<U11")
+    train_idx = np.flatnonzero(usage == "Training")
+    rng = np.random.default_rng(0)
+    usage[rng.choice(train_idx, size=len(train_idx) // 10, replace=False)] = "PublicTest"
+    return FerData(np.stack(pixels), np.array(labels), usage, None, str(root), digest.hexdigest())
+
+
+def duplicates_of_training(data: FerData) -> np.ndarray:
+    """True for every test image whose pixels exactly equal some Training image."""
+    train_hashes = {p.tobytes() for p in data.pixels[data.usage == "Training"]}
+    is_test = data.usage != "Training"
+    return np.array(
+        [t and p.tobytes() in train_hashes for p, t in zip(data.pixels, is_test, strict=True)]
+    )
+
+
+@dataclass
+class Task:
+    """One classification task over FER2013: images, hard labels and soft targets."""
+
+    name: str
+    labels: list[str]
+    x: np.ndarray  # (N, 48, 48) uint8
+    y: np.ndarray  # (N,) int
+    soft: np.ndarray  # (N, C) float32 targets
+    usage: np.ndarray  # (N,) str
+    duplicate: np.ndarray  # (N,) bool: test image with a pixel copy in Training
+
+    def subset(self, usage: str, dedup: bool) -> tuple[np.ndarray, np.ndarray]:
+        keep = self.usage == usage
+        if dedup:
+            keep &= ~self.duplicate
+        return self.x[keep], self.y[keep]
+
+
+def make_task(data: FerData, name: str) -> Task:
+    """'2class': FER2013 Happy vs Sad. '3class': FER+ majority happy / neutral / sad."""
+    dup = duplicates_of_training(data)
+    if name == "2class":
+        keep = np.isin(data.label, (HAPPY, SAD))
+        y = (data.label[keep] == SAD).astype(np.int64)
+        soft = np.eye(2, dtype=np.float32)[y]
+    elif name == "3class":
+        if data.votes is None:
+            raise DatasetError("the 3-class task needs FER+ votes: use fer2013.npz")
+        votes = data.votes.astype(np.float32)
+        cols = [FERPLUS_COLUMNS.index(c) for c in ("happiness", "neutral", "sadness")]
+        emotion = votes[:, :8]
+        top = emotion.max(axis=1)
+        majority = emotion.argmax(axis=1)
+        unique_top = (emotion == top[:, None]).sum(axis=1) == 1
+        in_task = np.isin(majority, cols)
+        not_face = votes[:, 9] >= top
+        keep = (data.votes[:, 0] >= 0) & unique_top & in_task & ~not_face & (top > 0)
+        y = np.array([cols.index(m) for m in majority[keep]], dtype=np.int64)
+        three = votes[keep][:, cols]
+        soft = three / three.sum(axis=1, keepdims=True)
+    else:
+        raise ValueError(f"unknown task {name!r}; choose 2class or 3class")
+    return Task(name, TASK_LABELS[name], data.pixels[keep], y, soft.astype(np.float32),
+                data.usage[keep], dup[keep])  # fmt: skip
+
+
+def subsample(task: Task, per_usage: int, seed: int = 0) -> Task:
+    """A small task for the quick mode: at most `per_usage` images of each usage."""
+    rng = np.random.default_rng(seed)
+    idx = np.concatenate(
+        [rng.permutation(np.flatnonzero(task.usage == u))[:per_usage] for u in USAGES]
+    )
+    idx.sort()
+    return Task(task.name, task.labels, task.x[idx], task.y[idx], task.soft[idx],
+                task.usage[idx], task.duplicate[idx])  # fmt: skip
