@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self._fps_times: deque[float] = deque(maxlen=60)
         self.errors: list[str] = []
         self.notes: list[str] = []
+        self._restoring = True
         self._build()
         self._restore_settings()
 
@@ -183,6 +184,7 @@ class MainWindow(QMainWindow):
 
     # --- settings -------------------------------------------------------------------------
     def _restore_settings(self) -> None:
+        self._restoring = True  # the widgets' change signals must not save half a state
         s = self.settings
         self._set_combo(self.model_box, s.value("model", "3class"))
         self.smoothing.setValue(int(s.value("smoothing", 60)))
@@ -191,8 +193,11 @@ class MainWindow(QMainWindow):
         self._set_combo(self.window_box, int(s.value("chart_window", 60)))
         self.format_box.setCurrentText(str(s.value("format", "csv")))
         self.chart.set_window(self.window_box.currentData())
+        self._restoring = False
 
     def _save_settings(self) -> None:
+        if self._restoring:
+            return
         s = self.settings
         s.setValue("model", self.model_box.currentData())
         s.setValue("smoothing", self.smoothing.value())

@@ -1,0 +1,91 @@
+"""Shared fixtures: real faces from PyPI packages, real videos written with OpenCV, and the
+optional ../shared folder (tests that need it skip with a clear reason when it is absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path inside ../shared, or a skip saying it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs ../shared/{'/'.join(parts)} (not present on this machine)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def astronaut_bgr() -> np.ndarray:
+    """skimage's astronaut: Eileen Collins, smiling."""
+    from skimage import data
+
+    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+
+
+@pytest.fixture(scope="session")
+def grace_hopper_bgr() -> np.ndarray:
+    from fer_desktop.sources import demo_portrait
+
+    return demo_portrait()
+
+
+@pytest.fixture(scope="session")
+def astronaut_png(tmp_path_factory, astronaut_bgr) -> Path:
+    path = tmp_path_factory.mktemp("faces") / "astronaut.png"
+    cv2.imwrite(str(path), astronaut_bgr)
+    return path
+
+
+@pytest.fixture(scope="session")
+def grace_hopper_jpg() -> Path:
+    from matplotlib import cbook
+
+    with cbook.get_sample_data("grace_hopper.jpg") as fh:
+        return Path(fh.name)
+
+
+def write_video(path: Path, frames, fps: float = 15.0, fourcc: str = "MJPG") -> Path:
+    """Write BGR frames to a video file with OpenCV."""
+    frames = list(frames)
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
+    assert writer.isOpened(), f"OpenCV cannot write {path}"
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_video(tmp_path_factory) -> Path:
+    """A 3-second 640x480 clip of the built-in demo (a real moving face), written by OpenCV."""
+    from fer_desktop.sources import DemoSource
+
+    demo = DemoSource(fps=15.0, duration=3.0, realtime=False)
+    path = tmp_path_factory.mktemp("video") / "demo.avi"
+    return write_video(path, (f.bgr for f in demo), fps=15.0)
+
+
+@pytest.fixture(scope="session")
+def face_video(demo_video) -> Path:
+    """../shared/videos/talking_head_512.mp4 when present, else the demo clip."""
+    shared = SHARED / "videos" / "talking_head_512.mp4"
+    return shared if shared.exists() else demo_video
+
+
+@pytest.fixture(scope="session")
+def pipeline():
+    from fer_desktop.pipeline import Pipeline
+
+    with Pipeline() as p:
+        yield p

@@ -1,0 +1,54 @@
+"""The core pipeline imports no Qt; only fer_desktop/gui/ does."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORE = sorted(
+    ".".join(p.relative_to(REPO).with_suffix("").parts)
+    for p in (REPO / "fer_desktop").rglob("*.py")
+    if "gui" not in p.parts and p.name != "__main__.py"
+)
+
+
+def test_core_modules_load_no_qt():
+    code = (
+        "import importlib, sys\n"
+        f"for m in {CORE!r}: importlib.import_module(m)\n"
+        "qt = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('PySide6', 'PyQt5', 'PyQt6', 'pyqtgraph', 'shiboken6', 'qtpy'))\n"
+        "print(','.join(qt))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert len(CORE) > 10
+    assert out.stdout.strip() == "", f"Qt loaded by the core: {out.stdout}"
+
+
+def test_core_needs_no_tensorflow():
+    code = (
+        "import sys\n"
+        "import fer_desktop.pipeline, fer_desktop.classifier\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_qt_starts_after_cv2_set_its_qt_variables():
+    """cv2 points QT_QPA_PLATFORM_PLUGIN_PATH at its own Qt; the gui package undoes that."""
+    code = (
+        "import os, cv2\n"
+        "assert 'cv2' in os.environ.get('QT_QPA_PLATFORM_PLUGIN_PATH', ''), 'cv2 set nothing'\n"
+        "import fer_desktop.gui\n"
+        "from PySide6.QtWidgets import QApplication, QLabel\n"
+        "app = QApplication([])\n"
+        "w = QLabel('hello'); w.show(); app.processEvents()\n"
+        "print(app.platformName(), 'QT_QPA_PLATFORM_PLUGIN_PATH' in os.environ)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["offscreen", "False"]

@@ -1,0 +1,73 @@
+"""MoodModel on LiteRT: the shipped models, their cards, and broken model files."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from fer_desktop.classifier import MODEL_FILES, ModelError, MoodModel, resolve_model_path
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_FILES))
+def test_shipped_models_load_with_their_card_labels(name):
+    model = MoodModel(name)
+    assert model.labels == (["happy", "neutral", "sad"] if name == "3class" else ["happy", "sad"])
+    faces = np.random.default_rng(0).integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    probs = model.predict(faces)
+    assert probs.shape == (5, len(model.labels))
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=0.02)
+    assert model.predict(np.zeros((0, 48, 48), np.uint8)).shape == (0, len(model.labels))
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_FILES))
+def test_card_matches_its_file_and_budget(name):
+    from fer_desktop.detector_models import sha256_of
+
+    path = resolve_model_path(name)
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert card["file_sha256"] == sha256_of(path)
+    assert card["size_bytes"] == path.stat().st_size <= 300_000
+    assert card["tensors"]["input"]["dtype"] in ("uint8", "int8")
+    assert card["tensors"]["output"]["dtype"] in ("uint8", "int8")
+    assert card["tensors"]["input"]["shape"][1:] == [48, 48, 1]
+
+
+def _copy_model(tmp_path, name="3class"):
+    src = resolve_model_path(name)
+    dst = tmp_path / src.name
+    shutil.copy(src, dst)
+    shutil.copy(src.with_suffix(".json"), dst.with_suffix(".json"))
+    return dst
+
+
+def test_missing_corrupt_and_mismatched_models_are_refused(tmp_path):
+    with pytest.raises(ModelError, match="model file missing"):
+        MoodModel(tmp_path / "nope.tflite")
+    path = _copy_model(tmp_path)
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(ModelError, match="not a usable TFLite model"):
+        MoodModel(path)
+    path = _copy_model(tmp_path)
+    card = json.loads(path.with_suffix(".json").read_text())
+    card["labels"] = ["happy", "sad"]
+    path.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match=r"lists 2 labels but .* has 3 outputs"):
+        MoodModel(path)
+    path.with_suffix(".json").write_text("{not json")
+    with pytest.raises(ModelError, match="not valid JSON"):
+        MoodModel(path)
+    path.with_suffix(".json").unlink()
+    with pytest.raises(ModelError, match="model card missing"):
+        MoodModel(path)
+
+
+def test_wrong_input_shape_model_is_refused(tmp_path):
+    # The detector's own TFLite file is a real model with a 128x128x3 input.
+    from fer_desktop.detector_models import find
+
+    path = tmp_path / "detector_as_mood.tflite"
+    shutil.copy(find("short"), path)
+    path.with_suffix(".json").write_text(json.dumps({"labels": ["happy", "sad"]}))
+    with pytest.raises(ModelError, match="expected \\(48, 48, 1\\)"):
+        MoodModel(path)

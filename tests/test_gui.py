@@ -1,0 +1,122 @@
+"""The window, offscreen, on a real video: frames, overlays, chart, models, recording."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QColor
+
+from fer_desktop.gui.main_window import MainWindow
+from fer_desktop.report import face_colour
+from fer_desktop.timeline import read_timeline
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.resize(960, 720)
+    w.show()
+    yield w
+    assert w.stop_worker()
+
+
+def wait_frames(qtbot, w, n, timeout=60_000):
+    start = w.frames_shown
+    qtbot.waitUntil(lambda: w.frames_shown >= start + n, timeout=timeout)
+
+
+def test_frames_arrive_and_the_overlay_is_drawn_on_the_face(qtbot, window, demo_video):
+    window.fast.setChecked(True)
+    window.start_source(str(demo_video))
+    wait_frames(qtbot, window, 5)
+    result = window.last_result
+    assert result is not None and len(result.faces) == 1
+    face = result.faces[0]
+    image = window.view.grab().toImage()
+    rect = window.view.image_rect()
+    sx, sy = rect.width() / result.width, rect.height() / result.height
+    x, y, _w, h = face.box
+    want = QColor(face_colour(face.id))
+    # Sample the left edge of the box: most pixels there must be the face's colour.
+    hits = 0
+    for k in range(10):
+        px = int(rect.x() + x * sx)
+        py = int(rect.y() + (y + h * (0.2 + 0.06 * k)) * sy)
+        c = image.pixelColor(px, py)
+        hits += abs(c.red() - want.red()) + abs(c.green() - want.green()) + abs(
+            c.blue() - want.blue()) < 60  # fmt: skip
+    assert hits >= 7
+    assert face.id in window.chart.series and len(window.chart.series[face.id]) >= 1
+    xs, ys = window.chart.curves[face.id].getData()
+    assert len(xs) >= 1 and np.all(np.abs(ys) <= 1)
+
+
+def test_switching_models_changes_the_labels(qtbot, window, demo_video):
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    assert window.last_result.labels == ["happy", "neutral", "sad"]
+    window.model_box.setCurrentIndex(window.model_box.findData("2class"))
+    qtbot.waitUntil(lambda: window.last_result.labels == ["happy", "sad"], timeout=20_000)
+    assert window.last_result.faces[0].label in ("happy", "sad")
+
+
+def test_recording_and_markers_land_in_the_file(qtbot, window, tmp_path):
+    window.setProperty("scripted", True)
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    window.format_box.setCurrentText("jsonl")
+    window.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+    assert "REC" in window.view.banner
+    wait_frames(qtbot, window, 10)
+    window.note_edit.setText("boss fight")
+    window.add_marker()
+    wait_frames(qtbot, window, 5)
+    path = window.recording_path
+    window.record_btn.setChecked(False)
+    qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+    timeline = read_timeline(path)
+    assert timeline["summary"] is not None
+    assert len(timeline["faces"]) >= 10
+    assert all(f["t_wall"] and f["t_source"] >= 0 for f in timeline["faces"])
+    assert [m["note"] for m in timeline["markers"]] == ["boss fight"]
+    html = window.make_report(path)
+    assert html and "boss fight" in Path(html).read_text()
+
+
+def test_closing_stops_the_worker_within_two_seconds(qtbot, window):
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    thread = window.thread
+    t0 = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - t0 < 2.0
+    assert not thread.isRunning()
+
+
+def test_bad_file_shows_a_message_not_a_crash(qtbot, window, tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_text("not a video")
+    window.start_source(str(bad))
+    qtbot.waitUntil(lambda: bool(window.errors), timeout=30_000)
+    assert "not a video" in window.errors[-1]
+    assert "not a video" in window.view.message
+
+
+def test_settings_persist(qtbot, tmp_path):
+    path = str(tmp_path / "s.ini")
+    w = MainWindow(QSettings(path, QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.smoothing.setValue(80)
+    w.model_box.setCurrentIndex(w.model_box.findData("2class"))
+    w.close()
+    w2 = MainWindow(QSettings(path, QSettings.Format.IniFormat))
+    qtbot.addWidget(w2)
+    assert w2.smoothing.value() == 80 and w2.model_box.currentData() == "2class"

@@ -1,0 +1,70 @@
+"""predict on real faces: the astronaut smiles; Grace Hopper is a second real face."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO, shared_path
+
+CLI = [sys.executable, "-m", "fer_desktop"]
+
+
+def run_cli(*args, **kw):
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO,
+                          **kw)  # fmt: skip
+
+
+@pytest.mark.parametrize("model", ["3class", "2class"])
+def test_astronaut_is_happy(astronaut_png, model):
+    out = run_cli("predict", astronaut_png, "--json", "--model", model)
+    assert out.returncode == 0, out.stderr
+    entry = json.loads(out.stdout)
+    assert entry["file"] == str(astronaut_png) and "error" not in entry
+    assert len(entry["faces"]) == 1
+    face = entry["faces"][0]
+    x, y, w, h = face["box"]
+    assert 150 < x + w / 2 < 300 and 50 < y + h / 2 < 200  # her face, upper middle
+    assert face["label"] == "happy"
+    assert face["probs"]["happy"] == max(face["probs"].values())
+
+
+def test_grace_hopper_face_is_found_and_labelled(grace_hopper_jpg):
+    out = run_cli("predict", grace_hopper_jpg, "--json")
+    entry = json.loads(out.stdout)
+    assert out.returncode == 0 and len(entry["faces"]) == 1
+    assert entry["faces"][0]["label"] in ("happy", "neutral", "sad")
+    assert abs(sum(entry["faces"][0]["probs"].values()) - 1.0) < 0.02
+
+
+def test_mona_lisa(tmp_path):
+    mona = shared_path("seed", "mona_lisa_sg.png")
+    out = run_cli("predict", mona, "--json")
+    assert out.returncode == 0, out.stderr
+    entry = json.loads(out.stdout)
+    assert len(entry["faces"]) == 1 and entry["faces"][0]["label"] in ("happy", "neutral", "sad")
+
+
+def test_bad_files_get_error_entries_and_nonzero_exit(tmp_path, astronaut_png):
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    text = tmp_path / "text.jpg"
+    text.write_text("not an image")
+    out = run_cli("predict", astronaut_png, empty, text, tmp_path / "missing.png", tmp_path,
+                  "--json")  # fmt: skip
+    assert out.returncode == 1
+    entries = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [("error" in e) for e in entries] == [False, True, True, True, True]
+    assert "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) >= 4
+
+
+def test_no_face_image_reports_no_face(tmp_path):
+    import cv2
+    import numpy as np
+
+    path = tmp_path / "wall.png"
+    cv2.imwrite(str(path), np.full((240, 320, 3), 128, np.uint8))
+    out = run_cli("predict", path)
+    assert out.returncode == 0 and "no face found" in out.stdout

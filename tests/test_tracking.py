@@ -1,0 +1,42 @@
+"""Ids, smoothing and hysteresis."""
+
+import numpy as np
+
+from fer_desktop.tracking import Tracker, iou
+
+LABELS = ["happy", "neutral", "sad"]
+
+
+def test_iou():
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
+    assert abs(iou((0, 0, 10, 10), (5, 0, 10, 10)) - 50 / 150) < 1e-9
+
+
+def test_ids_stay_with_moving_faces_and_survive_a_short_gap():
+    tr = Tracker(LABELS, grace=0.5)
+    p = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]])
+    ids0 = [f.id for f in tr.update([(0, 0, 50, 50), (200, 0, 50, 50)], [1, 1], p, 0.0)]
+    ids1 = [f.id for f in tr.update([(205, 2, 50, 50), (4, 3, 50, 50)], [1, 1], p[::-1], 0.1)]
+    assert ids1 == ids0[::-1]
+    assert [f.id for f in tr.update([], [], np.zeros((0, 3)), 0.3)] == []
+    back = tr.update([(6, 4, 50, 50)], [1], p[:1], 0.4)  # within the grace period
+    assert back[0].id == ids0[0]
+    tr.update([], [], np.zeros((0, 3)), 1.5)
+    assert tr.update([(6, 4, 50, 50)], [1], p[:1], 1.6)[0].id not in ids0  # dropped
+
+
+def test_hysteresis_stops_flicker_and_valence_is_happy_minus_sad():
+    tr = Tracker(LABELS, smoothing=0.5, hysteresis=0.15)
+    box = [(0, 0, 50, 50)]
+    labels = []
+    for t, p in enumerate([[0.6, 0.3, 0.1], [0.45, 0.5, 0.05], [0.55, 0.4, 0.05],
+                           [0.45, 0.5, 0.05]]):  # fmt: skip
+        faces = tr.update(box, [1], np.array([p]), t * 0.1)
+        labels.append(faces[0].label)
+    assert labels == ["happy"] * 4  # neutral never leads by 0.15
+    for t in range(4, 12):
+        faces = tr.update(box, [1], np.array([[0.05, 0.15, 0.8]]), t * 0.1)
+    assert faces[0].label == "sad"
+    s = faces[0].smooth
+    assert abs(faces[0].valence - (s[0] - s[2])) < 1e-6 and faces[0].valence < -0.5

@@ -1,0 +1,105 @@
+"""training/: data loading, the honest protocol, and the quick mode end to end."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO, shared_path
+from training import data as D
+
+
+def test_npz_split_and_duplicates_match_the_dataset_readme():
+    data = D.load(shared_path("data", "fer2013.npz"))
+    assert len(data.pixels) == 35_887
+    dup = D.duplicates_of_training(data)
+    assert dup.sum() == 568
+    assert dup[data.usage == "PublicTest"].sum() == 280
+    task = D.make_task(data, "2class")
+    _x, y = task.subset("PrivateTest", dedup=False)
+    assert np.bincount(y).tolist() == [879, 594]
+
+
+def test_three_class_task_uses_ferplus_majority():
+    data = D.load(shared_path("data", "fer2013.npz"))
+    task = D.make_task(data, "3class")
+    assert task.labels == ["happy", "neutral", "sad"]
+    assert np.allclose(task.soft.sum(axis=1), 1.0)
+    assert (task.soft.argmax(axis=1) == task.y).all()
+
+
+def test_kaggle_csv_and_folders_load(tmp_path):
+    import cv2
+
+    rng = np.random.default_rng(0)
+    rows = ["emotion,pixels,Usage"]
+    for i, usage in enumerate(["Training"] * 4 + ["PublicTest", "PrivateTest"]):
+        px = " ".join(map(str, rng.integers(0, 256, 2304)))
+        rows.append(f"{3 + i % 2},{px},{usage}")
+    csv_path = tmp_path / "fer2013.csv"
+    csv_path.write_text("\n".join(rows) + "\n")
+    data = D.load(csv_path)
+    assert data.pixels.shape == (6, 48, 48) and data.votes is None
+    for split in ("train", "test"):
+        for cls in ("happy", "sad"):
+            folder = tmp_path / "tree" / split / cls
+            folder.mkdir(parents=True)
+            for k in range(3):
+                cv2.imwrite(str(folder / f"{k}.png"), rng.integers(0, 256, (48, 48), np.uint8))
+    tree = D.load(tmp_path / "tree")
+    assert len(tree.pixels) == 12 and set(tree.usage) >= {"Training", "PrivateTest"}
+
+
+@pytest.mark.parametrize("content", ["", "emotion,pixels,Usage\n3,1 2 3,Training\n", "x,y\n1,2\n"])
+def test_malformed_dataset_is_one_clear_error(tmp_path, content):
+    path = tmp_path / "fer2013.csv"
+    path.write_text(content)
+    with pytest.raises(D.DatasetError):
+        D.load(path)
+    with pytest.raises(D.DatasetError, match="not found"):
+        D.load(tmp_path / "absent.npz")
+
+
+def _train_python() -> str:
+    python = os.environ.get("FER_TRAIN_PYTHON", str(REPO / ".venv-train" / "bin" / "python"))
+    if not Path(python).exists():
+        pytest.skip("the training environment is not installed (make setup-train)")
+    return python
+
+
+def test_quick_mode_trains_exports_and_cards(tmp_path):
+    shared_path("data", "fer2013.npz")
+    out = subprocess.run(
+        [_train_python(), "-m", "training", "ship", "--quick", "--task", "2class",
+         "--out", str(tmp_path), "--float-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=REPO, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    card = json.loads((tmp_path / "model_a_2class_int8.json").read_text())
+    assert card["labels"] == ["happy", "sad"]
+    assert card["tensors"]["input"]["dtype"] == "uint8"
+    assert card["tensors"]["input"]["quantization"] == {"scale": 1.0, "zero_point": 0}
+    assert set(card["metrics_int8"]) == {"private_dedup", "private_full", "public_dedup"}
+    assert card["data"]["duplicates_removed"]["PrivateTest"] >= 0
+    # the card's numbers are what a fresh evaluation of the same file gives
+    from fer_desktop.classifier import MoodModel
+
+    model = MoodModel(tmp_path / "model_a_2class_int8.tflite")
+    assert model.labels == ["happy", "sad"]
+    assert (tmp_path / "model_a_2class_float32.tflite").exists()
+
+
+def test_training_cli_explains_itself():
+    out = subprocess.run([sys.executable, "-m", "training", "--help"], capture_output=True,
+                         text=True, cwd=REPO)  # fmt: skip
+    assert out.returncode == 0 and "PublicTest" in out.stdout
+
+
+def test_missing_dataset_exits_with_a_message(tmp_path):
+    out = subprocess.run([_train_python(), "-m", "training", "--data", str(tmp_path / "x.npz"),
+                          "ship", "--quick"], capture_output=True, text=True, cwd=REPO)  # fmt: skip
+    assert out.returncode == 2 and "dataset not found" in out.stderr
