@@ -19,9 +19,12 @@ EPILOG = """exit status: 0 success; 1 some input failed (each named on stderr); 
 
 def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("analysis")
-    g.add_argument("--model", default="3class",
-                   help="3class (happy/neutral/sad, default), 2class (happy/sad) or a .tflite "
-                        "path with its .json card beside it")  # fmt: skip
+    g.add_argument(
+        "--model",
+        default="3class",
+        help="3class (happy/neutral/sad, default), 2class (happy/sad) or a .tflite "
+        "path with its .json card beside it",
+    )
     g.add_argument(
         "--range",
         dest="detector_range",
@@ -30,10 +33,19 @@ def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
         help="face detector: short (near the camera, default) or full (far)",
     )
     g.add_argument("--min-confidence", type=float, default=0.5, help="detector score (0-1)")
-    g.add_argument("--min-face", type=int, default=0, metavar="PX",
-                   help="ignore faces smaller than this many pixels")  # fmt: skip
-    g.add_argument("--smoothing", type=float, default=0.6,
-                   help="0 = none, 0.9 = very smooth (video and camera only)")  # fmt: skip
+    g.add_argument(
+        "--min-face",
+        type=int,
+        default=0,
+        metavar="PX",
+        help="ignore faces smaller than this many pixels",
+    )
+    g.add_argument(
+        "--smoothing",
+        type=float,
+        default=0.6,
+        help="0 = none, 0.9 = very smooth (video and camera only)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,8 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_pipeline_options(an)
 
-    lv = sub.add_parser("live", help="headless: one JSON line per frame on stdout",
-                        epilog=EPILOG)  # fmt: skip
+    lv = sub.add_parser("live", help="headless: one JSON line per frame on stdout", epilog=EPILOG)
     src = lv.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=None, metavar="N", help="camera index")
     src.add_argument("--source", default=None, help="demo, camera:N or a video/image path")
@@ -91,8 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("models", help="fetch or check the model files", epilog=EPILOG)
     msub = m.add_subparsers(dest="models_command", metavar="ACTION")
-    f = msub.add_parser("fetch", help="download the face-detector models (mediapipe 0.10.21 "
-                                      "wheel from PyPI) and verify their sha256")  # fmt: skip
+    f = msub.add_parser(
+        "fetch",
+        help="download the face-detector models (mediapipe 0.10.21 "
+        "wheel from PyPI) and verify their sha256",
+    )
     f.add_argument("--wheel", type=Path, help="use this mediapipe 0.10.21 wheel (offline)")
     f.add_argument("--dest", type=Path, help="install folder (default: models/detector)")
     f.add_argument("--force", action="store_true", help="fetch again even if present")
@@ -132,9 +146,13 @@ def _config(args):
         value = getattr(args, name)
         if not 0.0 <= value < 1.0 + (name == "min_confidence"):
             raise ValueError(f"--{name.replace('_', '-')} must be between 0 and 1")
-    return PipelineConfig(model=args.model, detector_range=args.detector_range,
-                          min_confidence=args.min_confidence, min_face_px=args.min_face,
-                          smoothing=args.smoothing)  # fmt: skip
+    return PipelineConfig(
+        model=args.model,
+        detector_range=args.detector_range,
+        min_confidence=args.min_confidence,
+        min_face_px=args.min_face,
+        smoothing=args.smoothing,
+    )
 
 
 def cmd_gui(args) -> int:
@@ -173,8 +191,14 @@ def cmd_self_test(args) -> int:
     return run(args)
 
 
-COMMANDS = {"gui": cmd_gui, "predict": cmd_predict, "analyze": cmd_analyze, "live": cmd_live,
-            "models": cmd_models, "self-test": cmd_self_test}  # fmt: skip
+COMMANDS = {
+    "gui": cmd_gui,
+    "predict": cmd_predict,
+    "analyze": cmd_analyze,
+    "live": cmd_live,
+    "models": cmd_models,
+    "self-test": cmd_self_test,
+}
 
 
 def install_stop_signals() -> None:

@@ -35,8 +35,7 @@ class Detection:
 class FaceDetector:
     """MediaPipe face detector. `range_` is 'short' (near, default) or 'full' (far)."""
 
-    def __init__(self, range_: str = "short", min_confidence: float = 0.5,
-                 min_face_px: int = 0):  # fmt: skip
+    def __init__(self, range_: str = "short", min_confidence: float = 0.5, min_face_px: int = 0):
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 

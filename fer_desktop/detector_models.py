@@ -123,10 +123,21 @@ def find(range_: str = "short", check: bool = True) -> Path:
 def download_wheel(dest: Path) -> Path:
     """Download the mediapipe 0.10.21 wheel from PyPI with pip; return its path."""
     cmd = [
-        sys.executable, "-m", "pip", "download", WHEEL_REQUIREMENT,
-        "--no-deps", "--only-binary=:all:", "--platform", WHEEL_PLATFORM,
-        "--python-version", WHEEL_PYTHON, "--dest", str(dest), "--quiet",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        WHEEL_REQUIREMENT,
+        "--no-deps",
+        "--only-binary=:all:",
+        "--platform",
+        WHEEL_PLATFORM,
+        "--python-version",
+        WHEEL_PYTHON,
+        "--dest",
+        str(dest),
+        "--quiet",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wheels = sorted(dest.glob("mediapipe-0.10.21-*.whl"))
     if proc.returncode != 0 or not wheels:

@@ -89,8 +89,12 @@ class Pipeline:
         return self.model.labels
 
     def settings(self) -> dict:
-        return {**asdict(self.config), "model_name": self.model.name,
-                "model_file": self.model.path.name, "labels": self.labels}  # fmt: skip
+        return {
+            **asdict(self.config),
+            "model_name": self.model.name,
+            "model_file": self.model.path.name,
+            "labels": self.labels,
+        }
 
     def set_model(self, model: str) -> None:
         """Switch the classifier; ids restart because the label set may change."""
@@ -113,8 +117,7 @@ class Pipeline:
         c = self.config
         if not detections:
             return np.zeros((0, 48, 48), np.uint8)
-        return np.stack([face_to_input(bgr, d.box, d.eyes, c.margin, c.align)
-                         for d in detections])  # fmt: skip
+        return np.stack([face_to_input(bgr, d.box, d.eyes, c.margin, c.align) for d in detections])
 
     def process(self, frame: Frame) -> FrameResult:
         """Analyse one frame."""
@@ -130,10 +133,15 @@ class Pipeline:
         )
         t4 = time.perf_counter()
         h, w = frame.bgr.shape[:2]
-        timings = {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3,
-                   "classify": (t3 - t2) * 1e3, "track": (t4 - t3) * 1e3}  # fmt: skip
-        return FrameResult(frame.index, frame.t_source, now_iso(), w, h, self.labels, tracked,
-                           timings)  # fmt: skip
+        timings = {
+            "detect": (t1 - t0) * 1e3,
+            "crop": (t2 - t1) * 1e3,
+            "classify": (t3 - t2) * 1e3,
+            "track": (t4 - t3) * 1e3,
+        }
+        return FrameResult(
+            frame.index, frame.t_source, now_iso(), w, h, self.labels, tracked, timings
+        )
 
     def close(self) -> None:
         self.detector.close()

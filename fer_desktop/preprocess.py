@@ -113,6 +113,7 @@ def _crop_then_resize(
     m = cv2.getRotationMatrix2D(centre, angle, 1.0)
     m[0, 2] += big / 2.0 - centre[0]
     m[1, 2] += big / 2.0 - centre[1]
-    patch = cv2.warpAffine(gray, m, (big, big), flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    patch = cv2.warpAffine(
+        gray, m, (big, big), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     return cv2.resize(patch, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)

@@ -13,8 +13,18 @@ from pathlib import Path
 
 from fer_desktop.timeline import read_timeline
 
-FACE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
+FACE_COLOURS = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 
 def face_colour(face_id: int) -> str:
@@ -54,8 +64,18 @@ def summarise(timeline: dict) -> list[FaceSummary]:
         vals = [r["valence"] for r in rows]
         hi = max(range(len(rows)), key=lambda i: vals[i])
         lo = min(range(len(rows)), key=lambda i: vals[i])
-        out.append(FaceSummary(fid, ts[0], ts[-1], len(rows), share, (ts[hi], vals[hi]),
-                               (ts[lo], vals[lo]), sum(vals) / len(vals)))  # fmt: skip
+        out.append(
+            FaceSummary(
+                fid,
+                ts[0],
+                ts[-1],
+                len(rows),
+                share,
+                (ts[hi], vals[hi]),
+                (ts[lo], vals[lo]),
+                sum(vals) / len(vals),
+            )
+        )
     return out
 
 
@@ -74,8 +94,13 @@ def chart_png(timeline: dict, title: str) -> bytes:
         by_face[int(row["face_id"])].append((row["t_source"], row["valence"]))
     for fid, pts in sorted(by_face.items()):
         pts.sort()
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], color=face_colour(fid), lw=1.3,
-                label=f"face {fid}")  # fmt: skip
+        ax.plot(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            color=face_colour(fid),
+            lw=1.3,
+            label=f"face {fid}",
+        )
     for m in timeline["markers"]:
         ax.axvline(m["t_source"], color="#444", ls="--", lw=1)
         if m.get("note"):
@@ -109,8 +134,9 @@ def write_report(timeline_path: Path, out_dir: Path | None = None) -> tuple[Path
     png_path = out_dir / f"{timeline_path.stem}_report.png"
     html_path = out_dir / f"{timeline_path.stem}_report.html"
     png_path.write_bytes(png)
-    html_path.write_text(render_html(timeline, summarise(timeline), png, timeline_path.name),
-                         encoding="utf-8")  # fmt: skip
+    html_path.write_text(
+        render_html(timeline, summarise(timeline), png, timeline_path.name), encoding="utf-8"
+    )
     return png_path, html_path
 
 
@@ -129,10 +155,16 @@ def render_html(timeline: dict, faces: list[FaceSummary], png: bytes, name: str)
             f"<td>{_clock(f.happiest[0])} ({f.happiest[1]:+.2f})</td>"
             f"<td>{_clock(f.saddest[0])} ({f.saddest[1]:+.2f})</td></tr>"
         )
-    markers = "".join(f"<li>{_clock(m['t_source'])} {esc(m.get('note') or '')}</li>"
-                      for m in timeline["markers"]) or "<li>none</li>"  # fmt: skip
-    gaps = "".join(f"<li>{_clock(g['t_source'])} {esc(g.get('note') or '')}</li>"
-                   for g in timeline["gaps"])  # fmt: skip
+    markers = (
+        "".join(
+            f"<li>{_clock(m['t_source'])} {esc(m.get('note') or '')}</li>"
+            for m in timeline["markers"]
+        )
+        or "<li>none</li>"
+    )
+    gaps = "".join(
+        f"<li>{_clock(g['t_source'])} {esc(g.get('note') or '')}</li>" for g in timeline["gaps"]
+    )
     complete = "complete" if timeline["summary"] else "cut short (no summary line)"
     img = base64.b64encode(png).decode("ascii")
     label_heads = "".join(f"<th>{esc(lab)}</th>" for lab in labels)

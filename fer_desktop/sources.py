@@ -252,8 +252,14 @@ class DemoSource(FrameSource):
     name = "demo"
     live = True
 
-    def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0,
-                 duration: float | None = None, realtime: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        width: int = 640,
+        height: int = 480,
+        fps: float = 30.0,
+        duration: float | None = None,
+        realtime: bool = True,
+    ):
         self.size = (width, height)
         self.fps = fps
         self.duration = duration
@@ -269,8 +275,9 @@ class DemoSource(FrameSource):
         scale = max(w / pw, h / ph) * 1.05 * zoom
         dx = 0.08 * w * math.sin(2 * math.pi * t / 7.0)
         dy = 0.05 * h * math.sin(2 * math.pi * t / 5.0)
-        m = np.array([[scale, 0, w / 2 - scale * pw / 2 + dx],
-                      [0, scale, h / 2 - scale * ph * 0.45 + dy]])  # fmt: skip
+        m = np.array(
+            [[scale, 0, w / 2 - scale * pw / 2 + dx], [0, scale, h / 2 - scale * ph * 0.45 + dy]]
+        )
         return cv2.warpAffine(self._portrait, m, (w, h), borderMode=cv2.BORDER_REFLECT)
 
     def __iter__(self) -> Iterator[Frame]:

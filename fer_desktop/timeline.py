@@ -29,9 +29,12 @@ class TimelineError(RuntimeError):
 
 
 def columns(labels: list[str]) -> list[str]:
-    return (["kind", "t_source", "t_wall", "frame", "face_id", "x", "y", "w", "h"]
-            + [f"p_{lab}" for lab in labels] + [f"p_{lab}_smooth" for lab in labels]
-            + ["label", "valence", "note"])  # fmt: skip
+    return (
+        ["kind", "t_source", "t_wall", "frame", "face_id", "x", "y", "w", "h"]
+        + [f"p_{lab}" for lab in labels]
+        + [f"p_{lab}_smooth" for lab in labels]
+        + ["label", "valence", "note"]
+    )
 
 
 class TimelineWriter:
@@ -63,9 +66,15 @@ class TimelineWriter:
             raise TimelineError(f"writing {self.path} failed: {exc.strerror or exc}") from exc
 
     def header(self) -> dict:
-        return {"type": "header", "format": "fer_desktop timeline", "version": FORMAT_VERSION,
-                "created": now_iso(), "columns": columns(self.labels), "labels": self.labels,
-                **self.meta}  # fmt: skip
+        return {
+            "type": "header",
+            "format": "fer_desktop timeline",
+            "version": FORMAT_VERSION,
+            "created": now_iso(),
+            "columns": columns(self.labels),
+            "labels": self.labels,
+            **self.meta,
+        }
 
     def write(self, result: FrameResult) -> None:
         """All faces of one analysed frame (a frame without faces writes nothing)."""
@@ -86,9 +95,15 @@ class TimelineWriter:
         if self.closed:
             return
         self.closed = True
-        summary = {"type": "summary", "closed": now_iso(), "frames": self.frames,
-                   "face_rows": self.rows, "markers": self.markers,
-                   "duration_s": round(self.last_t, 3), **(extra or {})}  # fmt: skip
+        summary = {
+            "type": "summary",
+            "closed": now_iso(),
+            "frames": self.frames,
+            "face_rows": self.rows,
+            "markers": self.markers,
+            "duration_s": round(self.last_t, 3),
+            **(extra or {}),
+        }
         try:
             self._write_summary(summary)
             self._fh.flush()
@@ -130,10 +145,20 @@ class CsvTimeline(TimelineWriter):
     def _write_faces(self, result: FrameResult) -> None:
         for f in result.faces:
             self._csv.writerow(
-                ["face", f"{result.t_source:.4f}", result.t_wall, result.index, f.id,
-                 *(f"{v:.1f}" for v in f.box), *(f"{p:.4f}" for p in f.probs),
-                 *(f"{p:.4f}" for p in f.smooth), f.label, f"{f.valence:.4f}", ""]
-            )  # fmt: skip
+                [
+                    "face",
+                    f"{result.t_source:.4f}",
+                    result.t_wall,
+                    result.index,
+                    f.id,
+                    *(f"{v:.1f}" for v in f.box),
+                    *(f"{p:.4f}" for p in f.probs),
+                    *(f"{p:.4f}" for p in f.smooth),
+                    f.label,
+                    f"{f.valence:.4f}",
+                    "",
+                ]
+            )
 
     def _write_event(self, kind: str, t_source: float, note: str) -> None:
         blanks = [""] * (len(columns(self.labels)) - 5)
@@ -154,19 +179,29 @@ class JsonlTimeline(TimelineWriter):
 
     def _write_faces(self, result: FrameResult) -> None:
         for f in result.faces:
-            self._line({
-                "type": "face", "t_source": round(result.t_source, 4), "t_wall": result.t_wall,
-                "frame": result.index, "face_id": f.id, "box": [round(v, 1) for v in f.box],
-                "probs": dict(zip(self.labels, (round(float(p), 4) for p in f.probs),
-                                  strict=True)),
-                "smooth": dict(zip(self.labels, (round(float(p), 4) for p in f.smooth),
-                                   strict=True)),
-                "label": f.label, "valence": round(f.valence, 4),
-            })  # fmt: skip
+            self._line(
+                {
+                    "type": "face",
+                    "t_source": round(result.t_source, 4),
+                    "t_wall": result.t_wall,
+                    "frame": result.index,
+                    "face_id": f.id,
+                    "box": [round(v, 1) for v in f.box],
+                    "probs": dict(
+                        zip(self.labels, (round(float(p), 4) for p in f.probs), strict=True)
+                    ),
+                    "smooth": dict(
+                        zip(self.labels, (round(float(p), 4) for p in f.smooth), strict=True)
+                    ),
+                    "label": f.label,
+                    "valence": round(f.valence, 4),
+                }
+            )
 
     def _write_event(self, kind: str, t_source: float, note: str) -> None:
-        self._line({"type": kind, "t_source": round(t_source, 4), "t_wall": now_iso(),
-                    "note": note})  # fmt: skip
+        self._line(
+            {"type": kind, "t_source": round(t_source, 4), "t_wall": now_iso(), "note": note}
+        )
 
     def _write_summary(self, summary: dict) -> None:
         self._line(summary)
@@ -208,17 +243,29 @@ def read_timeline(path: Path) -> dict:
     for row in csv.DictReader(io.StringIO("".join(body))):
         kind = row.get("kind")
         if kind == "face":
-            out["faces"].append({
-                "t_source": float(row["t_source"]), "t_wall": row["t_wall"],
-                "frame": int(row["frame"]), "face_id": int(row["face_id"]),
-                "box": [float(row[k]) for k in "xywh"],
-                "probs": {lab: float(row[f"p_{lab}"]) for lab in labels},
-                "smooth": {lab: float(row[f"p_{lab}_smooth"]) for lab in labels},
-                "label": row["label"], "valence": float(row["valence"]),
-            })  # fmt: skip
+            out["faces"].append(
+                {
+                    "t_source": float(row["t_source"]),
+                    "t_wall": row["t_wall"],
+                    "frame": int(row["frame"]),
+                    "face_id": int(row["face_id"]),
+                    "box": [float(row[k]) for k in "xywh"],
+                    "probs": {lab: float(row[f"p_{lab}"]) for lab in labels},
+                    "smooth": {lab: float(row[f"p_{lab}_smooth"]) for lab in labels},
+                    "label": row["label"],
+                    "valence": float(row["valence"]),
+                }
+            )
         elif kind in ("marker", "gap"):
-            _file_event(out, {"type": kind, "t_source": float(row["t_source"]),
-                              "t_wall": row["t_wall"], "note": row["note"]})  # fmt: skip
+            _file_event(
+                out,
+                {
+                    "type": kind,
+                    "t_source": float(row["t_source"]),
+                    "t_wall": row["t_wall"],
+                    "note": row["note"],
+                },
+            )
     return out
 
 

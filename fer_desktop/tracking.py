@@ -58,8 +58,14 @@ class Tracker:
     grace: seconds a face may go unseen before its id is dropped.
     """
 
-    def __init__(self, labels: list[str], smoothing: float = 0.6, hysteresis: float = 0.1,
-                 grace: float = 1.0, min_iou: float = 0.3):  # fmt: skip
+    def __init__(
+        self,
+        labels: list[str],
+        smoothing: float = 0.6,
+        hysteresis: float = 0.1,
+        grace: float = 1.0,
+        min_iou: float = 0.3,
+    ):
         self.labels = list(labels)
         self.smoothing = smoothing
         self.hysteresis = hysteresis
@@ -78,14 +84,18 @@ class Tracker:
     def active_ids(self) -> list[int]:
         return [t.id for t in self._tracks]
 
-    def update(self, boxes: list[Box], scores: list[float], probs: np.ndarray,
-               t: float) -> list[TrackedFace]:  # fmt: skip
+    def update(
+        self, boxes: list[Box], scores: list[float], probs: np.ndarray, t: float
+    ) -> list[TrackedFace]:
         """Match this frame's faces to tracks and return them with ids, in input order."""
         pairs = sorted(
-            ((iou(tr.box, b), ti, bi) for ti, tr in enumerate(self._tracks)
-             for bi, b in enumerate(boxes)),
+            (
+                (iou(tr.box, b), ti, bi)
+                for ti, tr in enumerate(self._tracks)
+                for bi, b in enumerate(boxes)
+            ),
             reverse=True,
-        )  # fmt: skip
+        )
         track_for: dict[int, _Track] = {}
         used_tracks: set[int] = set()
         for overlap, ti, bi in pairs:
@@ -111,9 +121,16 @@ class Tracker:
                 lead = track.smooth[best] - track.smooth[track.label_index]
                 if best != track.label_index and lead >= self.hysteresis:
                     track.label_index = best
-            out.append(TrackedFace(
-                track.id, box, float(scores[bi]), p, track.smooth.copy(),
-                self.labels[track.label_index], valence(track.smooth, self.labels),
-            ))  # fmt: skip
+            out.append(
+                TrackedFace(
+                    track.id,
+                    box,
+                    float(scores[bi]),
+                    p,
+                    track.smooth.copy(),
+                    self.labels[track.label_index],
+                    valence(track.smooth, self.labels),
+                )
+            )
         self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= self.grace]
         return out

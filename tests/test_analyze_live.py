@@ -16,8 +16,7 @@ CLI = [sys.executable, "-m", "fer_desktop"]
 
 
 def run_cli(*args, **kw):
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO,
-                          **kw)  # fmt: skip
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO, **kw)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
@@ -60,9 +59,12 @@ def test_analyze_shared_talking_head(tmp_path, face_video):
 
 def test_killed_analyze_leaves_a_readable_timeline(tmp_path, face_video):
     """SIGKILL mid-run: the file parses and holds the rows of all but the last moments."""
-    proc = subprocess.Popen([*CLI, "analyze", str(face_video), "--out", str(tmp_path),
-                             "--format", "jsonl", "--quiet"], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [*CLI, "analyze", str(face_video), "--out", str(tmp_path), "--format", "jsonl", "--quiet"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     path = tmp_path / f"{face_video.stem}.jsonl"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -107,8 +109,13 @@ def test_live_streams_json_lines(demo_video):
 
 
 def test_live_stops_cleanly_on_sigterm():
-    proc = subprocess.Popen([*CLI, "live", "--source", "demo"], cwd=REPO, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [*CLI, "live", "--source", "demo"],
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     first = proc.stdout.readline()
     assert json.loads(first)["faces"]
     proc.send_signal(signal.SIGTERM)

@@ -48,7 +48,12 @@ def test_qt_starts_after_cv2_set_its_qt_variables():
         "w = QLabel('hello'); w.show(); app.processEvents()\n"
         "print(app.platformName(), 'QT_QPA_PLATFORM_PLUGIN_PATH' in os.environ)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
-                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["offscreen", "False"]

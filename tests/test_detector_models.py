@@ -44,16 +44,23 @@ def test_corrupt_model_is_refused_with_the_fix_named(tmp_path, monkeypatch):
 
 
 def test_cli_names_the_fetch_command_when_the_model_is_missing(tmp_path):
-    env = {"FER_DESKTOP_DETECTOR_DIR": str(tmp_path), "XDG_DATA_HOME": str(tmp_path),
-           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # fmt: skip
+    env = {
+        "FER_DESKTOP_DETECTOR_DIR": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
     # Hide the repository copy too: run from a copy of the package that has no models/.
     pkg = tmp_path / "pkg"
     shutil.copytree(dm.__file__.rsplit("/", 1)[0], pkg / "fer_desktop")
     shutil.copytree(REPO / "models", pkg / "models", ignore=shutil.ignore_patterns("detector"))
     out = subprocess.run(
         [sys.executable, "-m", "fer_desktop", "predict", "x.jpg"],
-        capture_output=True, text=True, cwd=pkg, env={**env, "PYTHONPATH": str(pkg)},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=pkg,
+        env={**env, "PYTHONPATH": str(pkg)},
+    )
     assert out.returncode == 2
     assert "fer-desktop models fetch" in out.stderr
     assert "Traceback" not in out.stderr

@@ -50,8 +50,10 @@ def test_frames_arrive_and_the_overlay_is_drawn_on_the_face(qtbot, window, demo_
         px = int(rect.x() + x * sx)
         py = int(rect.y() + (y + h * (0.2 + 0.06 * k)) * sy)
         c = image.pixelColor(px, py)
-        hits += abs(c.red() - want.red()) + abs(c.green() - want.green()) + abs(
-            c.blue() - want.blue()) < 60  # fmt: skip
+        hits += (
+            abs(c.red() - want.red()) + abs(c.green() - want.green()) + abs(c.blue() - want.blue())
+            < 60
+        )
     assert hits >= 7
     assert face.id in window.chart.series and len(window.chart.series[face.id]) >= 1
     xs, ys = window.chart.curves[face.id].getData()

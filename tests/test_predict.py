@@ -12,8 +12,7 @@ CLI = [sys.executable, "-m", "fer_desktop"]
 
 
 def run_cli(*args, **kw):
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO,
-                          **kw)  # fmt: skip
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO, **kw)
 
 
 @pytest.mark.parametrize("model", ["3class", "2class"])
@@ -51,8 +50,9 @@ def test_bad_files_get_error_entries_and_nonzero_exit(tmp_path, astronaut_png):
     empty.write_bytes(b"")
     text = tmp_path / "text.jpg"
     text.write_text("not an image")
-    out = run_cli("predict", astronaut_png, empty, text, tmp_path / "missing.png", tmp_path,
-                  "--json")  # fmt: skip
+    out = run_cli(
+        "predict", astronaut_png, empty, text, tmp_path / "missing.png", tmp_path, "--json"
+    )
     assert out.returncode == 1
     entries = [json.loads(line) for line in out.stdout.splitlines()]
     assert [("error" in e) for e in entries] == [False, True, True, True, True]

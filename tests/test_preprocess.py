@@ -12,13 +12,21 @@ DTYPES = st.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.float64,
 
 @settings(max_examples=150, deadline=None)
 @given(
-    h=st.integers(1, 300), w=st.integers(1, 300), channels=st.sampled_from([None, 1, 3, 4]),
-    dtype=DTYPES, x=st.floats(-500, 800), y=st.floats(-500, 800),
-    bw=st.floats(0, 900), bh=st.floats(0, 900), margin=st.floats(0, 1), align=st.booleans(),
+    h=st.integers(1, 300),
+    w=st.integers(1, 300),
+    channels=st.sampled_from([None, 1, 3, 4]),
+    dtype=DTYPES,
+    x=st.floats(-500, 800),
+    y=st.floats(-500, 800),
+    bw=st.floats(0, 900),
+    bh=st.floats(0, 900),
+    margin=st.floats(0, 1),
+    align=st.booleans(),
     data=st.data(),
-)  # fmt: skip
-def test_any_box_on_any_frame_gives_48x48_uint8(h, w, channels, dtype, x, y, bw, bh, margin,
-                                                align, data):  # fmt: skip
+)
+def test_any_box_on_any_frame_gives_48x48_uint8(
+    h, w, channels, dtype, x, y, bw, bh, margin, align, data
+):
     shape = (h, w) if channels is None else (h, w, channels)
     frame = data.draw(arrays(dtype, shape))
     eyes = ((x, y), (x + bw, y + bh / 3))

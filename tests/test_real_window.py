@@ -22,8 +22,11 @@ def xvfb():
     _need("Xvfb")
     _need("import")
     display = ":97"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(1.0)
     assert proc.poll() is None, "Xvfb did not start"
     yield display
@@ -35,10 +38,24 @@ def test_window_shows_on_a_real_display(xvfb, tmp_path):
     env = {**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb"}
     app_shot = tmp_path / "app.png"
     app = subprocess.Popen(
-        [sys.executable, "-m", "fer_desktop", "gui", "--source", "demo", "--exit-after", "12",
-         "--screenshot", str(app_shot)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "fer_desktop",
+            "gui",
+            "--source",
+            "demo",
+            "--exit-after",
+            "12",
+            "--screenshot",
+            str(app_shot),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(9)
     screen = tmp_path / "screen.png"
     subprocess.run(["import", "-window", "root", str(screen)], env=env, check=True, timeout=30)

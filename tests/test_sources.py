@@ -12,7 +12,7 @@ from fer_desktop.sources import (
     VideoSource,
     open_source,
     read_image,
-)  # fmt: skip
+)
 
 
 def test_demo_shows_a_real_moving_face():

@@ -30,8 +30,9 @@ def test_hysteresis_stops_flicker_and_valence_is_happy_minus_sad():
     tr = Tracker(LABELS, smoothing=0.5, hysteresis=0.15)
     box = [(0, 0, 50, 50)]
     labels = []
-    for t, p in enumerate([[0.6, 0.3, 0.1], [0.45, 0.5, 0.05], [0.55, 0.4, 0.05],
-                           [0.45, 0.5, 0.05]]):  # fmt: skip
+    for t, p in enumerate(
+        [[0.6, 0.3, 0.1], [0.45, 0.5, 0.05], [0.55, 0.4, 0.05], [0.45, 0.5, 0.05]]
+    ):
         faces = tr.update(box, [1], np.array([p]), t * 0.1)
         labels.append(faces[0].label)
     assert labels == ["happy"] * 4  # neutral never leads by 0.15

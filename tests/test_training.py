@@ -74,10 +74,24 @@ def _train_python() -> str:
 def test_quick_mode_trains_exports_and_cards(tmp_path):
     shared_path("data", "fer2013.npz")
     out = subprocess.run(
-        [_train_python(), "-m", "training", "ship", "--quick", "--task", "2class",
-         "--out", str(tmp_path), "--float-dir", str(tmp_path)],
-        capture_output=True, text=True, cwd=REPO, timeout=600,
-    )  # fmt: skip
+        [
+            _train_python(),
+            "-m",
+            "training",
+            "ship",
+            "--quick",
+            "--task",
+            "2class",
+            "--out",
+            str(tmp_path),
+            "--float-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     card = json.loads((tmp_path / "model_a_2class_int8.json").read_text())
     assert card["labels"] == ["happy", "sad"]
@@ -94,12 +108,17 @@ def test_quick_mode_trains_exports_and_cards(tmp_path):
 
 
 def test_training_cli_explains_itself():
-    out = subprocess.run([sys.executable, "-m", "training", "--help"], capture_output=True,
-                         text=True, cwd=REPO)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "training", "--help"], capture_output=True, text=True, cwd=REPO
+    )
     assert out.returncode == 0 and "PublicTest" in out.stdout
 
 
 def test_missing_dataset_exits_with_a_message(tmp_path):
-    out = subprocess.run([_train_python(), "-m", "training", "--data", str(tmp_path / "x.npz"),
-                          "ship", "--quick"], capture_output=True, text=True, cwd=REPO)  # fmt: skip
+    out = subprocess.run(
+        [_train_python(), "-m", "training", "--data", str(tmp_path / "x.npz"), "ship", "--quick"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert out.returncode == 2 and "dataset not found" in out.stderr

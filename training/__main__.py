@@ -20,9 +20,13 @@ def _parser() -> argparse.ArgumentParser:
         "Training, choose epochs on PublicTest, report PrivateTest, with test images that "
         "have a pixel copy in Training removed.",
     )
-    p.add_argument("--data", type=Path, default=None,
-                   help="fer2013.npz (default ../shared/data/fer2013.npz), Kaggle fer2013.csv, "
-                        "or a folder with train/<class>/ and test/<class>/ images")  # fmt: skip
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="fer2013.npz (default ../shared/data/fer2013.npz), Kaggle fer2013.csv, "
+        "or a folder with train/<class>/ and test/<class>/ images",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("ship", help="train, export (float32 + int8 TFLite) and card the models")
@@ -30,8 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     s.add_argument("--width", type=int, default=None, help="override the recipe's width")
     s.add_argument("--out", type=Path, default=REPO / "models", help="where the int8 files go")
-    s.add_argument("--float-dir", type=Path, default=None,
-                   help="where float32 files go (default: training/runs/)")  # fmt: skip
+    s.add_argument(
+        "--float-dir",
+        type=Path,
+        default=None,
+        help="where float32 files go (default: training/runs/float/)",
+    )
     s.add_argument(
         "--quick",
         action="store_true",
@@ -47,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--models", default="mlp,cnn_a,cnn_c,cnn_b")
     c.add_argument("--quick", action="store_true", help="tiny data, one epoch")
 
+    sub.add_parser(
+        "crop-study",
+        help="measure the crop margin and eye alignment on Yale "
+        "faces and FER2013 PublicTest, with the shipped models",
+    )
     sub.add_parser("report", help="write training/REPORT.md from the runs and model cards")
     return p
 
@@ -62,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
             from training import crossval
 
             crossval.run(args.data, args.folds, args.models.split(","), args.quick, RUNS)
+            return 0
+        if args.command == "crop-study":
+            from training import crop_study
+
+            RUNS.mkdir(parents=True, exist_ok=True)
+            crop_study.run(args.data, RUNS / "crop_study.json")
+            print((RUNS / "crop_study.json").read_text())
             return 0
         if args.command == "report":
             from training import report
@@ -86,7 +106,7 @@ def _ship(args) -> int:
 
     dataset = D.load(args.data)
     tasks = ["3class", "2class"] if args.task == "all" else [args.task]
-    float_dir = args.float_dir or RUNS
+    float_dir = args.float_dir or RUNS / "float"
     for name in tasks:
         task = D.make_task(dataset, name)
         recipe = Recipe(**RECIPES[name])
@@ -97,8 +117,7 @@ def _ship(args) -> int:
             recipe.epochs = args.epochs
         if args.width:
             recipe.width = args.width
-        ship(dataset, task, recipe, args.out, float_dir,
-             latency_runs=50 if args.quick else 2000)  # fmt: skip
+        ship(dataset, task, recipe, args.out, float_dir, latency_runs=50 if args.quick else 2000)
     return 0
 
 

@@ -18,8 +18,18 @@ from fer_desktop.preprocess import to_model_input
 DEFAULT_NPZ = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013.npz"
 FER_CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 HAPPY, SAD, NEUTRAL = 3, 4, 6
-FERPLUS_COLUMNS = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear",
-                   "contempt", "unknown", "NF"]  # fmt: skip
+FERPLUS_COLUMNS = [
+    "neutral",
+    "happiness",
+    "surprise",
+    "sadness",
+    "anger",
+    "disgust",
+    "fear",
+    "contempt",
+    "unknown",
+    "NF",
+]
 TASK_LABELS = {"2class": ["happy", "sad"], "3class": ["happy", "neutral", "sad"]}
 USAGES = ("Training", "PublicTest", "PrivateTest")
 
@@ -71,8 +81,14 @@ def _load_npz(path: Path) -> FerData:
         raise DatasetError(f"{path} is not a FER2013 npz (pixels, label, usage): {exc}") from exc
     if pixels.ndim != 3 or pixels.shape[1:] != (48, 48) or len(label) != len(pixels):
         raise DatasetError(f"{path}: pixels must be (N, 48, 48), got {pixels.shape}")
-    return FerData(pixels.astype(np.uint8), label.astype(np.int64), usage.astype(str),
-                   votes, str(path), file_sha256(path))  # fmt: skip
+    return FerData(
+        pixels.astype(np.uint8),
+        label.astype(np.int64),
+        usage.astype(str),
+        votes,
+        str(path),
+        file_sha256(path),
+    )
 
 
 def _load_csv(path: Path) -> FerData:
@@ -94,8 +110,9 @@ def _load_csv(path: Path) -> FerData:
         raise DatasetError(f"{path} is not a readable fer2013.csv: {exc}") from exc
     if not pixels:
         raise DatasetError(f"{path} holds no images")
-    return FerData(np.stack(pixels), np.array(labels), np.array(usages), None,
-                   str(path), file_sha256(path))  # fmt: skip
+    return FerData(
+        np.stack(pixels), np.array(labels), np.array(usages), None, str(path), file_sha256(path)
+    )
 
 
 def _load_folders(root: Path) -> FerData:
@@ -180,8 +197,15 @@ def make_task(data: FerData, name: str) -> Task:
         soft = three / three.sum(axis=1, keepdims=True)
     else:
         raise ValueError(f"unknown task {name!r}; choose 2class or 3class")
-    return Task(name, TASK_LABELS[name], data.pixels[keep], y, soft.astype(np.float32),
-                data.usage[keep], dup[keep])  # fmt: skip
+    return Task(
+        name,
+        TASK_LABELS[name],
+        data.pixels[keep],
+        y,
+        soft.astype(np.float32),
+        data.usage[keep],
+        dup[keep],
+    )
 
 
 def subsample(task: Task, per_usage: int, seed: int = 0) -> Task:
@@ -191,5 +215,12 @@ def subsample(task: Task, per_usage: int, seed: int = 0) -> Task:
         [rng.permutation(np.flatnonzero(task.usage == u))[:per_usage] for u in USAGES]
     )
     idx.sort()
-    return Task(task.name, task.labels, task.x[idx], task.y[idx], task.soft[idx],
-                task.usage[idx], task.duplicate[idx])  # fmt: skip
+    return Task(
+        task.name,
+        task.labels,
+        task.x[idx],
+        task.y[idx],
+        task.soft[idx],
+        task.usage[idx],
+        task.duplicate[idx],
+    )

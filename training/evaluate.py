@@ -80,5 +80,8 @@ def latency_ms(path: Path, runs: int = 2000) -> dict[str, float]:
         t0 = time.perf_counter()
         model.predict(face)
         times.append((time.perf_counter() - t0) * 1000.0)
-    return {"median_ms": round(float(np.median(times)), 4),
-            "p95_ms": round(float(np.percentile(times, 95)), 4), "runs": runs}  # fmt: skip
+    return {
+        "median_ms": round(float(np.median(times)), 4),
+        "p95_ms": round(float(np.percentile(times, 95)), 4),
+        "runs": runs,
+    }

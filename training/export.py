@@ -51,9 +51,14 @@ def tensor_details(path: Path) -> dict:
 
     def describe(d: dict) -> dict:
         scale, zero = d["quantization"]
-        return {"name": d["name"], "shape": [int(s) for s in d["shape_signature"]],
-                "dtype": np.dtype(d["dtype"]).name,
-                "quantization": {"scale": float(scale), "zero_point": int(zero)}}  # fmt: skip
+        return {
+            "name": d["name"],
+            "shape": [int(s) for s in d["shape_signature"]],
+            "dtype": np.dtype(d["dtype"]).name,
+            "quantization": {"scale": float(scale), "zero_point": int(zero)},
+        }
 
-    return {"input": describe(interp.get_input_details()[0]),
-            "output": describe(interp.get_output_details()[0])}  # fmt: skip
+    return {
+        "input": describe(interp.get_input_details()[0]),
+        "output": describe(interp.get_output_details()[0]),
+    }

@@ -74,11 +74,13 @@ def fit(task: Task, recipe: Recipe, log=None) -> tuple[keras.Model, dict]:
         t_tr = np.eye(len(task.labels), dtype=np.float32)[task.y[task.usage == "Training"]]
     x_val, y_val = task.subset("PublicTest", dedup=True)
     aug = augmenter(recipe.seed)
-    ds = (tf.data.Dataset.from_tensor_slices((x_tr, t_tr))
-          .shuffle(len(x_tr), seed=recipe.seed, reshuffle_each_iteration=True)
-          .batch(recipe.batch_size)
-          .map(lambda x, t: (aug(x, training=True), t), num_parallel_calls=tf.data.AUTOTUNE)
-          .prefetch(tf.data.AUTOTUNE))  # fmt: skip
+    ds = (
+        tf.data.Dataset.from_tensor_slices((x_tr, t_tr))
+        .shuffle(len(x_tr), seed=recipe.seed, reshuffle_each_iteration=True)
+        .batch(recipe.batch_size)
+        .map(lambda x, t: (aug(x, training=True), t), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
     model = model_a_plus(len(task.labels), recipe.width, recipe.dropout)
     steps = recipe.epochs * int(np.ceil(len(x_tr) / recipe.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, steps, alpha=0.01)
@@ -89,8 +91,12 @@ def fit(task: Task, recipe: Recipe, log=None) -> tuple[keras.Model, dict]:
     tracker = BestOnValidation(x_val[..., None].astype(np.float32), y_val, log)
     t0 = time.time()
     model.fit(ds, epochs=recipe.epochs, callbacks=[tracker], verbose=0)
-    info = {"train_seconds": round(time.time() - t0, 1), "best_epoch": tracker.best_epoch,
-            "public_dedup_by_epoch": tracker.history, "n_train": len(x_tr)}  # fmt: skip
+    info = {
+        "train_seconds": round(time.time() - t0, 1),
+        "best_epoch": tracker.best_epoch,
+        "public_dedup_by_epoch": tracker.history,
+        "n_train": len(x_tr),
+    }
     return model, info
 
 
@@ -101,10 +107,15 @@ def say(message: str) -> None:
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
-                             text=True, check=True)  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "training", "fer_desktop"],
-                               cwd=REPO, capture_output=True, text=True).stdout.strip()  # fmt: skip
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "training", "fer_desktop"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         return out.stdout.strip() + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -123,8 +134,15 @@ TASK_DESCRIPTIONS = {
 }
 
 
-def ship(data: FerData, task: Task, recipe: Recipe, out_dir: Path, float_dir: Path,
-         log=say, latency_runs: int = 2000) -> dict:  # fmt: skip
+def ship(
+    data: FerData,
+    task: Task,
+    recipe: Recipe,
+    out_dir: Path,
+    float_dir: Path,
+    log=say,
+    latency_runs: int = 2000,
+) -> dict:
     """Train, export both TFLite files, evaluate them and write the model card."""
     out_dir.mkdir(parents=True, exist_ok=True)
     float_dir.mkdir(parents=True, exist_ok=True)
@@ -139,39 +157,49 @@ def ship(data: FerData, task: Task, recipe: Recipe, out_dir: Path, float_dir: Pa
     export.to_float32(model, float_path)
     export.to_int8(model, int8_path, rep)
     card_path = int8_path.with_suffix(".json")
-    card = {"name": f"Model A, {task.name[0]}-class ({' / '.join(task.labels)})",
-            "labels": task.labels}  # fmt: skip
+    card = {
+        "name": f"Model A, {task.name[0]}-class ({' / '.join(task.labels)})",
+        "labels": task.labels,
+    }
     card_path.write_text(json.dumps(card))  # MoodModel needs the labels to evaluate
     float_path.with_suffix(".json").write_text(json.dumps(card))
     res_int8 = ev.evaluate(ev.litert_predictor(int8_path), task)
     res_float = ev.evaluate(ev.litert_predictor(float_path), task)
     agree = ev.agreement(res_int8, res_float)
-    card.update({
-        "file": int8_path.name,
-        "file_sha256": export_sha(int8_path),
-        "size_bytes": int8_path.stat().st_size,
-        "architecture": model.name,
-        "parameters": int(model.count_params()),
-        "tensors": export.tensor_details(int8_path),
-        "input_contract": "48x48x1 grayscale pixels on the 0-255 scale (uint8); any rescaling "
-                          "is inside the model. Faces are cropped and resized by "
-                          "fer_desktop.preprocess.face_to_input.",
-        "task": TASK_DESCRIPTIONS[task.name],
-        "data": {"source": Path(data.source).name, "sha256": data.sha256,
-                 "duplicates_removed": {u: int(((task.usage == u) & task.duplicate).sum())
-                                        for u in ("PublicTest", "PrivateTest")}},
-        "protocol": PROTOCOL,
-        "recipe": asdict(recipe),
-        "metrics_int8": ev.strip_predictions(res_int8),
-        "metrics_float32": ev.strip_predictions(res_float),
-        "int8_float32_label_agreement": agree,
-        "int8_minus_float32_accuracy_pp": {
-            k: round(100 * (res_int8[k]["accuracy"] - res_float[k]["accuracy"]), 2)
-            for k in res_int8},
-        "latency_int8_one_face_one_thread": ev.latency_ms(int8_path, latency_runs),
-        "training": info,
-        "git_commit": git_commit(),
-    })  # fmt: skip
+    card.update(
+        {
+            "file": int8_path.name,
+            "file_sha256": export_sha(int8_path),
+            "size_bytes": int8_path.stat().st_size,
+            "architecture": model.name,
+            "parameters": int(model.count_params()),
+            "tensors": export.tensor_details(int8_path),
+            "input_contract": "48x48x1 grayscale pixels on the 0-255 scale (uint8); any rescaling "
+            "is inside the model. Faces are cropped and resized by "
+            "fer_desktop.preprocess.face_to_input.",
+            "task": TASK_DESCRIPTIONS[task.name],
+            "data": {
+                "source": Path(data.source).name,
+                "sha256": data.sha256,
+                "duplicates_removed": {
+                    u: int(((task.usage == u) & task.duplicate).sum())
+                    for u in ("PublicTest", "PrivateTest")
+                },
+            },
+            "protocol": PROTOCOL,
+            "recipe": asdict(recipe),
+            "metrics_int8": ev.strip_predictions(res_int8),
+            "metrics_float32": ev.strip_predictions(res_float),
+            "int8_float32_label_agreement": agree,
+            "int8_minus_float32_accuracy_pp": {
+                k: round(100 * (res_int8[k]["accuracy"] - res_float[k]["accuracy"]), 2)
+                for k in res_int8
+            },
+            "latency_int8_one_face_one_thread": ev.latency_ms(int8_path, latency_runs),
+            "training": info,
+            "git_commit": git_commit(),
+        }
+    )
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     float_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     log(

@@ -40,13 +40,24 @@ class Progress:
             sys.stderr.write("\n")
 
 
-def analyze_video(pipeline: Pipeline, path: Path, out_dir: Path, fmt: str, every: int,
-                  report: bool, progress: bool = True) -> dict:  # fmt: skip
+def analyze_video(
+    pipeline: Pipeline,
+    path: Path,
+    out_dir: Path,
+    fmt: str,
+    every: int,
+    report: bool,
+    progress: bool = True,
+) -> dict:
     """Analyse one video into out_dir/<stem>.<fmt>; return its summary."""
     source = VideoSource(path, every=every)
     pipeline.tracker.reset()
-    meta = {"source": path.name, "source_fps": source.fps, "every": every,
-            "settings": pipeline.settings()}  # fmt: skip
+    meta = {
+        "source": path.name,
+        "source_fps": source.fps,
+        "every": every,
+        "settings": pipeline.settings(),
+    }
     timeline_path = out_dir / f"{path.stem}.{fmt}"
     bar = Progress(path.name, source.frame_count, progress)
     t0 = time.perf_counter()
@@ -70,8 +81,13 @@ def analyze_video(pipeline: Pipeline, path: Path, out_dir: Path, fmt: str, every
         timeline.close({"elapsed_s": round(elapsed, 3), "speed_x_realtime": round(speed, 2)})
         bar.update(frame.index, frame.t_source, force=True)
         bar.done()
-    summary = {"video": str(path), "timeline": str(timeline_path), "frames": timeline.frames,
-               "face_rows": timeline.rows, "speed_x_realtime": round(speed, 2)}  # fmt: skip
+    summary = {
+        "video": str(path),
+        "timeline": str(timeline_path),
+        "frames": timeline.frames,
+        "face_rows": timeline.rows,
+        "speed_x_realtime": round(speed, 2),
+    }
     if report:
         png, html = write_report(timeline_path, out_dir)
         summary.update(report_png=str(png), report_html=str(html))
@@ -89,8 +105,15 @@ def run(args, config: PipelineConfig) -> int:
     with Pipeline(config) as pipeline:
         for path in args.videos:
             try:
-                s = analyze_video(pipeline, path, args.out, args.format, args.every,
-                                  args.report, progress=not args.quiet)  # fmt: skip
+                s = analyze_video(
+                    pipeline,
+                    path,
+                    args.out,
+                    args.format,
+                    args.every,
+                    args.report,
+                    progress=not args.quiet,
+                )
             except SourceError as exc:
                 print(f"fer-desktop: {exc}", file=sys.stderr)
                 failed += 1

@@ -24,10 +24,14 @@ def predict_image(pipeline: Pipeline, image: np.ndarray, no_detect: bool) -> lis
         result = pipeline.process(Frame(0, 0.0, image))
         probs = np.array([f.probs for f in result.faces]).reshape(-1, len(labels))
         boxes = [f.box for f in result.faces]
-    return [{"box": [round(v) for v in box],
-             "label": labels[int(p.argmax())],
-             "probs": {lab: round(float(x), 4) for lab, x in zip(labels, p, strict=True)}}
-            for box, p in zip(boxes, probs, strict=True)]  # fmt: skip
+    return [
+        {
+            "box": [round(v) for v in box],
+            "label": labels[int(p.argmax())],
+            "probs": {lab: round(float(x), 4) for lab, x in zip(labels, p, strict=True)},
+        }
+        for box, p in zip(boxes, probs, strict=True)
+    ]
 
 
 def run(args, config: PipelineConfig) -> int:
@@ -57,6 +61,7 @@ def describe(entry: dict) -> str:
     lines = []
     for i, face in enumerate(entry["faces"], 1):
         probs = ", ".join(f"{k} {v:.2f}" for k, v in face["probs"].items())
-        lines.append(f"{entry['file']}: face {i} at {face['box']}: {face['label'].upper()} "
-                     f"({probs})")  # fmt: skip
+        lines.append(
+            f"{entry['file']}: face {i} at {face['box']}: {face['label'].upper()} ({probs})"
+        )
     return "\n".join(lines)

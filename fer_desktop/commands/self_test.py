@@ -48,8 +48,13 @@ def run(args) -> int:
                 vids = [pipeline.process(f) for f in src]
         ids = {f.id for r in vids for f in r.faces}
         ok = bool(vids) and all(r.faces for r in vids) and len(ids) == 1
-        checks.append(("generated video: one stable face id in every frame", ok,
-                       f"{len(vids)} frames, ids {sorted(ids)}"))  # fmt: skip
+        checks.append(
+            (
+                "generated video: one stable face id in every frame",
+                ok,
+                f"{len(vids)} frames, ids {sorted(ids)}",
+            )
+        )
         label_counts: dict[str, int] = {}
         for r in results + vids:
             for f in r.faces:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QToolBar,
     QVBoxLayout,
     QWidget,
-)  # fmt: skip
+)
 
 from fer_desktop.classifier import MODEL_FILES
 from fer_desktop.pipeline import PipelineConfig
@@ -39,8 +39,10 @@ from .worker import PipelineWorker, Shown
 
 APP_NAME = "fer_desktop"
 ICON_PATH = Path(__file__).resolve().parent.parent.parent / "assets" / "fer_desktop.svg"
-MODEL_CHOICES = [("3class", "3-class: happy / neutral / sad"),
-                 ("2class", "2-class: happy / sad (original Model A)")]  # fmt: skip
+MODEL_CHOICES = [
+    ("3class", "3-class: happy / neutral / sad"),
+    ("2class", "2-class: happy / sad (original Model A)"),
+]
 
 
 def list_cameras() -> list[str]:
@@ -214,10 +216,12 @@ class MainWindow(QMainWindow):
             box.setCurrentIndex(i)
 
     def config(self) -> PipelineConfig:
-        return PipelineConfig(model=self.model_box.currentData() or "3class",
-                              detector_range=self.range_box.currentData(),
-                              min_face_px=self.min_face.value(),
-                              smoothing=self.smoothing.value() / 100.0)  # fmt: skip
+        return PipelineConfig(
+            model=self.model_box.currentData() or "3class",
+            detector_range=self.range_box.currentData(),
+            min_face_px=self.min_face.value(),
+            smoothing=self.smoothing.value() / 100.0,
+        )
 
     # --- the worker -----------------------------------------------------------------------
     def start_source(self, spec: str) -> None:
@@ -390,15 +394,19 @@ class MainWindow(QMainWindow):
         return self.grab().save(path, "PNG")
 
     def _snapshot_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "snapshot.png",
-                                              "PNG image (*.png)")  # fmt: skip
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save snapshot", "snapshot.png", "PNG image (*.png)"
+        )
         if path and not self.save_snapshot(path):
             self.on_error(f"could not save {path}")
 
     def _update_status(self) -> None:
         times = self._fps_times
-        fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > \
-            times[0] else 0.0  # fmt: skip
+        fps = (
+            (len(times) - 1) / (times[-1] - times[0])
+            if len(times) > 1 and times[-1] > times[0]
+            else 0.0
+        )
         r = self.last_result
         det = f"{r.timings_ms.get('detect', 0):.1f}" if r else "–"
         cls = f"{r.timings_ms.get('classify', 0):.2f}" if r else "–"

@@ -30,10 +30,18 @@ class MoodChart(pg.PlotWidget):
         plot.setLabel("left", "valence")
         plot.setLabel("bottom", "time (s)")
         plot.addLegend(offset=(5, 5))
-        for lo, hi, colour in ((BAND, 1.05, (44, 160, 44, 30)), (-1.05, -BAND, (31, 119, 180, 30)),
-                               (-BAND, BAND, (158, 158, 158, 20))):  # fmt: skip
-            region = pg.LinearRegionItem((lo, hi), orientation="horizontal", movable=False,
-                                         brush=pg.mkBrush(*colour), pen=pg.mkPen(None))  # fmt: skip
+        for lo, hi, colour in (
+            (BAND, 1.05, (44, 160, 44, 30)),
+            (-1.05, -BAND, (31, 119, 180, 30)),
+            (-BAND, BAND, (158, 158, 158, 20)),
+        ):
+            region = pg.LinearRegionItem(
+                (lo, hi),
+                orientation="horizontal",
+                movable=False,
+                brush=pg.mkBrush(*colour),
+                pen=pg.mkPen(None),
+            )
             plot.addItem(region)
         self.setMinimumHeight(160)
 
@@ -59,8 +67,9 @@ class MoodChart(pg.PlotWidget):
         self._redraw()
 
     def add_marker(self, t: float, note: str = "") -> None:
-        line = pg.InfiniteLine(t, angle=90, pen=pg.mkPen("#444", style=pg.QtCore.Qt.DashLine),
-                               label=note or None)  # fmt: skip
+        line = pg.InfiniteLine(
+            t, angle=90, pen=pg.mkPen("#444", style=pg.QtCore.Qt.DashLine), label=note or None
+        )
         self.getPlotItem().addItem(line)
         self.markers.append((t, line))
 

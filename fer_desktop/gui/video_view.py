@@ -11,8 +11,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from fer_desktop.pipeline import FrameResult
 from fer_desktop.report import face_colour
 
-LABEL_COLOURS = {"happy": QColor("#2ca02c"), "neutral": QColor("#9e9e9e"),
-                 "sad": QColor("#1f77b4")}  # fmt: skip
+LABEL_COLOURS = {"happy": QColor("#2ca02c"), "neutral": QColor("#9e9e9e"), "sad": QColor("#1f77b4")}
 
 
 class VideoView(QWidget):
@@ -56,14 +55,19 @@ class VideoView(QWidget):
         p.setFont(QFont(self.font().family(), 14, QFont.Weight.Bold))
         if self.message:
             p.setPen(QColor("white"))
-            p.drawText(self.rect().adjusted(0, 0, 0, -20),
-                       Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
-                       self.message)  # fmt: skip
+            p.drawText(
+                self.rect().adjusted(0, 0, 0, -20),
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+                self.message,
+            )
         if self.banner:
             p.fillRect(QRectF(8, 8, 24 + 9 * len(self.banner), 30), QColor(0, 0, 0, 160))
             p.setPen(QColor("#ff5252") if "REC" in self.banner else QColor("#ffd740"))
-            p.drawText(QRectF(16, 8, 20 + 9 * len(self.banner), 30),
-                       Qt.AlignmentFlag.AlignVCenter, self.banner)  # fmt: skip
+            p.drawText(
+                QRectF(16, 8, 20 + 9 * len(self.banner), 30),
+                Qt.AlignmentFlag.AlignVCenter,
+                self.banner,
+            )
         p.end()
 
     def _draw_faces(self, p: QPainter, target: QRectF) -> None:
