@@ -60,6 +60,7 @@ train-quick: setup setup-train
 bench: setup
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_classifier.py
+	$(BIN)/python benchmarks/bench_gui.py
 
 clean:
 	rm -rf $(VENV) $(TRAIN_VENV) build dist .pytest_cache .ruff_cache

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from PySide6.QtCore import QTimer
@@ -67,6 +68,14 @@ def run(args) -> int:
     elif args.screenshot:
         QTimer.singleShot(3000, lambda: window.save_snapshot(str(args.screenshot)))
     code = app.exec()
+    if os.environ.get("FER_DESKTOP_TIMING"):
+        lat = sorted(window.latencies_ms)
+        p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")
+        print(
+            f"timing: first_labelled_at={window.first_labelled_at} frames={window.frames_shown} "
+            f"arrival_to_paint_p95_ms={p95:.2f}",
+            file=sys.stderr,
+        )
     if window.errors:
         print(f"fer-desktop: {window.errors[-1]}", file=sys.stderr)
     return code

@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self._fps_times: deque[float] = deque(maxlen=60)
         self.errors: list[str] = []
         self.notes: list[str] = []
+        self.first_labelled_at: float | None = None  # time.time() of the first labelled face
         self._restoring = True
         self._build()
         self._restore_settings()
@@ -276,6 +277,8 @@ class MainWindow(QMainWindow):
         self.chart.add(shown.result)
         self.last_result = shown.result
         self.frames_shown += 1
+        if self.first_labelled_at is None and shown.result.faces:
+            self.first_labelled_at = time.time()
         if shown.source_position is not None and not self.seek.isSliderDown():
             self.seek.setEnabled(True)
             self.seek.setValue(int(shown.source_position * 1000))

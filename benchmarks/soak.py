@@ -1,0 +1,138 @@
+"""Soak: run the pipeline (or the window, offscreen) over a looping video for a set time,
+sampling RSS and per-frame time, and report their growth from the first to the last tenth.
+
+  .venv/bin/python benchmarks/soak.py --minutes 30            # the pipeline
+  .venv/bin/python benchmarks/soak.py --minutes 30 --window   # the window, offscreen
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import SHARED_VIDEOS, machine, rss_mb
+
+from fer_desktop.pipeline import Pipeline
+from fer_desktop.sources import DemoSource, Frame, VideoSource
+
+
+def looping_frames(video: Path | None):
+    """Frames forever, with source time that keeps growing across loops."""
+    index, t_offset = 0, 0.0
+    while True:
+        src = VideoSource(video) if video else DemoSource(realtime=False, duration=10.0)
+        last = 0.0
+        for f in src:
+            yield Frame(index, t_offset + f.t_source, f.bgr)
+            index += 1
+            last = f.t_source
+        src.close()
+        t_offset += last + 0.04
+
+
+def soak_pipeline(video: Path | None, seconds: float) -> list[tuple[float, float, float]]:
+    samples = []  # (elapsed s, rss MB, frame ms)
+    t0 = time.perf_counter()
+    with Pipeline() as pipe:
+        for frame in looping_frames(video):
+            t1 = time.perf_counter()
+            pipe.process(frame)
+            now = time.perf_counter()
+            samples.append(
+                (now - t0, rss_mb() if frame.index % 25 == 0 else np.nan, (now - t1) * 1e3)
+            )
+            if now - t0 > seconds:
+                return samples
+
+
+def soak_window(video: Path | None, seconds: float) -> list[tuple[float, float, float]]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    import fer_desktop.gui  # noqa: F401
+    from fer_desktop.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    samples = []
+    with tempfile.TemporaryDirectory() as tmp:
+        w = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
+        w.show()
+        w.fast.setChecked(True)
+        spec = str(video) if video else "demo"
+        w.start_source(spec)
+        deadline = time.perf_counter() + 60.0  # start-up (model loading) is not soak time
+        while w.frames_shown == 0 and time.perf_counter() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        t0 = time.perf_counter()
+        last_shown = 0
+        while time.perf_counter() - t0 < seconds:
+            app.processEvents()
+            if w.frames_shown != last_shown:
+                last_shown = w.frames_shown
+                lat = w.latencies_ms[-1] if w.latencies_ms else np.nan
+                samples.append(
+                    (time.perf_counter() - t0, rss_mb() if last_shown % 25 == 0 else np.nan, lat)
+                )
+            if w.source_spec != spec or (w.notes and w.notes[-1] == "source ended"):
+                w.notes.clear()
+                w.start_source(spec)  # loop the file
+            time.sleep(0.001)
+        w.close()
+    return samples
+
+
+def summarise(samples, label: str) -> dict:
+    s = np.array(samples, dtype=float)
+    n = len(s)
+    tenth = max(1, n // 10)
+    rss = s[:, 1]
+    first_rss = np.nanmedian(rss[tenth : 2 * tenth]) if n >= 20 else np.nanmedian(rss)
+    last_rss = np.nanmedian(rss[-tenth:])
+    first_ms = np.median(s[tenth : 2 * tenth, 2]) if n >= 20 else np.median(s[:, 2])
+    last_ms = np.median(s[-tenth:, 2])
+    out = {
+        "what": label,
+        "frames": n,
+        "seconds": round(float(s[-1, 0]), 1),
+        "rss_mb_start": round(float(first_rss), 1),
+        "rss_mb_end": round(float(last_rss), 1),
+        "rss_growth_pct": round(100 * (last_rss - first_rss) / first_rss, 2),
+        "frame_ms_start": round(float(first_ms), 3),
+        "frame_ms_end": round(float(last_ms), 3),
+        "frame_time_growth_pct": round(100 * (last_ms - first_ms) / first_ms, 2),
+    }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, default=30.0)
+    p.add_argument("--seconds", type=float, default=None, help="overrides --minutes")
+    p.add_argument("--window", action="store_true", help="soak the window, offscreen")
+    p.add_argument("--video", type=Path, default=SHARED_VIDEOS / "talking_head_512.mp4")
+    args = p.parse_args(argv)
+    seconds = args.seconds if args.seconds is not None else args.minutes * 60
+    video = args.video if args.video.exists() else None
+    print(f"machine: {machine()}", flush=True)
+    run = soak_window if args.window else soak_pipeline
+    label = (
+        "window (offscreen)" if args.window else "pipeline"
+    ) + f" on {video.name if video else 'the demo'}"
+    result = summarise(run(video, seconds), label)
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
