@@ -66,6 +66,13 @@ class MoodModel:
     """Classifies batches of 48x48 uint8 faces; returns probabilities in the card's order."""
 
     def __init__(self, model: str | os.PathLike[str] = DEFAULT_MODEL, num_threads: int = 1):
+        from fer_desktop._quiet import native_stderr_silenced
+
+        with native_stderr_silenced():
+            self._load(model, num_threads)
+            self.predict(np.zeros((1, INPUT_SIZE, INPUT_SIZE), np.uint8))  # warm-up
+
+    def _load(self, model: str | os.PathLike[str], num_threads: int) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
         self.path = resolve_model_path(model)
@@ -79,7 +86,7 @@ class MoodModel:
             raise ModelError(f"{self.path} is not a usable TFLite model: {exc}") from exc
         self._in = self._interp.get_input_details()[0]
         self._out = self._interp.get_output_details()[0]
-        shape = tuple(self._in["shape"][1:])
+        shape = tuple(int(v) for v in self._in["shape"][1:])
         if shape not in ((INPUT_SIZE, INPUT_SIZE, 1), (INPUT_SIZE, INPUT_SIZE)):
             raise ModelError(f"{self.path} takes input {shape}, expected (48, 48, 1)")
         n_out = int(self._out["shape"][-1])

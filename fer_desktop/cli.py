@@ -32,6 +32,14 @@ def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
         default="short",
         help="face detector: short (near the camera, default) or full (far)",
     )
+    g.add_argument(
+        "--tiles",
+        type=int,
+        default=1,
+        metavar="ROWS",
+        help="also detect on ROWS rows of overlapping tiles: finds small faces in "
+        "crowds and large frames, at a few times the cost (default 1: off)",
+    )
     g.add_argument("--min-confidence", type=float, default=0.5, help="detector score (0-1)")
     g.add_argument(
         "--min-face",
@@ -151,6 +159,7 @@ def _config(args):
         detector_range=args.detector_range,
         min_confidence=args.min_confidence,
         min_face_px=args.min_face,
+        detector_tiles=args.tiles,
         smoothing=args.smoothing,
     )
 

