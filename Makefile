@@ -8,7 +8,7 @@ TRAIN_STAMP := $(TRAIN_VENV)/.installed
 DETECTOR := models/detector/face_detection_short_range.tflite
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-train run test lint train train-quick models bench clean help
+.PHONY: setup setup-train run test lint train train-quick models bench package clean help
 
 help:
 	@echo "make run      set up .venv if needed and start the desktop app"
@@ -64,3 +64,10 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) $(TRAIN_VENV) build dist .pytest_cache .ruff_cache
+
+# A one-folder desktop app in dist/fer-desktop (PyInstaller); see packaging/README.md.
+package: setup
+	$(BIN)/python -m pip install -q 'pyinstaller>=6.10,<7'
+	$(BIN)/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
+		packaging/fer_desktop.spec
+	@du -sh dist/fer-desktop

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
-import time
 from pathlib import Path
 
 from fer_desktop import __version__
@@ -64,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     p.add_argument("--version", action="version", version=f"fer-desktop {__version__}")
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="run the pipeline on built-in inputs and exit (same as `self-test`)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     g = sub.add_parser("gui", help="the desktop window (default)", epilog=EPILOG)
@@ -131,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    command = args.command or "gui"
+    command = "self-test" if args.self_test else (args.command or "gui")
     if command == "gui" and args.command is None:
         args = parser.parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
     from fer_desktop.errors import KNOWN_ERRORS
@@ -217,11 +220,3 @@ def install_stop_signals() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _raise)
-
-
-def now() -> float:
-    return time.perf_counter()
-
-
-def dumps(obj) -> str:
-    return json.dumps(obj, separators=(",", ":"))

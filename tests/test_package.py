@@ -1,0 +1,57 @@
+"""The packaged one-folder app (built by `make package`; .ci/run builds it before the tests)."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.conftest import REPO
+
+BUNDLE = REPO / "dist" / "fer-desktop"
+EXE = BUNDLE / "fer-desktop"
+
+pytestmark = pytest.mark.skipif(not EXE.exists(), reason="bundle not built (make package)")
+
+# A bare environment: no venv, no PYTHONPATH, not run from the source tree.
+ENV = {
+    "PATH": "/usr/bin:/bin",
+    "HOME": os.environ.get("HOME", "/tmp"),
+    "QT_QPA_PLATFORM": "offscreen",
+    "LANG": "C.UTF-8",
+}
+
+
+def run_bundle(*args, cwd, timeout=300):
+    return subprocess.run(
+        [str(EXE), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=ENV,
+        timeout=timeout,
+    )
+
+
+def test_bundle_self_test(tmp_path):
+    out = run_bundle("--self-test", cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("PASS") == 2
+
+
+def test_bundle_predicts_a_real_face(tmp_path, astronaut_png):
+    out = run_bundle("predict", astronaut_png, "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    entry = json.loads(out.stdout)
+    assert len(entry["faces"]) == 1 and entry["faces"][0]["label"] == "happy"
+
+
+def test_bundle_uses_its_own_files(tmp_path):
+    out = run_bundle("models", "list", cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for line in out.stdout.splitlines():
+        if "detector" in line:
+            assert str(BUNDLE) in line, line
+    assert (BUNDLE / "_internal" / "THIRD_PARTY_NOTICES.txt").exists()
+    assert (BUNDLE / "_internal" / "models" / "detector" / "LICENSE-mediapipe.txt").exists()
+    assert not list(BUNDLE.rglob("tensorflow"))
