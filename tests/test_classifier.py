@@ -71,3 +71,15 @@ def test_wrong_input_shape_model_is_refused(tmp_path):
     path.with_suffix(".json").write_text(json.dumps({"labels": ["happy", "sad"]}))
     with pytest.raises(ModelError, match="expected \\(48, 48, 1\\)"):
         MoodModel(path)
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_FILES))
+def test_card_metrics_match_a_fresh_evaluation(name):
+    from tests.conftest import shared_path
+    from training import data as D
+    from training import evaluate as ev
+
+    data = D.load(shared_path("data", "fer2013.npz"))
+    card = json.loads(resolve_model_path(name).with_suffix(".json").read_text())
+    fresh = ev.evaluate(ev.litert_predictor(resolve_model_path(name)), D.make_task(data, name))
+    assert ev.strip_predictions(fresh) == card["metrics_int8"]

@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
 
             crossval.run(args.data, args.folds, args.models.split(","), args.quick, RUNS)
             return 0
+        if args.command == "evaluate":
+            return _evaluate(args)
         if args.command == "crop-study":
             from training import crop_study
 
@@ -98,6 +100,35 @@ RECIPES = {
     "2class": dict(label_smoothing=0.1, soft_targets=False),
     "3class": dict(label_smoothing=0.0, soft_targets=True),
 }
+
+
+def _evaluate(args) -> int:
+    """Fresh evaluation of models/*.tflite; exit 1 when a card disagrees with its file."""
+    import json
+
+    from training import data as D
+    from training import evaluate as ev
+
+    dataset = D.load(args.data)
+    status = 0
+    for name in ("3class", "2class"):
+        path = REPO / "models" / f"model_a_{name}_int8.tflite"
+        card_path = path.with_suffix(".json")
+        card = json.loads(card_path.read_text())
+        fresh = ev.strip_predictions(
+            ev.evaluate(ev.litert_predictor(path), D.make_task(dataset, name))
+        )
+        same = fresh == card["metrics_int8"]
+        status |= 0 if same else 1
+        acc = fresh["private_dedup"]["accuracy"]
+        print(
+            f"{path.name}: PrivateTest (dedup) {acc:.4f}; card {'matches' if same else 'DIFFERS'}"
+        )
+        if args.update_latency:
+            card["latency_int8_one_face_one_thread"] = ev.latency_ms(path)
+            card_path.write_text(json.dumps(card, indent=2) + "\n")
+            print(f"  latency {card['latency_int8_one_face_one_thread']}")
+    return status
 
 
 def _ship(args) -> int:
