@@ -69,3 +69,21 @@ def test_window_shows_on_a_real_display(xvfb, tmp_path):
     assert img.std() > 20
     assert len(np.unique(img.reshape(-1, 3)[::97], axis=0)) > 200
     assert app_shot.exists() and cv2.imread(str(app_shot)).std() > 20
+
+
+def test_without_any_display_the_window_says_what_to_do():
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "fer_desktop"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "no display found" in out.stderr and "QT_QPA_PLATFORM=offscreen" in out.stderr

@@ -35,7 +35,25 @@ def preflight() -> str | None:
     return None
 
 
+def no_display() -> bool:
+    """True on Linux without X11/Wayland when Qt was not told to run offscreen."""
+    return (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
 def run(args) -> int:
+    if no_display():
+        print(
+            "fer-desktop: error: no display found. Run it on a desktop, set "
+            "QT_QPA_PLATFORM=offscreen to run the window without a screen, or use "
+            "`fer-desktop live` for headless analysis.",
+            file=sys.stderr,
+        )
+        return 2
     problem = preflight()
     if problem:
         print(f"fer-desktop: error: {problem}", file=sys.stderr)

@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
         )
         bar.addWidget(self.window_box)
 
+        self.addToolBarBreak()
         rec = QToolBar("Recording")
         rec.setMovable(False)
         self.addToolBar(rec)
