@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from fer_desktop import detector_models
@@ -92,7 +93,7 @@ class FaceDetector:
     def detect(self, bgr: np.ndarray, t_seconds: float | None = None) -> list[Detection]:
         """Faces in one BGR frame. Timestamps must grow; they are made to if they do not."""
         h, w = bgr.shape[:2]
-        rgb = bgr[:, :, ::-1]
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         if self.tiles == 1:
             ts = max(round((t_seconds or 0.0) * 1000), self._last_ts + 1)
             self._last_ts = ts

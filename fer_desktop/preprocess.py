@@ -82,38 +82,26 @@ def face_to_input(
 
     `box` is (x, y, w, h) in pixels and may reach outside the frame: the missing part is filled
     by replicating the border. `eyes` are the (x, y) pixel positions of the right and left eye,
-    used to level the face when `align` is true.
+    used to level the face when `align` is true. Only the face region is touched, so the cost
+    does not grow with the frame size.
     """
-    gray = to_gray_u8(frame)
-    cx0, cy0, side, _ = square_crop_box(box, margin)
+    img = np.asarray(frame)
+    if img.dtype != np.uint8 or not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (3, 4))):
+        img = to_gray_u8(img)
+    x0, y0, side, _ = square_crop_box(box, margin)
     side = max(side, 1.0)
     angle = 0.0
     if align and eyes is not None:
         (rx, ry), (lx, ly) = eyes
         angle = math.degrees(math.atan2(ly - ry, lx - rx))
-    centre = (cx0 + side / 2.0, cy0 + side / 2.0)
-    # One affine warp does rotation, crop, scale and border fill in a single pass.
-    scale = INPUT_SIZE / side
-    matrix = cv2.getRotationMatrix2D(centre, angle, scale)
-    matrix[0, 2] += INPUT_SIZE / 2.0 - centre[0]
-    matrix[1, 2] += INPUT_SIZE / 2.0 - centre[1]
-    interp = cv2.INTER_AREA if scale < 1.0 and angle == 0.0 else cv2.INTER_LINEAR
-    if scale < 0.5:
-        # Area-average first so a large face does not alias when warped down to 48 px.
-        return _crop_then_resize(gray, matrix, side, centre, angle)
-    return cv2.warpAffine(
-        gray, matrix, (INPUT_SIZE, INPUT_SIZE), flags=interp, borderMode=cv2.BORDER_REPLICATE
-    )
-
-
-def _crop_then_resize(
-    gray: np.ndarray, matrix: np.ndarray, side: float, centre: tuple[float, float], angle: float
-) -> np.ndarray:
-    big = math.ceil(side)
-    m = cv2.getRotationMatrix2D(centre, angle, 1.0)
-    m[0, 2] += big / 2.0 - centre[0]
-    m[1, 2] += big / 2.0 - centre[1]
+    # One affine warp rotates, crops and fills the border, onto at most 3x the output size;
+    # an area resize then brings it to 48 px without aliasing.
+    size = min(max(math.ceil(side), INPUT_SIZE), 3 * INPUT_SIZE)
+    centre = (x0 + side / 2.0, y0 + side / 2.0)
+    matrix = cv2.getRotationMatrix2D(centre, angle, size / side)
+    matrix[0, 2] += size / 2.0 - centre[0]
+    matrix[1, 2] += size / 2.0 - centre[1]
     patch = cv2.warpAffine(
-        gray, m, (big, big), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        img, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    return cv2.resize(patch, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
+    return to_model_input(patch)

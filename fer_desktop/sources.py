@@ -8,6 +8,7 @@ at a time, and the camera reader keeps only the newest frame.
 from __future__ import annotations
 
 import math
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -303,6 +304,49 @@ class DemoSource(FrameSource):
 
     def close(self) -> None:
         self._stop.set()
+
+
+def prefetched(source: FrameSource, depth: int = 4) -> Iterator[Frame]:
+    """Frames of `source`, decoded up to `depth` ahead in a thread (decoding overlaps analysis).
+
+    Errors of the source are raised here, in order. Stopping early (break, an exception in the
+    consumer) stops the thread before the generator returns.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def reader() -> None:
+        try:
+            for frame in source:
+                if not put(frame):
+                    return
+            put(done)
+        except Exception as exc:  # handed to the consumer, raised there
+            put(exc)
+
+    thread = threading.Thread(target=reader, name=f"decode {source.name}", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5.0)
 
 
 def open_source(spec: str, every: int = 1, realtime_demo: bool = True) -> FrameSource:

@@ -60,6 +60,16 @@ def _parser() -> argparse.ArgumentParser:
         help="measure the crop margin and eye alignment on Yale "
         "faces and FER2013 PublicTest, with the shipped models",
     )
+    e = sub.add_parser(
+        "evaluate",
+        help="evaluate the shipped int8 models afresh and check "
+        "their cards (with --update-latency: re-time them)",
+    )
+    e.add_argument(
+        "--update-latency",
+        action="store_true",
+        help="re-measure the per-face latency (do it on an idle machine)",
+    )
     sub.add_parser("report", help="write training/REPORT.md from the runs and model cards")
     return p
 

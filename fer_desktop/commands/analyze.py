@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fer_desktop.pipeline import Pipeline, PipelineConfig
 from fer_desktop.report import write_report
-from fer_desktop.sources import SourceError, VideoSource
+from fer_desktop.sources import SourceError, VideoSource, prefetched
 from fer_desktop.timeline import TimelineError, open_timeline
 
 
@@ -64,7 +64,7 @@ def analyze_video(
     last_t = 0.0
     with source, open_timeline(timeline_path, fmt, pipeline.labels, meta) as timeline:
         try:
-            for frame in source:
+            for frame in prefetched(source):
                 result = pipeline.process(frame)
                 timeline.write(result)
                 last_t = frame.t_source
