@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--folds", type=int, default=5)
     c.add_argument("--models", default="mlp,cnn_a,cnn_c,cnn_b")
     c.add_argument("--quick", action="store_true", help="tiny data, one epoch")
+    c.add_argument(
+        "--only-weights",
+        action="store_true",
+        help="only score the seed's trained weights (opt_a_trained.h5)",
+    )
 
     sub.add_parser(
         "crop-study",
@@ -84,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "seed-study":
             from training import crossval
 
-            crossval.run(args.data, args.folds, args.models.split(","), args.quick, RUNS)
+            if args.only_weights:
+                crossval.rescore_original_weights(args.data, RUNS)
+            else:
+                crossval.run(args.data, args.folds, args.models.split(","), args.quick, RUNS)
             return 0
         if args.command == "evaluate":
             return _evaluate(args)

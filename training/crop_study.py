@@ -20,7 +20,7 @@ from fer_desktop.classifier import MoodModel
 from fer_desktop.detector import FaceDetector
 from fer_desktop.preprocess import face_to_input
 from training import data as D
-from training.crossval import yale_faces
+from training.yale import yale_faces
 
 MARGINS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5)
 

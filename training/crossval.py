@@ -22,6 +22,7 @@ from training import data as D
 from training.architectures import SEED_MODELS
 from training.evaluate import metrics
 from training.train import say, set_seeds
+from training.yale import yale_faces
 
 SEED_H5 = D.DEFAULT_NPZ.parent.parent / "seed" / "opt_a_trained.h5"
 STEP_BUDGETS = {"cnn_b": 50 * 10 + 150 * 5, "cnn_c": 50 * 10 + 60 * 8}
@@ -120,30 +121,12 @@ def score_original_weights(task: D.Task) -> dict | None:
     return out
 
 
-def yale_faces(margin: float | None = None, align: bool | None = None):
-    """Yale happy/sad photos through the app's detector and crop: (faces, 0=happy/1=sad)."""
-    import cv2
-
-    from fer_desktop.detector import FaceDetector
-    from fer_desktop.preprocess import DEFAULT_ALIGN, DEFAULT_MARGIN, face_to_input
-
-    root = D.DEFAULT_NPZ.parent.parent / "faces" / "yale"
-    if not root.exists():
-        return None
-    margin = DEFAULT_MARGIN if margin is None else margin
-    align = DEFAULT_ALIGN if align is None else align
-    faces, labels = [], []
-    with FaceDetector("short", min_confidence=0.3) as det:
-        for label, cls in enumerate(("happy", "sad")):
-            for f in sorted((root / cls).glob("*.png")):
-                img = cv2.imread(str(f))
-                found = det.detect(img, None)
-                if not found:
-                    continue
-                d = max(found, key=lambda d: d.box[2] * d.box[3])
-                faces.append(face_to_input(img, d.box, d.eyes, margin, align))
-                labels.append(label)
-    return np.stack(faces), np.array(labels)
+def rescore_original_weights(data_path: Path | None, runs: Path) -> None:
+    """Score opt_a_trained.h5 again (e.g. after the crop defaults changed) into the results."""
+    path = runs / "seed_study.json"
+    results = json.loads(path.read_text())
+    results["original_weights"] = score_original_weights(D.make_task(D.load(data_path), "2class"))
+    _save(results, runs, quick=False)
 
 
 def _save(results: dict, runs: Path, quick: bool) -> None:
