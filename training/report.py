@@ -13,6 +13,29 @@ SEED_NAMES = {
 }
 
 
+LIMITS = """## Goals not reached, and what we tried
+
+The goals were PrivateTest (dedup) accuracy ≥ 94% for the 2-class model and ≥ 88% for the
+3-class model. We ship the best we trained: see the table above. Where it stands:
+
+- **One recipe per model, no search.** Each shipped model is a single run of the recipe in its
+  card (width 12, 30 epochs, AdamW with cosine decay, flips / shifts / rotations / zoom,
+  batch norm, dropout 0.3; label smoothing 0.1 for 2-class, FER+ vote distributions as soft
+  targets for 3-class). The PublicTest curves (in each card) flatten well before the end:
+  3-class around 85% from epoch 23, 2-class around 90% from epoch 17.
+- **The latency budget bounds the width.** On this CPU the int8 model runs through XNNPACK no
+  faster than float32, so the 0.5 ms-per-face budget allows width 12 (0.42 ms) but not 16
+  (about 0.55 ms, measured on quick-mode exports). Wider models were not trained.
+- **Label noise caps the 2-class task.** FER2013 "Sad" agrees with the FER+ majority on only
+  40% of its images; many are neutral faces labelled sad. For 3 classes, sadness is the weak
+  class (recall about 46%; most misses are read as neutral).
+- **Not tried, for lack of time:** distilling a wider teacher into width 12, test-time flip
+  averaging (doubles latency), longer schedules, ensembles, FER+ relabelling for 2-class.
+- **Training time:** the 3-class run took 36 min and the 2-class run 17 min on this 2-core
+  machine while tests and builds shared it; the 3-class run is over the 30-minute budget as
+  measured. It was not re-timed on an idle machine."""
+
+
 def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
@@ -112,6 +135,7 @@ def write(models_dir: Path, runs: Path, out: Path) -> Path:
                 _confusion(card),
                 "",
             ]
+    parts += [LIMITS, ""]
     if seed:
         parts += [
             "## The seed study, reproduced honestly",
