@@ -438,5 +438,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self._save_settings()
-        self.stop_worker()
+        thread = self.thread
+        if not self.stop_worker() and thread is not None:
+            thread.wait(15_000)  # still loading models: let it finish and close its files
         super().closeEvent(event)
