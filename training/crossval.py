@@ -68,6 +68,9 @@ def run(data_path: Path | None, folds: int, names: list[str], quick: bool, runs:
         "quick": quick,
         "models": {},
     }
+    previous = runs / ("seed_study_quick.json" if quick else "seed_study.json")
+    if previous.exists():  # keep models scored in earlier runs (e.g. B with fewer folds)
+        results["models"] = json.loads(previous.read_text()).get("models", {})
     for name in names:
         t0 = time.time()
         scores = []
@@ -78,6 +81,7 @@ def run(data_path: Path | None, folds: int, names: list[str], quick: bool, runs:
             say(f"[seed {name}] fold {k + 1}/{folds}: {scores[-1]:.4f}")
         model = _fit_seed_model(name, x_tr, y_tr, seed=99, quick=quick)
         entry = {
+            "folds": folds,
             "cv_accuracy": scores,
             "cv_mean": round(float(np.mean(scores)), 4),
             "cv_std": round(float(np.std(scores)), 4),

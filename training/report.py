@@ -140,7 +140,7 @@ def write(models_dir: Path, runs: Path, out: Path) -> Path:
         parts += [
             "## The seed study, reproduced honestly",
             "",
-            f"{seed['folds']}-fold cross-validation on FER2013 Training (happy vs sad, "
+            "k-fold cross-validation on FER2013 Training (happy vs sad, "
             f"{seed['n_train']:,} images), then one fit on all of Training scored once on "
             "PrivateTest. The seed's recipe (see `training/crossval.py`).",
             "",
@@ -149,9 +149,10 @@ def write(models_dir: Path, runs: Path, out: Path) -> Path:
             "|---|---|---|---|---|---|",
         ]
         for name, e in seed["models"].items():
+            folds = e.get("folds", seed["folds"])
             parts.append(
                 f"| {SEED_NAMES.get(name, name)} | {e['parameters']:,} | "
-                f"{_pct(e['cv_mean'])} ± {100 * e['cv_std']:.1f} | "
+                f"{_pct(e['cv_mean'])} ± {100 * e['cv_std']:.1f} ({folds} folds) | "
                 f"{_pct(e['private_dedup']['accuracy'])} | {_pct(e['private_full']['accuracy'])} "
                 f"| {e['seconds'] / 60:.0f} min |"
             )
