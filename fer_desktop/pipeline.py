@@ -30,6 +30,7 @@ class PipelineConfig:
     smoothing: float = 0.6
     hysteresis: float = 0.1
     grace_seconds: float = 1.0
+    min_hits: int = 2  # a new face is reported from its second frame (not for still images)
     margin: float = DEFAULT_MARGIN
     align: bool = DEFAULT_ALIGN
 
@@ -83,7 +84,9 @@ class Pipeline:
         c = self.config
         self.model = MoodModel(c.model)
         self.detector = self._new_detector()
-        self.tracker = Tracker(self.model.labels, c.smoothing, c.hysteresis, c.grace_seconds)
+        self.tracker = Tracker(
+            self.model.labels, c.smoothing, c.hysteresis, c.grace_seconds, min_hits=c.min_hits
+        )
 
     @property
     def labels(self) -> list[str]:

@@ -56,6 +56,8 @@ class Tracker:
     smoothing: 0 = no smoothing, 0.9 = very smooth (weight of the previous value).
     hysteresis: how far (in probability) a new label must lead the current one to take over.
     grace: seconds a face may go unseen before its id is dropped.
+    min_hits: frames a new face must be seen in before it is reported (filters one-frame false
+    detections); the faces of the first frame after a reset are reported at once.
     """
 
     def __init__(
@@ -65,20 +67,24 @@ class Tracker:
         hysteresis: float = 0.1,
         grace: float = 1.0,
         min_iou: float = 0.3,
+        min_hits: int = 1,
     ):
         self.labels = list(labels)
         self.smoothing = smoothing
         self.hysteresis = hysteresis
         self.grace = grace
         self.min_iou = min_iou
+        self.min_hits = min_hits
         self._tracks: list[_Track] = []
         self._next_id = 1
+        self._fresh = True
 
     def reset(self, labels: list[str] | None = None) -> None:
         """Forget every track (e.g. after the model, and so the labels, changed)."""
         if labels is not None:
             self.labels = list(labels)
         self._tracks.clear()
+        self._fresh = True
 
     @property
     def active_ids(self) -> list[int]:
@@ -87,7 +93,7 @@ class Tracker:
     def update(
         self, boxes: list[Box], scores: list[float], probs: np.ndarray, t: float
     ) -> list[TrackedFace]:
-        """Match this frame's faces to tracks and return them with ids, in input order."""
+        """Match this frame's faces to tracks; return the confirmed ones, in input order."""
         pairs = sorted(
             (
                 (iou(tr.box, b), ti, bi)
@@ -121,6 +127,8 @@ class Tracker:
                 lead = track.smooth[best] - track.smooth[track.label_index]
                 if best != track.label_index and lead >= self.hysteresis:
                     track.label_index = best
+            if track.hits < self.min_hits and not self._fresh:
+                continue  # tentative until seen again
             out.append(
                 TrackedFace(
                     track.id,
@@ -133,4 +141,5 @@ class Tracker:
                 )
             )
         self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= self.grace]
+        self._fresh = False
         return out

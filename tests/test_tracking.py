@@ -41,3 +41,16 @@ def test_hysteresis_stops_flicker_and_valence_is_happy_minus_sad():
     assert faces[0].label == "sad"
     s = faces[0].smooth
     assert abs(faces[0].valence - (s[0] - s[2])) < 1e-6 and faces[0].valence < -0.5
+
+
+def test_a_one_frame_false_face_is_not_reported():
+    tr = Tracker(LABELS, min_hits=2)
+    p = np.array([[0.8, 0.1, 0.1]])
+    assert len(tr.update([(0, 0, 50, 50)], [1], p, 0.0)) == 1  # first frame: reported at once
+    two = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1]])
+    faces = tr.update([(2, 0, 50, 50), (300, 300, 40, 40)], [1, 1], two, 0.1)
+    assert [f.box for f in faces] == [(2, 0, 50, 50)]  # the newcomer is tentative
+    faces = tr.update([(3, 0, 50, 50), (302, 300, 40, 40)], [1, 1], two, 0.2)
+    assert len(faces) == 2 and faces[1].id == 2  # seen twice: confirmed
+    tr.reset()
+    assert len(tr.update([(300, 300, 40, 40)], [1], p, 0.3)) == 1  # fresh again
