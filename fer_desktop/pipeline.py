@@ -84,6 +84,7 @@ class Pipeline:
         c = self.config
         self.model = MoodModel(c.model)
         self.detector = self._new_detector()
+        self._last_size: tuple[int, ...] = ()
         self.tracker = Tracker(
             self.model.labels, c.smoothing, c.hysteresis, c.grace_seconds, min_hits=c.min_hits
         )
@@ -133,6 +134,9 @@ class Pipeline:
 
     def process(self, frame: Frame) -> FrameResult:
         """Analyse one frame."""
+        if frame.bgr.shape[:2] != self._last_size:  # new geometry: old boxes mean nothing
+            self.tracker.reset()
+            self._last_size = frame.bgr.shape[:2]
         t0 = time.perf_counter()
         detections = self.detector.detect(frame.bgr, frame.t_source)
         t1 = time.perf_counter()
