@@ -55,3 +55,15 @@ def test_bundle_uses_its_own_files(tmp_path):
     assert (BUNDLE / "_internal" / "THIRD_PARTY_NOTICES.txt").exists()
     assert (BUNDLE / "_internal" / "models" / "detector" / "LICENSE-mediapipe.txt").exists()
     assert not list(BUNDLE.rglob("tensorflow"))
+
+
+def test_bundle_opens_the_window(tmp_path):
+    shot = tmp_path / "window.png"
+    out = run_bundle(
+        "gui", "--source", "demo", "--exit-after", "6", "--screenshot", shot, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    import cv2
+
+    img = cv2.imread(str(shot))
+    assert img is not None and img.std() > 20
