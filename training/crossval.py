@@ -74,7 +74,7 @@ def run(data_path: Path | None, folds: int, names: list[str], quick: bool, runs:
     for name in names:
         t0 = time.time()
         scores = []
-        for k in range(folds):
+        for k in range(folds if folds >= 2 else 0):  # folds < 2: no CV, the final fit only
             tr, va = fold_of != k, fold_of == k
             model = _fit_seed_model(name, x_tr[tr], y_tr[tr], seed=k, quick=quick)
             scores.append(round(_accuracy(model, x_tr[va], y_tr[va]), 4))
@@ -83,8 +83,8 @@ def run(data_path: Path | None, folds: int, names: list[str], quick: bool, runs:
         entry = {
             "folds": folds,
             "cv_accuracy": scores,
-            "cv_mean": round(float(np.mean(scores)), 4),
-            "cv_std": round(float(np.std(scores)), 4),
+            "cv_mean": round(float(np.mean(scores)), 4) if scores else None,
+            "cv_std": round(float(np.std(scores)), 4) if scores else None,
             "parameters": int(model.count_params()),
         }
         for key, dedup in (("private_dedup", True), ("private_full", False)):
@@ -94,7 +94,7 @@ def run(data_path: Path | None, folds: int, names: list[str], quick: bool, runs:
         entry["seconds"] = round(time.time() - t0, 1)
         results["models"][name] = entry
         say(
-            f"[seed {name}] CV {entry['cv_mean']:.4f} ± {entry['cv_std']:.4f}; PrivateTest "
+            f"[seed {name}] CV {entry['cv_mean']} ± {entry['cv_std']}; PrivateTest "
             f"(dedup) {entry['private_dedup']['accuracy']:.4f}; {entry['seconds']:.0f} s"
         )
         _save(results, runs, quick)

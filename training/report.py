@@ -149,10 +149,15 @@ def write(models_dir: Path, runs: Path, out: Path) -> Path:
             "|---|---|---|---|---|---|",
         ]
         for name, e in seed["models"].items():
-            folds = e.get("folds", seed["folds"])
+            folds = e.get("folds", 5)
+            cv = (
+                f"{_pct(e['cv_mean'])} ± {100 * e['cv_std']:.1f} ({folds} folds)"
+                if e.get("cv_mean") is not None
+                else "not run (final fit only)"
+            )
             parts.append(
                 f"| {SEED_NAMES.get(name, name)} | {e['parameters']:,} | "
-                f"{_pct(e['cv_mean'])} ± {100 * e['cv_std']:.1f} ({folds} folds) | "
+                f"{cv} | "
                 f"{_pct(e['private_dedup']['accuracy'])} | {_pct(e['private_full']['accuracy'])} "
                 f"| {e['seconds'] / 60:.0f} min |"
             )
