@@ -73,22 +73,30 @@ def test_live_reconnects_after_camera_loss(monkeypatch, capsys, flaky):
     assert "camera lost, reconnecting" in capsys.readouterr().err or True
 
 
-def test_window_shows_camera_lost_and_marks_the_gap(qtbot, monkeypatch, tmp_path, flaky):
+def recording_window(qtbot, tmp_path, source: str):
+    """A window analysing `source` and recording into tmp_path/rec."""
     from PySide6.QtCore import QSettings
 
-    from fer_desktop.gui import worker as worker_module
     from fer_desktop.gui.main_window import MainWindow
 
-    monkeypatch.setattr(worker_module, "CameraSource", flaky)
-    monkeypatch.setattr(worker_module, "open_source", lambda spec: flaky(0))
-    monkeypatch.setattr(worker_module, "RECONNECT_BACKOFF", (0.2, 0.2))
     w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(w)
     w.setProperty("scripted", True)
     w.show()
-    w.start_source("camera:0")
+    w.start_source(source)
     qtbot.waitUntil(lambda: w.frames_shown > 0, timeout=30_000)
     w.start_recording(str(tmp_path / "rec"))
+    return w
+
+
+def test_window_shows_camera_lost_and_marks_the_gap(qtbot, monkeypatch, tmp_path, flaky):
+
+    from fer_desktop.gui import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "CameraSource", flaky)
+    monkeypatch.setattr(worker_module, "open_source", lambda spec: flaky(0))
+    monkeypatch.setattr(worker_module, "RECONNECT_BACKOFF", (0.2, 0.2))
+    w = recording_window(qtbot, tmp_path, "camera:0")
     qtbot.waitUntil(lambda: "camera lost, reconnecting" in w.notes, timeout=30_000)
     assert "Camera lost" in w.view.banner
     qtbot.waitUntil(lambda: "camera back" in w.notes, timeout=30_000)
@@ -100,10 +108,8 @@ def test_window_shows_camera_lost_and_marks_the_gap(qtbot, monkeypatch, tmp_path
 
 
 def test_full_disk_while_recording_in_the_window(qtbot, monkeypatch, tmp_path):
-    from PySide6.QtCore import QSettings
 
     from fer_desktop import timeline as timeline_module
-    from fer_desktop.gui.main_window import MainWindow
 
     real = timeline_module.CsvTimeline._write_faces
 
@@ -113,13 +119,7 @@ def test_full_disk_while_recording_in_the_window(qtbot, monkeypatch, tmp_path):
         real(self, result)
 
     monkeypatch.setattr(timeline_module.CsvTimeline, "_write_faces", full_disk_after_a_few)
-    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.setProperty("scripted", True)
-    w.show()
-    w.start_source("demo")
-    qtbot.waitUntil(lambda: w.frames_shown > 0, timeout=30_000)
-    w.start_recording(str(tmp_path / "rec"))
+    w = recording_window(qtbot, tmp_path, "demo")
     qtbot.waitUntil(lambda: bool(w.errors), timeout=30_000)
     assert "No space left on device" in w.errors[-1]
     qtbot.waitUntil(lambda: w.recording_path is None, timeout=10_000)

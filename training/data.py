@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_desktop.detector_models import sha256_of as file_sha256
 from fer_desktop.preprocess import to_model_input
 
 DEFAULT_NPZ = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013.npz"
@@ -48,14 +49,6 @@ class FerData:
     votes: np.ndarray | None  # (N, 10) int FER+ votes, -1 rows unknown
     source: str
     sha256: str
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load(path: Path | None = None) -> FerData:
