@@ -55,6 +55,7 @@ class PipelineWorker(QObject):
         self.paused = False
         self.fast = False
         self._source: FrameSource | None = None
+        self._last_t = 0.0  # source time of the last analysed frame
 
     # --- called from the GUI thread -------------------------------------------------------
     def send(self, command: str, *args) -> None:
@@ -98,7 +99,7 @@ class PipelineWorker(QObject):
             except SourceError:
                 if not isinstance(source, CameraSource):
                     raise
-                last_t, camera_lost = t_offset, True
+                last_t, camera_lost = self._last_t, True
             if not camera_lost:
                 break
             source, t_offset = self._reconnect(source, last_t)
@@ -131,7 +132,7 @@ class PipelineWorker(QObject):
                     wall0, src0 = time.perf_counter(), frame.t_source
             result = pipeline.process(frame)
             result.t_source += t_offset
-            last_t = result.t_source
+            last_t = self._last_t = result.t_source
             self._record(result)
             self._show(frame.bgr, result, t_arrival, source)
         return last_t
