@@ -161,6 +161,13 @@ def write(models_dir: Path, runs: Path, out: Path) -> Path:
                 f"{_pct(e['private_dedup']['accuracy'])} | {_pct(e['private_full']['accuracy'])} "
                 f"| {e['seconds'] / 60:.0f} min |"
             )
+        parts += [
+            "",
+            "Run time was bounded on this 2-core machine: the MLP and A ran all 5 folds; C ran "
+            "2 folds and B (3.8 M parameters of per-pixel Dense layers) only the final fit on "
+            "all of Training. Each fit follows the seed's step or epoch budget. B predicts "
+            '"happy" for every face, as it did in the seed\'s own notebook (58.5% there).',
+        ]
         ow = seed.get("original_weights")
         if ow:
             yale = (
