@@ -364,11 +364,3 @@ def open_source(spec: str, every: int = 1, realtime_demo: bool = True) -> FrameS
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(path)
     return VideoSource(path, every=every)
-
-
-def first_camera_or_demo(index: int = 0) -> tuple[FrameSource, str | None]:
-    """The webcam if one opens, else the demo with a note saying why."""
-    try:
-        return CameraSource(index), None
-    except SourceError as exc:
-        return DemoSource(), f"No camera found ({exc}); showing the built-in demo."
