@@ -45,13 +45,19 @@ def tile_grid(h: int, w: int, rows: int, overlap: float = 0.25) -> list[tuple[in
     ]
 
 
-def suppress_duplicates(faces: list[Detection], max_iou: float = 0.3) -> list[Detection]:
-    """Greedy non-maximum suppression: keep the best-scoring of overlapping detections."""
-    from fer_desktop.tracking import iou
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box: 1.0 when one box lies inside the other."""
+    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    smaller = min(a[2] * a[3], b[2] * b[3])
+    return iw * ih / smaller if smaller > 0 else 0.0
 
+
+def suppress_duplicates(faces: list[Detection], max_overlap: float = 0.5) -> list[Detection]:
+    """Keep the best-scoring of overlapping detections (a "face" inside a face is one face)."""
     kept: list[Detection] = []
     for f in sorted(faces, key=lambda d: d.score, reverse=True):
-        if all(iou(f.box, k.box) <= max_iou for k in kept):
+        if all(_overlap(f.box, k.box) <= max_overlap for k in kept):
             kept.append(f)
     return kept
 
@@ -104,7 +110,7 @@ class FaceDetector:
             for x, y, tw, th in [(0, 0, w, h), *tile_grid(h, w, self.tiles)]:
                 image = self._image(rgb[y : y + th, x : x + tw])
                 faces += self._convert(self._detector.detect(image), x, y, tw, th)
-            faces = suppress_duplicates(faces)
+        faces = suppress_duplicates(faces)
         return [f for f in faces if min(f.box[2], f.box[3]) >= self.min_face_px]
 
     def _image(self, rgb: np.ndarray):

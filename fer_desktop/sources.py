@@ -189,7 +189,10 @@ class CameraSource(FrameSource):
     def __init__(self, index: int = 0, width: int = 640, height: int = 480, open_timeout=3.0):
         self.index = index
         self.name = f"camera:{index}"
-        self._cap = cv2.VideoCapture(index)
+        from fer_desktop._quiet import native_stderr_silenced
+
+        with native_stderr_silenced():  # OpenCV prints each backend's failure; we say it once
+            self._cap = cv2.VideoCapture(index)
         if not self._cap.isOpened():
             self._cap.release()
             raise SourceError(f"camera {index}: cannot open (no such device, or it is busy)")

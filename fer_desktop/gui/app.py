@@ -63,14 +63,14 @@ def run(args) -> int:
     window = MainWindow()
     source, note = (args.source, None) if args.source else default_source()
     window.show()
-    if note:
-        print(f"fer-desktop: {note}", file=sys.stderr)
-        window.statusBar().showMessage(note, 15000)
-        window.view.banner = "No camera found: built-in demo"
     i = window.source_box.findData(source)
     if i >= 0:
         window.source_box.setCurrentIndex(i)
     window.start_source(source)
+    if note:
+        print(f"fer-desktop: {note}", file=sys.stderr)
+        window.statusBar().showMessage(note, 15000)
+        window.view.banner = "No camera found: built-in demo"
     if args.record:
         window.setProperty("scripted", True)
         window.start_recording(str(args.record))

@@ -61,13 +61,10 @@ class VideoView(QWidget):
                 self.message,
             )
         if self.banner:
-            p.fillRect(QRectF(8, 8, 24 + 9 * len(self.banner), 30), QColor(0, 0, 0, 160))
+            width = p.fontMetrics().horizontalAdvance(self.banner) + 20
+            p.fillRect(QRectF(8, 8, width, 30), QColor(0, 0, 0, 160))
             p.setPen(QColor("#ff5252") if "REC" in self.banner else QColor("#ffd740"))
-            p.drawText(
-                QRectF(16, 8, 20 + 9 * len(self.banner), 30),
-                Qt.AlignmentFlag.AlignVCenter,
-                self.banner,
-            )
+            p.drawText(QRectF(18, 8, width, 30), Qt.AlignmentFlag.AlignVCenter, self.banner)
         p.end()
 
     def _draw_faces(self, p: QPainter, target: QRectF) -> None:
