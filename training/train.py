@@ -15,7 +15,7 @@ import tensorflow as tf
 from training import evaluate as ev
 from training import export
 from training.architectures import augmenter, model_a_plus
-from training.data import FerData, Task
+from training.data import FerData, Task, file_sha256
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -169,7 +169,7 @@ def ship(
     card.update(
         {
             "file": int8_path.name,
-            "file_sha256": export_sha(int8_path),
+            "file_sha256": file_sha256(int8_path),
             "size_bytes": int8_path.stat().st_size,
             "architecture": model.name,
             "parameters": int(model.count_params()),
@@ -207,9 +207,3 @@ def ship(
         f"float {res_float['private_dedup']['accuracy']:.4f}  agreement {agree}"
     )
     return card
-
-
-def export_sha(path: Path) -> str:
-    from training.data import file_sha256
-
-    return file_sha256(path)
