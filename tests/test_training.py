@@ -105,6 +105,10 @@ def test_quick_mode_trains_exports_and_cards(tmp_path):
     model = MoodModel(tmp_path / "model_a_2class_int8.tflite")
     assert model.labels == ["happy", "sad"]
     assert (tmp_path / "model_a_2class_float32.tflite").exists()
+    conditions = {row["condition"] for row in card["accuracy_by_condition"]}
+    assert {"face 24 px (down and up)", "lower third hidden", "JPEG quality 20"} <= conditions
+    assert any("Art. 5(1)(f)" in line for line in card["limitations"])
+    assert card["intended_use"] and card["out_of_scope"]
 
 
 def test_training_cli_explains_itself():

@@ -41,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
         help="where float32 files go (default: training/runs/float/)",
     )
     s.add_argument(
+        "--reuse-fit",
+        action="store_true",
+        help="export from the network already fitted (training/runs/model_a_fit.keras) "
+        "instead of training again",
+    )
+    s.add_argument("--fitted", type=Path, default=None, help=argparse.SUPPRESS)
+    s.add_argument(
         "--quick",
         action="store_true",
         help="a few hundred images and one epoch: checks every step in minutes",
@@ -114,12 +121,6 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-RECIPES = {
-    "2class": dict(label_smoothing=0.1, soft_targets=False),
-    "3class": dict(label_smoothing=0.0, soft_targets=True),
-}
-
-
 def _evaluate(args) -> int:
     """Fresh evaluation of models/*.tflite; exit 1 when a card disagrees with its file."""
     import json
@@ -156,17 +157,24 @@ def _ship(args) -> int:
     dataset = D.load(args.data)
     tasks = ["3class", "2class"] if args.task == "all" else [args.task]
     float_dir = args.float_dir or RUNS / "float"
-    for name in tasks:
-        task = D.make_task(dataset, name)
-        recipe = Recipe(**RECIPES[name])
-        if args.quick:
-            task = D.subsample(task, 200)
-            recipe.epochs, recipe.width = 1, 8
-        if args.epochs:
-            recipe.epochs = args.epochs
-        if args.width:
-            recipe.width = args.width
-        ship(dataset, task, recipe, args.out, float_dir, latency_runs=50 if args.quick else 2000)
+    recipe = Recipe()
+    if args.quick:
+        recipe.epochs, recipe.width = 1, 8
+    if args.epochs:
+        recipe.epochs = args.epochs
+    if args.width:
+        recipe.width = args.width
+    ship(
+        dataset,
+        recipe,
+        args.out,
+        float_dir,
+        tasks,
+        latency_runs=50 if args.quick else 2000,
+        quick=args.quick,
+        fitted=None if args.quick else (args.fitted or RUNS / "model_a_fit.keras"),
+        reuse_fit=args.reuse_fit,
+    )
     return 0
 
 

@@ -201,6 +201,43 @@ def make_task(data: FerData, name: str) -> Task:
     )
 
 
+EMOTIONS = FERPLUS_COLUMNS[:8]
+TASK_COLUMNS = {
+    name: [EMOTIONS.index(c) for c in cols]
+    for name, cols in {
+        "2class": ("happiness", "sadness"),
+        "3class": ("happiness", "neutral", "sadness"),
+    }.items()
+}
+
+
+@dataclass
+class VoteTargets:
+    """Images with usable FER+ votes and their vote distribution over the eight emotions."""
+
+    x: np.ndarray  # (N, 48, 48) uint8
+    soft: np.ndarray  # (N, 8) float32, rows sum to 1
+    usage: np.ndarray  # (N,) str
+
+
+def vote_targets(data: FerData, min_votes: int = 2) -> VoteTargets:
+    """FER+ vote distributions over the eight emotions, cleaned as the FER+ authors do.
+
+    A count below `min_votes` (a single rater) is treated as an outlier and dropped. Images
+    are left out when they have no FER+ row, or when "unknown" or "not a face" gets at least
+    as many votes as the top emotion, or when no emotion keeps a vote.
+    """
+    if data.votes is None:
+        raise DatasetError("training on FER+ votes needs fer2013.npz (it holds the votes)")
+    votes = data.votes.astype(np.float32)
+    votes[votes < min_votes] = 0.0
+    emotion = votes[:, :8]
+    top = emotion.max(axis=1)
+    keep = (data.votes[:, 0] >= 0) & (top > 0) & (votes[:, 8] < top) & (votes[:, 9] < top)
+    soft = emotion[keep] / emotion[keep].sum(axis=1, keepdims=True)
+    return VoteTargets(data.pixels[keep], soft.astype(np.float32), data.usage[keep])
+
+
 def subsample(task: Task, per_usage: int, seed: int = 0) -> Task:
     """A small task for the quick mode: at most `per_usage` images of each usage."""
     rng = np.random.default_rng(seed)
@@ -217,3 +254,14 @@ def subsample(task: Task, per_usage: int, seed: int = 0) -> Task:
         task.usage[idx],
         task.duplicate[idx],
     )
+
+
+def subsample_votes(votes: VoteTargets, per_usage: int, seed: int = 0) -> VoteTargets:
+    """A small vote set for the quick mode: at most `per_usage` images of each usage."""
+    rng = np.random.default_rng(seed)
+    idx = np.sort(
+        np.concatenate(
+            [rng.permutation(np.flatnonzero(votes.usage == u))[:per_usage] for u in USAGES]
+        )
+    )
+    return VoteTargets(votes.x[idx], votes.soft[idx], votes.usage[idx])
