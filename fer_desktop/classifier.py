@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from fer_desktop.errors import FerDesktopError
 from fer_desktop.preprocess import INPUT_SIZE
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -21,7 +22,7 @@ MODEL_FILES = {"3class": "model_a_3class_int8.tflite", "2class": "model_a_2class
 DEFAULT_MODEL = "3class"
 
 
-class ModelError(RuntimeError):
+class ModelError(FerDesktopError):
     """A model file or its card is missing, unreadable or inconsistent."""
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 from fer_desktop import __version__
 
-EXIT_OK, EXIT_FAILED_INPUT, EXIT_CANNOT_START, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED_INPUT, EXIT_CANNOT_START, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 EPILOG = """exit status: 0 success; 1 some input failed (each named on stderr); 2 cannot start
-(bad option, missing or corrupt model, unwritable output); 130 interrupted."""
+(bad option, missing or corrupt model, unwritable output); 3 internal error (a bug);
+130 interrupted."""
 
 
 def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
@@ -63,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"fer-desktop {__version__}")
     p.add_argument(
+        "--debug", action="store_true", help="show full tracebacks, also for user errors"
+    )
+    p.add_argument(
         "--self-test",
         action="store_true",
         help="run the pipeline on built-in inputs and exit (same as `self-test`)",
@@ -109,6 +114,37 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--source", default=None, help="demo, camera:N or a video/image path")
     lv.add_argument("--every", type=int, default=1, metavar="N", help="analyse every Nth frame")
     lv.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    lv.add_argument(
+        "--latest",
+        action="store_true",
+        help="a slow reader gets the newest frame; the lines it had no time for are dropped "
+        "(and counted in the end line)",
+    )
+    lv.add_argument("--no-stdout", action="store_true", help="write nothing on stdout")
+    lv.add_argument(
+        "--lsl",
+        action="store_true",
+        help="stream to Lab Streaming Layer (needs the [lsl] extra: mne-lsl)",
+    )
+    lv.add_argument(
+        "--serve",
+        metavar="ws://HOST:PORT",
+        help="serve each frame's JSON over WebSocket (e.g. ws://127.0.0.1:8765; localhost "
+        "unless you name another interface)",
+    )
+    lv.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="record the timeline and the analysed video (Matroska) into DIR",
+    )
+    lv.add_argument("--format", choices=["csv", "jsonl"], default="csv", help="timeline format")
+    lv.add_argument(
+        "--wait-for-camera",
+        action="store_true",
+        help="keep trying to open the camera at start instead of failing",
+    )
+    lv.add_argument("--realtime", action="store_true", help="play a video file at its own speed")
     _add_pipeline_options(lv)
 
     m = sub.add_parser("models", help="fetch or check the model files", epilog=EPILOG)
@@ -137,26 +173,37 @@ def main(argv: list[str] | None = None) -> int:
     command = "self-test" if args.self_test else (args.command or "gui")
     if command == "gui" and args.command is None:
         args = parser.parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
-    from fer_desktop.errors import KNOWN_ERRORS
+    from fer_desktop.errors import FerDesktopError
 
     handler = COMMANDS[command]
     try:
         return handler(args)
-    except KNOWN_ERRORS as exc:
+    except FerDesktopError as exc:
+        if getattr(args, "debug", False):
+            traceback.print_exc()
         print(f"fer-desktop: error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_START
     except KeyboardInterrupt:
         print("fer-desktop: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug, not the user's mistake: show it
+        traceback.print_exc()
+        print(
+            f"fer-desktop: internal error ({type(exc).__name__}): this is a bug in "
+            "fer-desktop; please report it with the traceback above (--debug shows more)",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
 
 
 def _config(args):
+    from fer_desktop.errors import UsageError
     from fer_desktop.pipeline import PipelineConfig
 
     for name in ("min_confidence", "smoothing"):
         value = getattr(args, name)
         if not 0.0 <= value < 1.0 + (name == "min_confidence"):
-            raise ValueError(f"--{name.replace('_', '-')} must be between 0 and 1")
+            raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1")
     return PipelineConfig(
         model=args.model,
         detector_range=args.detector_range,

@@ -10,8 +10,7 @@ import numpy as np
 
 from fer_desktop import detector_models
 from fer_desktop._quiet import native_stderr_silenced  # sets log levels before mediapipe loads
-
-Box = tuple[float, float, float, float]
+from fer_desktop.results import Box
 
 
 @dataclass(frozen=True)

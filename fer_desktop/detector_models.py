@@ -17,6 +17,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from fer_desktop.errors import FerDesktopError
+
 WHEEL_REQUIREMENT = "mediapipe==0.10.21"
 WHEEL_PLATFORM = "manylinux_2_28_x86_64"
 WHEEL_PYTHON = "3.11"
@@ -54,7 +56,7 @@ DETECTOR_MODELS: dict[str, DetectorModel] = {
 }
 
 
-class DetectorModelError(RuntimeError):
+class DetectorModelError(FerDesktopError):
     """A detector model file is missing or does not match its recorded hash."""
 
 

@@ -1,8 +1,14 @@
-"""The errors fer_desktop reports as one clear line instead of a traceback."""
+"""The base of every error fer_desktop reports to the user as one clear line.
 
-from fer_desktop.classifier import ModelError
-from fer_desktop.detector_models import DetectorModelError
-from fer_desktop.sources import SourceError
-from fer_desktop.timeline import TimelineError
+A leaf module. Each user-facing error (a missing model, an unreadable source, an unwritable
+folder, a bad option) derives from `FerDesktopError`; the front ends print its message in one
+line. Any other exception is a bug and is shown with its traceback.
+"""
 
-KNOWN_ERRORS = (ModelError, DetectorModelError, SourceError, TimelineError, ValueError, OSError)
+
+class FerDesktopError(Exception):
+    """A problem the user can fix; the message says what and, where it can, how."""
+
+
+class UsageError(FerDesktopError, ValueError):
+    """An option or command that cannot be carried out as given."""

@@ -6,16 +6,16 @@ The GUI, the command line and the benchmarks all drive this same class. No Qt he
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from fer_desktop.classifier import DEFAULT_MODEL, MoodModel
 from fer_desktop.detector import Detection, FaceDetector
 from fer_desktop.preprocess import DEFAULT_ALIGN, DEFAULT_MARGIN, face_to_input
+from fer_desktop.results import FrameResult, now_iso
 from fer_desktop.sources import Frame
-from fer_desktop.tracking import TrackedFace, Tracker
+from fer_desktop.tracking import Tracker
 
 
 @dataclass
@@ -33,47 +33,6 @@ class PipelineConfig:
     min_hits: int = 2  # a new face is reported from its second frame (not for still images)
     margin: float = DEFAULT_MARGIN
     align: bool = DEFAULT_ALIGN
-
-
-@dataclass
-class FrameResult:
-    """What the pipeline saw in one frame."""
-
-    index: int
-    t_source: float
-    t_wall: str  # ISO 8601, UTC
-    width: int
-    height: int
-    labels: list[str]
-    faces: list[TrackedFace]
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        """A JSON-ready dict (used by `live` and the JSONL timeline)."""
-        return {
-            "frame": self.index,
-            "t_source": round(self.t_source, 4),
-            "t_wall": self.t_wall,
-            "size": [self.width, self.height],
-            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
-            "faces": [face_json(f, self.labels) for f in self.faces],
-        }
-
-
-def face_json(face: TrackedFace, labels: list[str]) -> dict:
-    return {
-        "id": face.id,
-        "box": [round(v, 1) for v in face.box],
-        "score": round(face.score, 3),
-        "label": face.label,
-        "valence": round(face.valence, 4),
-        "probs": {lab: round(float(p), 4) for lab, p in zip(labels, face.probs, strict=True)},
-        "smooth": {lab: round(float(p), 4) for lab, p in zip(labels, face.smooth, strict=True)},
-    }
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Pipeline:

@@ -18,10 +18,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fer_desktop.errors import FerDesktopError
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
 
-class SourceError(RuntimeError):
+class SourceError(FerDesktopError):
     """A source cannot be opened or read; the message says why in one line."""
 
 
@@ -149,33 +151,39 @@ class VideoSource(FrameSource):
         self.fps = fps if fps and math.isfinite(fps) and 0 < fps < 1000 else 30.0
         count = self._cap.get(cv2.CAP_PROP_FRAME_COUNT)
         self.frame_count = int(count) if count and count > 0 else None
+        self._pos, self._seek_to = 0, None
 
     @property
     def duration(self) -> float | None:
         return self.frame_count / self.fps if self.frame_count else None
 
     def __iter__(self) -> Iterator[Frame]:
-        index, last_t = 0, -1.0
+        last_t, seen = -1.0, False
         while True:
-            ok = self._cap.grab()
-            if not ok:
-                if index == 0:
+            if self._seek_to is not None:  # a seek: frame numbers and time jump with it
+                self._cap.set(cv2.CAP_PROP_POS_FRAMES, self._seek_to)
+                self._pos, self._seek_to, last_t = self._seek_to, None, -1.0
+            index = self._pos
+            if not self._cap.grab():
+                if not seen:
                     raise SourceError(f"{self.path}: video has no readable frames")
                 return
-            if index % self.every == 0:
-                ok, img = self._cap.retrieve()
-                if not ok or img is None:
-                    return
-                pos_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
-                t = pos_ms / 1000.0 if pos_ms and pos_ms > 0 else index / self.fps
-                if t <= last_t:  # timestamps that restart or stall: keep time moving forward
-                    t = last_t + self.every / self.fps if index else 0.0
-                last_t = t
-                yield Frame(index, t, img)
-            index += 1
+            seen, self._pos = True, index + 1
+            if index % self.every:
+                continue
+            ok, img = self._cap.retrieve()
+            if not ok or img is None:
+                return
+            pos_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+            t = pos_ms / 1000.0 if pos_ms and pos_ms > 0 else index / self.fps
+            if t <= last_t:  # timestamps that restart or stall: keep time moving forward
+                t = last_t + self.every / self.fps
+            last_t = t
+            yield Frame(index, t, img)
 
     def seek(self, frame_index: int) -> None:
-        self._cap.set(cv2.CAP_PROP_POS_FRAMES, max(0, int(frame_index)))
+        """Continue from this frame (applied by the running iteration, or the next one)."""
+        self._seek_to = max(0, int(frame_index))
 
     def close(self) -> None:
         self._cap.release()
@@ -187,6 +195,8 @@ class CameraSource(FrameSource):
     live = True
 
     def __init__(self, index: int = 0, width: int = 640, height: int = 480, open_timeout=3.0):
+        if not isinstance(index, int) or index < 0:
+            raise SourceError(f"camera {index}: a camera index is a number 0 or more")
         self.index = index
         self.name = f"camera:{index}"
         from fer_desktop._quiet import native_stderr_silenced

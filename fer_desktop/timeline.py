@@ -1,12 +1,16 @@
-"""Timeline writers (CSV and JSONL) that survive a crash.
+"""Timelines (CSV and JSONL) that survive a crash, written as a session output.
 
-One row per face per analysed frame, plus rows for markers and camera gaps. Every frame's
-rows are flushed to the operating system as soon as they are written, so a killed process
-loses at most the frame in hand. The file opens with a header (columns, model, settings) and,
-when closed properly, ends with a summary line: a file without it was cut short.
+One "frame" row per analysed frame, one "face" row per face in it, plus rows for markers,
+camera gaps and setting changes. Every frame's rows are flushed to the operating system as
+soon as they are written, so a killed process loses at most the frame in hand. The file opens
+with a header (columns, model, settings) and, when closed properly, ends with a "summary"
+row: a file without one was cut short. The k-th "frame" row is the k-th frame of the video
+recorded beside it.
 
-CSV layout: `#` lines carry the header and the summary as JSON (read with `comment="#"`).
-JSONL layout: one object per line with a "type": header, face, marker, gap or summary.
+CSV: the first line is `# {header as JSON}`; every other line is a CSV row, notes quoted as
+CSV quotes them (commas, quotes, `#` and newlines survive). Read it losslessly with
+`pandas.read_csv(path, skiprows=1, keep_default_na=False)`, or with `read_timeline`.
+JSONL: one object per line, the same fields, with "type": header, frame, face, event, summary.
 """
 
 from __future__ import annotations
@@ -19,44 +23,69 @@ import os
 from pathlib import Path
 from typing import IO
 
-from fer_desktop.pipeline import FrameResult, now_iso
+import numpy as np
 
-FORMAT_VERSION = 1
+from fer_desktop.errors import FerDesktopError
+from fer_desktop.outputs import Output, SessionInfo
+from fer_desktop.results import SCHEMA_VERSION, FrameResult, face_record, now_iso
+
+STANDARD_LABELS = ["happy", "neutral", "sad"]  # columns kept for any shipped model
+EVENT_KINDS = ("marker", "gap", "setting")
 
 
-class TimelineError(RuntimeError):
+class TimelineError(FerDesktopError):
     """The timeline cannot be written (folder missing or read-only, disk full…)."""
 
 
+def column_labels(labels: list[str]) -> list[str]:
+    """Probability columns: the standard labels, then any others the model has."""
+    return STANDARD_LABELS + [lab for lab in labels if lab not in STANDARD_LABELS]
+
+
 def columns(labels: list[str]) -> list[str]:
+    cols = column_labels(labels)
     return (
-        ["kind", "t_source", "t_wall", "frame", "face_id", "x", "y", "w", "h"]
-        + [f"p_{lab}" for lab in labels]
-        + [f"p_{lab}_smooth" for lab in labels]
+        ["kind", "t_source", "t_wall", "frame", "face_id", "x", "y", "w", "h", "score"]
+        + [f"p_{lab}" for lab in cols]
+        + [f"p_{lab}_smooth" for lab in cols]
         + ["label", "valence", "note"]
     )
 
 
-class TimelineWriter:
-    """Base writer. Use `open_timeline` to get one for a path."""
+class TimelineWriter(Output):
+    """Base writer; `open_timeline` picks the format. Writes from `start` to `close`."""
 
+    name = "timeline"
     suffix = ""
 
-    def __init__(self, path: Path, labels: list[str], meta: dict):
+    def __init__(self, path: Path, meta: dict | None = None):
         self.path = Path(path)
-        self.labels = list(labels)
-        self.meta = meta
-        self.rows = 0
-        self.markers = 0
-        self.frames = 0
+        self.meta = meta or {}
+        self.rows = self.markers = self.frames = 0
         self.last_t = 0.0
         self.closed = False
+        self._fh: IO[str] | None = None
+
+    def start(self, info: SessionInfo) -> None:
+        self.labels = list(info.labels)
+        self.prob_labels = column_labels(self.labels)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh: IO[str] = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self._fh = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
         except OSError as exc:
             raise TimelineError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
-        self._guard(self._write_header)
+        header = {
+            "type": "header",
+            "format": "fer_desktop timeline",
+            "version": SCHEMA_VERSION,
+            "created": now_iso(),
+            "columns": columns(self.labels),
+            "labels": self.labels,
+            "source": info.source,
+            "settings": info.settings,
+            **self.meta,
+        }
+        self._guard(self._write_header, header)
 
     def _guard(self, fn, *args) -> None:
         try:
@@ -65,47 +94,41 @@ class TimelineWriter:
         except OSError as exc:
             raise TimelineError(f"writing {self.path} failed: {exc.strerror or exc}") from exc
 
-    def header(self) -> dict:
-        return {
-            "type": "header",
-            "format": "fer_desktop timeline",
-            "version": FORMAT_VERSION,
-            "created": now_iso(),
-            "columns": columns(self.labels),
-            "labels": self.labels,
-            **self.meta,
-        }
-
-    def write(self, result: FrameResult) -> None:
-        """All faces of one analysed frame (a frame without faces writes nothing)."""
+    def frame(self, result: FrameResult, bgr: np.ndarray | None = None) -> None:
+        """One analysed frame: its frame row and one row per face."""
         self.frames += 1
         self.last_t = result.t_source
-        if result.faces:
-            self._guard(self._write_faces, result)
-            self.rows += len(result.faces)
+        self.rows += len(result.faces)
+        self._guard(self._write_frame, result)
 
-    def marker(self, t_source: float, note: str = "") -> None:
-        self.markers += 1
-        self._guard(self._write_event, "marker", t_source, note)
+    def event(self, record: dict) -> None:
+        kind = record.get("event")
+        if kind not in EVENT_KINDS:
+            return
+        self.markers += kind == "marker"
+        self._guard(self._write_event, record)
 
-    def gap(self, t_source: float, note: str) -> None:
-        self._guard(self._write_event, "gap", t_source, note)
+    def relabel(self, labels: list[str]) -> bool:
+        if not set(labels) <= set(self.prob_labels):
+            return False
+        self.labels = list(labels)
+        return True
 
-    def close(self, extra: dict | None = None) -> None:
-        if self.closed:
+    def close(self, summary: dict | None = None) -> None:
+        if self.closed or self._fh is None:
             return
         self.closed = True
-        summary = {
+        record = {
             "type": "summary",
             "closed": now_iso(),
             "frames": self.frames,
             "face_rows": self.rows,
             "markers": self.markers,
             "duration_s": round(self.last_t, 3),
-            **(extra or {}),
+            **(summary or {}),
         }
         try:
-            self._write_summary(summary)
+            self._write_summary(record)
             self._fh.flush()
             os.fsync(self._fh.fileno())
         except OSError as exc:
@@ -114,20 +137,21 @@ class TimelineWriter:
             with contextlib.suppress(OSError):
                 self._fh.close()
 
-    def __enter__(self) -> TimelineWriter:
-        return self
+    @property
+    def state(self) -> str:
+        return f"REC {self.path.name}"
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def _probs(self, labels: list[str], values: dict[str, float]) -> list[str]:
+        return [f"{values[lab]:.4f}" if lab in values else "" for lab in self.prob_labels]
 
     # format-specific parts
-    def _write_header(self) -> None:
+    def _write_header(self, header: dict) -> None:
         raise NotImplementedError
 
-    def _write_faces(self, result: FrameResult) -> None:
+    def _write_frame(self, result: FrameResult) -> None:
         raise NotImplementedError
 
-    def _write_event(self, kind: str, t_source: float, note: str) -> None:
+    def _write_event(self, record: dict) -> None:
         raise NotImplementedError
 
     def _write_summary(self, summary: dict) -> None:
@@ -137,35 +161,51 @@ class TimelineWriter:
 class CsvTimeline(TimelineWriter):
     suffix = ".csv"
 
-    def _write_header(self) -> None:
-        self._fh.write("# " + json.dumps(self.header()) + "\n")
+    def _row(self, kind: str, t_source, t_wall: str, frame="", face=None, note="") -> list:
+        blanks = [""] * (len(columns(self.labels)) - 5)
+        if face is None:
+            return [kind, t_source, t_wall, frame, *blanks, note]
+        return [
+            kind,
+            t_source,
+            t_wall,
+            frame,
+            face["face_id"],
+            *(f"{v:.1f}" for v in face["box"]),
+            f"{face['score']:.3f}",
+            *self._probs(self.labels, face["probs"]),
+            *self._probs(self.labels, face["smooth"]),
+            face["label"],
+            f"{face['valence']:.4f}",
+            note,
+        ]
+
+    def _write_header(self, header: dict) -> None:
+        self._fh.write("# " + json.dumps(header) + "\n")
         self._csv = csv.writer(self._fh, lineterminator="\n")
         self._csv.writerow(columns(self.labels))
 
-    def _write_faces(self, result: FrameResult) -> None:
+    def _write_frame(self, result: FrameResult) -> None:
+        t, rows = f"{result.t_source:.4f}", []
+        rows.append(self._row("frame", t, result.t_wall, result.index, note=len(result.faces)))
         for f in result.faces:
-            self._csv.writerow(
-                [
-                    "face",
-                    f"{result.t_source:.4f}",
-                    result.t_wall,
-                    result.index,
-                    f.id,
-                    *(f"{v:.1f}" for v in f.box),
-                    *(f"{p:.4f}" for p in f.probs),
-                    *(f"{p:.4f}" for p in f.smooth),
-                    f.label,
-                    f"{f.valence:.4f}",
-                    "",
-                ]
+            rows.append(
+                self._row("face", t, result.t_wall, result.index, face_record(f, self.labels))
             )
+        self._csv.writerows(rows)
 
-    def _write_event(self, kind: str, t_source: float, note: str) -> None:
-        blanks = [""] * (len(columns(self.labels)) - 5)
-        self._csv.writerow([kind, f"{t_source:.4f}", now_iso(), "", "", *blanks[:-1], note])
+    def _write_event(self, record: dict) -> None:
+        t = "" if record.get("t_source") is None else f"{record['t_source']:.4f}"
+        note = record.get("note", "")
+        if record["event"] != "marker":
+            extra = {
+                k: v for k, v in record.items() if k not in ("type", "event", "t_source", "t_wall")
+            }
+            note = json.dumps(extra) if record["event"] == "setting" else note
+        self._csv.writerow(self._row(record["event"], t, record["t_wall"], note=note))
 
     def _write_summary(self, summary: dict) -> None:
-        self._fh.write("# " + json.dumps(summary) + "\n")
+        self._csv.writerow(self._row("summary", "", summary["closed"], note=json.dumps(summary)))
 
 
 class JsonlTimeline(TimelineWriter):
@@ -174,34 +214,19 @@ class JsonlTimeline(TimelineWriter):
     def _line(self, obj: dict) -> None:
         self._fh.write(json.dumps(obj, separators=(",", ":")) + "\n")
 
-    def _write_header(self) -> None:
-        self._line(self.header())
+    def _write_header(self, header: dict) -> None:
+        self._line(header)
 
-    def _write_faces(self, result: FrameResult) -> None:
+    def _write_frame(self, result: FrameResult) -> None:
+        common = {"t_source": round(result.t_source, 4), "t_wall": result.t_wall}
+        self._line({"type": "frame", **common, "frame": result.index, "faces": len(result.faces)})
         for f in result.faces:
             self._line(
-                {
-                    "type": "face",
-                    "t_source": round(result.t_source, 4),
-                    "t_wall": result.t_wall,
-                    "frame": result.index,
-                    "face_id": f.id,
-                    "box": [round(v, 1) for v in f.box],
-                    "probs": dict(
-                        zip(self.labels, (round(float(p), 4) for p in f.probs), strict=True)
-                    ),
-                    "smooth": dict(
-                        zip(self.labels, (round(float(p), 4) for p in f.smooth), strict=True)
-                    ),
-                    "label": f.label,
-                    "valence": round(f.valence, 4),
-                }
+                {"type": "face", **common, "frame": result.index, **face_record(f, self.labels)}
             )
 
-    def _write_event(self, kind: str, t_source: float, note: str) -> None:
-        self._line(
-            {"type": kind, "t_source": round(t_source, 4), "t_wall": now_iso(), "note": note}
-        )
+    def _write_event(self, record: dict) -> None:
+        self._line(record)
 
     def _write_summary(self, summary: dict) -> None:
         self._line(summary)
@@ -210,70 +235,86 @@ class JsonlTimeline(TimelineWriter):
 WRITERS = {"csv": CsvTimeline, "jsonl": JsonlTimeline}
 
 
-def open_timeline(path: Path, fmt: str, labels: list[str], meta: dict) -> TimelineWriter:
+def open_timeline(path: Path, fmt: str, meta: dict | None = None) -> TimelineWriter:
+    """A timeline output for `path` in `fmt` ('csv' or 'jsonl'); it opens at `start`."""
     if fmt not in WRITERS:
         raise TimelineError(f"unknown timeline format {fmt!r}: use csv or jsonl")
-    return WRITERS[fmt](path, labels, meta)
+    return WRITERS[fmt](path, meta)
 
 
 def read_timeline(path: Path) -> dict:
-    """Parse a timeline back: {'header', 'faces': [...], 'markers', 'gaps', 'summary'}.
+    """Parse a timeline back: header, frames, faces, markers, gaps, settings, summary.
 
     Tolerates a file cut short by a crash (a partial last line is ignored).
     """
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    out: dict = {"header": None, "faces": [], "markers": [], "gaps": [], "summary": None}
+    out: dict = {
+        "header": None,
+        "frames": [],
+        "faces": [],
+        "markers": [],
+        "gaps": [],
+        "settings": [],
+        "summary": None,
+    }
     if path.suffix == ".jsonl":
         for line in text.splitlines():
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError:
                 continue  # the one line a crash may have cut
-            _file_event(out, obj)
+            _file(out, obj)
         return out
-    lines = text.splitlines(keepends=True)
-    meta = [json.loads(ln[2:]) for ln in lines if ln.startswith("# ")]
-    out["header"] = next((m for m in meta if m.get("type") == "header"), None)
-    out["summary"] = next((m for m in meta if m.get("type") == "summary"), None)
-    body = [ln for ln in lines if not ln.startswith("#")]
-    if body and not body[-1].endswith("\n"):
-        body = body[:-1]  # cut short mid-line
-    labels = out["header"]["labels"] if out["header"] else []
-    for row in csv.DictReader(io.StringIO("".join(body))):
-        kind = row.get("kind")
-        if kind == "face":
-            out["faces"].append(
-                {
-                    "t_source": float(row["t_source"]),
-                    "t_wall": row["t_wall"],
-                    "frame": int(row["frame"]),
-                    "face_id": int(row["face_id"]),
-                    "box": [float(row[k]) for k in "xywh"],
-                    "probs": {lab: float(row[f"p_{lab}"]) for lab in labels},
-                    "smooth": {lab: float(row[f"p_{lab}_smooth"]) for lab in labels},
-                    "label": row["label"],
-                    "valence": float(row["valence"]),
-                }
-            )
-        elif kind in ("marker", "gap"):
-            _file_event(
-                out,
-                {
-                    "type": kind,
-                    "t_source": float(row["t_source"]),
-                    "t_wall": row["t_wall"],
-                    "note": row["note"],
-                },
-            )
+    first, _, body = text.partition("\n")
+    if first.startswith("# "):
+        out["header"] = json.loads(first[2:])
+    if body and not body.endswith("\n"):
+        body = body[: body.rfind("\n") + 1]  # cut short mid-line
+    labels = column_labels(out["header"]["labels"]) if out["header"] else []
+    for row in csv.DictReader(io.StringIO(body)):
+        _file(out, _from_csv(row, labels))
     return out
 
 
-def _file_event(out: dict, obj: dict) -> None:
+def _number(value: str) -> float | None:
+    return float(value) if value not in ("", None) else None
+
+
+def _from_csv(row: dict, labels: list[str]) -> dict:
+    kind = row.get("kind")
+    common = {"t_source": _number(row["t_source"]), "t_wall": row["t_wall"]}
+    if kind == "frame":
+        return {"type": "frame", **common, "frame": int(row["frame"]), "faces": int(row["note"])}
+    if kind == "face":
+        return {
+            "type": "face",
+            **common,
+            "frame": int(row["frame"]),
+            "face_id": int(row["face_id"]),
+            "box": [float(row[k]) for k in "xywh"],
+            "score": float(row["score"]),
+            "probs": {lab: float(row[f"p_{lab}"]) for lab in labels if row[f"p_{lab}"]},
+            "smooth": {
+                lab: float(row[f"p_{lab}_smooth"]) for lab in labels if row[f"p_{lab}_smooth"]
+            },
+            "label": row["label"],
+            "valence": float(row["valence"]),
+        }
+    if kind == "summary":
+        return json.loads(row["note"])
+    if kind == "setting":
+        return {"type": "event", "event": kind, **common, **json.loads(row["note"] or "{}")}
+    return {"type": "event", "event": kind, **common, "note": row["note"]}
+
+
+def _file(out: dict, obj: dict) -> None:
     kind = obj.get("type")
     if kind in ("header", "summary"):
         out[kind] = obj
+    elif kind == "frame":
+        out["frames"].append(obj)
     elif kind == "face":
         out["faces"].append(obj)
-    elif kind in ("marker", "gap"):
-        out[kind + "s"].append(obj)
+    elif kind == "event" and obj.get("event") in EVENT_KINDS:
+        out[obj["event"] + "s"].append(obj)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-Box = tuple[float, float, float, float]
+from fer_desktop.results import Box, TrackedFace, valence
 
 
 def iou(a: Box, b: Box) -> float:
@@ -17,26 +17,6 @@ def iou(a: Box, b: Box) -> float:
     inter = iw * ih
     union = a[2] * a[3] + b[2] * b[3] - inter
     return inter / union if union > 0 else 0.0
-
-
-def valence(probs: np.ndarray, labels: list[str]) -> float:
-    """p(happy) - p(sad), in [-1, 1]."""
-    happy = probs[labels.index("happy")] if "happy" in labels else 0.0
-    sad = probs[labels.index("sad")] if "sad" in labels else 0.0
-    return float(happy - sad)
-
-
-@dataclass
-class TrackedFace:
-    """One face in one frame, as the app shows it."""
-
-    id: int
-    box: Box
-    score: float
-    probs: np.ndarray  # raw model output, in label order
-    smooth: np.ndarray  # exponential moving average of probs
-    label: str  # after hysteresis
-    valence: float  # from the smoothed probabilities
 
 
 @dataclass

@@ -101,10 +101,13 @@ def test_live_streams_json_lines(demo_video):
     out = run_cli("live", "--source", demo_video, "--max-frames", "20", timeout=120)
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert lines[0]["type"] == "header" and lines[0]["labels"] == ["happy", "neutral", "sad"]
+    assert lines[-1]["type"] == "event" and lines[-1]["event"] == "end"
+    lines = [ln for ln in lines if ln["type"] == "frame"]
     assert len(lines) == 20
     assert [ln["frame"] for ln in lines] == list(range(20))
     assert all(len(ln["faces"]) == 1 for ln in lines)
-    assert {ln["faces"][0]["id"] for ln in lines} == {1}
+    assert {ln["faces"][0]["face_id"] for ln in lines} == {1}
     assert set(lines[0]["timings_ms"]) == {"detect", "crop", "classify", "track"}
 
 
@@ -116,10 +119,10 @@ def test_live_stops_cleanly_on_sigterm():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    first = proc.stdout.readline()
-    assert json.loads(first)["faces"]
+    assert json.loads(proc.stdout.readline())["type"] == "header"
+    assert json.loads(proc.stdout.readline())["faces"]
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=10) == 0
+    assert proc.wait(timeout=10) == 130  # stopped by a signal, as Ctrl-C
 
 
 def test_live_missing_camera_is_a_clear_error():

@@ -6,9 +6,11 @@ import sys
 import time
 from pathlib import Path
 
+from fer_desktop.errors import UsageError
 from fer_desktop.pipeline import Pipeline, PipelineConfig
 from fer_desktop.report import write_report
-from fer_desktop.sources import SourceError, VideoSource, prefetched
+from fer_desktop.session import FrameAnalysed, Session, SessionOptions
+from fer_desktop.sources import SourceError, VideoSource
 from fer_desktop.timeline import TimelineError, open_timeline
 
 
@@ -52,37 +54,25 @@ def analyze_video(
     """Analyse one video into out_dir/<stem>.<fmt>; return its summary."""
     source = VideoSource(path, every=every)
     pipeline.tracker.reset()
-    meta = {
-        "source": path.name,
-        "source_fps": source.fps,
-        "every": every,
-        "settings": pipeline.settings(),
-    }
     timeline_path = out_dir / f"{path.stem}.{fmt}"
+    timeline = open_timeline(timeline_path, fmt, {"source_fps": source.fps, "every": every})
     bar = Progress(path.name, source.frame_count, progress)
-    t0 = time.perf_counter()
-    last_t = 0.0
-    with source, open_timeline(timeline_path, fmt, pipeline.labels, meta) as timeline:
-        try:
-            for frame in prefetched(source):
-                result = pipeline.process(frame)
-                timeline.write(result)
-                last_t = frame.t_source
-                bar.update(frame.index, frame.t_source)
-        except KeyboardInterrupt:
-            timeline.close({"interrupted": True})
-            bar.done()
-            raise
-        except SourceError as exc:
-            timeline.close({"error": str(exc)})
-            if timeline.frames == 0:
-                timeline_path.unlink(missing_ok=True)  # nothing was analysed: leave no file
-            raise
-        elapsed = time.perf_counter() - t0
-        speed = (last_t + 1.0 / source.fps) / elapsed if elapsed > 0 else 0.0
-        timeline.close({"elapsed_s": round(elapsed, 3), "speed_x_realtime": round(speed, 2)})
-        bar.update(frame.index, frame.t_source, force=True)
+
+    def on_event(event) -> None:
+        if isinstance(event, FrameAnalysed):
+            bar.update(event.result.index, event.result.t_source)
+
+    options = SessionOptions(realtime=False, every=every, reconnect=False, prefetch=True)
+    session = Session(source, pipeline, options, [timeline], on_event=on_event)
+    try:
+        result = session.run()
+    except SourceError:
+        if timeline.frames == 0:
+            timeline_path.unlink(missing_ok=True)  # nothing was analysed: leave no file
+        raise
+    finally:
         bar.done()
+    speed = (result.last_t + every / source.fps) / max(result.elapsed_s, 1e-6)
     summary = {
         "video": str(path),
         "timeline": str(timeline_path),
@@ -98,7 +88,7 @@ def analyze_video(
 
 def run(args, config: PipelineConfig) -> int:
     if args.every < 1:
-        raise ValueError("--every must be 1 or more")
+        raise UsageError("--every must be 1 or more")
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

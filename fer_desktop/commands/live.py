@@ -1,80 +1,61 @@
-"""fer-desktop live: headless analysis streamed as one JSON line per frame on stdout.
+"""fer-desktop live: headless analysis streamed as JSON lines, to LSL and over WebSocket.
 
-A camera that stops delivering is reopened with back-off; the stream says so with
-{"event": "camera_lost"} and {"event": "camera_back"} lines, so readers can mark the gap.
+stdout gets a header line, then one "frame" line per analysed frame and "event" lines
+(camera lost / back, markers, settings, end); see fer_desktop/results.py. A closed pipe
+(`| head`) ends quietly with status 0; `--latest` keeps a slow reader on the newest frame.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import sys
-import time
 
-from fer_desktop.pipeline import Pipeline, PipelineConfig
-from fer_desktop.sources import CameraSource, FrameSource, SourceError, open_source
-
-BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
-
-
-def _emit(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
+from fer_desktop.outputs import Output
+from fer_desktop.outputs.stdout import JsonLinesOutput
+from fer_desktop.pipeline import PipelineConfig
+from fer_desktop.session import OutputEnded, Session, SessionOptions, Status
 
 
-def _open(args) -> FrameSource:
-    if args.source is not None:
-        return open_source(args.source, every=args.every)
-    return CameraSource(args.camera or 0)
+def _outputs(args) -> list[Output]:
+    outputs: list[Output] = []
+    if not args.no_stdout:
+        outputs.append(JsonLinesOutput(sys.stdout, latest=args.latest))
+    if args.lsl:
+        from fer_desktop.outputs.lsl import LslOutput
+
+        outputs.append(LslOutput())
+    if args.serve:
+        from fer_desktop.outputs.websocket import WebSocketOutput
+
+        outputs.append(WebSocketOutput(args.serve))
+    if args.record:
+        from fer_desktop.outputs.recording import recording_outputs
+
+        outputs += recording_outputs(args.record, args.format)
+    return outputs
+
+
+def _say(event) -> None:
+    if isinstance(event, Status):
+        print(f"fer-desktop: {event.text}", file=sys.stderr, flush=True)
+    elif isinstance(event, OutputEnded) and event.error:
+        print(f"fer-desktop: {event.output.name} stopped: {event.error}", file=sys.stderr)
 
 
 def run(args, config: PipelineConfig) -> int:
     from fer_desktop.cli import install_stop_signals
 
     install_stop_signals()
-    source = _open(args)  # a camera that never opens is an error at start
-    is_camera = isinstance(source, CameraSource)
-    frames = 0
-    t_offset = 0.0
-    try:
-        with Pipeline(config) as pipeline:
-            while True:
-                try:
-                    last_t = 0.0
-                    for frame in source:
-                        if is_camera and args.every > 1 and frame.index % args.every:
-                            continue
-                        result = pipeline.process(frame)
-                        out = result.to_json()
-                        out["t_source"] = round(t_offset + frame.t_source, 4)
-                        _emit(out)
-                        last_t = frame.t_source
-                        frames += 1
-                        if args.max_frames and frames >= args.max_frames:
-                            return 0
-                    if not is_camera:
-                        return 0
-                    raise SourceError("camera stream ended")
-                except SourceError as exc:
-                    if not is_camera:
-                        raise
-                    source.close()
-                    t_offset += last_t
-                    _emit({"event": "camera_lost", "reason": str(exc), "t_wall": time.time()})
-                    print("fer-desktop: camera lost, reconnecting", file=sys.stderr, flush=True)
-                    source = _reconnect(source.index)
-                    _emit({"event": "camera_back", "t_wall": time.time()})
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        source.close()
-
-
-def _reconnect(index: int) -> CameraSource:
-    attempt = 0
-    while True:
-        time.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
-        attempt += 1
-        try:
-            return CameraSource(index)
-        except SourceError:
-            continue
+    spec = args.source if args.source is not None else f"camera:{args.camera or 0}"
+    options = SessionOptions(
+        realtime=False,
+        every=args.every,
+        max_frames=args.max_frames,
+        wait_for_camera=args.wait_for_camera,
+    )
+    session = Session(spec, config, options, _outputs(args), on_event=_say)
+    summary = session.run()
+    if summary.stopped_by_reader:  # `| head`: stop quietly, and keep Python's exit quiet too
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 
+from fer_desktop.errors import FerDesktopError
 from fer_desktop.pipeline import Pipeline, PipelineConfig
 from fer_desktop.sources import DemoSource, VideoSource
 
@@ -17,7 +18,7 @@ def write_demo_video(path: Path, seconds: float = 2.0, fps: float = 15.0) -> Pat
     demo = DemoSource(fps=fps, duration=seconds, realtime=False)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, demo.size)
     if not writer.isOpened():
-        raise OSError(f"OpenCV cannot write {path}")
+        raise FerDesktopError(f"OpenCV cannot write {path}")
     for frame in demo:
         writer.write(frame.bgr)
     writer.release()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from PySide6.QtCore import QTimer
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from fer_desktop import detector_models
 from fer_desktop.classifier import MoodModel
+from fer_desktop.errors import FerDesktopError
 from fer_desktop.sources import CameraSource, SourceError
 
 from .main_window import MainWindow
@@ -30,7 +32,7 @@ def preflight() -> str | None:
     try:
         detector_models.find("short")
         MoodModel("3class")
-    except (detector_models.DetectorModelError, RuntimeError) as exc:
+    except FerDesktopError as exc:
         return str(exc)
     return None
 
@@ -63,10 +65,8 @@ def run(args) -> int:
     window = MainWindow()
     source, note = (args.source, None) if args.source else default_source()
     window.show()
-    i = window.source_box.findData(source)
-    if i >= 0:
-        window.source_box.setCurrentIndex(i)
     window.start_source(source)
+    interrupted = close_on_signals(window)
     if note:
         print(f"fer-desktop: {note}", file=sys.stderr)
         window.statusBar().showMessage(note, 15000)
@@ -95,5 +95,26 @@ def run(args) -> int:
             file=sys.stderr,
         )
     if window.errors:
-        print(f"fer-desktop: {window.errors[-1]}", file=sys.stderr)
-    return code
+        print(f"fer-desktop: {window.errors[-1].splitlines()[0]}", file=sys.stderr)
+    if interrupted:
+        return 130
+    return 1 if window.source_failed else code
+
+
+def close_on_signals(window: MainWindow) -> list[int]:
+    """Ctrl-C and SIGTERM close the window properly (recordings end with their summary).
+
+    Python runs signal handlers only between bytecodes, so a timer wakes the interpreter
+    while Qt's event loop waits. The returned list fills with the signal received."""
+    received: list[int] = []
+
+    def handler(signum, _frame) -> None:
+        received.append(signum)
+        QTimer.singleShot(0, window.close)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    return received

@@ -29,9 +29,25 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop.classifier import MODEL_FILES
+from fer_desktop.errors import FerDesktopError
+from fer_desktop.outputs import Output
+from fer_desktop.outputs.recording import recording_outputs
 from fer_desktop.pipeline import PipelineConfig
 from fer_desktop.report import write_report
+from fer_desktop.session import (
+    AddMarker,
+    AddOutput,
+    Command,
+    Pause,
+    RemoveOutput,
+    Seek,
+    SetDetector,
+    SetModel,
+    SetRealtime,
+    SetSmoothing,
+)
 from fer_desktop.sources import IMAGE_SUFFIXES
+from fer_desktop.timeline import TimelineWriter
 
 from .mood_chart import MoodChart
 from .video_view import VideoView
@@ -43,6 +59,13 @@ MODEL_CHOICES = [
     ("3class", "3-class: happy / neutral / sad"),
     ("2class", "2-class: happy / sad (original Model A)"),
 ]
+# (menu text, settings key) -> detector range and tile rows
+RANGE_CHOICES = {
+    "short:1": ("Near faces", "short", 1),
+    "full:1": ("Far faces", "full", 1),
+    "full:2": ("Crowd (tiled)", "full", 2),
+}
+WS_URL = "ws://127.0.0.1:8765"
 
 
 def list_cameras() -> list[str]:
@@ -68,6 +91,9 @@ class MainWindow(QMainWindow):
         self.frames_shown = 0
         self.last_result = None
         self.recording_path: str | None = None
+        self.source_failed = False  # the last source could not be opened or read
+        self.recording: list[Output] = []  # the timeline and video being written
+        self.streams: dict[str, Output] = {}  # "LSL" / "WebSocket" outputs, when switched on
         self.latencies_ms: deque[float] = deque(maxlen=5000)
         self._fps_times: deque[float] = deque(maxlen=60)
         self.errors: list[str] = []
@@ -94,7 +120,7 @@ class MainWindow(QMainWindow):
         self.play.setCheckable(True)
         self.play.toggled.connect(self._pause)
         self.fast = QCheckBox("As fast as possible")
-        self.fast.toggled.connect(lambda on: self._send("fast", on))
+        self.fast.toggled.connect(lambda on: self._send(SetRealtime(not on)))
         transport = QHBoxLayout()
         for w in (self.play, self.seek, self.fast):
             transport.addWidget(w)
@@ -125,21 +151,18 @@ class MainWindow(QMainWindow):
         self.smoothing.setRange(0, 95)
         self.smoothing.setFixedWidth(90)
         self.smoothing.setToolTip("Stabilize labels: 0 = raw, 95 = very smooth")
-        self.smoothing.valueChanged.connect(lambda v: self._send("smoothing", v / 100.0))
+        self.smoothing.valueChanged.connect(lambda v: self._send(SetSmoothing(v / 100.0)))
         bar.addWidget(self.smoothing)
         self.range_box = QComboBox()
-        self.range_box.addItem("Near faces", "short:1")
-        self.range_box.addItem("Far faces", "full:1")
-        self.range_box.addItem("Crowd (tiled)", "full:2")
-        self.range_box.currentIndexChanged.connect(
-            lambda _: self._send("range", self.range_box.currentData())
-        )
+        for key, (text, _range, _tiles) in RANGE_CHOICES.items():
+            self.range_box.addItem(text, key)
+        self.range_box.currentIndexChanged.connect(self._range_changed)
         bar.addWidget(self.range_box)
         bar.addWidget(QLabel(" Min face "))
         self.min_face = QSpinBox()
         self.min_face.setRange(0, 400)
         self.min_face.setSuffix(" px")
-        self.min_face.valueChanged.connect(lambda v: self._send("min_face", v))
+        self.min_face.valueChanged.connect(lambda v: self._send(SetDetector(min_face_px=v)))
         bar.addWidget(self.min_face)
         self.window_box = QComboBox()
         for s in (30, 60, 120):
@@ -155,7 +178,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(rec)
         self.record_btn = QPushButton("● Record")
         self.record_btn.setCheckable(True)
-        self.record_btn.setToolTip("Write the session timeline to a folder you choose")
+        self.record_btn.setToolTip(
+            "Write the timeline and the analysed video to a folder you choose"
+        )
         self.record_btn.toggled.connect(self._record_toggled)
         rec.addWidget(self.record_btn)
         self.format_box = QComboBox()
@@ -170,6 +195,14 @@ class MainWindow(QMainWindow):
         self.marker_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.marker_action.triggered.connect(self.add_marker)
         rec.addAction(self.marker_action)
+        self.lsl_box = QCheckBox("LSL")
+        self.lsl_box.setToolTip("Stream to Lab Streaming Layer (needs mne-lsl)")
+        self.lsl_box.toggled.connect(lambda on: self._stream_toggled("LSL", on))
+        rec.addWidget(self.lsl_box)
+        self.ws_box = QCheckBox("WebSocket")
+        self.ws_box.setToolTip(f"Serve each frame's JSON at {WS_URL} (this computer only)")
+        self.ws_box.toggled.connect(lambda on: self._stream_toggled("WebSocket", on))
+        rec.addWidget(self.ws_box)
         snap = QAction("Save snapshot", self)
         snap.triggered.connect(self._snapshot_dialog)
         rec.addAction(snap)
@@ -219,11 +252,13 @@ class MainWindow(QMainWindow):
             box.setCurrentIndex(i)
 
     def config(self) -> PipelineConfig:
-        range_, tiles = (self.range_box.currentData() or "short:1").split(":")
+        _text, range_, tiles = RANGE_CHOICES.get(
+            self.range_box.currentData(), RANGE_CHOICES["short:1"]
+        )
         return PipelineConfig(
             model=self.model_box.currentData() or "3class",
             detector_range=range_,
-            detector_tiles=int(tiles),
+            detector_tiles=tiles,
             min_face_px=self.min_face.value(),
             smoothing=self.smoothing.value() / 100.0,
         )
@@ -242,17 +277,22 @@ class MainWindow(QMainWindow):
         is_file = spec not in ("demo",) and not spec.startswith("camera:")
         self.play.setEnabled(is_file)
         self.fast.setEnabled(is_file)
-        self.worker = PipelineWorker(spec, self.config())
-        self.worker.fast = self.fast.isChecked()
+        self.recording, self.recording_path, self.source_failed = [], None, False
+        self._select_source(spec)
+        self.worker = PipelineWorker(spec, self.config(), realtime=not self.fast.isChecked())
+        for name, output in list(self.streams.items()):
+            self.streams[name] = self._new_stream(name) or output
+            self.worker.send(AddOutput(self.streams[name]))
         self.thread = QThread(self)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
         self.worker.frameReady.connect(self.on_frame)
         self.worker.status.connect(self.on_status)
         self.worker.error.connect(self.on_error)
-        self.worker.recording.connect(self.on_recording)
-        self.worker.recordingFinished.connect(self.on_recording_finished)
+        self.worker.outputStarted.connect(self.on_output_started)
+        self.worker.outputEnded.connect(self.on_output_ended)
         self.worker.finished.connect(self.thread.quit)
+        self.worker.finished.connect(self._worker_finished)
         self.thread.start()
 
     def stop_worker(self, timeout_ms: int = 2000) -> bool:
@@ -266,9 +306,13 @@ class MainWindow(QMainWindow):
         self.thread = None
         return ok
 
-    def _send(self, command: str, *args) -> None:
+    @Slot(bool)
+    def _worker_finished(self, failed: bool) -> None:
+        self.source_failed = self.source_failed or failed
+
+    def _send(self, command: Command) -> None:
         if self.worker is not None:
-            self.worker.send(command, *args)
+            self.worker.send(command)
         self._save_settings()
 
     # --- slots for the worker's signals (they run in the GUI thread) ----------------------
@@ -310,8 +354,32 @@ class MainWindow(QMainWindow):
         self.view.update()
         self.statusBar().showMessage(text.splitlines()[0], 15000)
 
-    @Slot(bool, str)
-    def on_recording(self, on: bool, path: str) -> None:
+    @Slot(object)
+    def on_output_started(self, output: Output) -> None:
+        if isinstance(output, TimelineWriter):
+            self._recording_shown(True, str(output.path))
+
+    @Slot(object, str)
+    def on_output_ended(self, output: Output, error: str) -> None:
+        if error:
+            self.on_error(f"{output.name} stopped: {error}")
+        if output in self.recording:
+            self.recording.remove(output)
+            if self.recording:  # stop the rest of the recording with it
+                self._send(RemoveOutput(self.recording[0]))
+            if isinstance(output, TimelineWriter):
+                self._recording_shown(False, str(output.path))
+                if not error:
+                    self.on_recording_finished(str(output.path))
+        for name, stream in list(self.streams.items()):
+            if stream is output and error:
+                del self.streams[name]
+                box = self.lsl_box if name == "LSL" else self.ws_box
+                box.blockSignals(True)
+                box.setChecked(False)
+                box.blockSignals(False)
+
+    def _recording_shown(self, on: bool, path: str) -> None:
         self.recording_path = path if on else None
         self.record_btn.blockSignals(True)
         self.record_btn.setChecked(on)
@@ -362,19 +430,60 @@ class MainWindow(QMainWindow):
 
     def _model_changed(self, _index: int) -> None:
         self.chart.clear_faces()
-        self._send("model", self.model_box.currentData())
+        self._send(SetModel(self.model_box.currentData()))
+
+    def _range_changed(self, _index: int) -> None:
+        _text, range_, tiles = RANGE_CHOICES[self.range_box.currentData()]
+        self._send(SetDetector(detector_range=range_, tiles=tiles))
 
     def _pause(self, paused: bool) -> None:
         self.play.setText("Play" if paused else "Pause")
-        self._send("pause", paused)
+        self._send(Pause(paused))
 
     def _seek(self) -> None:
         self.chart.clear_faces()
-        self._send("seek", self.seek.value() / 1000.0)
+        self._send(Seek(self.seek.value() / 1000.0))
+
+    def _select_source(self, spec: str) -> None:
+        """Show the source actually playing in the picker (a file gets its own entry)."""
+        i = self.source_box.findData(spec)
+        if i < 0:
+            self.source_box.insertItem(self.source_box.count() - 1, Path(spec).name, spec)
+            i = self.source_box.findData(spec)
+        self.source_box.setCurrentIndex(i)
+
+    def _new_stream(self, name: str) -> Output | None:
+        try:
+            if name == "LSL":
+                from fer_desktop.outputs.lsl import LslOutput
+
+                return LslOutput()
+            from fer_desktop.outputs.websocket import WebSocketOutput
+
+            return WebSocketOutput(WS_URL)
+        except FerDesktopError as exc:
+            self.on_error(str(exc))
+            return None
+
+    def _stream_toggled(self, name: str, on: bool) -> None:
+        old = self.streams.pop(name, None)
+        if old is not None:
+            self._send(RemoveOutput(old))
+        if on:
+            output = self._new_stream(name)
+            if output is None:
+                box = self.lsl_box if name == "LSL" else self.ws_box
+                box.blockSignals(True)
+                box.setChecked(False)
+                box.blockSignals(False)
+                return
+            self.streams[name] = output
+            self._send(AddOutput(output))
 
     def _record_toggled(self, on: bool) -> None:
         if not on:
-            self._send("stop_record")
+            for output in self.recording:
+                self._send(RemoveOutput(output))
             return
         default = self.settings.value("record_dir", str(Path.home()))
         folder = QFileDialog.getExistingDirectory(self, "Record the timeline into…", default)
@@ -385,7 +494,9 @@ class MainWindow(QMainWindow):
 
     def start_recording(self, folder: str) -> None:
         self.settings.setValue("record_dir", folder)
-        self._send("record", folder, self.format_box.currentText())
+        self.recording = recording_outputs(Path(folder), self.format_box.currentText())
+        for output in self.recording:
+            self._send(AddOutput(output))
 
     def add_marker(self) -> None:
         note = self.note_edit.text().strip()[:80]
@@ -393,7 +504,7 @@ class MainWindow(QMainWindow):
         t = self.last_result.t_source if self.last_result else 0.0
         self.chart.add_marker(t, note)
         if self.recording_path:
-            self._send("marker", note)
+            self._send(AddMarker(note))
             self.statusBar().showMessage(f"Marker at {t:.1f} s {note}", 4000)
         else:
             self.statusBar().showMessage("Marker shown on the chart (not recording)", 4000)
@@ -420,10 +531,13 @@ class MainWindow(QMainWindow):
         cls = f"{r.timings_ms.get('classify', 0):.2f}" if r else "–"
         faces = len(r.faces) if r else 0
         dropped = self.worker.dropped if self.worker else 0
+        outputs = [o.state for o in self.streams.values()]
+        if self.recording_path:
+            outputs.insert(0, "● REC")
         self.status_label.setText(
             f"{fps:4.1f} fps | detect {det} ms | classify {cls} ms | faces {faces} | "
             f"model {self.model_box.currentText().split(':')[0]} | source {self.source_spec} | "
-            f"dropped {dropped}" + (" | ● recording" if self.recording_path else "")
+            f"dropped {dropped}" + "".join(f" | {o}" for o in outputs)
         )
 
     # --- drag and drop, close -------------------------------------------------------------

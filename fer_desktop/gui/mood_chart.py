@@ -6,8 +6,8 @@ from collections import deque
 
 import pyqtgraph as pg
 
-from fer_desktop.pipeline import FrameResult
 from fer_desktop.report import face_colour
+from fer_desktop.results import FrameResult
 
 BAND = 0.2  # |valence| below this reads as neutral
 

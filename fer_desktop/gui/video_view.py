@@ -8,8 +8,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from fer_desktop.pipeline import FrameResult
 from fer_desktop.report import face_colour
+from fer_desktop.results import FrameResult
 
 LABEL_COLOURS = {"happy": QColor("#2ca02c"), "neutral": QColor("#9e9e9e"), "sad": QColor("#1f77b4")}
 

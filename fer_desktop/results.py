@@ -1,0 +1,117 @@
+"""What the app reports, defined once: boxes, tracked faces, frame results and their records.
+
+A leaf module (numpy only). Every output — the CSV and JSONL timelines, JSON lines on stdout,
+the WebSocket server and the LSL outlet — turns a face into the same record with
+`face_record`, so the field names and rounding agree everywhere. `SCHEMA_VERSION` changes
+when a record's fields do.
+
+Line schema (stdout, WebSocket, JSONL), one JSON object per line, told apart by "type":
+- "header": first line; schema version, model, labels and settings;
+- "frame": one analysed frame with its faces (each a face record);
+- "event": marker, gap (camera lost / back), setting, status, end — with "event" naming it.
+`t_wall` is always an ISO 8601 UTC string with milliseconds; `t_source` is seconds since
+the start of the source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+SCHEMA_VERSION = 2
+Box = tuple[float, float, float, float]  # x, y, w, h in pixels
+
+
+def now_iso() -> str:
+    """Wall-clock time as ISO 8601 UTC with milliseconds: the one `t_wall` format."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def valence(probs: np.ndarray, labels: list[str]) -> float:
+    """p(happy) - p(sad), in [-1, 1]."""
+    happy = probs[labels.index("happy")] if "happy" in labels else 0.0
+    sad = probs[labels.index("sad")] if "sad" in labels else 0.0
+    return float(happy - sad)
+
+
+@dataclass
+class TrackedFace:
+    """One face in one frame, as the app shows it."""
+
+    id: int
+    box: Box
+    score: float
+    probs: np.ndarray  # raw model output, in label order
+    smooth: np.ndarray  # exponential moving average of probs
+    label: str  # after hysteresis
+    valence: float  # from the smoothed probabilities
+
+
+@dataclass
+class FrameResult:
+    """What the pipeline saw in one frame."""
+
+    index: int
+    t_source: float
+    t_wall: str  # ISO 8601, UTC
+    width: int
+    height: int
+    labels: list[str]
+    faces: list[TrackedFace]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _probs(labels: list[str], values: np.ndarray) -> dict[str, float]:
+    return {lab: round(float(p), 4) for lab, p in zip(labels, values, strict=True)}
+
+
+def face_record(face: TrackedFace, labels: list[str]) -> dict:
+    """One face as a flat-ish record: the same fields in every output."""
+    return {
+        "face_id": face.id,
+        "box": [round(float(v), 1) for v in face.box],
+        "score": round(float(face.score), 3),
+        "label": face.label,
+        "valence": round(float(face.valence), 4),
+        "probs": _probs(labels, face.probs),
+        "smooth": _probs(labels, face.smooth),
+    }
+
+
+def frame_record(result: FrameResult) -> dict:
+    """One analysed frame as a "frame" line."""
+    return {
+        "type": "frame",
+        "frame": result.index,
+        "t_source": round(result.t_source, 4),
+        "t_wall": result.t_wall,
+        "size": [result.width, result.height],
+        "timings_ms": {k: round(v, 3) for k, v in result.timings_ms.items()},
+        "faces": [face_record(f, result.labels) for f in result.faces],
+    }
+
+
+def event_record(event: str, t_source: float | None, **fields) -> dict:
+    """An "event" line: marker, gap, setting, status or end."""
+    return {
+        "type": "event",
+        "event": event,
+        "t_source": None if t_source is None else round(t_source, 4),
+        "t_wall": now_iso(),
+        **fields,
+    }
+
+
+def header_record(labels: list[str], settings: dict, **fields) -> dict:
+    """The first line of a stream: what follows and how it was made."""
+    return {
+        "type": "header",
+        "schema": SCHEMA_VERSION,
+        "format": "fer_desktop results",
+        "created": now_iso(),
+        "labels": list(labels),
+        "settings": settings,
+        **fields,
+    }

@@ -1,0 +1,462 @@
+"""The one frame loop: source -> pipeline -> outputs, for the window, `live` and `analyze`.
+
+A `Session` owns pacing (a file's own speed, or as fast as possible), pause and seek, the
+reconnect policy for a lost camera, markers and setting changes. Other threads steer it with
+typed commands (`send`); it reports what happens through one callback of typed events. It
+runs in whichever thread calls `run`: the main thread for the command line, a QThread for
+the window (gui/worker.py moves its events onto queued Qt signals). No Qt here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fer_desktop.errors import FerDesktopError
+from fer_desktop.outputs import Output, OutputClosed, SessionInfo
+from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.results import FrameResult, event_record
+from fer_desktop.sources import (
+    CameraSource,
+    Frame,
+    FrameSource,
+    SourceError,
+    VideoSource,
+    open_source,
+    prefetched,
+)
+
+RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between attempts to reopen a camera
+
+
+# --- commands (any thread -> the session) --------------------------------------------------
+@dataclass(frozen=True)
+class Pause:
+    paused: bool
+
+
+@dataclass(frozen=True)
+class SetRealtime:
+    realtime: bool  # False: as fast as possible
+
+
+@dataclass(frozen=True)
+class Seek:
+    position: float  # 0..1 through a video file
+
+
+@dataclass(frozen=True)
+class AddMarker:
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SetModel:
+    model: str
+
+
+@dataclass(frozen=True)
+class SetSmoothing:
+    smoothing: float
+
+
+@dataclass(frozen=True)
+class SetDetector:
+    detector_range: str | None = None
+    tiles: int | None = None
+    min_face_px: int | None = None
+
+
+@dataclass(frozen=True)
+class AddOutput:
+    output: Output
+
+
+@dataclass(frozen=True)
+class RemoveOutput:
+    output: Output
+
+
+Command = (
+    Pause
+    | SetRealtime
+    | Seek
+    | AddMarker
+    | SetModel
+    | SetSmoothing
+    | SetDetector
+    | AddOutput
+    | RemoveOutput
+)
+
+
+# --- events (the session -> its owner) ------------------------------------------------------
+@dataclass
+class FrameAnalysed:
+    result: FrameResult
+    bgr: np.ndarray
+    t_arrival: float  # perf_counter when the frame reached the session
+    position: float | None  # 0..1 through a video file, else None
+
+
+@dataclass
+class Status:
+    text: str  # "camera lost, reconnecting", "camera back", "source ended"…
+
+
+@dataclass
+class OutputStarted:
+    output: Output
+
+
+@dataclass
+class OutputEnded:
+    output: Output
+    error: str | None = None  # why it stopped, when it failed
+
+
+@dataclass
+class Problem:
+    message: str  # something the user must read; the session goes on
+
+
+Event = FrameAnalysed | Status | OutputStarted | OutputEnded | Problem
+
+
+@dataclass
+class SessionOptions:
+    """How a session runs (what it reports is in PipelineConfig)."""
+
+    realtime: bool = True  # play files at their own speed (live sources always are)
+    every: int = 1  # analyse every Nth frame
+    max_frames: int | None = None
+    reconnect: bool = True  # reopen a camera that stops delivering
+    wait_for_camera: bool = False  # keep trying to open the camera at start
+    hold_at_end: bool = False  # the window: keep serving commands (seek replays)
+    prefetch: bool = False  # decode ahead in a thread (files analysed as fast as possible)
+
+
+@dataclass
+class SessionSummary:
+    frames: int = 0
+    elapsed_s: float = 0.0
+    last_t: float = 0.0
+    stopped_by_reader: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class Session:
+    """Runs one source through one pipeline into any number of outputs."""
+
+    def __init__(
+        self,
+        source: str | FrameSource,
+        pipeline: Pipeline | PipelineConfig,
+        options: SessionOptions | None = None,
+        outputs: list[Output] | None = None,
+        on_event: Callable[[Event], Any] | None = None,
+    ):
+        self.source_spec = source if isinstance(source, str) else source.name
+        self._source = source if isinstance(source, FrameSource) else None
+        self._pipeline_or_config = pipeline
+        self.pipeline: Pipeline | None = pipeline if isinstance(pipeline, Pipeline) else None
+        self.options = options or SessionOptions()
+        self.outputs: list[Output] = []
+        self._pending = list(outputs or [])
+        self.on_event = on_event or (lambda event: None)
+        self._commands: queue.Queue[Command] = queue.Queue()
+        self._stop = threading.Event()
+        self.paused = False
+        self.realtime = self.options.realtime
+        self.last_t = 0.0
+        self.frames = 0
+        self._t_offset = 0.0
+        self._seeked = False
+
+    # --- any thread ----------------------------------------------------------------------
+    def send(self, command: Command) -> None:
+        self._commands.put(command)
+
+    def stop(self) -> None:
+        """Ask the loop to end; it checks between frames and while waiting."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def source(self) -> FrameSource | None:
+        return self._source
+
+    # --- the session's thread ------------------------------------------------------------
+    def run(self) -> SessionSummary:
+        """Analyse until the source ends, `stop()` is called or the reader goes away."""
+        t0 = time.perf_counter()
+        summary = SessionSummary()
+        extra: dict = {}
+        try:
+            if self.pipeline is None:
+                self.pipeline = Pipeline(self._pipeline_or_config)
+            if self._source is None:
+                self._source = self._open_first()
+            for output in self._pending:
+                self._add_output(output, fatal=True)
+            self._pending = []
+            self._loop()
+        except OutputClosed:
+            summary.stopped_by_reader = True
+        except KeyboardInterrupt:
+            extra["interrupted"] = True
+            raise
+        finally:
+            summary.frames, summary.last_t = self.frames, self.last_t
+            summary.elapsed_s = time.perf_counter() - t0
+            extra.setdefault("elapsed_s", round(summary.elapsed_s, 3))
+            summary.extra = extra
+            self._close_all(extra)
+            if self._source is not None:
+                self._source.close()
+            if self.pipeline is not None and not isinstance(self._pipeline_or_config, Pipeline):
+                self.pipeline.close()
+        return summary
+
+    def info(self) -> SessionInfo:
+        p = self.pipeline
+        return SessionInfo(
+            source=self.source_spec,
+            labels=list(p.labels),
+            settings=p.settings(),
+            fps=getattr(self._source, "fps", None),
+            extra={"every": self.options.every},
+        )
+
+    def _open_first(self) -> FrameSource:
+        try:
+            return open_source(self.source_spec, every=self.options.every)
+        except SourceError:
+            if not (self.options.wait_for_camera and self.source_spec.startswith("camera:")):
+                raise
+        self.on_event(Status("waiting for the camera"))
+        source = self._reopen_camera(int(self.source_spec.split(":", 1)[1]))
+        if source is None:
+            raise SourceError(f"{self.source_spec}: stopped while waiting for the camera")
+        return source
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            lost = self._play()
+            if self._stop.is_set():
+                return
+            if lost is not None:
+                if not self.options.reconnect:
+                    raise SourceError(lost)
+                if not self._reconnect(lost):
+                    return
+                continue
+            self.on_event(Status("source ended"))
+            if not self.options.hold_at_end or not self._hold():
+                return
+
+    def _frames(self) -> Iterator[Frame]:
+        source = self._source
+        frames = prefetched(source) if self.options.prefetch else iter(source)
+        for frame in frames:
+            if source.live and self.options.every > 1 and frame.index % self.options.every:
+                continue
+            yield frame
+
+    def _play(self) -> str | None:
+        """Analyse frames until the source ends (None) or a camera is lost (the reason)."""
+        source = self._source
+        wall0, src0 = time.perf_counter(), None
+        try:
+            for frame in self._frames():
+                t_arrival = time.perf_counter()
+                self._drain()
+                while self.paused and not self._stop.is_set():
+                    time.sleep(0.03)
+                    self._drain()
+                    wall0, src0 = time.perf_counter(), None
+                if self._stop.is_set():
+                    return None
+                if self._seeked:
+                    self._seeked, wall0, src0 = False, time.perf_counter(), None
+                if self.realtime and not source.live:
+                    src0 = frame.t_source if src0 is None else src0
+                    delay = (frame.t_source - src0) - (time.perf_counter() - wall0)
+                    if delay > 0:
+                        self._stop.wait(min(delay, 0.5))
+                        t_arrival = time.perf_counter()
+                    elif delay < -0.5:  # fell behind: re-anchor the clock
+                        wall0, src0 = time.perf_counter(), frame.t_source
+                self._analyse(frame, t_arrival)
+                if self.options.max_frames and self.frames >= self.options.max_frames:
+                    self._stop.set()
+                    return None
+        except SourceError as exc:
+            if isinstance(source, CameraSource):
+                return str(exc)
+            raise
+        return "camera stream ended" if isinstance(source, CameraSource) else None
+
+    def _analyse(self, frame: Frame, t_arrival: float) -> None:
+        result = self.pipeline.process(frame)
+        result.t_source += self._t_offset
+        self.last_t = result.t_source
+        self.frames += 1
+        for output in list(self.outputs):
+            self._guarded(output, output.frame, result, frame.bgr)
+        position = None
+        source = self._source
+        if isinstance(source, VideoSource) and source.frame_count:
+            position = min(1.0, frame.index / max(1, source.frame_count - 1))
+        self.on_event(FrameAnalysed(result, frame.bgr, t_arrival, position))
+
+    def _hold(self) -> bool:
+        """After the end of a file: serve commands until stop or a seek (True: play on)."""
+        while not self._stop.is_set():
+            self._drain()
+            if self._seeked:
+                return True
+            self._stop.wait(0.05)
+        return False
+
+    # --- cameras ----------------------------------------------------------------------------
+    def _reconnect(self, reason: str) -> bool:
+        source = self._source
+        self._emit_event("gap", note="camera lost", reason=reason)
+        self.on_event(Status("camera lost, reconnecting"))
+        source.close()
+        self._t_offset = self.last_t
+        new = self._reopen_camera(source.index)
+        if new is None:
+            return False
+        self._source = new
+        self._emit_event("gap", note="camera back")
+        self.on_event(Status("camera back"))
+        return True
+
+    def _reopen_camera(self, index: int) -> CameraSource | None:
+        attempt = 0
+        while not self._stop.is_set():
+            if self._stop.wait(RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)]):
+                break
+            attempt += 1
+            self._drain()
+            try:
+                return CameraSource(index)
+            except SourceError:
+                continue
+        return None
+
+    # --- commands ---------------------------------------------------------------------------
+    def _drain(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._apply(command)
+            except FerDesktopError as exc:
+                self.on_event(Problem(str(exc)))
+
+    def _apply(self, command: Command) -> None:
+        p = self.pipeline
+        match command:
+            case Pause(paused):
+                self.paused = paused
+            case SetRealtime(realtime):
+                self.realtime = realtime
+            case Seek(position) if isinstance(self._source, VideoSource):
+                source = self._source
+                if source.frame_count:
+                    source.seek(round(min(max(position, 0.0), 1.0) * (source.frame_count - 1)))
+                    p.tracker.reset()
+                    self._seeked = True
+            case AddMarker(note):
+                self._emit_event("marker", note=note)
+            case SetModel(model):
+                p.set_model(model)
+                self._setting(model=model, labels=p.labels)
+                for output in list(self.outputs):
+                    if not output.relabel(p.labels):
+                        self._remove_output(output, "it cannot hold the new model's labels")
+            case SetSmoothing(smoothing):
+                p.set_smoothing(smoothing)
+                self._setting(smoothing=smoothing)
+            case SetDetector(range_, tiles, min_face):
+                p.set_detector(range_=range_, tiles=tiles, min_face_px=min_face)
+                changed = {
+                    "detector_range": range_,
+                    "detector_tiles": tiles,
+                    "min_face_px": min_face,
+                }
+                self._setting(**{k: v for k, v in changed.items() if v is not None})
+            case AddOutput(output):
+                self._add_output(output)
+            case RemoveOutput(output):
+                self._remove_output(output)
+
+    def _setting(self, **changes) -> None:
+        self._emit_event("setting", **changes)
+
+    def _emit_event(self, kind: str, **fields) -> None:
+        record = event_record(kind, self.last_t, **fields)
+        for output in list(self.outputs):
+            self._guarded(output, output.event, record)
+
+    # --- outputs ----------------------------------------------------------------------------
+    def _add_output(self, output: Output, fatal: bool = False) -> None:
+        try:
+            output.start(self.info())
+        except FerDesktopError as exc:
+            if fatal:
+                raise
+            self.on_event(OutputEnded(output, str(exc)))
+            return
+        self.outputs.append(output)
+        self.on_event(OutputStarted(output))
+
+    def _remove_output(self, output: Output, why: str | None = None) -> None:
+        if output not in self.outputs:
+            return
+        self.outputs.remove(output)
+        error = why
+        try:
+            output.close(self._summary_extra())
+        except FerDesktopError as exc:
+            error = str(exc)
+        self.on_event(OutputEnded(output, error))
+
+    def _guarded(self, output: Output, method, *args) -> None:
+        try:
+            method(*args)
+        except OutputClosed:
+            raise
+        except FerDesktopError as exc:
+            self.outputs.remove(output)
+            with contextlib.suppress(FerDesktopError):
+                output.close(self._summary_extra())
+            self.on_event(OutputEnded(output, str(exc)))
+
+    def _summary_extra(self) -> dict:
+        return {"settings": self.pipeline.settings()} if self.pipeline else {}
+
+    def _close_all(self, extra: dict) -> None:
+        for output in list(self.outputs):
+            self.outputs.remove(output)
+            try:
+                output.close({**extra, **self._summary_extra()})
+            except FerDesktopError as exc:
+                self.on_event(OutputEnded(output, str(exc)))
+            else:
+                self.on_event(OutputEnded(output))

@@ -1,0 +1,268 @@
+"""Session outputs against real consumers: an LSL inlet, WebSocket clients, a recorded video
+read back, the documented CSV recipe, pipes and slow readers."""
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from fer_desktop.outputs import SessionInfo
+from fer_desktop.pipeline import PipelineConfig
+from fer_desktop.session import AddMarker, FrameAnalysed, Session, SessionOptions, SetSmoothing
+from fer_desktop.timeline import open_timeline, read_timeline
+from tests.conftest import REPO
+
+CLI = [sys.executable, "-m", "fer_desktop"]
+
+
+def run_session(source, outputs, frames: int, on_frame=None, **options) -> Session:
+    """Run a session on `source` until `frames` frames; `on_frame(session, n)` per frame."""
+    count = [0]
+    session: Session
+
+    def on_event(event) -> None:
+        if isinstance(event, FrameAnalysed):
+            count[0] += 1
+            if on_frame:
+                on_frame(session, count[0])
+
+    opts = SessionOptions(realtime=False, max_frames=frames, **options)
+    session = Session(str(source), PipelineConfig(), opts, outputs, on_event=on_event)
+    session.run()
+    return session
+
+
+def test_lsl_inlet_receives_frames_and_markers(demo_video):
+    pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
+    from mne_lsl import lsl
+
+    from fer_desktop.outputs.lsl import CHANNELS, LslOutput
+
+    name = f"fer_desktop_test_{os.getpid()}"
+    output = LslOutput(slots=2, name=name)
+    received: dict = {"frames": [], "markers": []}
+    ready = threading.Event()
+
+    def listen() -> None:
+        frames = lsl.resolve_streams(timeout=10, name=name)
+        markers = lsl.resolve_streams(timeout=10, name=f"{name}-markers")
+        fin, min_ = lsl.StreamInlet(frames[0]), lsl.StreamInlet(markers[0])
+        fin.open_stream(timeout=5)
+        min_.open_stream(timeout=5)
+        received["info"] = fin.get_sinfo()
+        ready.set()
+        deadline = time.time() + 30
+        while time.time() < deadline and len(received["markers"]) < 2:
+            sample, ts = fin.pull_sample(timeout=0.2)
+            if ts is not None:
+                received["frames"].append((list(sample), ts))
+            sample, ts = min_.pull_sample(timeout=0.0)
+            if ts is not None:
+                received["markers"].append((sample[0], ts))
+
+    def on_frame(session, n):
+        if n == 1:
+            ready.wait(20)  # the inlets are connected before the frames that count
+        if n in (10, 20):
+            session.send(AddMarker(f"lap {n}"))
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    run_session(demo_video, [output], frames=45, on_frame=on_frame)
+    listener.join(40)
+    info = received["info"]
+    assert info.n_channels == 2 * len(CHANNELS) and info.stype == "Expression"
+    assert info.get_channel_names()[:5] == [f"face1_{c}" for c in CHANNELS]
+    frames = received["frames"]
+    assert len(frames) >= 20
+    stamps = [ts for _, ts in frames]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    first = frames[-1][0]
+    assert first[0] == 1.0  # face id 1 in slot 1
+    assert abs(sum(first[1:4]) - 1.0) < 0.02  # happy + neutral + sad of the 3-class model
+    assert all(v != v for v in first[5:])  # slot 2 is empty: NaN
+    notes = [json.loads(m)["note"] for m, _ in received["markers"]]
+    assert notes == ["lap 10", "lap 20"]
+    marker_ts = [ts for _, ts in received["markers"]]
+    assert marker_ts == sorted(marker_ts)
+
+
+def stuck_websocket_client(host: str, port: int) -> socket.socket:
+    """A client that completes the WebSocket handshake, then never reads (tiny buffer)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    sock.connect((host, port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    return sock
+
+
+def test_websocket_clients_get_frames_and_a_stuck_client_does_not_slow_the_session():
+    from websockets.sync.client import connect
+
+    from fer_desktop.outputs.websocket import WebSocketOutput
+
+    output = WebSocketOutput("ws://127.0.0.1:0")
+    got: list[dict] = []
+    connected = threading.Event()
+    stuck: list[socket.socket] = []
+
+    def reader() -> None:
+        with connect(output.url) as ws:
+            stuck.append(stuck_websocket_client(output.host, output.port))
+            connected.set()
+            try:
+                while True:
+                    got.append(json.loads(ws.recv(timeout=5)))
+            except Exception:
+                return
+
+    def on_frame(session, n):
+        if n == 1:
+            threading.Thread(target=reader, daemon=True).start()
+            connected.wait(10)
+            time.sleep(0.3)  # both clients are registered before the frames that count
+
+    session = run_session("demo", [output], frames=300, on_frame=on_frame)
+    time.sleep(1.0)
+    assert session.frames == 300  # the session ran to the end with a client that never reads
+    assert got and got[0]["type"] == "header"
+    frames = [m for m in got if m["type"] == "frame"]
+    assert len(frames) >= 250 and all(f["faces"] for f in frames)
+    # the stuck client's queue overflowed: its oldest lines were dropped, never waited for
+    assert output.dropped > 0
+    stuck[0].close()
+
+
+def test_websocket_binds_localhost_and_says_when_the_port_is_taken():
+    from fer_desktop.outputs import OutputError
+    from fer_desktop.outputs.websocket import WebSocketOutput, parse_ws_url
+
+    assert parse_ws_url("ws://:8765") == ("127.0.0.1", 8765)
+    first = WebSocketOutput("ws://127.0.0.1:0")
+    first.start(SessionInfo("test", ["happy"], {}))
+    try:
+        second = WebSocketOutput(first.url)
+        with pytest.raises(OutputError, match="cannot serve"):
+            second.start(SessionInfo("test", ["happy"], {}))
+    finally:
+        first.close({})
+    with pytest.raises(OutputError, match="port"):
+        parse_ws_url("ws://127.0.0.1")
+
+
+def test_recorded_video_has_one_frame_per_timeline_frame_row(demo_video, tmp_path):
+    import av
+
+    from fer_desktop.outputs.recording import recording_outputs
+
+    outputs = recording_outputs(tmp_path, "csv")
+    run_session(demo_video, outputs, frames=30)
+    timeline = read_timeline(outputs[0].path)
+    with av.open(str(outputs[1].path)) as video:
+        decoded = [f.pts for f in video.decode(video=0)]
+    assert len(decoded) == len(timeline["frames"]) == 30
+    times = [round(f["t_source"] * 1000) for f in timeline["frames"]]
+    assert decoded == times  # the same source times, frame by frame
+
+
+def test_setting_changes_continue_the_recording_and_are_logged(demo_video, tmp_path):
+    from fer_desktop.session import SetModel
+
+    timeline = open_timeline(tmp_path / "t.csv", "csv")
+
+    def on_frame(session, n):
+        if n == 5:
+            session.send(SetSmoothing(0.2))
+        if n == 10:
+            session.send(SetModel("2class"))
+
+    run_session(demo_video, [timeline], frames=20, on_frame=on_frame)
+    back = read_timeline(tmp_path / "t.csv")
+    assert back["summary"] is not None and len(back["frames"]) == 20
+    changes = [{k: s[k] for k in s if k in ("smoothing", "model")} for s in back["settings"]]
+    assert changes == [{"smoothing": 0.2}, {"model": "2class"}]
+    assert set(back["faces"][-1]["probs"]) == {"happy", "sad"}
+    assert set(back["faces"][0]["probs"]) == {"happy", "neutral", "sad"}
+
+
+def test_documented_csv_recipe_keeps_awkward_notes(demo_video, tmp_path):
+    pandas = pytest.importorskip("pandas")
+    notes = ["boss #2 start", 'he said "no", then left', "line one\nline two", "a,b,c"]
+    timeline = open_timeline(tmp_path / "t.csv", "csv")
+
+    def on_frame(session, n):
+        if n <= len(notes):
+            session.send(AddMarker(notes[n - 1]))
+
+    run_session(demo_video, [timeline], frames=10, on_frame=on_frame)
+    df = pandas.read_csv(tmp_path / "t.csv", skiprows=1, keep_default_na=False)  # the README's
+    assert df[df.kind == "marker"].note.tolist() == notes
+    assert (df.kind == "face").sum() == 10 and (df.kind == "summary").sum() == 1
+    assert [m["note"] for m in read_timeline(tmp_path / "t.csv")["markers"]] == notes
+
+
+def test_live_into_a_closed_pipe_exits_quietly(demo_video):
+    proc = subprocess.run(
+        f"{sys.executable} -m fer_desktop live --source {demo_video} | head -3",
+        shell=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        executable="/bin/bash",
+    )
+    assert len(proc.stdout.splitlines()) == 3
+    assert proc.stderr.strip() == "", proc.stderr
+
+
+def test_live_latest_keeps_a_slow_reader_current():
+    proc = subprocess.Popen(
+        [*CLI, "live", "--source", "demo", "--latest"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert json.loads(proc.stdout.readline())["type"] == "header"
+        seen = []
+        for _ in range(30):  # a reader taking 5 lines a second of a 30 fps source
+            line = json.loads(proc.stdout.readline())
+            if line["type"] == "frame":
+                seen.append(line["frame"])
+            time.sleep(0.2)
+        # in order, it would read frames 0..29; newest-only, once the pipe's few buffered
+        # lines are read it skips ahead to the present
+        assert seen == sorted(seen) and seen[-1] > 2 * len(seen), seen
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    end = json.loads(rest.splitlines()[-1])
+    assert end["event"] == "end" and end["dropped_lines"] > 0 and end["interrupted"]
+
+
+def test_window_live_and_analyze_share_one_session_class():
+    import inspect
+
+    from fer_desktop import session
+    from fer_desktop.commands import analyze, live
+
+    worker_src = (REPO / "fer_desktop" / "gui" / "worker.py").read_text()
+    assert "Session(" in worker_src and "for frame in" not in worker_src
+    for module in (live, analyze):
+        src = inspect.getsource(module)
+        assert "Session(" in src and "for frame in" not in src
+    assert inspect.getsource(session).count("for frame in self._frames()") == 1
