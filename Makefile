@@ -44,6 +44,7 @@ run: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: setup setup-train lint
 	QT_QPA_PLATFORM=offscreen FER_TRAIN_PYTHON=$(TRAIN_VENV)/bin/python \

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import traceback
 from pathlib import Path
@@ -258,12 +257,3 @@ COMMANDS = {
     "models": cmd_models,
     "self-test": cmd_self_test,
 }
-
-
-def install_stop_signals() -> None:
-    """SIGTERM stops like Ctrl-C, so commands close their files properly."""
-
-    def _raise(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _raise)

@@ -15,12 +15,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
+from fer_desktop.outputs.video import VideoOutput
 from fer_desktop.pipeline import Pipeline, PipelineConfig
 from fer_desktop.results import FrameResult, event_record
 from fer_desktop.sources import (
@@ -32,6 +34,7 @@ from fer_desktop.sources import (
     open_source,
     prefetched,
 )
+from fer_desktop.timeline import open_timeline
 
 RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between attempts to reopen a camera
 
@@ -460,3 +463,13 @@ class Session:
                 self.on_event(OutputEnded(output, str(exc)))
             else:
                 self.on_event(OutputEnded(output))
+
+
+def recording_outputs(folder: Path, fmt: str = "csv", video: bool = True) -> list[Output]:
+    """A recording: [timeline, video] as `folder`/session-YYYYmmdd-HHMMSS.{csv|jsonl, mkv}.
+
+    The k-th video frame is the k-th "frame" row of the timeline.
+    """
+    stem = Path(folder) / f"session-{time.strftime('%Y%m%d-%H%M%S')}"
+    timeline = open_timeline(stem.with_suffix(f".{fmt}"), fmt)
+    return [timeline, VideoOutput(stem.with_suffix(".mkv"))] if video else [timeline]

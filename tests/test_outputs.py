@@ -15,7 +15,14 @@ import pytest
 
 from fer_desktop.outputs import SessionInfo
 from fer_desktop.pipeline import PipelineConfig
-from fer_desktop.session import AddMarker, FrameAnalysed, Session, SessionOptions, SetSmoothing
+from fer_desktop.session import (
+    AddMarker,
+    FrameAnalysed,
+    Session,
+    SessionOptions,
+    SetSmoothing,
+    recording_outputs,
+)
 from fer_desktop.timeline import open_timeline, read_timeline
 from tests.conftest import REPO
 
@@ -165,8 +172,6 @@ def test_websocket_binds_localhost_and_says_when_the_port_is_taken():
 def test_recorded_video_has_one_frame_per_timeline_frame_row(demo_video, tmp_path):
     import av
 
-    from fer_desktop.outputs.recording import recording_outputs
-
     outputs = recording_outputs(tmp_path, "csv")
     run_session(demo_video, outputs, frames=30)
     timeline = read_timeline(outputs[0].path)
@@ -266,3 +271,67 @@ def test_window_live_and_analyze_share_one_session_class():
         src = inspect.getsource(module)
         assert "Session(" in src and "for frame in" not in src
     assert inspect.getsource(session).count("for frame in self._frames()") == 1
+
+
+def test_window_exit_status_and_signals(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [*CLI, "gui", "--source", str(tmp_path / "nothere.mp4"), "--exit-after", "3"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1 and "nothere.mp4" in out.stderr, out.stderr
+    # SIGTERM closes the window properly: the recording ends with its summary, exit 130
+    rec = tmp_path / "rec"
+    proc = subprocess.Popen(
+        [*CLI, "gui", "--source", "demo", "--record", str(rec)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 90
+    while time.time() < deadline and not any(
+        p.read_text().count("\nface,") > 5 for p in rec.glob("*.csv")
+    ):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 130, proc.stderr.read()
+    timeline = read_timeline(next(rec.glob("*.csv")))
+    assert timeline["summary"] is not None and timeline["frames"]
+
+
+def test_live_waits_for_a_camera_that_is_not_there_yet():
+    proc = subprocess.Popen(
+        [*CLI, "live", "--camera", "97", "--wait-for-camera"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)
+    assert proc.poll() is None  # still waiting, not failed
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "waiting for the camera" in err and "Traceback" not in err
+
+
+def test_user_errors_are_one_line_and_bugs_show_a_traceback(monkeypatch, capsys):
+    from fer_desktop import cli
+
+    assert cli.main(["live", "--camera", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "camera" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+    def broken(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setitem(cli.COMMANDS, "models", broken)
+    assert cli.main(["models", "list"]) == cli.EXIT_BUG
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ZeroDivisionError" in err and "bug" in err

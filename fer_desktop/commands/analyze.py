@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from fer_desktop.commands import install_stop_signals
 from fer_desktop.errors import UsageError
 from fer_desktop.pipeline import Pipeline, PipelineConfig
 from fer_desktop.report import write_report
@@ -87,6 +88,7 @@ def analyze_video(
 
 
 def run(args, config: PipelineConfig) -> int:
+    install_stop_signals()
     if args.every < 1:
         raise UsageError("--every must be 1 or more")
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
+from fer_desktop.commands import install_stop_signals
 from fer_desktop.outputs import Output
 from fer_desktop.outputs.stdout import JsonLinesOutput
 from fer_desktop.pipeline import PipelineConfig
@@ -29,7 +30,7 @@ def _outputs(args) -> list[Output]:
 
         outputs.append(WebSocketOutput(args.serve))
     if args.record:
-        from fer_desktop.outputs.recording import recording_outputs
+        from fer_desktop.session import recording_outputs
 
         outputs += recording_outputs(args.record, args.format)
     return outputs
@@ -43,8 +44,6 @@ def _say(event) -> None:
 
 
 def run(args, config: PipelineConfig) -> int:
-    from fer_desktop.cli import install_stop_signals
-
     install_stop_signals()
     spec = args.source if args.source is not None else f"camera:{args.camera or 0}"
     options = SessionOptions(

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 from fer_desktop.classifier import MODEL_FILES
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output
-from fer_desktop.outputs.recording import recording_outputs
 from fer_desktop.pipeline import PipelineConfig
 from fer_desktop.report import write_report
 from fer_desktop.session import (
@@ -45,6 +44,7 @@ from fer_desktop.session import (
     SetModel,
     SetRealtime,
     SetSmoothing,
+    recording_outputs,
 )
 from fer_desktop.sources import IMAGE_SUFFIXES
 from fer_desktop.timeline import TimelineWriter
