@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from fer_desktop._quiet import native_stderr_silenced
 from fer_desktop.outputs import Output, OutputError, SessionInfo
 from fer_desktop.results import FrameResult
 
@@ -51,6 +52,10 @@ class LslOutput(Output):
         self.frames = 0
 
     def start(self, info: SessionInfo) -> None:
+        with native_stderr_silenced():  # liblsl logs its configuration at INFO level
+            self._start(info)
+
+    def _start(self, info: SessionInfo) -> None:
         lsl = self._lsl
         rate = float(info.fps) if info.fps and math.isfinite(info.fps) else 0.0
         self._labels = info.labels
