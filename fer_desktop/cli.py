@@ -99,7 +99,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pipeline_options(pr)
 
     an = sub.add_parser("analyze", help="timeline (and report) for video files", epilog=EPILOG)
-    an.add_argument("videos", nargs="+", type=Path, metavar="VIDEO")
+    an.add_argument(
+        "videos",
+        nargs="+",
+        type=Path,
+        metavar="VIDEO",
+        help="video files, folders (every video inside) or quoted globs ('study/**/*.mp4')",
+    )
+    an.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="videos analysed at once, each in its own process (default: the number of cores)",
+    )
+    an.add_argument(
+        "--force", action="store_true", help="redo videos already finished with these settings"
+    )
     an.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     an.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     an.add_argument("--report", action="store_true", help="also write a PNG + HTML report")

@@ -60,6 +60,13 @@ class Pipeline:
             "labels": self.labels,
         }
 
+    def reset(self, restart_ids: bool = False) -> None:
+        """Start afresh, as for a new video: a new detector (no state carried over) and no
+        tracks; with `restart_ids` the next face is face 1 again."""
+        self.set_detector()
+        self.tracker.reset(restart_ids=restart_ids)
+        self._last_size = ()
+
     def set_model(self, model: str) -> None:
         """Switch the classifier; ids restart because the label set may change."""
         self.model = MoodModel(model)

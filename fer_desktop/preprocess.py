@@ -14,6 +14,8 @@ import math
 import cv2
 import numpy as np
 
+from fer_desktop.results import Box
+
 INPUT_SIZE = 48
 # Chosen by measurement (training/crop_study.py, results in training/REPORT.md): the detector's
 # box widened by 10% on each side and levelled by the eyes. On FER2013 PublicTest faces
@@ -21,8 +23,6 @@ INPUT_SIZE = 48
 # margin, and 90.4% on the original pixels); on Yale photos 89.7% (n=29), the best margin too.
 DEFAULT_MARGIN = 0.1
 DEFAULT_ALIGN = True
-
-Box = tuple[float, float, float, float]  # x, y, w, h in pixels
 
 
 def to_gray_u8(image: np.ndarray) -> np.ndarray:

@@ -79,6 +79,30 @@ def summarise(timeline: dict) -> list[FaceSummary]:
     return out
 
 
+def summarize(timeline: dict) -> dict:
+    """One video in a few numbers: faces seen, share of each label and mean valence over all
+    face rows (each face weighted by its rows)."""
+    faces = summarise(timeline)
+    rows = sum(f.frames for f in faces)
+    labels = (timeline["header"] or {}).get("labels", [])
+    share = (
+        {
+            lab: round(sum(f.label_share.get(lab, 0.0) * f.frames for f in faces) / rows, 4)
+            for lab in labels
+        }
+        if rows
+        else {}
+    )
+    mean = round(sum(f.mean_valence * f.frames for f in faces) / rows, 4) if rows else ""
+    return {"faces": len(faces), "share": share, "mean_valence": mean}
+
+
+def _moment(t_and_valence: tuple[float, float], sign: int) -> str:
+    """'01:23 (+0.62)', or '–' when valence never went that way (no "saddest +0.01")."""
+    t, v = t_and_valence
+    return f"{_clock(t)} ({v:+.2f})" if v * sign > 0 else "–"
+
+
 def chart_png(timeline: dict, title: str) -> bytes:
     """Valence over time, one line per face, with the label bands and markers."""
     import matplotlib
@@ -152,8 +176,7 @@ def render_html(timeline: dict, faces: list[FaceSummary], png: bytes, name: str)
             f"<tr><td style='color:{face_colour(f.face_id)}'><b>face {f.face_id}</b></td>"
             f"<td>{_clock(f.first_t)}–{_clock(f.last_t)}</td>{shares}"
             f"<td>{f.mean_valence:+.2f}</td>"
-            f"<td>{_clock(f.happiest[0])} ({f.happiest[1]:+.2f})</td>"
-            f"<td>{_clock(f.saddest[0])} ({f.saddest[1]:+.2f})</td></tr>"
+            f"<td>{_moment(f.happiest, +1)}</td><td>{_moment(f.saddest, -1)}</td></tr>"
         )
     markers = (
         "".join(

@@ -59,12 +59,18 @@ class Tracker:
         self._next_id = 1
         self._fresh = True
 
-    def reset(self, labels: list[str] | None = None) -> None:
-        """Forget every track (e.g. after the model, and so the labels, changed)."""
+    def reset(self, labels: list[str] | None = None, restart_ids: bool = False) -> None:
+        """Forget every track (after a seek, a new frame size or a model change).
+
+        Ids keep counting up, so one recording never reuses an id; `restart_ids` starts again
+        from 1 (a new video).
+        """
         if labels is not None:
             self.labels = list(labels)
         self._tracks.clear()
         self._fresh = True
+        if restart_ids:
+            self._next_id = 1
 
     @property
     def active_ids(self) -> list[int]:

@@ -51,7 +51,7 @@ class FlakyCamera:
 
 @pytest.fixture
 def flaky(monkeypatch):
-    FlakyCamera.opened, FlakyCamera.failed_reopens = 0, 2
+    FlakyCamera.opened, FlakyCamera.failed_reopens, FlakyCamera.frames_per_life = 0, 2, 8
     return FlakyCamera
 
 
@@ -112,6 +112,7 @@ def test_window_shows_camera_lost_and_marks_the_gap(qtbot, monkeypatch, tmp_path
     monkeypatch.setattr(session, "CameraSource", flaky)
     monkeypatch.setattr(session, "open_source", lambda spec, every=1: flaky(0))
     monkeypatch.setattr(session, "RECONNECT_BACKOFF", (0.2, 0.2))
+    flaky.frames_per_life = 90  # the recording starts well before the camera drops out
     w = recording_window(qtbot, tmp_path, "camera:0")
     qtbot.waitUntil(lambda: "camera lost, reconnecting" in w.notes, timeout=30_000)
     assert "Camera lost" in w.view.banner

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
+from fer_desktop.batch import Index, Job, analyze_one, expand_inputs, output_names, run_jobs
 from fer_desktop.commands import install_stop_signals
 from fer_desktop.errors import UsageError
 from fer_desktop.pipeline import Pipeline, PipelineConfig
-from fer_desktop.report import write_report
-from fer_desktop.session import FrameAnalysed, Session, SessionOptions
-from fer_desktop.sources import SourceError, VideoSource
-from fer_desktop.timeline import TimelineError, open_timeline
+from fer_desktop.session import FrameAnalysed
+from fer_desktop.timeline import TimelineError
 
 
 class Progress:
@@ -52,70 +52,69 @@ def analyze_video(
     report: bool,
     progress: bool = True,
 ) -> dict:
-    """Analyse one video into out_dir/<stem>.<fmt>; return its summary."""
-    source = VideoSource(path, every=every)
-    pipeline.tracker.reset()
-    timeline_path = out_dir / f"{path.stem}.{fmt}"
-    timeline = open_timeline(timeline_path, fmt, {"source_fps": source.fps, "every": every})
-    bar = Progress(path.name, source.frame_count, progress)
+    """Analyse one video into out_dir/<stem>.<fmt>; return its index row."""
+    job = Job(path, path.stem, out_dir, fmt, every, report, pipeline.config)
+    return _one(job, pipeline, progress)
 
-    def on_event(event) -> None:
+
+def _one(job: Job, pipeline: Pipeline, progress: bool) -> dict:
+    bar = Progress(job.path.name, None, progress)
+
+    def on_frame(event) -> None:
         if isinstance(event, FrameAnalysed):
             bar.update(event.result.index, event.result.t_source)
 
-    options = SessionOptions(realtime=False, every=every, reconnect=False, prefetch=True)
-    session = Session(source, pipeline, options, [timeline], on_event=on_event)
     try:
-        result = session.run()
-    except SourceError:
-        if timeline.frames == 0:
-            timeline_path.unlink(missing_ok=True)  # nothing was analysed: leave no file
-        raise
+        return analyze_one(job, pipeline, on_frame)
     finally:
         bar.done()
-    speed = (result.last_t + every / source.fps) / max(result.elapsed_s, 1e-6)
-    summary = {
-        "video": str(path),
-        "timeline": str(timeline_path),
-        "frames": timeline.frames,
-        "face_rows": timeline.rows,
-        "speed_x_realtime": round(speed, 2),
-    }
-    if report:
-        png, html = write_report(timeline_path, out_dir)
-        summary.update(report_png=str(png), report_html=str(html))
-    return summary
 
 
 def run(args, config: PipelineConfig) -> int:
     install_stop_signals()
     if args.every < 1:
         raise UsageError("--every must be 1 or more")
+    videos, problems = expand_inputs(args.videos)
+    for problem in problems:
+        print(f"fer-desktop: {problem}", file=sys.stderr)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise TimelineError(f"cannot create output folder {args.out}: {exc.strerror}") from exc
-    failed = 0
-    with Pipeline(config) as pipeline:
-        for path in args.videos:
-            try:
-                s = analyze_video(
-                    pipeline,
-                    path,
-                    args.out,
-                    args.format,
-                    args.every,
-                    args.report,
-                    progress=not args.quiet,
-                )
-            except SourceError as exc:
-                print(f"fer-desktop: {exc}", file=sys.stderr)
-                failed += 1
-                continue
-            print(
-                f"{path}: {s['frames']} frames, {s['face_rows']} face rows, "
-                f"{s['speed_x_realtime']}x real time -> {s['timeline']}"
-                + (f", {s['report_html']}" if "report_html" in s else ""),
-                flush=True,
-            )
+    names = output_names(videos)
+    jobs = [
+        Job(v, names[v], args.out, args.format, args.every, args.report, config) for v in videos
+    ]
+    index = Index(args.out)
+    todo = [job for job in jobs if args.force or not index.finished(job)]
+    for job in jobs:
+        if job not in todo:
+            print(f"{job.path}: already analysed with these settings (--force redoes it)")
+    failed = len(problems)
+
+    def on_row(row: dict) -> None:
+        nonlocal failed
+        index.put(row)
+        if row["status"] != "ok":
+            failed += 1
+            print(f"fer-desktop: {row['error']}" if row["status"] == "failed"
+                  else f"fer-desktop: {row['path']}: {row['error']}", file=sys.stderr)  # fmt: skip
+            return
+        print(
+            f"{row['path']}: {row['frames']} frames, {row['face_rows']} face rows, "
+            f"{row['speed_x_realtime']}x real time -> {row['timeline']}"
+            + (f", {row['report']}" if row.get("report") else ""),
+            flush=True,
+        )
+
+    jobs_n = args.jobs or os.cpu_count() or 1
+    on_frame = None
+    if jobs_n <= 1 or len(todo) <= 1:
+        bar = Progress("", None, not args.quiet)
+
+        def on_frame(event) -> None:
+            if isinstance(event, FrameAnalysed):
+                bar.update(event.result.index, event.result.t_source)
+
+    run_jobs(todo, jobs_n, config, on_row, on_frame)
     return 1 if failed else 0

@@ -1,0 +1,271 @@
+"""Many videos: inputs expanded, unique output names, a process pool, resume and an index.
+
+`analyze` hands each video to `analyze_one` (one session per video), in this process or in a
+pool of worker processes that each own their detector and model. Results are the same either
+way: every video starts from a fresh detector and tracker. `DIR/index.csv` holds one row per
+video; a second run with the same settings skips videos already finished (same content hash
+and settings) and redoes failed or partial ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import json
+import os
+import signal
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from fer_desktop.errors import FerDesktopError
+from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.report import summarize, write_report
+from fer_desktop.session import FrameAnalysed, Session, SessionOptions
+from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
+from fer_desktop.timeline import open_timeline, read_timeline
+
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+INDEX_COLUMNS = [
+    "path", "name", "sha256", "settings_key", "status", "error", "duration_s", "frames",
+    "faces", "share_happy", "share_neutral", "share_sad", "mean_valence", "seconds",
+    "timeline", "report",
+]  # fmt: skip
+
+
+def expand_inputs(items: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
+    """Files as given; folders -> the videos inside (recursively); globs expanded (also on
+    Windows, where the shell does not). Returns the videos and a one-line problem for each
+    input that gave none (the batch goes on without it)."""
+    out: list[Path] = []
+    problems: list[str] = []
+    for item in map(str, items):
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
+            if not found:
+                problems.append(f"{path}: is a directory with no videos in it")
+            out += found
+        elif not path.exists() and glob.has_magic(item):
+            found = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
+            if not found:
+                problems.append(f"{item}: no file matches")
+            out += found
+        else:
+            out.append(path)
+    seen: set[Path] = set()
+    unique = [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]
+    return unique, problems
+
+
+def output_names(paths: list[Path]) -> dict[Path, str]:
+    """A unique, stable output name per video: its path relative to the inputs' common folder,
+    without the suffix (day1/interview.mp4 and day2/interview.mp4 stay apart)."""
+    absolute = [p.resolve() for p in paths]
+    root = Path(os.path.commonpath([a.parent for a in absolute])) if absolute else Path()
+    names = {
+        p: a.relative_to(root).with_suffix("").as_posix()
+        for p, a in zip(paths, absolute, strict=True)
+    }
+    taken: dict[str, int] = {}
+    for p, name in names.items():  # a.mp4 and a.mkv in one folder
+        if name in taken:
+            names[p] = f"{name}.{p.suffix.lstrip('.')}"
+        taken[names[p]] = 1
+    return names
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Job:
+    """One video to analyse and where its results go."""
+
+    path: Path
+    name: str
+    out_dir: Path
+    fmt: str
+    every: int
+    report: bool
+    config: PipelineConfig
+
+    @property
+    def timeline_path(self) -> Path:
+        return self.out_dir / f"{self.name}.{self.fmt}"
+
+    def settings_key(self) -> str:
+        settings = {"every": self.every, "fmt": self.fmt, **asdict(self.config)}
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def analyze_one(
+    job: Job,
+    pipeline: Pipeline,
+    on_frame: Callable[[FrameAnalysed], None] | None = None,
+) -> dict:
+    """Analyse one video into its timeline (and report); return its index row."""
+    row = {"path": str(job.path), "name": job.name, "settings_key": job.settings_key()}
+    if job.path.suffix.lower() in IMAGE_SUFFIXES:
+        raise SourceError(f"{job.path}: is an image, not a video (use `fer-desktop predict`)")
+    row["sha256"] = file_sha256(job.path) if job.path.is_file() else ""
+    source = VideoSource(job.path, every=job.every)
+    pipeline.reset(restart_ids=True)  # each video starts fresh: face 1, new detector state
+    job.timeline_path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"source_path": str(job.path), "source_fps": source.fps, "every": job.every}
+    timeline = open_timeline(job.timeline_path, job.fmt, meta)
+    options = SessionOptions(realtime=False, every=job.every, reconnect=False, prefetch=True)
+    session = Session(source, pipeline, options, [timeline], on_event=on_frame)
+    try:
+        result = session.run()
+    except SourceError:
+        if timeline.frames == 0:
+            job.timeline_path.unlink(missing_ok=True)  # nothing was analysed: leave no file
+        raise
+    speed = (result.last_t + job.every / source.fps) / max(result.elapsed_s, 1e-6)
+    summary = summarize(read_timeline(job.timeline_path))
+    row.update(
+        status="ok",
+        error="",
+        duration_s=round(source.duration or result.last_t, 3),
+        frames=timeline.frames,
+        faces=summary["faces"],
+        share_happy=summary["share"].get("happy", ""),
+        share_neutral=summary["share"].get("neutral", ""),
+        share_sad=summary["share"].get("sad", ""),
+        mean_valence=summary["mean_valence"],
+        seconds=round(result.elapsed_s, 2),
+        timeline=str(job.timeline_path),
+        speed_x_realtime=round(speed, 2),
+        face_rows=timeline.rows,
+    )
+    if job.report:
+        _png, html = write_report(job.timeline_path, job.timeline_path.parent)
+        row["report"] = str(html)
+    return row
+
+
+# --- the pool -------------------------------------------------------------------------------
+_worker_pipeline: Pipeline | None = None
+
+
+def _run_in_worker(job: Job) -> dict:
+    """A pool worker: one pipeline per process, reused for every video it is given."""
+    global _worker_pipeline
+    if _worker_pipeline is None or _worker_pipeline.config != job.config:
+        _worker_pipeline = Pipeline(job.config)
+    return _guarded(job, _worker_pipeline)
+
+
+def unfinished(job: Job, status: str, error: str) -> dict:
+    """The index row of a video that failed ('failed') or was cut short ('partial')."""
+    return {
+        "path": str(job.path),
+        "name": job.name,
+        "status": status,
+        "error": error,
+        "settings_key": job.settings_key(),
+    }
+
+
+def _ignore_ctrl_c() -> None:
+    """Pool workers leave Ctrl-C to the parent, which stops them (see `run_jobs`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _guarded(job: Job, pipeline: Pipeline, on_frame=None) -> dict:
+    try:
+        return analyze_one(job, pipeline, on_frame)
+    except KeyboardInterrupt:
+        return unfinished(job, "partial", "interrupted")
+    except SourceError as exc:  # this video: listed as failed, the batch goes on
+        return unfinished(job, "failed", str(exc))
+    # Any other FerDesktopError (a full disk, an unwritable folder) stops the whole batch.
+
+
+def run_jobs(
+    jobs: list[Job],
+    n_workers: int,
+    config: PipelineConfig,
+    on_row: Callable[[dict], None],
+    on_frame: Callable[[FrameAnalysed], None] | None = None,
+) -> None:
+    """Run every job, here (n_workers 1) or on a pool; `on_row` gets each finished row."""
+    if n_workers <= 1 or len(jobs) <= 1:
+        with Pipeline(config) as pipeline:
+            for job in jobs:
+                on_row(_guarded(job, pipeline, on_frame))
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # MediaPipe and LiteRT threads do not fork
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_ignore_ctrl_c)
+    pending: dict[Future, Job] = {}
+    queue = list(jobs)
+    try:
+        while queue or pending:
+            while queue and len(pending) < n_workers:
+                job = queue.pop(0)
+                pending[pool.submit(_run_in_worker, job)] = job
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = pending.pop(future)
+                try:
+                    row = future.result()
+                except FerDesktopError:
+                    raise  # an output problem (disk full…): every other video would fail too
+                except Exception as exc:  # the worker process died
+                    row = unfinished(job, "failed", f"worker died: {exc}")
+                on_row(row)
+    except KeyboardInterrupt:
+        # Stop the workers now: the videos they were on keep a timeline without a summary
+        # line (cut short) and are marked partial, so a resume redoes them.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        for future, job in pending.items():
+            future.cancel()
+            on_row(unfinished(job, "partial", "interrupted"))
+        for job in queue:
+            on_row(unfinished(job, "partial", "not started (interrupted)"))
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- the index ------------------------------------------------------------------------------
+class Index:
+    """DIR/index.csv: one row per video, rewritten whole (atomically) after each video."""
+
+    def __init__(self, out_dir: Path):
+        self.path = out_dir / "index.csv"
+        self.rows: dict[str, dict] = {}
+        if self.path.exists():
+            with open(self.path, newline="", encoding="utf-8") as fh:
+                self.rows = {r["name"]: r for r in csv.DictReader(fh)}
+
+    def finished(self, job: Job) -> bool:
+        """Done before with the same content and settings, and its timeline is still there."""
+        row = self.rows.get(job.name)
+        return bool(
+            row
+            and row.get("status") == "ok"
+            and row.get("settings_key") == job.settings_key()
+            and Path(row.get("timeline", "")).exists()
+            and row.get("sha256") == file_sha256(job.path)
+        )
+
+    def put(self, row: dict) -> None:
+        self.rows[row["name"]] = {k: row.get(k, "") for k in INDEX_COLUMNS}
+        tmp = self.path.with_suffix(".csv.tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, INDEX_COLUMNS)
+            writer.writeheader()
+            writer.writerows(self.rows.values())
+        os.replace(tmp, self.path)
