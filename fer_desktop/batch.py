@@ -20,9 +20,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from fer_desktop.errors import FerDesktopError
+from fer_desktop.errors import FerDesktopError, UsageError
+from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.pipeline import Pipeline, PipelineConfig
 from fer_desktop.report import summarize, write_report
+from fer_desktop.results import FrameResult
 from fer_desktop.session import FrameAnalysed, Session, SessionOptions
 from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
 from fer_desktop.timeline import open_timeline, read_timeline
@@ -106,62 +108,134 @@ class Job:
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _open_video(job: Job, pipeline: Pipeline) -> VideoSource:
+    if job.path.suffix.lower() in IMAGE_SUFFIXES:
+        raise SourceError(f"{job.path}: is an image, not a video (use `fer-desktop predict`)")
+    source = VideoSource(job.path, every=job.every)
+    pipeline.reset(restart_ids=True)  # each video starts fresh: face 1, new detector state
+    return source
+
+
+def _session(job: Job, source: VideoSource, pipeline: Pipeline, outputs, on_frame) -> Session:
+    options = SessionOptions(realtime=False, every=job.every, reconnect=False, prefetch=True)
+    return Session(source, pipeline, options, outputs, on_event=on_frame)
+
+
+def _timeline(job: Job, fps: float):
+    job.timeline_path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"source_path": str(job.path), "source_fps": fps, "every": job.every}
+    return open_timeline(job.timeline_path, job.fmt, meta)
+
+
 def analyze_one(
     job: Job,
     pipeline: Pipeline,
     on_frame: Callable[[FrameAnalysed], None] | None = None,
 ) -> dict:
-    """Analyse one video into its timeline (and report); return its index row."""
-    row = {"path": str(job.path), "name": job.name, "settings_key": job.settings_key()}
-    if job.path.suffix.lower() in IMAGE_SUFFIXES:
-        raise SourceError(f"{job.path}: is an image, not a video (use `fer-desktop predict`)")
-    row["sha256"] = file_sha256(job.path) if job.path.is_file() else ""
-    source = VideoSource(job.path, every=job.every)
-    pipeline.reset(restart_ids=True)  # each video starts fresh: face 1, new detector state
-    job.timeline_path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"source_path": str(job.path), "source_fps": source.fps, "every": job.every}
-    timeline = open_timeline(job.timeline_path, job.fmt, meta)
-    options = SessionOptions(realtime=False, every=job.every, reconnect=False, prefetch=True)
-    session = Session(source, pipeline, options, [timeline], on_event=on_frame)
+    """Analyse one video into its timeline, written as it goes (and a report); its index row."""
+    sha = file_sha256(job.path) if job.path.is_file() else ""
+    source = _open_video(job, pipeline)
+    timeline = _timeline(job, source.fps)
     try:
-        result = session.run()
+        result = _session(job, source, pipeline, [timeline], on_frame).run()
     except SourceError:
         if timeline.frames == 0:
             job.timeline_path.unlink(missing_ok=True)  # nothing was analysed: leave no file
         raise
-    speed = (result.last_t + job.every / source.fps) / max(result.elapsed_s, 1e-6)
-    summary = summarize(read_timeline(job.timeline_path))
-    row.update(
-        status="ok",
-        error="",
-        duration_s=round(source.duration or result.last_t, 3),
-        frames=timeline.frames,
-        faces=summary["faces"],
-        share_happy=summary["share"].get("happy", ""),
-        share_neutral=summary["share"].get("neutral", ""),
-        share_sad=summary["share"].get("sad", ""),
-        mean_valence=summary["mean_valence"],
-        seconds=round(result.elapsed_s, 2),
-        timeline=str(job.timeline_path),
-        speed_x_realtime=round(speed, 2),
-        face_rows=timeline.rows,
-    )
+    return _finished(job, sha, source.fps, source.duration, result.last_t, result.elapsed_s)
+
+
+def _finished(job, sha, fps, duration, last_t, elapsed) -> dict:
+    """The index row (and the report) of a video whose timeline is complete."""
+    timeline = read_timeline(job.timeline_path)
+    summary = summarize(timeline)
+    row = {
+        "path": str(job.path),
+        "name": job.name,
+        "sha256": sha,
+        "settings_key": job.settings_key(),
+        "status": "ok",
+        "error": "",
+        "duration_s": round(duration or last_t, 3),
+        "frames": len(timeline["frames"]),
+        "face_rows": len(timeline["faces"]),
+        "faces": summary["faces"],
+        "share_happy": summary["share"].get("happy", ""),
+        "share_neutral": summary["share"].get("neutral", ""),
+        "share_sad": summary["share"].get("sad", ""),
+        "mean_valence": summary["mean_valence"],
+        "seconds": round(elapsed, 2),
+        "timeline": str(job.timeline_path),
+        "speed_x_realtime": round((last_t + job.every / fps) / max(elapsed, 1e-6), 2),
+    }
     if job.report:
         _png, html = write_report(job.timeline_path, job.timeline_path.parent)
         row["report"] = str(html)
     return row
 
 
+class Collector(Output):
+    """Keeps a session's results in memory (a cluster worker sends them to the client)."""
+
+    name = "collector"
+
+    def __init__(self):
+        self.info: SessionInfo | None = None
+        self.results: list[FrameResult] = []
+
+    def start(self, info: SessionInfo) -> None:
+        self.info = info
+
+    def frame(self, result: FrameResult, bgr) -> None:
+        self.results.append(result)
+
+
+def analyze_collected(job: Job) -> dict:
+    """On a cluster worker: analyse one video into memory and return it; nothing is written
+    there, so a worker that dies mid-video leaves nothing behind to clean up."""
+    pipeline = _pipeline_for(job.config)
+    sha = file_sha256(job.path) if job.path.is_file() else ""
+    source = _open_video(job, pipeline)
+    collector = Collector()
+    result = _session(job, source, pipeline, [collector], None).run()
+    return {
+        "sha": sha,
+        "fps": source.fps,
+        "duration": source.duration,
+        "last_t": result.last_t,
+        "elapsed": result.elapsed_s,
+        "info": collector.info,
+        "results": collector.results,
+    }
+
+
+def write_collected(job: Job, payload: dict) -> dict:
+    """On the client: write a video's collected results as its timeline; its index row."""
+    timeline = _timeline(job, payload["fps"])
+    timeline.start(payload["info"])
+    for result in payload["results"]:
+        timeline.frame(result)
+    timeline.close({"elapsed_s": round(payload["elapsed"], 3), "analysed_on": "cluster"})
+    return _finished(
+        job, payload["sha"], payload["fps"], payload["duration"], payload["last_t"],
+        payload["elapsed"],
+    )  # fmt: skip
+
+
 # --- the pool -------------------------------------------------------------------------------
 _worker_pipeline: Pipeline | None = None
 
 
-def _run_in_worker(job: Job) -> dict:
-    """A pool worker: one pipeline per process, reused for every video it is given."""
+def _pipeline_for(config: PipelineConfig) -> Pipeline:
+    """One pipeline per worker process, reused for every video it is given."""
     global _worker_pipeline
-    if _worker_pipeline is None or _worker_pipeline.config != job.config:
-        _worker_pipeline = Pipeline(job.config)
-    return _guarded(job, _worker_pipeline)
+    if _worker_pipeline is None or _worker_pipeline.config != config:
+        _worker_pipeline = Pipeline(config)
+    return _worker_pipeline
+
+
+def _run_in_worker(job: Job) -> dict:
+    return _guarded(job, _pipeline_for(job.config))
 
 
 def unfinished(job: Job, status: str, error: str) -> dict:
@@ -269,3 +343,46 @@ class Index:
             writer.writeheader()
             writer.writerows(self.rows.values())
         os.replace(tmp, self.path)
+
+
+# --- a Dask cluster -------------------------------------------------------------------------
+def run_on_dask(
+    jobs: list[Job], scheduler: str, on_row: Callable[[dict], None], workers: int = 2
+) -> None:
+    """Run the jobs on a Dask cluster: `tcp://HOST:8786`, or `local` for a LocalCluster.
+
+    Workers read each video by its path (a shared filesystem, as on HPC and NFS) and send its
+    results back; this process writes every timeline and the index, so resume works as for
+    the local pool. A video whose worker dies is run again on another worker by Dask, and is
+    written once, when its results arrive.
+    """
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise UsageError("--scheduler needs Dask: pip install 'fer-desktop[cluster]'") from exc
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+    try:
+        client = Client(cluster or scheduler, timeout="20s")
+    except OSError as exc:
+        raise UsageError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from exc
+    try:
+        futures = {
+            client.submit(analyze_collected, job, key=f"fer-{job.settings_key()}-{job.name}"): job
+            for job in jobs
+        }
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                on_row(write_collected(job, future.result()))
+            except SourceError as exc:
+                on_row(unfinished(job, "failed", str(exc)))
+            except (KeyboardInterrupt, FerDesktopError):
+                raise
+            except Exception as exc:  # the cluster gave up on it (workers kept dying…)
+                on_row(unfinished(job, "failed", f"on the cluster: {exc}"))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

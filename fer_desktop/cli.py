@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument(
         "--force", action="store_true", help="redo videos already finished with these settings"
     )
+    an.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:8786",
+        help="run on a Dask cluster (needs the [cluster] extra; workers read the videos by "
+        "path, so use a shared filesystem), or `local` for a LocalCluster of --jobs workers",
+    )
     an.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     an.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     an.add_argument("--report", action="store_true", help="also write a PNG + HTML report")

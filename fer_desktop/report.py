@@ -27,6 +27,14 @@ FACE_COLOURS = [
 ]
 
 
+RESPONSIBLE_USE = (
+    "The label describes the look of a face, not what the person feels. Ask people before "
+    "recording them. Do not use it to make decisions about people: the EU AI Act, "
+    "Art. 5(1)(f), prohibits emotion recognition in workplaces and education, except for "
+    "medical or safety reasons."
+)
+
+
 def face_colour(face_id: int) -> str:
     """The colour of a face id, shared by the report and the window."""
     return FACE_COLOURS[(face_id - 1) % len(FACE_COLOURS)]
@@ -103,14 +111,14 @@ def _moment(t_and_valence: tuple[float, float], sign: int) -> str:
     return f"{_clock(t)} ({v:+.2f})" if v * sign > 0 else "–"
 
 
-def chart_png(timeline: dict, title: str) -> bytes:
+def chart_png(timeline: dict, title: str, size: tuple[float, float] = (10, 4)) -> bytes:
     """Valence over time, one line per face, with the label bands and markers."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(10, 4), dpi=100)
+    fig, ax = plt.subplots(figsize=size, dpi=100)
     ax.axhspan(0.2, 1.05, color="#2ca02c", alpha=0.08, label="happy side")
     ax.axhspan(-1.05, -0.2, color="#1f77b4", alpha=0.08, label="sad side")
     by_face: dict[int, list[tuple[float, float]]] = defaultdict(list)
@@ -207,8 +215,62 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
 after smoothing, from −1 to +1.</p>
 <h2>Markers</h2><ul>{markers}</ul>
 {"<h2>Gaps</h2><ul>" + gaps + "</ul>" if gaps else ""}
-<p class="note">Made by fer_desktop on this computer; no frame or result left it. The models
-were trained on FER2013 (research use) and read expressions, not feelings: treat the labels
-as a rough signal.</p>
+<p class="note">Made by fer_desktop on this computer; no frame or result left it.
+{esc(RESPONSIBLE_USE)}</p>
 </body></html>
 """
+
+
+OVERVIEW_COLUMNS = [
+    ("name", "video"), ("status", "status"), ("duration_s", "duration (s)"),
+    ("frames", "frames"), ("faces", "faces"), ("share_happy", "happy"),
+    ("share_neutral", "neutral"), ("share_sad", "sad"), ("mean_valence", "mean valence"),
+    ("seconds", "analysis (s)"), ("error", "error"),
+]  # fmt: skip
+SORT_SCRIPT = """<script>
+document.querySelectorAll("th").forEach((th, col) => th.addEventListener("click", () => {
+  const body = th.closest("table").tBodies[0], rows = [...body.rows];
+  const key = r => { const t = r.cells[col].dataset.v ?? r.cells[col].innerText;
+                     const n = parseFloat(t); return isNaN(n) ? t : n; };
+  const dir = th.dataset.dir = th.dataset.dir === "1" ? "-1" : "1";
+  rows.sort((a, b) => (key(a) > key(b) ? 1 : key(a) < key(b) ? -1 : 0) * dir);
+  rows.forEach(r => body.appendChild(r));
+}));
+</script>"""
+
+
+def write_overview(rows: list[dict], out_dir: Path) -> Path:
+    """out_dir/overview.html: every video side by side (a small chart each) and a table that
+    sorts by any column. Self-contained, like the per-video report."""
+    esc = html.escape
+    cards, body = [], []
+    for row in sorted(rows, key=lambda r: r["name"]):
+        cells = []
+        for key, _title in OVERVIEW_COLUMNS:
+            value = row.get(key, "")
+            shown = (
+                f"{100 * float(value):.0f}%" if key.startswith("share_") and value != "" else value
+            )
+            cells.append(f"<td data-v='{esc(str(value))}'>{esc(str(shown))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+        timeline_path = Path(row.get("timeline") or "")
+        if row.get("status") == "ok" and timeline_path.is_file():
+            png = chart_png(read_timeline(timeline_path), row["name"], size=(4.8, 2.2))
+            img = base64.b64encode(png).decode("ascii")
+            cards.append(f"<img alt='{esc(row['name'])}' src='data:image/png;base64,{img}'>")
+    heads = "".join(f"<th title='click to sort'>{t}</th>" for _k, t in OVERVIEW_COLUMNS)
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>fer_desktop overview</title>
+<style>body{{font-family:sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:3px 7px}}th{{cursor:pointer;background:#f4f4f4}}
+img{{width:480px;margin:4px}}.note{{color:#666;font-size:90%}}</style></head><body>
+<h1>Overview: {len(rows)} videos</h1>
+<table><thead><tr>{heads}</tr></thead><tbody>{"".join(body)}</tbody></table>
+<p class="note">Shares are of the time faces were in view. Valence is p(happy) − p(sad).
+{esc(RESPONSIBLE_USE)}</p>
+<h2>Valence over time</h2><div>{"".join(cards)}</div>
+{SORT_SCRIPT}</body></html>
+"""
+    path = out_dir / "overview.html"
+    path.write_text(page, encoding="utf-8")
+    return path

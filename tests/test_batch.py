@@ -69,6 +69,9 @@ def test_pool_matches_one_process_and_a_bad_video_does_not_stop_the_batch(study,
         assert a == b and len(a) == 45
         assert {r["face_id"] for r in a} == {1}  # ids start again for every video
     index = index_of(pooled)
+    overview = (pooled / "overview.html").read_text()
+    assert overview.count("<tr>") == 1 + 3 and overview.count("data:image/png;base64,") == 2
+    assert "http://" not in overview and "https://" not in overview  # opens offline
     assert index["day2/broken"]["status"] == "failed" and index["day2/broken"]["error"]
     assert index["day1/interview"]["status"] == "ok" and index["day1/interview"]["faces"] == "1"
 

@@ -7,10 +7,19 @@ import sys
 import time
 from pathlib import Path
 
-from fer_desktop.batch import Index, Job, analyze_one, expand_inputs, output_names, run_jobs
+from fer_desktop.batch import (
+    Index,
+    Job,
+    analyze_one,
+    expand_inputs,
+    output_names,
+    run_jobs,
+    run_on_dask,
+)
 from fer_desktop.commands import install_stop_signals
 from fer_desktop.errors import UsageError
 from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.report import write_overview
 from fer_desktop.session import FrameAnalysed
 from fer_desktop.timeline import TimelineError
 
@@ -41,6 +50,27 @@ class Progress:
     def done(self) -> None:
         if self.enabled:
             sys.stderr.write("\n")
+
+
+class BatchProgress:
+    """One line on stderr for a batch: videos done, video-seconds per second, time left."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled = total, enabled and sys.stderr.isatty()
+        self.done, self.media_s, self.t0 = 0, 0.0, time.perf_counter()
+
+    def one_done(self, row: dict) -> None:
+        self.done += 1
+        self.media_s += float(row.get("duration_s") or 0.0)
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.t0
+        left = elapsed / self.done * (self.total - self.done)
+        sys.stderr.write(
+            f"\r[{self.done}/{self.total} videos] {self.media_s / max(elapsed, 1e-6):.1f}x real "
+            f"time, about {left:.0f} s left " + ("\n" if self.done == self.total else "")
+        )
+        sys.stderr.flush()
 
 
 def analyze_video(
@@ -91,10 +121,12 @@ def run(args, config: PipelineConfig) -> int:
         if job not in todo:
             print(f"{job.path}: already analysed with these settings (--force redoes it)")
     failed = len(problems)
+    overall = BatchProgress(len(todo), not args.quiet and len(todo) > 1)
 
     def on_row(row: dict) -> None:
         nonlocal failed
         index.put(row)
+        overall.one_done(row)
         if row["status"] != "ok":
             failed += 1
             print(f"fer-desktop: {row['error']}" if row["status"] == "failed"
@@ -116,5 +148,12 @@ def run(args, config: PipelineConfig) -> int:
             if isinstance(event, FrameAnalysed):
                 bar.update(event.result.index, event.result.t_source)
 
-    run_jobs(todo, jobs_n, config, on_row, on_frame)
+    if args.scheduler:
+        run_on_dask(todo, args.scheduler, on_row, workers=jobs_n)
+    else:
+        run_jobs(todo, jobs_n, config, on_row, on_frame)
+    if len(jobs) > 1:
+        print(
+            f"index: {index.path}\noverview: {write_overview(list(index.rows.values()), args.out)}"
+        )
     return 1 if failed else 0
