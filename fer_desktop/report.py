@@ -172,16 +172,71 @@ def write_report(timeline_path: Path, out_dir: Path | None = None) -> tuple[Path
     return png_path, html_path
 
 
+def face_thumbnails(timeline: dict, size: int = 64) -> dict[int, str]:
+    """face id -> a small JPEG (data URL) of that face, cut from the video at its most
+    confident detection; empty when the video is not where the timeline says."""
+    header = timeline["header"] or {}
+    video = header.get("source_path") or header.get("source")
+    if not video or not Path(video).is_file():
+        return {}
+    import cv2
+
+    best: dict[int, dict] = {}
+    for row in timeline["faces"]:
+        fid = int(row["face_id"])
+        if fid not in best or row.get("score", 0) > best[fid].get("score", 0):
+            best[fid] = row
+    out = {}
+    capture = cv2.VideoCapture(str(video))
+    try:
+        for fid, row in best.items():
+            capture.set(cv2.CAP_PROP_POS_FRAMES, int(row["frame"]))
+            ok, frame = capture.read()
+            if not ok:
+                continue
+            x, y, w, h = (round(v) for v in row["box"])
+            crop = frame[max(y, 0) : y + h, max(x, 0) : x + w]
+            if crop.size:
+                _ok, jpg = cv2.imencode(".jpg", cv2.resize(crop, (size, size)))
+                out[fid] = "data:image/jpeg;base64," + base64.b64encode(jpg.tobytes()).decode()
+    finally:
+        capture.release()
+    return out
+
+
+def reliability(settings: dict) -> str:
+    """How often the model is right per class, from its card (PrivateTest, duplicates
+    removed), so readers know how far to trust each label."""
+    from fer_desktop.classifier import ModelCard, ModelError, card_path_for, resolve_model_path
+
+    try:
+        card = ModelCard.load(card_path_for(resolve_model_path(settings.get("model", ""))))
+        m = card.raw["metrics_int8"]["private_dedup"]
+    except (ModelError, KeyError, TypeError):
+        return ""
+    recall = ", ".join(f"{lab} {100 * r:.0f}%" for lab, r in m["recall"].items())
+    return (
+        f"On faces it never trained on (FER2013 PrivateTest), this model is right "
+        f"{100 * m['accuracy']:.0f}% of the time; per class (recall): {recall}."
+    )
+
+
+SHOWN_SETTINGS = ("model_name", "detector_range", "detector_tiles", "min_confidence",
+                  "min_face_px", "smoothing", "hysteresis", "margin", "align")  # fmt: skip
+
+
 def render_html(timeline: dict, faces: list[FaceSummary], png: bytes, name: str) -> str:
     header = timeline["header"] or {}
     settings = header.get("settings", {})
     labels = header.get("labels", [])
     esc = html.escape
+    thumbs = face_thumbnails(timeline)
     rows = []
     for f in faces:
         shares = "".join(f"<td>{100 * f.label_share.get(lab, 0):.0f}%</td>" for lab in labels)
+        thumb = f"<img alt='' src='{thumbs[f.face_id]}' width='48'> " if f.face_id in thumbs else ""
         rows.append(
-            f"<tr><td style='color:{face_colour(f.face_id)}'><b>face {f.face_id}</b></td>"
+            f"<tr><td style='color:{face_colour(f.face_id)}'>{thumb}<b>face {f.face_id}</b></td>"
             f"<td>{_clock(f.first_t)}–{_clock(f.last_t)}</td>{shares}"
             f"<td>{f.mean_valence:+.2f}</td>"
             f"<td>{_moment(f.happiest, +1)}</td><td>{_moment(f.saddest, -1)}</td></tr>"
@@ -199,6 +254,11 @@ def render_html(timeline: dict, faces: list[FaceSummary], png: bytes, name: str)
     complete = "complete" if timeline["summary"] else "cut short (no summary line)"
     img = base64.b64encode(png).decode("ascii")
     label_heads = "".join(f"<th>{esc(lab)}</th>" for lab in labels)
+    settings_rows = "".join(
+        f"<tr><td>{esc(k)}</td><td>{esc(str(settings[k]))}</td></tr>"
+        for k in SHOWN_SETTINGS
+        if k in settings
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fer_desktop report: {esc(name)}</title>
 <style>body{{font-family:sans-serif;max-width:1020px;margin:2em auto;color:#222}}
@@ -213,8 +273,10 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
 <th>happiest moment</th><th>saddest moment</th></tr>{"".join(rows) or ""}</table>
 <p class="note">Shares are of the time each face was in view. Valence is p(happy) − p(sad)
 after smoothing, from −1 to +1.</p>
+<p class="note">{esc(reliability(settings))}</p>
 <h2>Markers</h2><ul>{markers}</ul>
 {"<h2>Gaps</h2><ul>" + gaps + "</ul>" if gaps else ""}
+<h2>Settings</h2><table>{settings_rows}</table>
 <p class="note">Made by fer_desktop on this computer; no frame or result left it.
 {esc(RESPONSIBLE_USE)}</p>
 </body></html>

@@ -94,3 +94,13 @@ def test_an_image_is_not_a_video(tmp_path, astronaut_png):
     out = run_cli("analyze", astronaut_png, "--out", tmp_path)
     assert out.returncode == 1 and "is an image, not a video" in out.stderr
     assert "real time" not in out.stdout
+
+
+def test_report_shows_settings_reliability_and_who_each_face_is(tmp_path, demo_video):
+    out = run_cli("analyze", demo_video, "--out", tmp_path, "--report", "--quiet")
+    assert out.returncode == 0, out.stderr
+    html = (tmp_path / "demo_report.html").read_text()
+    assert "<td>smoothing</td><td>0.6</td>" in html
+    assert "of the time; per class (recall): happy" in html
+    assert "data:image/jpeg;base64," in html  # a thumbnail of face 1
+    assert "Art. 5(1)(f)" in html
