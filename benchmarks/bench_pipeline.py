@@ -105,7 +105,7 @@ def main() -> None:
         speeds = []
         rss = []
         for _ in range(3):
-            s = analyze_video(pipe, head, Path(tmp), "csv", every=1, report=False, progress=False)
+            s = analyze_video(pipe, head, Path(tmp), "csv", every=1, report=False)
             speeds.append(s["speed_x_realtime"])
             rss.append(rss_mb())
         print(

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import signal
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
@@ -234,8 +235,24 @@ def _pipeline_for(config: PipelineConfig) -> Pipeline:
     return _worker_pipeline
 
 
-def _run_in_worker(job: Job) -> dict:
-    return _guarded(job, _pipeline_for(job.config))
+def _run_in_worker(job: Job, progress=None) -> dict:
+    """A pool worker; `progress` is a queue for (video name, seconds done, duration)."""
+    return _guarded(
+        job, _pipeline_for(job.config), _reporter(job, progress.put) if progress else None
+    )
+
+
+def _reporter(job: Job, send: Callable[[tuple], None], every_s: float = 0.3):
+    """An on_event callback that sends a video's progress at most every `every_s` seconds."""
+    last = [0.0]
+
+    def on_event(event) -> None:
+        now = time.monotonic()
+        if isinstance(event, FrameAnalysed) and now - last[0] >= every_s:
+            last[0] = now
+            send((job.name, event.result.t_source, event.position))
+
+    return on_event
 
 
 def unfinished(job: Job, status: str, error: str) -> dict:
@@ -264,22 +281,29 @@ def _guarded(job: Job, pipeline: Pipeline, on_frame=None) -> dict:
     # Any other FerDesktopError (a full disk, an unwritable folder) stops the whole batch.
 
 
+Progress = Callable[[str, float, float | None], None]  # video name, seconds done, fraction
+
+
 def run_jobs(
     jobs: list[Job],
     n_workers: int,
     config: PipelineConfig,
     on_row: Callable[[dict], None],
-    on_frame: Callable[[FrameAnalysed], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> None:
-    """Run every job, here (n_workers 1) or on a pool; `on_row` gets each finished row."""
+    """Run every job, here (n_workers 1) or on a pool; `on_row` gets each finished row and
+    `on_progress` (in this process) how far each running video is."""
     if n_workers <= 1 or len(jobs) <= 1:
         with Pipeline(config) as pipeline:
             for job in jobs:
-                on_row(_guarded(job, pipeline, on_frame))
+                report = _reporter(job, lambda p: on_progress(*p)) if on_progress else None
+                on_row(_guarded(job, pipeline, report))
         return
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")  # MediaPipe and LiteRT threads do not fork
+    manager = ctx.Manager() if on_progress else None
+    progress = manager.Queue() if manager else None
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_ignore_ctrl_c)
     pending: dict[Future, Job] = {}
     queue = list(jobs)
@@ -287,8 +311,10 @@ def run_jobs(
         while queue or pending:
             while queue and len(pending) < n_workers:
                 job = queue.pop(0)
-                pending[pool.submit(_run_in_worker, job)] = job
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                pending[pool.submit(_run_in_worker, job, progress)] = job
+            done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            while progress is not None and not progress.empty():
+                on_progress(*progress.get_nowait())
             for future in done:
                 job = pending.pop(future)
                 try:
@@ -311,6 +337,8 @@ def run_jobs(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if manager is not None:
+            manager.shutdown()
 
 
 # --- the index ------------------------------------------------------------------------------

@@ -239,7 +239,7 @@ def test_no_socket_is_opened(monkeypatch, astronaut_bgr, demo_video, tmp_path):
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     with Pipeline() as p:
         assert p.process(Frame(0, 0.0, astronaut_bgr)).faces
-        analyze_video(p, demo_video, tmp_path, "jsonl", 1, report=True, progress=False)
+        analyze_video(p, demo_video, tmp_path, "jsonl", 1, report=True)
     assert not [
         f
         for f in tmp_path.iterdir()
