@@ -199,7 +199,7 @@ def choose_priors(model: keras.Model, val: Validation) -> dict[str, list[float]]
             if value > best + 1e-9:
                 best, best_shift = value, float(shift)
         prior = [0.0] * len(task.labels)
-        prior[sad] = best_shift
+        prior[sad] = best_shift + 0.0  # no "-0.0" in the card
         priors[name] = prior
     return priors
 
@@ -302,6 +302,8 @@ def ship(
     rng = np.random.default_rng(recipe.seed)
     train_x = votes.x[votes.usage == "Training"]
     rep = train_x[rng.choice(len(train_x), size=min(500, len(train_x)), replace=False)]
+    x3, y3 = all_tasks["3class"].subset("PublicTest", dedup=True)
+    neutral_faces = x3[y3 == all_tasks["3class"].labels.index("neutral")]
     return {
         name: _ship_head(
             data,
@@ -315,13 +317,25 @@ def ship(
             rep,
             latency_runs,
             log,
+            neutral_faces,
         )
         for name in tasks
     }
 
 
 def _ship_head(
-    data, task, model, prior, recipe, info, out_dir, float_dir, rep, latency_runs, log
+    data,
+    task,
+    model,
+    prior,
+    recipe,
+    info,
+    out_dir,
+    float_dir,
+    rep,
+    latency_runs,
+    log,
+    neutral_faces,
 ) -> dict:
     stem = f"model_a_{task.name}"
     int8_path = out_dir / f"{stem}_int8.tflite"
@@ -374,6 +388,14 @@ def _ship_head(
                 for k in res_int8
             },
             "accuracy_by_condition": ev.by_condition(ev.litert_predictor(int8_path), task),
+            # What the model says, on average, for a neutral face (FER+ majority neutral,
+            # PublicTest): per-person calibration maps each person's resting face onto it.
+            "neutral_reference": [
+                round(float(v), 4)
+                for v in ev.predict_in_batches(ev.litert_predictor(int8_path), neutral_faces).mean(
+                    0
+                )
+            ],
             "latency_int8_one_face_one_thread": ev.latency_ms(int8_path, latency_runs),
             "training": info,
             "git_commit": git_commit(),
