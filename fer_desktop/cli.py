@@ -53,6 +53,19 @@ def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
         default=0.6,
         help="0 = none, 0.9 = very smooth (video and camera only)",
     )
+    g.add_argument(
+        "--calibrate",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="read each face against its own first SECONDS (its resting face); labels follow "
+        "the calibrated values, the timeline keeps both",
+    )
+    g.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="a saved resting-face baseline (live --save-baseline) for faces without their own",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,6 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lv.add_argument("--format", choices=["csv", "jsonl"], default="csv", help="timeline format")
     lv.add_argument(
+        "--save-baseline",
+        type=Path,
+        metavar="FILE",
+        help="at the end, save the resting-face baseline of the first calibrated face "
+        "(with --calibrate SECONDS)",
+    )
+    lv.add_argument(
         "--wait-for-camera",
         action="store_true",
         help="keep trying to open the camera at start instead of failing",
@@ -221,6 +241,8 @@ def _config(args):
     from fer_desktop.errors import UsageError
     from fer_desktop.pipeline import PipelineConfig
 
+    if args.calibrate < 0:
+        raise UsageError("--calibrate must be 0 or more seconds")
     for name in ("min_confidence", "smoothing"):
         value = getattr(args, name)
         if not 0.0 <= value < 1.0 + (name == "min_confidence"):
@@ -232,6 +254,8 @@ def _config(args):
         min_face_px=args.min_face,
         detector_tiles=args.tiles,
         smoothing=args.smoothing,
+        calibrate_s=args.calibrate,
+        baseline=args.baseline,
     )
 
 

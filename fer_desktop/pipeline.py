@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
+from fer_desktop.calibration import Baseline, Calibration, CalibrationError
 from fer_desktop.classifier import DEFAULT_MODEL, MoodModel
 from fer_desktop.detector import Detection, FaceDetector
 from fer_desktop.preprocess import DEFAULT_ALIGN, DEFAULT_MARGIN, face_to_input
@@ -33,6 +35,8 @@ class PipelineConfig:
     min_hits: int = 2  # a new face is reported from its second frame (not for still images)
     margin: float = DEFAULT_MARGIN
     align: bool = DEFAULT_ALIGN
+    calibrate_s: float = 0.0  # read each face against its own first seconds (0: off)
+    baseline: str | None = None  # a saved baseline (JSON) for faces without their own
 
 
 class Pipeline:
@@ -42,10 +46,16 @@ class Pipeline:
         self.config = config or PipelineConfig()
         c = self.config
         self.model = MoodModel(c.model)
+        calibration = self._calibration()  # a bad baseline file fails before the detector opens
         self.detector = self._new_detector()
         self._last_size: tuple[int, ...] = ()
         self.tracker = Tracker(
-            self.model.labels, c.smoothing, c.hysteresis, c.grace_seconds, min_hits=c.min_hits
+            self.model.labels,
+            c.smoothing,
+            c.hysteresis,
+            c.grace_seconds,
+            min_hits=c.min_hits,
+            calibration=calibration,
         )
 
     @property
@@ -67,11 +77,24 @@ class Pipeline:
         self.tracker.reset(restart_ids=restart_ids)
         self._last_size = ()
 
+    def _calibration(self) -> Calibration | None:
+        """Per-person calibration as configured (baselines are per model: labels differ)."""
+        c = self.config
+        if not c.calibrate_s and not c.baseline:
+            return None
+        saved = Baseline.load(Path(c.baseline), self.labels) if c.baseline else None
+        return Calibration.for_model(self.labels, self.model.card.raw, c.calibrate_s, saved)
+
     def set_model(self, model: str) -> None:
         """Switch the classifier; ids restart because the label set may change."""
         self.model = MoodModel(model)
         self.config.model = model
         self.tracker.reset(self.model.labels)
+        try:
+            self.tracker.calibration = self._calibration()
+        except CalibrationError:
+            self.tracker.calibration = None  # a saved baseline holds another model's labels
+            raise
 
     def set_detector(
         self, range_: str | None = None, min_face_px: int | None = None, tiles: int | None = None

@@ -45,8 +45,9 @@ class TrackedFace:
     score: float
     probs: np.ndarray  # raw model output, in label order
     smooth: np.ndarray  # exponential moving average of probs
-    label: str  # after hysteresis
+    label: str  # after hysteresis, from the calibrated values when there are some
     valence: float  # from the smoothed probabilities
+    calibrated: np.ndarray | None = None  # against this person's resting face, if calibrated
 
 
 @dataclass
@@ -77,6 +78,7 @@ def face_record(face: TrackedFace, labels: list[str]) -> dict:
         "valence": round(float(face.valence), 4),
         "probs": _probs(labels, face.probs),
         "smooth": _probs(labels, face.smooth),
+        "calibrated": None if face.calibrated is None else _probs(labels, face.calibrated),
     }
 
 

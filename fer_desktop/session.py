@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from fer_desktop.calibration import Calibration
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
 from fer_desktop.outputs.video import VideoOutput
@@ -75,6 +76,11 @@ class SetDetector:
     detector_range: str | None = None
     tiles: int | None = None
     min_face_px: int | None = None
+
+
+@dataclass(frozen=True)
+class CalibrateNeutral:
+    seconds: float = 3.0  # collect this long of every face in view as its resting face
 
 
 @dataclass(frozen=True)
@@ -404,6 +410,12 @@ class Session:
                     "min_face_px": min_face,
                 }
                 self._setting(**{k: v for k, v in changed.items() if v is not None})
+            case CalibrateNeutral(seconds):
+                tracker = p.tracker
+                if tracker.calibration is None:
+                    tracker.calibration = Calibration.for_model(p.labels, p.model.card.raw)
+                tracker.calibrate_now(self.last_t, seconds)
+                self._setting(calibrate_neutral_s=seconds, faces=tracker.active_ids)
             case AddOutput(output):
                 self._add_output(output)
             case RemoveOutput(output):

@@ -48,6 +48,7 @@ def columns(labels: list[str]) -> list[str]:
         ["kind", "t_source", "t_wall", "frame", "face_id", "x", "y", "w", "h", "score"]
         + [f"p_{lab}" for lab in cols]
         + [f"p_{lab}_smooth" for lab in cols]
+        + [f"p_{lab}_cal" for lab in cols]
         + ["label", "valence", "note"]
     )
 
@@ -175,6 +176,7 @@ class CsvTimeline(TimelineWriter):
             f"{face['score']:.3f}",
             *self._probs(self.labels, face["probs"]),
             *self._probs(self.labels, face["smooth"]),
+            *self._probs(self.labels, face["calibrated"] or {}),
             face["label"],
             f"{face['valence']:.4f}",
             note,
@@ -298,6 +300,8 @@ def _from_csv(row: dict, labels: list[str]) -> dict:
             "smooth": {
                 lab: float(row[f"p_{lab}_smooth"]) for lab in labels if row[f"p_{lab}_smooth"]
             },
+            "calibrated": {lab: float(row[f"p_{lab}_cal"]) for lab in labels if row[f"p_{lab}_cal"]}
+            or None,
             "label": row["label"],
             "valence": float(row["valence"]),
         }

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fer_desktop.calibration import Baseline, Calibration, calibrate
 from fer_desktop.results import Box, TrackedFace, valence
 
 
@@ -27,7 +28,9 @@ class _Track:
     label_index: int
     last_seen: float
     hits: int = 1
-    extra: dict = field(default_factory=dict)
+    calibrate_until: float = -1.0  # collecting the resting face until this time
+    resting: list = field(default_factory=list)  # raw probabilities while collecting
+    baseline: np.ndarray | None = None  # mean log-probabilities of this face at rest
 
 
 class Tracker:
@@ -48,8 +51,10 @@ class Tracker:
         grace: float = 1.0,
         min_iou: float = 0.3,
         min_hits: int = 1,
+        calibration: Calibration | None = None,
     ):
         self.labels = list(labels)
+        self.calibration = calibration
         self.smoothing = smoothing
         self.hysteresis = hysteresis
         self.grace = grace
@@ -76,6 +81,35 @@ class Tracker:
     def active_ids(self) -> list[int]:
         return [t.id for t in self._tracks]
 
+    def calibrate_now(self, t: float, seconds: float, ids: list[int] | None = None) -> None:
+        """Collect the next `seconds` of these faces (all in view by default) as their rest."""
+        for track in self._tracks:
+            if ids is None or track.id in ids:
+                track.calibrate_until, track.resting = t + seconds, []
+
+    def baselines(self) -> dict[int, Baseline]:
+        """The baselines of the faces in view that have one."""
+        return {
+            tr.id: Baseline(self.labels, tr.baseline, len(tr.resting))
+            for tr in self._tracks
+            if tr.baseline is not None
+        }
+
+    def _calibrated(self, track: _Track, p: np.ndarray, t: float) -> np.ndarray | None:
+        """This face's calibrated probabilities, or None while it has no baseline."""
+        cal = self.calibration
+        if cal is None:
+            return None
+        if t < track.calibrate_until:
+            track.resting.append(p)
+        elif track.resting and track.calibrate_until >= 0:
+            track.baseline = Baseline.of(self.labels, np.stack(track.resting)).log_probs
+            track.calibrate_until = -1.0
+        baseline = track.baseline
+        if baseline is None and cal.baseline is not None:
+            baseline = cal.baseline.log_probs
+        return None if baseline is None else calibrate(p, baseline, cal.reference)
+
     def update(
         self, boxes: list[Box], scores: list[float], probs: np.ndarray, t: float
     ) -> list[TrackedFace]:
@@ -101,13 +135,21 @@ class Tracker:
         for bi, box in enumerate(boxes):
             p = np.asarray(probs[bi], dtype=np.float32)
             track = track_for.get(bi)
+            new = track is None
             if track is None:
                 track = _Track(self._next_id, box, p.copy(), int(p.argmax()), t)
+                if self.calibration is not None and self.calibration.seconds > 0:
+                    track.calibrate_until = t + self.calibration.seconds
                 self._next_id += 1
                 self._tracks.append(track)
+            cal = self._calibrated(track, p, t)
+            shown = p if cal is None else cal  # labels follow the calibrated values
+            if new:
+                track.smooth = shown.copy()
+                track.label_index = int(shown.argmax())
             else:
                 s = self.smoothing
-                track.smooth = s * track.smooth + (1.0 - s) * p
+                track.smooth = s * track.smooth + (1.0 - s) * shown
                 track.box, track.last_seen, track.hits = box, t, track.hits + 1
                 best = int(track.smooth.argmax())
                 lead = track.smooth[best] - track.smooth[track.label_index]
@@ -124,6 +166,7 @@ class Tracker:
                     track.smooth.copy(),
                     self.labels[track.label_index],
                     valence(track.smooth, self.labels),
+                    cal,
                 )
             )
         self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= self.grace]

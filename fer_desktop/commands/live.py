@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import sys
 
+from fer_desktop.calibration import CalibrationError
 from fer_desktop.commands import install_stop_signals
+from fer_desktop.errors import UsageError
 from fer_desktop.outputs import Output
 from fer_desktop.outputs.stdout import JsonLinesOutput
 from fer_desktop.pipeline import PipelineConfig
@@ -53,7 +55,15 @@ def run(args, config: PipelineConfig) -> int:
         wait_for_camera=args.wait_for_camera,
     )
     session = Session(spec, config, options, _outputs(args), on_event=_say)
+    if args.save_baseline and not config.calibrate_s:
+        raise UsageError("--save-baseline needs --calibrate SECONDS (how long to collect)")
     summary = session.run()
+    if args.save_baseline:
+        baselines = session.pipeline.tracker.baselines()
+        if not baselines:
+            raise CalibrationError("no face was seen long enough to save a baseline")
+        baselines[min(baselines)].save(args.save_baseline)
+        print(f"fer-desktop: baseline saved to {args.save_baseline}", file=sys.stderr)
     if summary.stopped_by_reader:  # `| head`: stop quietly, and keep Python's exit quiet too
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

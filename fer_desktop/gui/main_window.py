@@ -36,6 +36,7 @@ from fer_desktop.report import write_report
 from fer_desktop.session import (
     AddMarker,
     AddOutput,
+    CalibrateNeutral,
     Command,
     Pause,
     RemoveOutput,
@@ -203,6 +204,13 @@ class MainWindow(QMainWindow):
         self.ws_box.setToolTip(f"Serve each frame's JSON at {WS_URL} (this computer only)")
         self.ws_box.toggled.connect(lambda on: self._stream_toggled("WebSocket", on))
         rec.addWidget(self.ws_box)
+        calibrate = QAction("Calibrate neutral", self)
+        calibrate.setToolTip(
+            "Take the next 3 seconds of every face in view as its resting face; from then on "
+            "each face is read against its own rest"
+        )
+        calibrate.triggered.connect(self.calibrate_neutral)
+        rec.addAction(calibrate)
         snap = QAction("Save snapshot", self)
         snap.triggered.connect(self._snapshot_dialog)
         rec.addAction(snap)
@@ -508,6 +516,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Marker at {t:.1f} s {note}", 4000)
         else:
             self.statusBar().showMessage("Marker shown on the chart (not recording)", 4000)
+
+    def calibrate_neutral(self, seconds: float = 3.0) -> None:
+        self._send(CalibrateNeutral(seconds))
+        self.statusBar().showMessage(
+            f"Calibrating: keep a neutral face for {seconds:.0f} s", int(seconds * 1000) + 1000
+        )
 
     def save_snapshot(self, path: str) -> bool:
         return self.grab().save(path, "PNG")
