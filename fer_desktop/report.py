@@ -138,7 +138,7 @@ def chart_png(timeline: dict, title: str, size: tuple[float, float] = (10, 4)) -
         if m.get("note"):
             ax.text(m["t_source"], 1.0, f" {m['note']}", fontsize=8, va="top")
     ax.set_ylim(-1.05, 1.05)
-    ax.set_xlabel("time in the recording (s)")
+    ax.set_xlabel("source time (s)")
     ax.set_ylabel("valence  p(happy) − p(sad)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -148,6 +148,15 @@ def chart_png(timeline: dict, title: str, size: tuple[float, float] = (10, 4)) -
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+def _wall_span(timeline: dict) -> str:
+    """First and last wall-clock time of the analysed frames."""
+    rows = timeline.get("frames") or timeline["faces"]
+    if not rows:
+        return "–"
+    first, last = rows[0]["t_wall"], rows[-1]["t_wall"]
+    return f"{first[:19].replace('T', ' ')} – {last[11:19]}"
 
 
 def _clock(t: float) -> str:
@@ -266,6 +275,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
 .note{{color:#666;font-size:90%}}</style></head><body>
 <h1>Mood report</h1>
 <p><b>Source:</b> {esc(str(header.get("source", "?")))} &nbsp; <b>Timeline:</b> {esc(name)}
+&nbsp; <b>Analysed (wall clock, UTC):</b> {esc(_wall_span(timeline))}
 ({complete}) &nbsp; <b>Model:</b> {esc(str(settings.get("model_name", "?")))}</p>
 <img alt="valence over time per face" src="data:image/png;base64,{img}" width="1000">
 <h2>Faces</h2>

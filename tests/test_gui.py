@@ -122,3 +122,29 @@ def test_settings_persist(qtbot, tmp_path):
     w2 = MainWindow(QSettings(path, QSettings.Format.IniFormat))
     qtbot.addWidget(w2)
     assert w2.smoothing.value() == 80 and w2.model_box.currentData() == "2class"
+
+
+def test_menus_marker_keys_and_calibration(qtbot, window, tmp_path):
+    """Ctrl+M and Enter in the note box place markers; Calibrate neutral reaches the session;
+    the menu bar has File (Open, Quit) and Help (About)."""
+    from PySide6.QtCore import Qt
+
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert menus == ["&File", "&Help"]
+    window.setProperty("scripted", True)
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    window.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+    qtbot.mouseClick(window.note_edit, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(window.note_edit, "boss #2 start")
+    qtbot.keyClick(window.note_edit, Qt.Key.Key_Return)
+    window.calibrate_neutral(0.5)
+    qtbot.wait(1500)
+    path = window.recording_path
+    window.record_btn.setChecked(False)
+    qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+    timeline = read_timeline(path)
+    assert [m["note"] for m in timeline["markers"]] == ["boss #2 start"]
+    assert any("calibrate_neutral_s" in s for s in timeline["settings"])
+    assert any(f["calibrated"] for f in timeline["faces"])

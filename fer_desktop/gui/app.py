@@ -67,6 +67,8 @@ def run(args) -> int:
     window.show()
     window.start_source(source)
     interrupted = close_on_signals(window)
+    if args.exit_after is None and not args.record:
+        QTimer.singleShot(300, window.show_notice_once)
     if note:
         print(f"fer-desktop: {note}", file=sys.stderr)
         window.statusBar().showMessage(note, 15000)

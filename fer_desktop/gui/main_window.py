@@ -69,6 +69,23 @@ RANGE_CHOICES = {
 WS_URL = "ws://127.0.0.1:8765"
 
 
+NOTICE_TEXT = (
+    "fer_desktop reads the look of faces: happy, neutral or sad.\n\n"
+    "• The label describes the look of a face, not what the person feels.\n"
+    "• Ask people before recording them.\n"
+    "• Do not use it to make decisions about people. The EU AI Act, Art. 5(1)(f), prohibits "
+    "emotion recognition in workplaces and education, except for medical or safety reasons.\n\n"
+    "Everything runs on this computer: no frame leaves it, and nothing is stored unless you "
+    "record."
+)
+ABOUT_TEXT = (
+    "<b>fer_desktop</b> — happy / neutral / sad, read from faces in real time, offline.<br><br>"
+    + NOTICE_TEXT.replace("\n", "<br>")
+    + "<br><br>Face detection: MediaPipe BlazeFace (Apache-2.0). Model A: trained on FER2013 "
+    "with FER+ votes; see each model's card in models/."
+)
+
+
 def list_cameras() -> list[str]:
     """Camera specs found on this machine (Linux: /dev/video*), without opening them."""
     if sys.platform.startswith("linux"):
@@ -191,8 +208,13 @@ class MainWindow(QMainWindow):
         self.note_edit.setPlaceholderText("marker note (optional)")
         self.note_edit.setFixedWidth(170)
         rec.addWidget(self.note_edit)
+        # M places a marker; while typing a note, Enter places it with the note (and Ctrl+M
+        # works everywhere). The note box takes focus only when clicked, so M is not typed
+        # into it by accident.
+        self.note_edit.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.note_edit.returnPressed.connect(self.add_marker)
         self.marker_action = QAction("Marker (M)", self)
-        self.marker_action.setShortcut(QKeySequence("M"))
+        self.marker_action.setShortcuts([QKeySequence("M"), QKeySequence("Ctrl+M")])
         self.marker_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.marker_action.triggered.connect(self.add_marker)
         rec.addAction(self.marker_action)
@@ -209,17 +231,45 @@ class MainWindow(QMainWindow):
             "Take the next 3 seconds of every face in view as its resting face; from then on "
             "each face is read against its own rest"
         )
-        calibrate.triggered.connect(self.calibrate_neutral)
+        calibrate.triggered.connect(lambda: self.calibrate_neutral())
         rec.addAction(calibrate)
         snap = QAction("Save snapshot", self)
         snap.triggered.connect(self._snapshot_dialog)
         rec.addAction(snap)
 
-        self.status_label = QLabel("")
-        self.statusBar().addPermanentWidget(self.status_label, 1)
+        self.status_label = QLabel("")  # no stretch: messages stay visible on its left
+        self.statusBar().addPermanentWidget(self.status_label)
+        self._build_menus()
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._update_status)
         self._status_timer.start(500)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_action = QAction("&Open video or image…", self)
+        open_action.setShortcut(QKeySequence.StandardKey.Open)
+        open_action.triggered.connect(lambda: self._source_chosen(self.source_box.count() - 1))
+        file_menu.addAction(open_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About fer_desktop", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About fer_desktop", ABOUT_TEXT)
+
+    def show_notice_once(self) -> None:
+        """The responsible-use notice, on first start only (remembered in the settings)."""
+        if self.settings.value("notice_shown", False, type=bool) or self.property("scripted"):
+            return
+        QMessageBox.information(self, "Before you start", NOTICE_TEXT)
+        self.settings.setValue("notice_shown", True)
+        self.settings.sync()
 
     def _fill_sources(self) -> None:
         self.source_box.clear()
@@ -350,6 +400,11 @@ class MainWindow(QMainWindow):
             faces = self.last_result is not None and bool(self.last_result.faces)
             self.view.message = "Source ended" if faces else "No face in view — source ended"
             self.view.update()
+            self._fps_times.clear()
+            self.play.blockSignals(True)  # nothing plays now; seeking plays from there
+            self.play.setChecked(True)
+            self.play.setText("Play")
+            self.play.blockSignals(False)
         elif "camera lost" in text:
             self.view.banner = "Camera lost, reconnecting…"
             self.view.update()
@@ -527,14 +582,24 @@ class MainWindow(QMainWindow):
         return self.grab().save(path, "PNG")
 
     def _snapshot_dialog(self) -> None:
+        folder = self.settings.value("record_dir", str(Path.home()))
+        stamp = time.strftime("%Y%m%d-%H%M%S")
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save snapshot", "snapshot.png", "PNG image (*.png)"
+            self, "Save snapshot", str(Path(folder) / f"snapshot-{stamp}.png"), "PNG (*.png)"
         )
-        if path and not self.save_snapshot(path):
+        if not path:
+            return
+        if not self.save_snapshot(path):
             self.on_error(f"could not save {path}")
+            return
+        if self.recording_path:  # the timeline notes where the snapshot went
+            self._send(AddMarker(f"snapshot {path}"))
+        self.statusBar().showMessage(f"Snapshot saved to {path}", 6000)
 
     def _update_status(self) -> None:
         times = self._fps_times
+        if times and time.perf_counter() - times[-1] > 2.0:  # nothing shown lately: no fps
+            times.clear()
         fps = (
             (len(times) - 1) / (times[-1] - times[0])
             if len(times) > 1 and times[-1] > times[0]
