@@ -101,6 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--exit-after", type=float, metavar="SECONDS", help="close after SECONDS")
 
+    rv = sub.add_parser(
+        "review",
+        help="play a recording with its labels, chart, markers and segments",
+        epilog=EPILOG,
+    )
+    rv.add_argument("path", type=Path, help="a recorded timeline (.csv/.jsonl) or its video")
+    rv.add_argument("--exit-after", type=float, metavar="SECONDS", help="close after SECONDS")
+    rv.add_argument("--screenshot", type=Path, metavar="PNG", help="save the window as PNG")
+
     pr = sub.add_parser("predict", help="label the faces in images", epilog=EPILOG)
     pr.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     pr.add_argument("--json", action="store_true", help="one JSON object per image")
@@ -265,6 +274,12 @@ def cmd_gui(args) -> int:
     return run(args)
 
 
+def cmd_review(args) -> int:
+    from fer_desktop.gui.review_window import run
+
+    return run(args)
+
+
 def cmd_predict(args) -> int:
     from fer_desktop.commands.predict import run
 
@@ -297,6 +312,7 @@ def cmd_self_test(args) -> int:
 
 COMMANDS = {
     "gui": cmd_gui,
+    "review": cmd_review,
     "predict": cmd_predict,
     "analyze": cmd_analyze,
     "live": cmd_live,

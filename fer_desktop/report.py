@@ -7,6 +7,7 @@ import base64
 import html
 import io
 import itertools
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,10 +176,54 @@ def write_report(timeline_path: Path, out_dir: Path | None = None) -> tuple[Path
     png_path = out_dir / f"{timeline_path.stem}_report.png"
     html_path = out_dir / f"{timeline_path.stem}_report.html"
     png_path.write_bytes(png)
+    timeline["markers"] = [
+        {"t_source": t, "note": note} for t, note in markers_of(timeline, timeline_path)
+    ]
     html_path.write_text(
         render_html(timeline, summarise(timeline), png, timeline_path.name), encoding="utf-8"
     )
     return png_path, html_path
+
+
+def segments(markers: list[tuple[float, str]], end: float) -> list[tuple[str, float, float]]:
+    """(name, start, end): the whole session, then each stretch between markers."""
+    ordered = sorted(markers)
+    cuts = [0.0, *(t for t, _ in ordered), end]
+    names = ["start", *(note or f"marker {i + 1}" for i, (_t, note) in enumerate(ordered))]
+    out = [("whole session", 0.0, end)]
+    for name, a, b in zip(names, cuts, cuts[1:], strict=False):
+        if b > a:
+            out.append((f"from {name}", a, b))
+    return out
+
+
+def markers_of(timeline: dict, timeline_path: Path) -> list[tuple[float, str]]:
+    """The markers as edited in review mode (the sidecar file), else the timeline's own."""
+    sidecar = timeline_path.with_name(timeline_path.name + ".markers.json")
+    if sidecar.exists():
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+        return [(m["t_source"], m.get("note", "")) for m in data["markers"]]
+    return [(m["t_source"], m.get("note") or "") for m in timeline["markers"]]
+
+
+def segment_table(timeline: dict, markers: list[tuple[float, str]]) -> str:
+    """HTML rows: per segment and face, share of each label and mean valence."""
+    labels = (timeline["header"] or {}).get("labels", [])
+    end = max((f["t_source"] for f in timeline["faces"]), default=0.0)
+    rows = []
+    for name, a, b in segments(markers, end):
+        part = {**timeline, "faces": [f for f in timeline["faces"] if a <= f["t_source"] <= b]}
+        for f in summarise(part):
+            shares = "".join(f"<td>{100 * f.label_share.get(lab, 0):.0f}%</td>" for lab in labels)
+            rows.append(
+                f"<tr><td>{html.escape(name)}</td><td>{_clock(a)}–{_clock(b)}</td>"
+                f"<td>face {f.face_id}</td>{shares}<td>{f.mean_valence:+.2f}</td></tr>"
+            )
+    heads = "".join(f"<th>{html.escape(lab)}</th>" for lab in labels)
+    return (
+        f"<table><tr><th>segment</th><th>time</th><th>face</th>{heads}<th>mean valence</th>"
+        f"</tr>{''.join(rows)}</table>"
+    )
 
 
 def face_thumbnails(timeline: dict, size: int = 64) -> dict[int, str]:
@@ -263,6 +308,7 @@ def render_html(timeline: dict, faces: list[FaceSummary], png: bytes, name: str)
     complete = "complete" if timeline["summary"] else "cut short (no summary line)"
     img = base64.b64encode(png).decode("ascii")
     label_heads = "".join(f"<th>{esc(lab)}</th>" for lab in labels)
+    marker_list = [(m["t_source"], m.get("note") or "") for m in timeline["markers"]]
     settings_rows = "".join(
         f"<tr><td>{esc(k)}</td><td>{esc(str(settings[k]))}</td></tr>"
         for k in SHOWN_SETTINGS
@@ -285,6 +331,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
 after smoothing, from −1 to +1.</p>
 <p class="note">{esc(reliability(settings))}</p>
 <h2>Markers</h2><ul>{markers}</ul>
+<h2>Segments</h2>{segment_table(timeline, marker_list)}
 {"<h2>Gaps</h2><ul>" + gaps + "</ul>" if gaps else ""}
 <h2>Settings</h2><table>{settings_rows}</table>
 <p class="note">Made by fer_desktop on this computer; no frame or result left it.

@@ -300,7 +300,9 @@ def _from_csv(row: dict, labels: list[str]) -> dict:
             "smooth": {
                 lab: float(row[f"p_{lab}_smooth"]) for lab in labels if row[f"p_{lab}_smooth"]
             },
-            "calibrated": {lab: float(row[f"p_{lab}_cal"]) for lab in labels if row[f"p_{lab}_cal"]}
+            "calibrated": {
+                lab: float(row[f"p_{lab}_cal"]) for lab in labels if row.get(f"p_{lab}_cal")
+            }
             or None,
             "label": row["label"],
             "valence": float(row["valence"]),

@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         self.source_failed = False  # the last source could not be opened or read
         self.recording: list[Output] = []  # the timeline and video being written
         self.streams: dict[str, Output] = {}  # "LSL" / "WebSocket" outputs, when switched on
+        self.review_windows: list = []  # kept alive while open
         self.latencies_ms: deque[float] = deque(maxlen=5000)
         self._fps_times: deque[float] = deque(maxlen=60)
         self.errors: list[str] = []
@@ -250,6 +251,9 @@ class MainWindow(QMainWindow):
         open_action.setShortcut(QKeySequence.StandardKey.Open)
         open_action.triggered.connect(lambda: self._source_chosen(self.source_box.count() - 1))
         file_menu.addAction(open_action)
+        review_action = QAction("Open &recording to review…", self)
+        review_action.triggered.connect(self._open_review)
+        file_menu.addAction(review_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -259,6 +263,28 @@ class MainWindow(QMainWindow):
         about = QAction("&About fer_desktop", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def _open_review(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open a recording",
+            str(self.settings.value("record_dir", str(Path.home()))),
+            "Timelines and videos (*.csv *.jsonl *.mkv *.mp4 *.avi *.mov);;All files (*)",
+        )
+        if path:
+            self.open_review(path)
+
+    def open_review(self, path: str):
+        from .review_window import ReviewWindow
+
+        try:
+            window = ReviewWindow(Path(path))
+        except FerDesktopError as exc:
+            self.on_error(str(exc))
+            return None
+        self.review_windows.append(window)
+        window.show()
+        return window
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About fer_desktop", ABOUT_TEXT)

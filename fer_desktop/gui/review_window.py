@@ -1,0 +1,308 @@
+"""Review mode: play a recording with its boxes, the whole chart with a cursor, markers and
+segments. `fer-desktop review PATH`, or File → Open recording in the main window.
+
+Keys: Space plays and pauses, Left / Right step one frame, Page Up / Page Down jump to the
+previous / next marker, M adds a marker at the cursor.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QListWidget,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fer_desktop.errors import FerDesktopError
+from fer_desktop.report import face_colour
+from fer_desktop.review import Marker, Recording, VideoReader, open_recording
+
+from .video_view import VideoView
+
+
+class ReviewWindow(QMainWindow):
+    def __init__(self, path: Path):
+        super().__init__()
+        self.rec: Recording = open_recording(path)
+        self.reader = VideoReader(self.rec.video_path)
+        self.setWindowTitle(f"fer_desktop review — {self.rec.timeline_path.name}")
+        self.resize(1200, 800)
+        self.current = -1  # index into rec.frames of the frame shown
+        self.errors: list[str] = []
+        self._build()
+        self._keys()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self.show_frame(0)
+
+    # --- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.view = VideoView()
+        self.chart = pg.PlotWidget(background="w")
+        self.chart.setLabel("bottom", "source time (s)")
+        self.chart.setLabel("left", "valence")
+        self.chart.setYRange(-1.05, 1.05)
+        self.chart.addLegend(offset=(-10, 10))
+        series: dict[int, tuple[list, list]] = {}
+        for f in self.rec.frames:
+            for face in f.faces:
+                xs, ys = series.setdefault(face.id, ([], []))
+                xs.append(f.t_source)
+                ys.append(face.valence)
+        for fid, (xs, ys) in sorted(series.items()):
+            self.chart.plot(xs, ys, pen=pg.mkPen(face_colour(fid), width=2), name=f"face {fid}")
+        self.cursor = pg.InfiniteLine(0.0, movable=True, pen=pg.mkPen("#c62828", width=2))
+        self.cursor.sigPositionChanged.connect(self._cursor_moved)
+        self.chart.addItem(self.cursor)
+        self.chart.scene().sigMouseClicked.connect(self._chart_clicked)
+        self._marker_lines: list[pg.InfiniteLine] = []
+
+        self.play_btn = QPushButton("Play")
+        self.play_btn.clicked.connect(self.toggle_play)
+        self.markers = QListWidget()
+        self.markers.itemActivated.connect(lambda item: self.jump_to_marker(self.markers.row(item)))
+        buttons = QHBoxLayout()
+        for text, slot in (
+            ("Add marker (M)", self.add_marker),
+            ("Edit note", self.edit_marker),
+            ("Delete", self.delete_marker),
+            ("Save markers", self.save_markers),
+        ):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            buttons.addWidget(b)
+        self.segments = QTableWidget()
+        export = QHBoxLayout()
+        for text, slot in (("Export segment CSV", self.export_csv),
+                           ("Export segment clip", self.export_clip)):  # fmt: skip
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            export.addWidget(b)
+
+        side = QVBoxLayout()
+        side.addWidget(self.markers, 1)
+        side.addLayout(buttons)
+        side.addWidget(self.segments, 2)
+        side.addLayout(export)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.view)
+        left.addWidget(self.chart)
+        left.setSizes([520, 220])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(left)
+        main.addWidget(side_widget)
+        main.setSizes([800, 400])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(main, 1)
+        layout.addWidget(self.play_btn)
+        self.setCentralWidget(central)
+        self._refresh_markers()
+
+    def _keys(self) -> None:
+        for key, slot in (
+            ("Space", self.toggle_play),
+            ("Right", lambda: self.show_frame(self.current + 1)),
+            ("Left", lambda: self.show_frame(self.current - 1)),
+            ("PgDown", lambda: self.step_marker(+1)),
+            ("PgUp", lambda: self.step_marker(-1)),
+            ("M", self.add_marker),
+        ):
+            QShortcut(QKeySequence(key), self, activated=slot)
+
+    # --- playback and seeking ---------------------------------------------------------------
+    @property
+    def cursor_t(self) -> float:
+        return float(self.cursor.value())
+
+    def show_frame(self, i: int) -> None:
+        """Show frame i (clamped) with its boxes, and put the chart's cursor on it."""
+        i = min(max(i, 0), len(self.rec.frames) - 1)
+        bgr = self.reader.read(self.rec.video_index[i])
+        if bgr is None:
+            self.errors.append(f"video frame {self.rec.video_index[i]} cannot be read")
+            self.statusBar().showMessage(self.errors[-1], 5000)
+            return
+        self.current = i
+        result = self.rec.frames[i]
+        result.height, result.width = bgr.shape[:2]  # the boxes are drawn on this frame
+        self.view.show_frame(bgr, result)
+        self.view.update()
+        self.cursor.blockSignals(True)
+        self.cursor.setValue(result.t_source)
+        self.cursor.blockSignals(False)
+        self.statusBar().showMessage(
+            f"frame {result.index}  t {result.t_source:.2f} s  faces {len(result.faces)}"
+        )
+
+    def seek(self, t: float) -> None:
+        self.show_frame(self.rec.frame_at(t))
+
+    def _cursor_moved(self) -> None:
+        self.seek(self.cursor_t)
+
+    def _chart_clicked(self, event) -> None:
+        point = self.chart.getPlotItem().vb.mapSceneToView(event.scenePos())
+        self.seek(float(point.x()))
+
+    def toggle_play(self) -> None:
+        if self.timer.isActive():
+            self.timer.stop()
+            self.play_btn.setText("Play")
+            return
+        times = self.rec.times
+        step = (
+            float(max(min(times[1:] - times[:-1], default=0.04), 0.01)) if len(times) > 1 else 0.04
+        )
+        self.timer.start(int(step * 1000))
+        self.play_btn.setText("Pause")
+
+    def _tick(self) -> None:
+        if self.current >= len(self.rec.frames) - 1:
+            self.toggle_play()
+            return
+        self.show_frame(self.current + 1)
+
+    # --- markers and segments ----------------------------------------------------------------
+    def _refresh_markers(self) -> None:
+        self.rec.markers.sort(key=lambda m: m.t)
+        self.markers.clear()
+        for line in self._marker_lines:
+            self.chart.removeItem(line)
+        self._marker_lines = []
+        for m in self.rec.markers:
+            self.markers.addItem(f"{m.t:7.2f} s  {m.note}")
+            line = pg.InfiniteLine(m.t, pen=pg.mkPen("#444", style=Qt.PenStyle.DashLine))
+            self.chart.addItem(line)
+            self._marker_lines.append(line)
+        self._refresh_segments()
+
+    def _refresh_segments(self) -> None:
+        rows = []
+        for name, a, b in self.rec.segments():
+            for face in self.rec.summary(a, b):
+                rows.append((name, a, b, face))
+        labels = self.rec.labels
+        heads = ["segment", "from", "to", "face", *labels, "mean valence", "strongest at"]
+        self.segments.setColumnCount(len(heads))
+        self.segments.setHorizontalHeaderLabels(heads)
+        self.segments.setRowCount(len(rows))
+        self._segment_rows = rows
+        for r, (name, a, b, face) in enumerate(rows):
+            strongest = f"{face['strongest_t']:.1f} s ({face['strongest_valence']:+.2f})"
+            values = [name, f"{a:.1f}", f"{b:.1f}", str(face["face_id"]),
+                      *(f"{100 * face[f'share_{lab}']:.0f}%" for lab in labels),
+                      f"{face['mean_valence']:+.2f}", strongest]  # fmt: skip
+            for c, v in enumerate(values):
+                self.segments.setItem(r, c, QTableWidgetItem(v))
+
+    def add_marker(self, note: str = "") -> None:
+        self.rec.markers.append(Marker(self.rec.frames[self.current].t_source, note))
+        self._refresh_markers()
+
+    def edit_marker(self) -> None:
+        row = self.markers.currentRow()
+        if row < 0:
+            return
+        note, ok = QInputDialog.getText(
+            self, "Marker note", "Note:", text=self.rec.markers[row].note
+        )
+        if ok:
+            self.rec.markers[row].note = note
+            self._refresh_markers()
+
+    def delete_marker(self) -> None:
+        row = self.markers.currentRow()
+        if row >= 0:
+            del self.rec.markers[row]
+            self._refresh_markers()
+
+    def save_markers(self) -> Path | None:
+        try:
+            path = self.rec.save_markers()
+        except FerDesktopError as exc:
+            self.errors.append(str(exc))
+            self.statusBar().showMessage(str(exc), 8000)
+            return None
+        self.statusBar().showMessage(f"Markers saved to {path}", 5000)
+        return path
+
+    def jump_to_marker(self, row: int) -> None:
+        if 0 <= row < len(self.rec.markers):
+            self.seek(self.rec.markers[row].t)
+
+    def step_marker(self, direction: int) -> None:
+        t = self.rec.frames[self.current].t_source
+        times = [m.t for m in self.rec.markers]
+        later = [x for x in times if (x > t + 1e-6 if direction > 0 else x < t - 1e-6)]
+        if later:
+            self.seek(min(later) if direction > 0 else max(later))
+
+    def selected_segment(self) -> tuple[str, float, float]:
+        row = self.segments.currentRow()
+        if row < 0:
+            return self.rec.segments()[0]
+        name, a, b, _face = self._segment_rows[row]
+        return name, a, b
+
+    def export_csv(self, path: str | None = None) -> str | None:
+        _name, a, b = self.selected_segment()
+        path = path or QFileDialog.getSaveFileName(self, "Export segment", "", "CSV (*.csv)")[0]
+        if path:
+            self.rec.export_csv(a, b, Path(path))
+            self.statusBar().showMessage(f"Segment saved to {path}", 5000)
+        return path or None
+
+    def export_clip(self, path: str | None = None) -> int:
+        _name, a, b = self.selected_segment()
+        path = path or QFileDialog.getSaveFileName(self, "Export clip", "", "Matroska (*.mkv)")[0]
+        if not path:
+            return 0
+        n = self.rec.export_clip(a, b, Path(path))
+        self.statusBar().showMessage(f"Clip of {n} frames saved to {path}", 5000)
+        return n
+
+    def closeEvent(self, event) -> None:
+        self.timer.stop()
+        self.reader.close()
+        super().closeEvent(event)
+
+
+def run(args) -> int:
+    """`fer-desktop review PATH`."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from .app import close_on_signals, no_display
+
+    if no_display():
+        print(
+            "fer-desktop: error: no display found (set QT_QPA_PLATFORM=offscreen)", file=sys.stderr
+        )
+        return 2
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = ReviewWindow(args.path)
+    window.show()
+    interrupted = close_on_signals(window)
+    if args.exit_after is not None:
+        QTimer.singleShot(int(args.exit_after * 1000), window.close)
+    if args.screenshot:
+        QTimer.singleShot(1500, lambda: window.grab().save(str(args.screenshot), "PNG"))
+    code = app.exec()
+    return 130 if interrupted else code

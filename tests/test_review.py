@@ -1,0 +1,94 @@
+"""Review mode on a real recording: seek by clicking the chart, markers saved beside the
+timeline, segments, a clip exported; and the Qt-free parts."""
+
+import subprocess
+import sys
+
+import av
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from fer_desktop.review import ReviewError, open_recording
+from tests.conftest import REPO
+
+CLI = [sys.executable, "-m", "fer_desktop"]
+
+
+@pytest.fixture
+def recording(tmp_path, demo_video):
+    out = subprocess.run(
+        [*CLI, "live", "--source", str(demo_video), "--record", str(tmp_path / "rec"),
+         "--no-stdout"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return next((tmp_path / "rec").glob("*.csv"))
+
+
+def test_review_window_seeks_marks_and_exports(qtbot, recording, tmp_path):
+    from fer_desktop.gui.review_window import ReviewWindow
+
+    w = ReviewWindow(recording)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.current == 0 and len(w.rec.frames) == 45
+    # click the chart at frame 30's time: the frame shown is the cursor's frame
+    box = w.chart.getPlotItem().vb
+    scene_point = box.mapViewToScene(QPointF(w.rec.frames[30].t_source, 0.0))
+    qtbot.mouseClick(
+        w.chart.viewport(), Qt.MouseButton.LeftButton, pos=w.chart.mapFromScene(scene_point)
+    )
+    qtbot.waitUntil(lambda: w.current > 20, timeout=5000)
+    assert w.rec.frame_at(w.cursor_t) == w.current
+    shown = w.view.result
+    assert shown is w.rec.frames[w.current] and shown.faces
+    # keys: Right steps one frame
+    before = w.current
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    qtbot.keyClick(w, Qt.Key.Key_Right)
+    assert w.current == before + 1
+    # a marker at the cursor, saved beside the timeline, found again on reopening
+    w.add_marker("boss #2")
+    sidecar = w.save_markers()
+    assert sidecar is not None and sidecar.exists()
+    assert recording.read_text().count("boss #2") == 0  # the timeline is never rewritten
+    again = open_recording(recording)
+    assert [m.note for m in again.markers] == ["boss #2"]
+    # segments: the whole session and the stretches around the marker; export the last one
+    names = [name for name, _a, _b in w.rec.segments()]
+    assert names == ["whole session", "from start", "from boss #2"]
+    _n, a, b = w.rec.segments()[2]
+    expected = sum(a <= f.t_source <= b for f in w.rec.frames)
+    clip = tmp_path / "clip.mkv"
+    assert w.rec.export_clip(a, b, clip) == expected
+    with av.open(str(clip)) as video:
+        assert sum(1 for _ in video.decode(video=0)) == expected
+    csv_path = w.rec.export_csv(a, b, tmp_path / "seg.csv")
+    assert len(csv_path.read_text().splitlines()) == 1 + expected  # one face per frame
+    w.close()
+
+
+def test_review_needs_a_video_beside_the_timeline(tmp_path, recording):
+    recording.with_suffix(".mkv").unlink()
+    with pytest.raises(ReviewError, match="no video found"):
+        open_recording(recording)
+    out = subprocess.run([*CLI, "review", str(tmp_path / "nothere.csv")], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 2 and "no such file" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_report_gains_the_review_markers_and_segments(recording):
+    from fer_desktop.report import write_report
+
+    from fer_desktop.review import Marker
+
+    rec = open_recording(recording)
+    rec.markers = [Marker(1.0, "boss fight")]
+    rec.save_markers()
+    _png, html = write_report(recording)
+    text = html.read_text()
+    assert "boss fight" in text and "<h2>Segments</h2>" in text
+    assert text.count("<td>from boss fight</td>") == 1 and "whole session" in text
