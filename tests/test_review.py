@@ -82,7 +82,6 @@ def test_review_needs_a_video_beside_the_timeline(tmp_path, recording):
 
 def test_report_gains_the_review_markers_and_segments(recording):
     from fer_desktop.report import write_report
-
     from fer_desktop.review import Marker
 
     rec = open_recording(recording)
