@@ -353,6 +353,7 @@ class MainWindow(QMainWindow):
         self.stop_worker()
         self.source_spec = spec
         self.chart.clear_faces()
+        self.chart.clear_markers()  # markers belong to the source they were placed on
         self.view.result = None
         self.view.message = f"Opening {spec}…"
         self.view.banner = ""

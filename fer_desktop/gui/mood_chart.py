@@ -10,6 +10,7 @@ from fer_desktop.report import face_colour
 from fer_desktop.results import FrameResult
 
 BAND = 0.2  # |valence| below this reads as neutral
+KEEP_SECONDS = 600.0  # history kept, so widening the window brings older data back
 
 
 class MoodChart(pg.PlotWidget):
@@ -50,10 +51,19 @@ class MoodChart(pg.PlotWidget):
         self._redraw()
 
     def clear_faces(self) -> None:
+        """Forget every face (their legend entries too)."""
+        plot = self.getPlotItem()
         for curve in self.curves.values():
-            self.getPlotItem().removeItem(curve)
+            plot.removeItem(curve)
+            if plot.legend is not None:
+                plot.legend.removeItem(curve)
         self.series.clear()
         self.curves.clear()
+
+    def clear_markers(self) -> None:
+        for _t, line in self.markers:
+            self.getPlotItem().removeItem(line)
+        self.markers.clear()
 
     def add(self, result: FrameResult) -> None:
         self.now = result.t_source
@@ -76,13 +86,8 @@ class MoodChart(pg.PlotWidget):
     def _redraw(self) -> None:
         start = self.now - self.window
         for fid, pts in list(self.series.items()):
-            while pts and pts[0][0] < start:
+            while pts and pts[0][0] < self.now - KEEP_SECONDS:
                 pts.popleft()
-            xs = [p[0] for p in pts]
-            ys = [p[1] for p in pts]
-            self.curves[fid].setData(xs, ys)
-        for t, line in list(self.markers):
-            if t < start:
-                self.getPlotItem().removeItem(line)
-                self.markers.remove((t, line))
+            shown = [p for p in pts if p[0] >= start]
+            self.curves[fid].setData([p[0] for p in shown], [p[1] for p in shown])
         self.getPlotItem().setXRange(max(0.0, start), max(self.window, self.now), padding=0)
