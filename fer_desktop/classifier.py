@@ -6,6 +6,7 @@ names the labels in output order and records how the model was trained and measu
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 from dataclasses import dataclass, field
@@ -17,7 +18,16 @@ import numpy as np
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.preprocess import INPUT_SIZE
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+def _models_dir() -> Path:
+    """The shipped models: models/ in a source tree, fer_desktop.model_files in a wheel."""
+    source_tree = Path(__file__).resolve().parent.parent / "models"
+    if source_tree.is_dir():
+        return source_tree
+    return Path(str(importlib.resources.files("fer_desktop") / "model_files"))
+
+
+MODELS_DIR = _models_dir()
 MODEL_FILES = {"3class": "model_a_3class_int8.tflite", "2class": "model_a_2class_int8.tflite"}
 DEFAULT_MODEL = "3class"
 

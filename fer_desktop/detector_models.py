@@ -65,8 +65,10 @@ def _repo_models_dir() -> Path:
 
 
 def _user_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "fer_desktop" / "detector"
+    """The per-user data folder (platformdirs: ~/.local/share, AppData, Application Support)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("fer_desktop", appauthor=False)) / "detector"
 
 
 def candidate_dirs() -> list[Path]:
