@@ -21,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from fer_desktop.detector_models import sha256_of as file_sha256
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.pipeline import Pipeline, PipelineConfig
@@ -78,14 +79,6 @@ def output_names(paths: list[Path]) -> dict[Path, str]:
             names[p] = f"{name}.{p.suffix.lstrip('.')}"
         taken[names[p]] = 1
     return names
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -304,39 +304,30 @@ def ship(
     rep = train_x[rng.choice(len(train_x), size=min(500, len(train_x)), replace=False)]
     x3, y3 = all_tasks["3class"].subset("PublicTest", dedup=True)
     neutral_faces = x3[y3 == all_tasks["3class"].labels.index("neutral")]
-    return {
-        name: _ship_head(
-            data,
-            all_tasks[name],
-            model,
-            priors[name],
-            recipe,
-            info,
-            out_dir,
-            float_dir,
-            rep,
-            latency_runs,
-            log,
-            neutral_faces,
-        )
-        for name in tasks
-    }
+    run = _Run(data, model, recipe, info, out_dir, float_dir, rep, latency_runs, log, neutral_faces)
+    return {name: _ship_head(run, all_tasks[name], priors[name]) for name in tasks}
 
 
-def _ship_head(
-    data,
-    task,
-    model,
-    prior,
-    recipe,
-    info,
-    out_dir,
-    float_dir,
-    rep,
-    latency_runs,
-    log,
-    neutral_faces,
-) -> dict:
+@dataclass
+class _Run:
+    """What every exported head shares: the trained network and where things go."""
+
+    data: FerData
+    model: keras.Model
+    recipe: Recipe
+    info: dict
+    out_dir: Path
+    float_dir: Path
+    rep: np.ndarray  # calibration images for int8
+    latency_runs: int
+    log: object
+    neutral_faces: np.ndarray  # FER+ neutral PublicTest faces (the card's neutral reference)
+
+
+def _ship_head(run: _Run, task: Task, prior: list[float]) -> dict:
+    data, model, recipe, info = run.data, run.model, run.recipe, run.info
+    out_dir, float_dir, rep, log = run.out_dir, run.float_dir, run.rep, run.log
+    latency_runs, neutral_faces = run.latency_runs, run.neutral_faces
     stem = f"model_a_{task.name}"
     int8_path = out_dir / f"{stem}_int8.tflite"
     float_path = float_dir / f"{stem}_float32.tflite"
