@@ -62,6 +62,11 @@ bench: setup
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_classifier.py
 	$(BIN)/python benchmarks/bench_gui.py
+	$(BIN)/python benchmarks/bench_outputs.py
+	$(BIN)/python benchmarks/bench_review.py
+	$(BIN)/python -m benchmarks.calibration_study
+	$(BIN)/python benchmarks/bench_side_by_side.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 clean:
 	rm -rf $(VENV) $(TRAIN_VENV) build dist .pytest_cache .ruff_cache
