@@ -44,7 +44,7 @@ def run(args) -> int:
         )
         with tempfile.TemporaryDirectory() as tmp:
             video = write_demo_video(Path(tmp) / "self_test.avi")
-            pipeline.tracker.reset()
+            pipeline.reset(restart_ids=True)  # a new video: its face is face 1
             with VideoSource(video) as src:
                 vids = [pipeline.process(f) for f in src]
         ids = {f.id for r in vids for f in r.faces}
