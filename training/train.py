@@ -170,6 +170,7 @@ def fit(votes: VoteTargets, val: Validation, recipe: Recipe, log=None) -> tuple[
     return model, info
 
 
+CALIBRATION_IMAGES = 2000  # int8 calibration: 500 gave 98.2% int8/float agreement (3-class)
 PRIOR_GRID = np.round(np.arange(-1.0, 2.01, 0.1), 2)
 MAX_NEUTRAL_CALLED_SAD = 0.06
 
@@ -301,7 +302,7 @@ def ship(
     log(f"log-priors chosen on PublicTest: {priors}")
     rng = np.random.default_rng(recipe.seed)
     train_x = votes.x[votes.usage == "Training"]
-    rep = train_x[rng.choice(len(train_x), size=min(500, len(train_x)), replace=False)]
+    rep = train_x[rng.choice(len(train_x), size=min(CALIBRATION_IMAGES, len(train_x)), replace=False)]
     x3, y3 = all_tasks["3class"].subset("PublicTest", dedup=True)
     neutral_faces = x3[y3 == all_tasks["3class"].labels.index("neutral")]
     run = _Run(data, model, recipe, info, out_dir, float_dir, rep, latency_runs, log, neutral_faces)
