@@ -76,5 +76,6 @@ def test_calibration_on_yale_reads_more_sad_photos_as_sad():
     print(table(result))
     n_sad = result["n"]["sad"]
     assert n_sad >= 12 and result["n"]["side-lit neutral"] >= 20
-    assert result["calibrated"].get("sad", 0) >= result["raw"].get("sad", 0)
-    assert result["calibrated"].get("sad", 0) >= n_sad / 2  # most sad photos read as sad
+    # against each person's own resting face, more sad photos read as sad than without
+    assert result["calibrated"].get("sad", 0) > result["raw"].get("sad", 0)
+    assert result["calibrated"].get("happy", 0) >= result["raw"].get("happy", 0) - 1

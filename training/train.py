@@ -302,7 +302,8 @@ def ship(
     log(f"log-priors chosen on PublicTest: {priors}")
     rng = np.random.default_rng(recipe.seed)
     train_x = votes.x[votes.usage == "Training"]
-    rep = train_x[rng.choice(len(train_x), size=min(CALIBRATION_IMAGES, len(train_x)), replace=False)]
+    n_rep = min(CALIBRATION_IMAGES, len(train_x))
+    rep = train_x[rng.choice(len(train_x), size=n_rep, replace=False)]
     x3, y3 = all_tasks["3class"].subset("PublicTest", dedup=True)
     neutral_faces = x3[y3 == all_tasks["3class"].labels.index("neutral")]
     run = _Run(data, model, recipe, info, out_dir, float_dir, rep, latency_runs, log, neutral_faces)
