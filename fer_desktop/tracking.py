@@ -153,7 +153,10 @@ class Tracker:
                 track.box, track.last_seen, track.hits = box, t, track.hits + 1
                 best = int(track.smooth.argmax())
                 lead = track.smooth[best] - track.smooth[track.label_index]
-                if best != track.label_index and lead >= self.hysteresis:
+                # Hysteresis keeps a label while it stays plausible; a label below an even
+                # share (under 50% of two) gives way at once, so label and number agree.
+                fallen = track.smooth[track.label_index] < 1.0 / len(self.labels)
+                if best != track.label_index and (lead >= self.hysteresis or fallen):
                     track.label_index = best
             if track.hits < self.min_hits and not self._fresh:
                 continue  # tentative until seen again

@@ -54,3 +54,20 @@ def test_a_one_frame_false_face_is_not_reported():
     assert len(faces) == 2 and faces[1].id == 2  # seen twice: confirmed
     tr.reset()
     assert len(tr.update([(300, 300, 40, 40)], [1], p, 0.3)) == 1  # fresh again
+
+
+def test_a_label_under_an_even_share_gives_way_so_label_and_number_agree():
+    import numpy as np
+
+    from fer_desktop.tracking import Tracker
+
+    tracker = Tracker(["happy", "sad"], smoothing=0.0, hysteresis=0.1)
+    box = (10.0, 10.0, 50.0, 50.0)
+    assert tracker.update([box], [0.9], np.array([[0.2, 0.8]]), 0.0)[0].label == "sad"
+    # happy leads by 6 points, less than the hysteresis, but sad is under 50%: happy it is
+    face = tracker.update([box], [0.9], np.array([[0.53, 0.47]]), 0.1)[0]
+    assert face.label == "happy"
+    tracker3 = Tracker(["happy", "neutral", "sad"], smoothing=0.0, hysteresis=0.1)
+    tracker3.update([box], [0.9], np.array([[0.1, 0.6, 0.3]]), 0.0)
+    # neutral 0.36 is still above a third: hysteresis keeps it against sad 0.40
+    assert tracker3.update([box], [0.9], np.array([[0.24, 0.36, 0.40]]), 0.1)[0].label == "neutral"

@@ -359,6 +359,12 @@ class MainWindow(QMainWindow):
         self.view.banner = ""
         self.view.update()
         self.seek.setEnabled(False)
+        if self.range_box.currentData() == "full:2":
+            self.statusBar().showMessage(
+                "Crowd mode (tiled detection) is on: it finds small faces but runs slower; "
+                "choose Near faces for one person at the camera",
+                10000,
+            )
         is_file = spec not in ("demo",) and not spec.startswith("camera:")
         self.play.setEnabled(is_file)
         self.fast.setEnabled(is_file)
@@ -591,13 +597,21 @@ class MainWindow(QMainWindow):
     def add_marker(self) -> None:
         note = self.note_edit.text().strip()[:80]
         self.note_edit.clear()
+        self.view.setFocus()  # back to the video, so the next M is a marker again
         t = self.last_result.t_source if self.last_result else 0.0
         self.chart.add_marker(t, note)
+        self._send(AddMarker(note))  # to the recording, LSL and WebSocket, whichever are on
         if self.recording_path:
-            self._send(AddMarker(note))
             self.statusBar().showMessage(f"Marker at {t:.1f} s {note}", 4000)
+        elif self.streams:
+            self.statusBar().showMessage(
+                f"Marker at {t:.1f} s sent to {', '.join(self.streams)}; not saved: not recording",
+                6000,
+            )
         else:
-            self.statusBar().showMessage("Marker shown on the chart (not recording)", 4000)
+            self.statusBar().showMessage(
+                "Marker shown on the chart only: it is saved when you record", 6000
+            )
 
     def calibrate_neutral(self, seconds: float = 3.0) -> None:
         self._send(CalibrateNeutral(seconds))
