@@ -57,8 +57,8 @@ from .worker import PipelineWorker, Shown
 APP_NAME = "fer_desktop"
 ICON_PATH = Path(__file__).resolve().parent.parent.parent / "assets" / "fer_desktop.svg"
 MODEL_CHOICES = [
-    ("3class", "3-class: happy / neutral / sad"),
-    ("2class", "2-class: happy / sad (original Model A)"),
+    ("3class", "happy / neutral / sad"),
+    ("2class", "happy / sad"),
 ]
 # (menu text, settings key) -> detector range and tile rows
 RANGE_CHOICES = {
@@ -163,6 +163,10 @@ class MainWindow(QMainWindow):
         for key, text in MODEL_CHOICES:
             if key in MODEL_FILES:
                 self.model_box.addItem(text, key)
+        self.model_box.setToolTip(
+            "Model A: happy / neutral / sad (default), or happy / sad (the original 2-class "
+            "model); see Help → About and the model cards"
+        )
         self.model_box.currentIndexChanged.connect(self._model_changed)
         bar.addWidget(self.model_box)
         bar.addWidget(QLabel(" Smoothing "))
@@ -189,7 +193,7 @@ class MainWindow(QMainWindow):
         self.window_box.currentIndexChanged.connect(
             lambda _: self.chart.set_window(self.window_box.currentData())
         )
-        bar.addWidget(self.window_box)
+        transport.addWidget(self.window_box)  # under the chart it sets, not in a full toolbar
 
         self.addToolBarBreak()
         rec = QToolBar("Recording")
@@ -656,8 +660,8 @@ class MainWindow(QMainWindow):
             outputs.insert(0, "● REC")
         self.status_label.setText(
             f"{fps:4.1f} fps | detect {det} ms | classify {cls} ms | faces {faces} | "
-            f"model {self.model_box.currentText().split(':')[0]} | source {self.source_spec} | "
-            f"dropped {dropped}" + "".join(f" | {o}" for o in outputs)
+            f"model {self.model_box.currentData()} | dropped {dropped}"
+            + "".join(f" | {o}" for o in outputs)
         )
 
     # --- drag and drop, close -------------------------------------------------------------

@@ -30,7 +30,8 @@ class MoodChart(pg.PlotWidget):
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setLabel("left", "valence")
         plot.setLabel("bottom", "time (s)")
-        plot.addLegend(offset=(5, 5))
+        # One compact row at the top, so several faces do not hide the lines.
+        plot.addLegend(offset=(5, 1), colCount=8, labelTextSize="8pt")
         for lo, hi, colour in (
             (BAND, 1.05, (44, 160, 44, 30)),
             (-1.05, -BAND, (31, 119, 180, 30)),

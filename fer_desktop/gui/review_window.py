@@ -55,7 +55,7 @@ class ReviewWindow(QMainWindow):
         self.chart.setLabel("bottom", "source time (s)")
         self.chart.setLabel("left", "valence")
         self.chart.setYRange(-1.05, 1.05)
-        self.chart.addLegend(offset=(-10, 10))
+        self.chart.addLegend(offset=(5, 1), colCount=8)
         series: dict[int, tuple[list, list]] = {}
         for f in self.rec.frames:
             for face in f.faces:
