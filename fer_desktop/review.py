@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -51,7 +52,7 @@ class Recording:
     def sidecar(self) -> Path:
         return self.timeline_path.with_name(self.timeline_path.name + ".markers.json")
 
-    @property
+    @cached_property
     def times(self) -> np.ndarray:
         return np.array([f.t_source for f in self.frames])
 

@@ -142,7 +142,7 @@ class TimelineWriter(Output):
     def state(self) -> str:
         return f"REC {self.path.name}"
 
-    def _probs(self, labels: list[str], values: dict[str, float]) -> list[str]:
+    def _probs(self, values: dict[str, float]) -> list[str]:
         return [f"{values[lab]:.4f}" if lab in values else "" for lab in self.prob_labels]
 
     # format-specific parts
@@ -163,7 +163,7 @@ class CsvTimeline(TimelineWriter):
     suffix = ".csv"
 
     def _row(self, kind: str, t_source, t_wall: str, frame="", face=None, note="") -> list:
-        blanks = [""] * (len(columns(self.labels)) - 5)
+        blanks = [""] * self._blanks
         if face is None:
             return [kind, t_source, t_wall, frame, *blanks, note]
         return [
@@ -174,9 +174,9 @@ class CsvTimeline(TimelineWriter):
             face["face_id"],
             *(f"{v:.1f}" for v in face["box"]),
             f"{face['score']:.3f}",
-            *self._probs(self.labels, face["probs"]),
-            *self._probs(self.labels, face["smooth"]),
-            *self._probs(self.labels, face["calibrated"] or {}),
+            *self._probs(face["probs"]),
+            *self._probs(face["smooth"]),
+            *self._probs(face["calibrated"] or {}),
             face["label"],
             f"{face['valence']:.4f}",
             note,
@@ -185,7 +185,9 @@ class CsvTimeline(TimelineWriter):
     def _write_header(self, header: dict) -> None:
         self._fh.write("# " + json.dumps(header) + "\n")
         self._csv = csv.writer(self._fh, lineterminator="\n")
-        self._csv.writerow(columns(self.labels))
+        header_row = columns(self.labels)
+        self._blanks = len(header_row) - 5  # columns between `frame` and `note`
+        self._csv.writerow(header_row)
 
     def _write_frame(self, result: FrameResult) -> None:
         t, rows = f"{result.t_source:.4f}", []

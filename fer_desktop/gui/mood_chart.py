@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from bisect import bisect_left
 
 import pyqtgraph as pg
 
@@ -19,7 +19,7 @@ class MoodChart(pg.PlotWidget):
     def __init__(self, window_seconds: float = 60.0, parent=None):
         super().__init__(parent=parent, background="w")
         self.window = window_seconds
-        self.series: dict[int, deque[tuple[float, float]]] = {}
+        self.series: dict[int, list[tuple[float, float]]] = {}  # (t, valence), in time order
         self.curves: dict[int, pg.PlotDataItem] = {}
         self.markers: list[tuple[float, pg.InfiniteLine]] = []
         self.now = 0.0
@@ -69,7 +69,7 @@ class MoodChart(pg.PlotWidget):
     def add(self, result: FrameResult) -> None:
         self.now = result.t_source
         for face in result.faces:
-            pts = self.series.setdefault(face.id, deque())
+            pts = self.series.setdefault(face.id, [])
             pts.append((result.t_source, face.valence))
             if face.id not in self.curves:
                 self.curves[face.id] = self.plot(
@@ -86,9 +86,9 @@ class MoodChart(pg.PlotWidget):
 
     def _redraw(self) -> None:
         start = self.now - self.window
-        for fid, pts in list(self.series.items()):
-            while pts and pts[0][0] < self.now - KEEP_SECONDS:
-                pts.popleft()
-            shown = [p for p in pts if p[0] >= start]
+        for fid, pts in self.series.items():
+            if pts and pts[0][0] < self.now - KEEP_SECONDS:
+                del pts[: bisect_left(pts, self.now - KEEP_SECONDS, key=lambda p: p[0])]
+            shown = pts[bisect_left(pts, start, key=lambda p: p[0]) :]  # only the window
             self.curves[fid].setData([p[0] for p in shown], [p[1] for p in shown])
         self.getPlotItem().setXRange(max(0.0, start), max(self.window, self.now), padding=0)
