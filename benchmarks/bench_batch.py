@@ -140,7 +140,7 @@ def main() -> None:
     p.add_argument("--study", type=int, default=1000, help="clips in the study (0: skip)")
     p.add_argument("--no-scale", action="store_true", help="skip the 8-clip measurements")
     args = p.parse_args()
-    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
+    print(f"machine: {machine()}")
     tmp = Path(tempfile.mkdtemp(prefix="fer_bench_batch_"))
     try:
         if not args.no_scale:

@@ -70,7 +70,7 @@ def main() -> None:
         w.show_frame(w.current + 1)
         w.view.repaint()
         step_ms.append((time.perf_counter() - t0) * 1e3)
-    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
+    print(f"machine: {machine()}")
     print(f"frames in the recording: {len(w.rec.frames)}")
     print("seek to a random time -> frame shown: " + stats(seek_ms))
     print("step one frame -> frame shown:        " + stats(step_ms))

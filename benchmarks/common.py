@@ -31,7 +31,8 @@ def machine() -> str:
         pass
     return (
         f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}, "
-        f"Python {sys.version.split()[0]}, numpy {np.__version__}"
+        f"Python {sys.version.split()[0]}, numpy {np.__version__}; "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
 
 

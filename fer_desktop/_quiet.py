@@ -17,7 +17,7 @@ from collections.abc import Iterator
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a model freed by the GC may close inside another's creation
 
 
 @contextlib.contextmanager

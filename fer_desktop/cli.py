@@ -27,17 +27,20 @@ def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--range",
         dest="detector_range",
-        choices=["short", "full"],
-        default="short",
-        help="face detector: short (near the camera, default) or full (far)",
+        choices=["auto", "short", "full"],
+        default="auto",
+        help="face detector: auto (default: near faces every frame, and a search for far "
+        "and small faces once a second, kept up where it finds some), short (near the "
+        "camera only) or full (far only)",
     )
     g.add_argument(
         "--tiles",
         type=int,
-        default=1,
+        default=0,
         metavar="ROWS",
-        help="also detect on ROWS rows of overlapping tiles: finds small faces in "
-        "crowds and large frames, at a few times the cost (default 1: off)",
+        help="rows of overlapping tiles for small faces in crowds and large frames. With "
+        "auto, the tiles of its search (default 0: two rows from 720 px up); with short "
+        "or full, every tile on every frame, at a few times the cost (0 or 1: off)",
     )
     g.add_argument("--min-confidence", type=float, default=0.5, help="detector score (0-1)")
     g.add_argument(

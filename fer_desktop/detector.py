@@ -1,9 +1,12 @@
-"""Face detection with MediaPipe Tasks `FaceDetector` in VIDEO mode (synchronous)."""
+"""Face detection with MediaPipe Tasks `FaceDetector`: near, far, tiled, and automatic."""
 
 from __future__ import annotations
 
 import contextlib
+import queue
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -61,56 +64,157 @@ def suppress_duplicates(faces: list[Detection], max_overlap: float = 0.5) -> lis
     return kept
 
 
-class FaceDetector:
-    """MediaPipe face detector. `range_` is 'short' (near, default) or 'full' (far).
+RANGES = ("auto", "short", "full")
+SURVEY_SECONDS = 1.0  # how often 'auto' looks for far faces over the whole frame
+TILE_MIN_HEIGHT = 720  # 'auto' surveys frames at least this tall in tiles
 
-    `tiles` > 1 also runs the detector on that many rows of overlapping tiles and merges the
-    results, for crowds and small faces in large frames (the models see at most 128 or 192 px).
+
+def survey_regions(h: int, w: int, rows: int = 0) -> list[tuple[int, int, int, int]]:
+    """Where 'auto' looks for far faces: the whole frame, or tiles for tall frames.
+
+    rows 0 chooses by frame height: two rows of tiles from 720 px up (a 75 px face in a
+    1080p frame is 7 px to a far model that sees the frame at 192 px), else the whole frame.
+    """
+    rows = rows or (2 if h >= TILE_MIN_HEIGHT else 1)
+    return tile_grid(h, w, rows)
+
+
+class FaceDetector:
+    """MediaPipe face detection. `range_` is 'auto' (default), 'short' (near) or 'full' (far).
+
+    - 'short' / 'full' with `tiles` <= 1: that model on the whole frame (VIDEO mode).
+    - 'short' / 'full' with `tiles` > 1: that model on the whole frame and on `tiles` rows of
+      overlapping tiles, every frame (slow, exhaustive).
+    - 'auto': the near model on every frame; once a second (and for every still image) a
+      survey with the far model over the whole frame, or over tiles of tall frames
+      (`survey_regions`; `tiles` > 0 sets the rows). Regions where the survey found a face
+      that the near model missed are searched with the far model on every frame until the
+      next survey. A webcam with one person at the desk costs the near model plus one far
+      pass a second; a crowd costs the regions that hold faces.
+
+    Tiles run on `threads` threads, each with its own far-model instance (MediaPipe calls
+    release the GIL). Near faces win over far ones where both find the same face, so one
+    face near the camera gets the same box as with 'short'.
     """
 
     def __init__(
         self,
-        range_: str = "short",
+        range_: str = "auto",
         min_confidence: float = 0.5,
         min_face_px: int = 0,
-        tiles: int = 1,
+        tiles: int = 0,
+        threads: int = 2,
+        survey_seconds: float = SURVEY_SECONDS,
     ):
+        if range_ not in RANGES:
+            raise ValueError(f"detection range must be one of {', '.join(RANGES)}, not {range_!r}")
+        self.range = range_
+        self.min_confidence = min_confidence
+        self.min_face_px = min_face_px
+        self.tiles = max(0, int(tiles))
+        self.survey_seconds = survey_seconds
+        exhaustive = range_ != "auto" and self.tiles > 1
+        self._whole = None if exhaustive else self._create("short" if range_ == "auto" else range_)
+        pooled = "full" if range_ == "auto" else range_
+        n_pooled = max(1, threads) if (exhaustive or range_ == "auto") else 0
+        self._pool: queue.SimpleQueue = queue.SimpleQueue()
+        self._pooled = [self._create(pooled, video=False) for _ in range(n_pooled)]
+        for det in self._pooled:
+            self._pool.put(det)
+        self._executor = ThreadPoolExecutor(len(self._pooled)) if len(self._pooled) > 1 else None
+        self._last_ts = -1
+        self._last_survey: float | None = None
+        self._active: list[tuple[int, int, int, int]] = []  # regions searched every frame
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """One call on each model, with the native logs they print on first use hidden."""
+        blank = self._image(np.zeros((64, 64, 3), np.uint8))
+        with native_stderr_silenced():
+            if self._whole is not None:
+                self._whole.detect_for_video(blank, 0)
+                self._last_ts = 0
+            for det in self._pooled:
+                det.detect(blank)
+
+    @property
+    def model_path(self) -> Path:
+        return detector_models.find("short" if self.range == "auto" else self.range)
+
+    def _create(self, range_: str, video: bool = True):
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
-        if range_ not in detector_models.DETECTOR_MODELS:
-            raise ValueError(f"detection range must be 'short' or 'full', not {range_!r}")
-        self.range = range_
-        self.min_face_px = min_face_px
-        self.tiles = max(1, int(tiles))
-        self.model_path = detector_models.find(range_)
-        options = vision.FaceDetectorOptions(
-            base_options=BaseOptions(model_asset_path=str(self.model_path)),
-            running_mode=vision.RunningMode.VIDEO if self.tiles == 1 else vision.RunningMode.IMAGE,
-            min_detection_confidence=min_confidence,
-        )
         self._mp = mp
-        self._last_ts = -1
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_path=str(detector_models.find(range_))),
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+            min_detection_confidence=self.min_confidence,
+        )
         with native_stderr_silenced():
-            self._detector = vision.FaceDetector.create_from_options(options)
-            self.detect(np.zeros((64, 64, 3), np.uint8), 0.0)  # warm-up
+            return vision.FaceDetector.create_from_options(options)
 
     def detect(self, bgr: np.ndarray, t_seconds: float | None = None) -> list[Detection]:
-        """Faces in one BGR frame. Timestamps must grow; they are made to if they do not."""
+        """Faces in one BGR frame (t_seconds None: a still image). Video timestamps must
+        grow; they are made to if they do not."""
         h, w = bgr.shape[:2]
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        if self.tiles == 1:
-            ts = max(round((t_seconds or 0.0) * 1000), self._last_ts + 1)
-            self._last_ts = ts
-            image = self._image(rgb)
-            faces = self._convert(self._detector.detect_for_video(image, ts), 0, 0, w, h)
+        if self._whole is None:  # exhaustive tiles
+            regions = [(0, 0, w, h), *tile_grid(h, w, self.tiles)]
+            faces = suppress_duplicates(self._regions(rgb, regions))
+        elif self.range != "auto":
+            faces = suppress_duplicates(self._on_whole(rgb, t_seconds))
         else:
-            faces = []
-            for x, y, tw, th in [(0, 0, w, h), *tile_grid(h, w, self.tiles)]:
-                image = self._image(rgb[y : y + th, x : x + tw])
-                faces += self._convert(self._detector.detect(image), x, y, tw, th)
-        faces = suppress_duplicates(faces)
+            faces = self._auto(rgb, t_seconds)
         return [f for f in faces if min(f.box[2], f.box[3]) >= self.min_face_px]
+
+    def _auto(self, rgb: np.ndarray, t: float | None) -> list[Detection]:
+        h, w = rgb.shape[:2]
+        survey = (
+            t is None
+            or self._last_survey is None
+            or not 0 <= t - self._last_survey < self.survey_seconds
+        )
+        regions = survey_regions(h, w, self.tiles) if survey else self._active
+        if not regions:  # nothing far to look for: no threads needed
+            near_job = self._submit(lambda: self._on_whole(rgb, t), inline=True)
+        else:
+            near_job = self._submit(lambda: self._on_whole(rgb, t))
+        far = self._regions(rgb, regions)
+        near = suppress_duplicates(near_job())
+        far_only = [f for f in suppress_duplicates(far) if not _covered(f, near)]
+        if survey:
+            self._last_survey = t
+            self._active = [r for r in regions if any(_inside(f.box, r) for f in far_only)]
+        return near + far_only
+
+    def _submit(self, fn, inline: bool = False):
+        """Run fn on the pool's threads if there are two; returns a callable for its result."""
+        if self._executor is None or inline:
+            result = fn()
+            return lambda: result
+        return self._executor.submit(fn).result
+
+    def _on_whole(self, rgb: np.ndarray, t: float | None) -> list[Detection]:
+        h, w = rgb.shape[:2]
+        ts = max(round((t or 0.0) * 1000), self._last_ts + 1)
+        self._last_ts = ts
+        return self._convert(self._whole.detect_for_video(self._image(rgb), ts), 0, 0, w, h)
+
+    def _regions(self, rgb: np.ndarray, regions: list) -> list[Detection]:
+        """The pooled model on each region (x, y, w, h), spread over the threads."""
+
+        def one(region) -> list[Detection]:
+            x, y, tw, th = region
+            det = self._pool.get()
+            try:
+                return self._convert(det.detect(self._image(rgb[y : y + th, x : x + tw])), *region)
+            finally:
+                self._pool.put(det)
+
+        if self._executor is None or len(regions) < 2:
+            return [f for r in regions for f in one(r)]
+        return [f for found in self._executor.map(one, regions) for f in found]
 
     def _image(self, rgb: np.ndarray):
         return self._mp.Image(
@@ -134,11 +238,17 @@ class FaceDetector:
             faces.append(Detection(box, kps, score))
         return faces
 
-    def close(self) -> None:
-        if self._detector is not None:
+    def close(self, wait: bool = True) -> None:
+        """Release the MediaPipe models and threads (at once, and only once)."""
+        detectors = [d for d in (self._whole, *self._pooled) if d is not None]
+        self._whole, self._pooled = None, []
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait)
+            self._executor = None
+        if detectors:
             with native_stderr_silenced():
-                self._detector.close()
-            self._detector = None
+                for det in detectors:
+                    det.close()
 
     def __enter__(self) -> FaceDetector:
         return self
@@ -148,4 +258,15 @@ class FaceDetector:
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
-            self.close()
+            self.close(wait=False)  # the GC may run this on one of the pool's own threads
+
+
+def _covered(face: Detection, others: list[Detection], max_overlap: float = 0.5) -> bool:
+    return any(_overlap(face.box, o.box) > max_overlap for o in others)
+
+
+def _inside(box: Box, region: tuple[int, int, int, int]) -> bool:
+    """Whether the box's centre lies in the region."""
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    x, y, w, h = region
+    return x <= cx < x + w and y <= cy < y + h

@@ -25,10 +25,10 @@ class PipelineConfig:
     """Everything that changes what the pipeline reports; recorded in timeline headers."""
 
     model: str = DEFAULT_MODEL  # '3class', '2class' or a path to a .tflite file
-    detector_range: str = "short"  # 'short' (near) or 'full' (far)
+    detector_range: str = "auto"  # 'auto', 'short' (near) or 'full' (far): see FaceDetector
     min_confidence: float = 0.5
     min_face_px: int = 0
-    detector_tiles: int = 1  # >1: also detect on this many rows of tiles (crowds, far faces)
+    detector_tiles: int = 0  # rows of tiles: auto's survey (0: by frame size); >1 short/full: all
     smoothing: float = 0.6
     hysteresis: float = 0.1
     grace_seconds: float = 1.0

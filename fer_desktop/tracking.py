@@ -20,6 +20,23 @@ def iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _center(box: Box) -> tuple[float, float]:
+    return box[0] + box[2] / 2.0, box[1] + box[3] / 2.0
+
+
+def shift(a: Box, b: Box, moved: tuple[float, float] = (0.0, 0.0)) -> float:
+    """How far b's centre lies from a's (moved by `moved`), in units of their mean size."""
+    (ax, ay), (bx, by) = _center(a), _center(b)
+    size = (a[2] + a[3] + b[2] + b[3]) / 4.0
+    return float(np.hypot(bx - ax - moved[0], by - ay - moved[1]) / size) if size > 0 else np.inf
+
+
+def scale_ratio(a: Box, b: Box) -> float:
+    """The larger box's width over the smaller's (1.0 = same size)."""
+    small, large = sorted((a[2], b[2]))
+    return large / small if small > 0 else np.inf
+
+
 @dataclass
 class _Track:
     id: int
@@ -28,13 +45,20 @@ class _Track:
     label_index: int
     last_seen: float
     hits: int = 1
+    velocity: tuple[float, float] = (0.0, 0.0)  # centre motion, pixels per second
     calibrate_until: float = -1.0  # collecting the resting face until this time
     resting: list = field(default_factory=list)  # raw probabilities while collecting
     baseline: np.ndarray | None = None  # mean log-probabilities of this face at rest
 
 
 class Tracker:
-    """Greedy IoU matching with a grace period, EMA smoothing and label hysteresis.
+    """Greedy nearest-centre matching with a grace period, EMA smoothing and label hysteresis.
+
+    A face matches a track when its centre lies within `max_shift` face sizes of where the
+    track was heading (its last centre moved by its velocity) and its size is within
+    `max_scale` of the track's. Centre distance, unlike box overlap, keeps the id of a face
+    that comes towards the camera fast or whose detected box changes size from one frame to
+    the next (both common in crowds, where boxes come from overlapping tiles).
 
     smoothing: 0 = no smoothing, 0.9 = very smooth (weight of the previous value).
     hysteresis: how far (in probability) a new label must lead the current one to take over.
@@ -49,16 +73,18 @@ class Tracker:
         smoothing: float = 0.6,
         hysteresis: float = 0.1,
         grace: float = 1.0,
-        min_iou: float = 0.3,
         min_hits: int = 1,
         calibration: Calibration | None = None,
+        max_shift: float = 0.75,
+        max_scale: float = 2.2,
     ):
         self.labels = list(labels)
         self.calibration = calibration
         self.smoothing = smoothing
         self.hysteresis = hysteresis
         self.grace = grace
-        self.min_iou = min_iou
+        self.max_shift = max_shift
+        self.max_scale = max_scale
         self.min_hits = min_hits
         self._tracks: list[_Track] = []
         self._next_id = 1
@@ -110,27 +136,42 @@ class Tracker:
             baseline = cal.baseline.log_probs
         return None if baseline is None else calibrate(p, baseline, cal.reference)
 
+    def _match(self, boxes: list[Box], t: float) -> dict[int, _Track]:
+        """Box index -> its track, closest pairs first, each track and box used once."""
+        pairs = []
+        for ti, tr in enumerate(self._tracks):
+            dt = t - tr.last_seen
+            moved = (tr.velocity[0] * dt, tr.velocity[1] * dt)
+            for bi, box in enumerate(boxes):
+                d = shift(tr.box, box, moved)
+                if d <= self.max_shift and scale_ratio(tr.box, box) <= self.max_scale:
+                    pairs.append((d, ti, bi))
+        track_for: dict[int, _Track] = {}
+        used: set[int] = set()
+        for _, ti, bi in sorted(pairs):
+            if ti not in used and bi not in track_for:
+                used.add(ti)
+                track_for[bi] = self._tracks[ti]
+        return track_for
+
+    @staticmethod
+    def _follow(track: _Track, box: Box, t: float) -> None:
+        """Move a track to its new box and update its velocity (smoothed, per second)."""
+        dt = t - track.last_seen
+        if dt > 0:
+            (ax, ay), (bx, by) = _center(track.box), _center(box)
+            v = ((bx - ax) / dt, (by - ay) / dt)
+            k = 0.5 if track.hits > 1 else 1.0
+            track.velocity = tuple(
+                k * n + (1 - k) * o for n, o in zip(v, track.velocity, strict=True)
+            )
+        track.box, track.last_seen, track.hits = box, t, track.hits + 1
+
     def update(
         self, boxes: list[Box], scores: list[float], probs: np.ndarray, t: float
     ) -> list[TrackedFace]:
         """Match this frame's faces to tracks; return the confirmed ones, in input order."""
-        pairs = sorted(
-            (
-                (iou(tr.box, b), ti, bi)
-                for ti, tr in enumerate(self._tracks)
-                for bi, b in enumerate(boxes)
-            ),
-            reverse=True,
-        )
-        track_for: dict[int, _Track] = {}
-        used_tracks: set[int] = set()
-        for overlap, ti, bi in pairs:
-            if overlap < self.min_iou:
-                break
-            if ti in used_tracks or bi in track_for:
-                continue
-            used_tracks.add(ti)
-            track_for[bi] = self._tracks[ti]
+        track_for = self._match(boxes, t)
         out = []
         for bi, box in enumerate(boxes):
             p = np.asarray(probs[bi], dtype=np.float32)
@@ -150,7 +191,7 @@ class Tracker:
             else:
                 s = self.smoothing
                 track.smooth = s * track.smooth + (1.0 - s) * shown
-                track.box, track.last_seen, track.hits = box, t, track.hits + 1
+                self._follow(track, box, t)
                 best = int(track.smooth.argmax())
                 lead = track.smooth[best] - track.smooth[track.label_index]
                 # Hysteresis keeps a label while it stays plausible; a label below an even

@@ -73,6 +73,10 @@ def test_lsl_inlet_receives_frames_and_markers(demo_video):
             sample, ts = min_.pull_sample(timeout=0.0)
             if ts is not None:
                 received["markers"].append((sample[0], ts))
+        sample, ts = fin.pull_sample(timeout=0.5)
+        while ts is not None:  # frames sent with the last marker may still be on their way
+            received["frames"].append((list(sample), ts))
+            sample, ts = fin.pull_sample(timeout=0.5)
 
     def on_frame(session, n):
         if n == 1:

@@ -41,10 +41,12 @@ def test_window_survives_many_frames_and_restarts(qtbot, tmp_path, demo_video):
     w.show()
     w.fast.setChecked(True)
     before = sys.getrefcount(None)
-    for _ in range(3):
-        w.start_source(str(demo_video))
+    restarts = 0
+    while restarts < 3 or (w.frames_shown < 100 and restarts < 10):  # fast mode may skip
+        w.start_source(str(demo_video))  # frames on a busy machine: play until 100 shown
         qtbot.waitUntil(lambda: "source ended" in w.notes, timeout=60_000)
         w.notes.clear()
+        restarts += 1
     assert w.frames_shown >= 100
     assert sys.getrefcount(None) >= before - 500
     assert w.stop_worker()

@@ -71,3 +71,27 @@ def test_a_label_under_an_even_share_gives_way_so_label_and_number_agree():
     tracker3.update([box], [0.9], np.array([[0.1, 0.6, 0.3]]), 0.0)
     # neutral 0.36 is still above a third: hysteresis keeps it against sad 0.40
     assert tracker3.update([box], [0.9], np.array([[0.24, 0.36, 0.40]]), 0.1)[0].label == "neutral"
+
+
+def test_a_face_coming_fast_towards_the_camera_keeps_its_id():
+    """Boxes that grow and move by half their size per frame overlap little (IoU < 0.3)."""
+    tr = Tracker(LABELS)
+    p = np.array([[0.8, 0.1, 0.1]])
+    ids = set()
+    x, size = 100.0, 60.0
+    for i in range(8):
+        ids |= {f.id for f in tr.update([(x, 100.0, size, size)], [1], p, i * 0.04)}
+        x, size = x + 0.45 * size, size * 1.15
+    assert ids == {1}
+
+
+def test_a_box_that_doubles_for_one_frame_keeps_its_id_and_neighbours_do_not_swap():
+    tr = Tracker(LABELS)
+    p = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]])
+    a, b = (100.0, 100.0, 60.0, 60.0), (190.0, 100.0, 60.0, 60.0)  # 1.5 faces apart
+    first = [f.id for f in tr.update([a, b], [1, 1], p, 0.0)]
+    doubled = (70.0, 70.0, 120.0, 120.0)  # a's box from another tile, around the same face
+    assert [f.id for f in tr.update([doubled, b], [1, 1], p, 0.04)] == first
+    assert [f.id for f in tr.update([b, a], [1, 1], p[::-1], 0.08)] == first[::-1]
+    # a vanishes: b must not take a's id even though a's track is still alive
+    assert [f.id for f in tr.update([b], [1], p[1:], 0.12)] == [first[1]]

@@ -30,7 +30,8 @@ def default_source() -> tuple[str, str | None]:
 def preflight() -> str | None:
     """A message when the models needed to start are missing, else None."""
     try:
-        detector_models.find("short")
+        for range_ in detector_models.DETECTOR_MODELS:  # 'auto' uses both detectors
+            detector_models.find(range_)
         MoodModel("3class")
     except FerDesktopError as exc:
         return str(exc)

@@ -62,6 +62,7 @@ MODEL_CHOICES = [
 ]
 # (menu text, settings key) -> detector range and tile rows
 RANGE_CHOICES = {
+    "auto:0": ("Automatic", "auto", 0),
     "short:1": ("Near faces", "short", 1),
     "full:1": ("Far faces", "full", 1),
     "full:2": ("Crowd (tiled)", "full", 2),
@@ -179,6 +180,11 @@ class MainWindow(QMainWindow):
         self.range_box = QComboBox()
         for key, (text, _range, _tiles) in RANGE_CHOICES.items():
             self.range_box.addItem(text, key)
+        self.range_box.setToolTip(
+            "Automatic: near faces every frame, far and small faces searched once a second "
+            "and followed where found. Near / Far: one detector only. Crowd: every tile, "
+            "every frame (slow)"
+        )
         self.range_box.currentIndexChanged.connect(self._range_changed)
         bar.addWidget(self.range_box)
         bar.addWidget(QLabel(" Min face "))
@@ -314,7 +320,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         self._set_combo(self.model_box, s.value("model", "3class"))
         self.smoothing.setValue(int(s.value("smoothing", 60)))
-        self._set_combo(self.range_box, s.value("range", "short:1"))
+        self._set_combo(self.range_box, s.value("range", "auto:0"))
         self.min_face.setValue(int(s.value("min_face", 0)))
         self._set_combo(self.window_box, int(s.value("chart_window", 60)))
         self.format_box.setCurrentText(str(s.value("format", "csv")))
@@ -341,7 +347,7 @@ class MainWindow(QMainWindow):
 
     def config(self) -> PipelineConfig:
         _text, range_, tiles = RANGE_CHOICES.get(
-            self.range_box.currentData(), RANGE_CHOICES["short:1"]
+            self.range_box.currentData(), RANGE_CHOICES["auto:0"]
         )
         return PipelineConfig(
             model=self.model_box.currentData() or "3class",
@@ -366,7 +372,7 @@ class MainWindow(QMainWindow):
         if self.range_box.currentData() == "full:2":
             self.statusBar().showMessage(
                 "Crowd mode (tiled detection) is on: it finds small faces but runs slower; "
-                "choose Near faces for one person at the camera",
+                "choose Automatic to search the whole frame once a second instead",
                 10000,
             )
         is_file = spec not in ("demo",) and not spec.startswith("camera:")
