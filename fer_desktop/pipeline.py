@@ -5,6 +5,7 @@ The GUI, the command line and the benchmarks all drive this same class. No Qt he
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +19,15 @@ from fer_desktop.preprocess import DEFAULT_ALIGN, DEFAULT_MARGIN, face_to_input
 from fer_desktop.results import FrameResult, now_iso
 from fer_desktop.sources import Frame
 from fer_desktop.tracking import Tracker
+
+
+@dataclass(frozen=True)
+class Detected:
+    """A frame's faces, found (perhaps ahead of time, on another thread) in `ms`."""
+
+    frame: Frame
+    detections: list[Detection]
+    ms: float
 
 
 @dataclass
@@ -48,6 +58,7 @@ class Pipeline:
         self.model = MoodModel(c.model)
         calibration = self._calibration()  # a bad baseline file fails before the detector opens
         self.detector = self._new_detector()
+        self._detector_lock = threading.Lock()  # detection may run ahead on another thread
         self._last_size: tuple[int, ...] = ()
         self.tracker = Tracker(
             self.model.labels,
@@ -104,8 +115,9 @@ class Pipeline:
         c.detector_range = range_ or c.detector_range
         c.min_face_px = c.min_face_px if min_face_px is None else min_face_px
         c.detector_tiles = c.detector_tiles if tiles is None else tiles
-        old = self.detector
-        self.detector = self._new_detector()
+        with self._detector_lock:
+            old = self.detector
+            self.detector = self._new_detector()
         old.close()
 
     def _new_detector(self) -> FaceDetector:
@@ -121,13 +133,21 @@ class Pipeline:
             return np.zeros((0, 48, 48), np.uint8)
         return np.stack([face_to_input(bgr, d.box, d.eyes, c.margin, c.align) for d in detections])
 
-    def process(self, frame: Frame) -> FrameResult:
-        """Analyse one frame."""
+    def detect(self, frame: Frame) -> Detected:
+        """The faces of one frame: the step that may run ahead, on a thread of its own."""
+        t0 = time.perf_counter()
+        with self._detector_lock:
+            detections = self.detector.detect(frame.bgr, frame.t_source)
+        return Detected(frame, detections, (time.perf_counter() - t0) * 1e3)
+
+    def process(self, frame: Frame, detected: Detected | None = None) -> FrameResult:
+        """Analyse one frame (its faces found here, unless `detected` brings them)."""
         if frame.bgr.shape[:2] != self._last_size:  # new geometry: old boxes mean nothing
             self.tracker.reset()
             self._last_size = frame.bgr.shape[:2]
-        t0 = time.perf_counter()
-        detections = self.detector.detect(frame.bgr, frame.t_source)
+        if detected is None or detected.frame is not frame:
+            detected = self.detect(frame)
+        detections = detected.detections
         t1 = time.perf_counter()
         faces = self.crops(frame.bgr, detections)
         t2 = time.perf_counter()
@@ -139,7 +159,7 @@ class Pipeline:
         t4 = time.perf_counter()
         h, w = frame.bgr.shape[:2]
         timings = {
-            "detect": (t1 - t0) * 1e3,
+            "detect": detected.ms,
             "crop": (t2 - t1) * 1e3,
             "classify": (t3 - t2) * 1e3,
             "track": (t4 - t3) * 1e3,

@@ -24,7 +24,7 @@ from fer_desktop.calibration import Calibration
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
 from fer_desktop.outputs.video import VideoOutput
-from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.pipeline import Detected, Pipeline, PipelineConfig
 from fer_desktop.results import FrameResult, event_record
 from fer_desktop.sources import (
     CameraSource,
@@ -149,7 +149,7 @@ class SessionOptions:
     reconnect: bool = True  # reopen a camera that stops delivering
     wait_for_camera: bool = False  # keep trying to open the camera at start
     hold_at_end: bool = False  # the window: keep serving commands (seek replays)
-    prefetch: bool = False  # decode ahead in a thread (files analysed as fast as possible)
+    prefetch: bool = False  # decode and detect ahead on threads (files, as fast as possible)
 
 
 @dataclass
@@ -274,20 +274,28 @@ class Session:
             if not self.options.hold_at_end or not self._hold():
                 return
 
-    def _frames(self) -> Iterator[Frame]:
-        source = self._source
-        frames = prefetched(source) if self.options.prefetch else iter(source)
-        for frame in frames:
-            if source.live and self.options.every > 1 and frame.index % self.options.every:
-                continue
-            yield frame
+    def _frames(self) -> Iterator[tuple[Frame, Detected | None]]:
+        """Frames to analyse, with their faces when they were found ahead.
+
+        With `prefetch` (files analysed as fast as possible), three stages share the cores:
+        decoding on one thread, face detection on another, the rest here.
+        """
+        source, every = self._source, self.options.every
+        wanted = (f for f in source if not (source.live and every > 1 and f.index % every))
+        if not self.options.prefetch:
+            for frame in wanted:
+                yield frame, None
+            return
+        detected: Detected
+        for detected in prefetched(prefetched(wanted), work=self.pipeline.detect):
+            yield detected.frame, detected
 
     def _play(self) -> str | None:
         """Analyse frames until the source ends (None) or a camera is lost (the reason)."""
         source = self._source
         wall0, src0 = time.perf_counter(), None
         try:
-            for frame in self._frames():
+            for frame, detected in self._frames():
                 t_arrival = time.perf_counter()
                 self._drain()
                 while self.paused and not self._stop.is_set():
@@ -306,7 +314,7 @@ class Session:
                         t_arrival = time.perf_counter()
                     elif delay < -0.5:  # fell behind: re-anchor the clock
                         wall0, src0 = time.perf_counter(), frame.t_source
-                self._analyse(frame, t_arrival)
+                self._analyse(frame, t_arrival, detected)
                 if self.options.max_frames and self.frames >= self.options.max_frames:
                     self._stop.set()
                     return None
@@ -316,8 +324,8 @@ class Session:
             raise
         return "camera stream ended" if isinstance(source, CameraSource) else None
 
-    def _analyse(self, frame: Frame, t_arrival: float) -> None:
-        result = self.pipeline.process(frame)
+    def _analyse(self, frame: Frame, t_arrival: float, detected: Detected | None = None) -> None:
+        result = self.pipeline.process(frame, detected)
         result.t_source += self._t_offset
         self.last_t = result.t_source
         self.frames += 1

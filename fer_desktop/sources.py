@@ -11,7 +11,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -319,11 +319,12 @@ class DemoSource(FrameSource):
         self._stop.set()
 
 
-def prefetched(source: FrameSource, depth: int = 4) -> Iterator[Frame]:
-    """Frames of `source`, decoded up to `depth` ahead in a thread (decoding overlaps analysis).
+def prefetched(source: Iterable, depth: int = 4, work: Callable | None = None) -> Iterator:
+    """Items of `source` (frames of a FrameSource, say), read up to `depth` ahead in a thread
+    so that decoding overlaps analysis; with `work`, that thread yields `work(item)` instead.
 
-    Errors of the source are raised here, in order. Stopping early (break, an exception in the
-    consumer) stops the thread before the generator returns.
+    Errors of the source or of `work` are raised here, in order. Stopping early (break, an
+    exception in the consumer) stops the thread before the generator returns.
     """
     q: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -340,14 +341,18 @@ def prefetched(source: FrameSource, depth: int = 4) -> Iterator[Frame]:
 
     def reader() -> None:
         try:
-            for frame in source:
-                if not put(frame):
+            for item in source:
+                if not put(item if work is None else work(item)):
                     return
             put(done)
         except Exception as exc:  # handed to the consumer, raised there
             put(exc)
+        finally:
+            if isinstance(source, Generator):
+                source.close()  # a chained prefetch stops its own thread
 
-    thread = threading.Thread(target=reader, name=f"decode {source.name}", daemon=True)
+    name = getattr(source, "name", None) or getattr(work, "__name__", "prefetch")
+    thread = threading.Thread(target=reader, name=f"ahead {name}", daemon=True)
     thread.start()
     try:
         while True:
