@@ -72,6 +72,7 @@ class VideoView(QWidget):
         sx, sy = target.width() / result.width, target.height() / result.height
         font = QFont(self.font().family(), 11, QFont.Weight.Bold)
         p.setFont(font)
+        placed: list[QRectF] = []  # tags drawn so far: in a crowd, later ones step aside
         for face in result.faces:
             x, y, w, h = face.box
             box = QRectF(target.x() + x * sx, target.y() + y * sy, w * sx, h * sy)
@@ -82,10 +83,23 @@ class VideoView(QWidget):
             label_colour = LABEL_COLOURS.get(face.label, QColor("#ff9800"))
             prob = float(face.smooth[result.labels.index(face.label)])
             text = f"#{face.id} {face.label} {prob:.0%}"
-            tag = QRectF(box.x(), box.y() - 26, max(box.width(), 130.0), 24)
-            if tag.y() < target.y():
-                tag.moveTop(box.bottom() + 2)
+            width = max(box.width(), p.fontMetrics().horizontalAdvance(text) + 12.0)
+            tag = _free_spot(box, width, placed, target)
+            placed.append(tag)
             p.fillRect(tag, QColor(0, 0, 0, 170))
             p.fillRect(QRectF(tag.x(), tag.bottom() - 5, tag.width() * prob, 5), label_colour)
             p.setPen(label_colour.lighter(130))
             p.drawText(tag.adjusted(6, 0, -4, -5), Qt.AlignmentFlag.AlignVCenter, text)
+
+
+def _free_spot(box: QRectF, width: float, placed: list[QRectF], bounds: QRectF) -> QRectF:
+    """Where a face's label goes: above its box, else below, else further up, avoiding the
+    labels already placed (neighbours in a crowd) and the picture's top edge."""
+    height = 24.0
+    candidates = [box.y() - height - 2, box.bottom() + 2]
+    candidates += [box.y() - (height + 2) * k for k in (2, 3, 4)]
+    for top in candidates:
+        tag = QRectF(box.x(), top, width, height)
+        if top >= bounds.y() and not any(tag.intersects(other) for other in placed):
+            return tag
+    return QRectF(box.x(), max(bounds.y(), box.y() - height - 2), width, height)
