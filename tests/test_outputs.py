@@ -340,3 +340,23 @@ def test_user_errors_are_one_line_and_bugs_show_a_traceback(monkeypatch, capsys)
     assert cli.main(["models", "list"]) == cli.EXIT_BUG
     err = capsys.readouterr().err
     assert "Traceback" in err and "ZeroDivisionError" in err and "bug" in err
+
+
+def test_detecting_ahead_on_a_thread_changes_no_result(face_video):
+    """The three-stage analysis (decode, detect, the rest on threads) reports what the
+    one-thread loop reports, face for face."""
+
+    def faces(prefetch: bool) -> list[tuple]:
+        rows = []
+
+        def on_event(event) -> None:
+            if isinstance(event, FrameAnalysed):
+                r = event.result
+                rows.extend((r.index, f.id, f.box, f.label, f.probs.tolist()) for f in r.faces)
+
+        opts = SessionOptions(realtime=False, max_frames=80, prefetch=prefetch)
+        Session(str(face_video), PipelineConfig(), opts, [], on_event=on_event).run()
+        return rows
+
+    ahead, inline = faces(True), faces(False)
+    assert len(ahead) >= 60 and ahead == inline
