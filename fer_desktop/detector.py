@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
+import importlib.util
 import queue
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +68,46 @@ def suppress_duplicates(faces: list[Detection], max_overlap: float = 0.5) -> lis
 
 
 RANGES = ("auto", "short", "full")
+# Parts of MediaPipe's Tasks package that its __init__ imports and we never call: drawing
+# helpers (they import matplotlib.pyplot, about 0.5 s) and the audio tasks (about 0.2 s).
+UNUSED_MEDIAPIPE_MODULES = (
+    "mediapipe.tasks.python.audio",
+    "mediapipe.tasks.python.vision.drawing_utils",
+    "mediapipe.tasks.python.vision.drawing_styles",
+)
+
+
+class _Placeholders(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports the UNUSED_MEDIAPIPE_MODULES as empty modules."""
+
+    def find_spec(self, name, path, target=None):
+        return (
+            importlib.util.spec_from_loader(name, self)
+            if name in UNUSED_MEDIAPIPE_MODULES
+            else None
+        )
+
+    def create_module(self, spec):
+        return None  # the default: an empty module
+
+    def exec_module(self, module) -> None:
+        pass
+
+
+def import_mediapipe():
+    """`import mediapipe`, with empty modules for UNUSED_MEDIAPIPE_MODULES (unless something
+    imported mediapipe first): start-up is about 0.6 s shorter."""
+    if "mediapipe" in sys.modules:
+        return sys.modules["mediapipe"]
+    finder = _Placeholders()
+    sys.meta_path.insert(0, finder)
+    try:
+        import mediapipe
+    finally:
+        sys.meta_path.remove(finder)
+    return mediapipe
+
+
 SURVEY_SECONDS = 1.0  # how often 'auto' looks for far faces over the whole frame
 TILE_MIN_HEIGHT = 720  # 'auto' surveys frames at least this tall in tiles
 
@@ -142,7 +185,7 @@ class FaceDetector:
         return detector_models.find("short" if self.range == "auto" else self.range)
 
     def _create(self, range_: str, video: bool = True):
-        import mediapipe as mp
+        mp = import_mediapipe()
         from mediapipe.tasks.python import BaseOptions, vision
 
         self._mp = mp

@@ -84,3 +84,20 @@ def test_ids_in_the_crowd_last(crowd_runs):
         assert len(life) <= 2 * max(counts), name
         fragments = [n for n in life.values() if n < 10]
         assert len(fragments) <= len(life) // 4, (name, sorted(life.values()))
+
+
+def test_start_up_skips_mediapipes_drawing_and_audio_modules():
+    """Placeholders stand in for MediaPipe's drawing helpers (matplotlib) and audio tasks;
+    the detector still works."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from fer_desktop.detector import FaceDetector\n"
+        "with FaceDetector('auto') as d:\n"
+        "    d.detect(np.zeros((480, 640, 3), np.uint8), 0.0)\n"
+        "print('matplotlib' in sys.modules, 'sounddevice' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
