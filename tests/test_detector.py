@@ -101,3 +101,15 @@ def test_start_up_skips_mediapipes_drawing_and_audio_modules():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_far_face_at_640x480_is_found_on_every_frame(grace_hopper_bgr):
+    """Grace Hopper's face at about 55 px in a 640x480 frame: the near model misses it, the
+    survey finds it and the far model follows it on every frame."""
+    small = cv2.resize(grace_hopper_bgr, (0, 0), fx=0.22, fy=0.22)
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    h, w = small.shape[:2]
+    frame[300 : 300 + h, 450 : 450 + w] = small
+    with FaceDetector("short") as near, FaceDetector("auto") as auto:
+        assert [len(near.detect(frame, i / 30)) for i in range(40)] == [0] * 40
+        assert [len(auto.detect(frame, i / 30)) for i in range(40)] == [1] * 40
