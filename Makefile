@@ -71,6 +71,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.calibration_study
 	$(BIN)/python benchmarks/bench_side_by_side.py
 	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_vs_fer.py
 
 clean:
 	rm -rf $(VENV) $(TRAIN_VENV) build dist .pytest_cache .ruff_cache
