@@ -159,16 +159,28 @@ class FaceDetector:
         exhaustive = range_ != "auto" and self.tiles > 1
         self._whole = None if exhaustive else self._create("short" if range_ == "auto" else range_)
         pooled = "full" if range_ == "auto" else range_
-        n_pooled = max(1, threads) if (exhaustive or range_ == "auto") else 0
+        self.threads = max(1, int(threads))
+        self._pooled_range = pooled
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
-        self._pooled = [self._create(pooled, video=False) for _ in range(n_pooled)]
-        for det in self._pooled:
-            self._pool.put(det)
-        self._executor = ThreadPoolExecutor(len(self._pooled)) if len(self._pooled) > 1 else None
+        self._pooled: list = []  # far-model instances, one per thread, made when first needed
+        self._executor = None
+        if exhaustive or range_ == "auto":
+            self._grow(1)
+            if self.threads > 1:
+                self._executor = ThreadPoolExecutor(self.threads)
         self._last_ts = -1
         self._last_survey: float | None = None
         self._active: list[tuple[int, int, int, int]] = []  # regions searched every frame
         self._warm_up()
+
+    def _grow(self, n: int) -> None:
+        """Have at least n far-model instances (each about 30 MB; a webcam frame needs one)."""
+        while len(self._pooled) < n:
+            det = self._create(self._pooled_range, video=False)
+            with native_stderr_silenced():
+                det.detect(self._image(np.zeros((64, 64, 3), np.uint8)))
+            self._pooled.append(det)
+            self._pool.put(det)
 
     def _warm_up(self) -> None:
         """One call on each model, with the native logs they print on first use hidden."""
@@ -177,8 +189,6 @@ class FaceDetector:
             if self._whole is not None:
                 self._whole.detect_for_video(blank, 0)
                 self._last_ts = 0
-            for det in self._pooled:
-                det.detect(blank)
 
     @property
     def model_path(self) -> Path:
@@ -257,6 +267,7 @@ class FaceDetector:
 
         if self._executor is None or len(regions) < 2:
             return [f for r in regions for f in one(r)]
+        self._grow(min(len(regions), self.threads))
         return [f for found in self._executor.map(one, regions) for f in found]
 
     def _image(self, rgb: np.ndarray):
