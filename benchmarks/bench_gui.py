@@ -3,8 +3,9 @@
 1. A 640x480, 30 fps clip (talking_head_512.mp4 letterboxed, looped to 60 s) plays at its own
    speed in the window; we report shown fps, the median and p95 time from a frame's arrival in
    the worker to its paint, frames dropped, and RSS.
-2. `fer-desktop gui --source demo` is launched as a new process five times; we report the time
-   from launch to the first frame painted with a labelled face.
+2. `fer-desktop gui --source demo` is launched as a new process five times, from the venv and,
+   when `make package` has built it, from the bundle; we report the time from launch to the
+   first frame painted with a labelled face.
 """
 
 from __future__ import annotations
@@ -78,13 +79,16 @@ def bench_window(clip: Path, seconds: float) -> None:
     print(f"  RSS first/last/max {rss[1]:.0f} / {rss[-1]:.0f} / {max(rss):.0f} MB")
 
 
-def bench_startup(runs: int = 5) -> None:
+BUNDLE = REPO / "dist" / "fer-desktop" / "fer-desktop"
+
+
+def bench_startup(program: list[str], what: str, runs: int = 5) -> None:
     env = {**os.environ, "FER_DESKTOP_TIMING": "1", "QT_QPA_PLATFORM": "offscreen"}
     times = []
     for _ in range(runs):
         t0 = time.time()
         out = subprocess.run(
-            [sys.executable, "-m", "fer_desktop", "gui", "--source", "demo", "--exit-after", "8"],
+            [*program, "gui", "--source", "demo", "--exit-after", "8"],
             capture_output=True,
             text=True,
             cwd=REPO,
@@ -94,7 +98,7 @@ def bench_startup(runs: int = 5) -> None:
         first = float(line[0].split("first_labelled_at=")[1].split()[0])
         times.append(first - t0)
     print(
-        f"  launch to first labelled frame: median {np.median(times):.2f} s, "
+        f"  {what}: launch to first labelled frame: median {np.median(times):.2f} s, "
         f"max {max(times):.2f} s over {runs} launches"
     )
 
@@ -106,7 +110,9 @@ def main() -> None:
         print("== window on a 640x480 30 fps video, offscreen, 60 s")
         bench_window(clip, 60.0)
     print("== start-up")
-    bench_startup()
+    bench_startup([sys.executable, "-m", "fer_desktop"], "venv")
+    if BUNDLE.exists():  # `make package` builds it
+        bench_startup([str(BUNDLE)], f"bundle ({BUNDLE.parent.relative_to(REPO)})")
 
 
 if __name__ == "__main__":
