@@ -31,7 +31,8 @@ class MoodChart(pg.PlotWidget):
         plot.setLabel("left", "valence")
         plot.setLabel("bottom", "time (s)")
         # One compact row at the top, so several faces do not hide the lines.
-        plot.addLegend(offset=(5, 1), colCount=8, labelTextSize="8pt")
+        legend = plot.addLegend(offset=(5, 1), colCount=8, labelTextSize="8pt")
+        legend.setBrush(pg.mkBrush(255, 255, 255, 140))  # readable, the curves still show
         for lo, hi, colour in (
             (BAND, 1.05, (44, 160, 44, 30)),
             (-1.05, -BAND, (31, 119, 180, 30)),
