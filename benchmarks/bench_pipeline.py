@@ -30,7 +30,7 @@ from fer_desktop.commands.analyze import analyze_video
 from fer_desktop.outputs import SessionInfo
 from fer_desktop.pipeline import Pipeline, PipelineConfig
 from fer_desktop.sources import Frame, VideoSource
-from fer_desktop.timeline import open_timeline
+from fer_desktop.timeline import open_timeline, read_timeline
 
 STAGES = ("decode", "detect", "crop", "classify", "track", "write")
 CLI = Path(sys.executable).parent / "fer-desktop"
@@ -99,13 +99,14 @@ def crowd() -> None:
         ("--range full", PipelineConfig(detector_range="full")),
         ("--range short", PipelineConfig(detector_range="short")),
     ]:
-        speeds, faces = [], []
+        speeds = []
         with Pipeline(config) as pipe, tempfile.TemporaryDirectory() as tmp:
             for _ in range(3):
                 speeds.append(
                     analyze_video(pipe, video, Path(tmp), "csv", 1, False)["speed_x_realtime"]
                 )
-            faces = bench_stages(video, config, False, 1)["faces"]
+            frames = read_timeline(Path(tmp) / f"{video.stem}.csv")["frames"]
+            faces = [row["faces"] for row in frames]
         print(
             f"  {title:<24} faces median {np.median(faces):.0f} (max {max(faces)}), "
             f"{np.median(speeds):.2f}x real time (median of 3)"

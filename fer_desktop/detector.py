@@ -9,7 +9,6 @@ import queue
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -58,11 +57,16 @@ def _overlap(a: Box, b: Box) -> float:
     return iw * ih / smaller if smaller > 0 else 0.0
 
 
+def _covered(face: Detection, others: list[Detection], max_overlap: float = 0.5) -> bool:
+    """Whether another detection overlaps this face by more than `max_overlap`."""
+    return any(_overlap(face.box, o.box) > max_overlap for o in others)
+
+
 def suppress_duplicates(faces: list[Detection], max_overlap: float = 0.5) -> list[Detection]:
     """Keep the best-scoring of overlapping detections (a "face" inside a face is one face)."""
     kept: list[Detection] = []
     for f in sorted(faces, key=lambda d: d.score, reverse=True):
-        if all(_overlap(f.box, k.box) <= max_overlap for k in kept):
+        if not _covered(f, kept, max_overlap):
             kept.append(f)
     return kept
 
@@ -156,11 +160,12 @@ class FaceDetector:
         self.min_face_px = min_face_px
         self.tiles = max(0, int(tiles))
         self.survey_seconds = survey_seconds
-        exhaustive = range_ != "auto" and self.tiles > 1
-        self._whole = None if exhaustive else self._create("short" if range_ == "auto" else range_)
-        pooled = "full" if range_ == "auto" else range_
         self.threads = max(1, int(threads))
-        self._pooled_range = pooled
+        exhaustive = range_ != "auto" and self.tiles > 1
+        whole_range = "short" if range_ == "auto" else range_
+        self._pooled_range = "full" if range_ == "auto" else range_
+        self._model_files = {r: detector_models.find(r) for r in {whole_range, self._pooled_range}}
+        self._whole = None if exhaustive else self._create(whole_range)
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
         self._pooled: list = []  # far-model instances, one per thread, made when first needed
         self._executor = None
@@ -190,17 +195,13 @@ class FaceDetector:
                 self._whole.detect_for_video(blank, 0)
                 self._last_ts = 0
 
-    @property
-    def model_path(self) -> Path:
-        return detector_models.find("short" if self.range == "auto" else self.range)
-
     def _create(self, range_: str, video: bool = True):
         mp = import_mediapipe()
         from mediapipe.tasks.python import BaseOptions, vision
 
         self._mp = mp
         options = vision.FaceDetectorOptions(
-            base_options=BaseOptions(model_asset_path=str(detector_models.find(range_))),
+            base_options=BaseOptions(model_asset_path=str(self._model_files[range_])),
             running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
             min_detection_confidence=self.min_confidence,
         )
@@ -229,10 +230,8 @@ class FaceDetector:
             or not 0 <= t - self._last_survey < self.survey_seconds
         )
         regions = survey_regions(h, w, self.tiles) if survey else self._active
-        if not regions:  # nothing far to look for: no threads needed
-            near_job = self._submit(lambda: self._on_whole(rgb, t), inline=True)
-        else:
-            near_job = self._submit(lambda: self._on_whole(rgb, t))
+        # nothing far to look for: no thread hop for the near model
+        near_job = self._submit(lambda: self._on_whole(rgb, t), inline=not regions)
         far = self._regions(rgb, regions)
         near = suppress_duplicates(near_job())
         far_only = [f for f in suppress_duplicates(far) if not _covered(f, near)]
@@ -313,10 +312,6 @@ class FaceDetector:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close(wait=False)  # the GC may run this on one of the pool's own threads
-
-
-def _covered(face: Detection, others: list[Detection], max_overlap: float = 0.5) -> bool:
-    return any(_overlap(face.box, o.box) > max_overlap for o in others)
 
 
 def _inside(box: Box, region: tuple[int, int, int, int]) -> bool:

@@ -145,7 +145,7 @@ class Pipeline:
         if frame.bgr.shape[:2] != self._last_size:  # new geometry: old boxes mean nothing
             self.tracker.reset()
             self._last_size = frame.bgr.shape[:2]
-        if detected is None or detected.frame is not frame:
+        if detected is None:
             detected = self.detect(frame)
         detections = detected.detections
         t1 = time.perf_counter()
