@@ -81,6 +81,4 @@ package: setup
 	$(BIN)/python -m pip install -q 'pyinstaller>=6.10,<7'
 	$(BIN)/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
 		packaging/fer_desktop.spec
-	# MediaPipe's library carries 30 MB of symbols it does not need to run.
-	-strip --strip-unneeded dist/fer-desktop/_internal/mediapipe/tasks/c/libmediapipe.so
 	@du -sh dist/fer-desktop

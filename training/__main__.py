@@ -46,7 +46,24 @@ def _parser() -> argparse.ArgumentParser:
         help="export from the network already fitted (training/runs/model_a_fit.keras) "
         "instead of training again",
     )
-    s.add_argument("--fitted", type=Path, default=None, help=argparse.SUPPRESS)
+    s.add_argument(
+        "--fitted",
+        type=Path,
+        default=None,
+        help="where the fitted network is saved (default training/runs/model_a_fit.keras)",
+    )
+    s.add_argument(
+        "--teacher",
+        action="append",
+        default=[],
+        help="a fitted network (.keras) to distil from; repeat for an ensemble",
+    )
+    s.add_argument(
+        "--teacher-weight",
+        type=float,
+        default=0.5,
+        help="weight of the teachers' prediction in the targets (with --teacher)",
+    )
     s.add_argument(
         "--quick",
         action="store_true",
@@ -82,6 +99,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-measure the per-face latency (do it on an idle machine)",
     )
+    k = sub.add_parser(
+        "curve-point",
+        help="export and score an ensemble of fitted networks (optionally mirror-averaged) "
+        "as a point of the accuracy-latency curve (training/runs/curve_NAME_*.json)",
+    )
+    k.add_argument("--fitted", type=Path, action="append", required=True)
+    k.add_argument("--mirror", action="store_true", help="average each face with its mirror")
+    k.add_argument("--name", required=True)
     sub.add_parser("report", help="write training/REPORT.md from the runs and model cards")
     return p
 
@@ -109,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
             RUNS.mkdir(parents=True, exist_ok=True)
             crop_study.run(args.data, RUNS / "crop_study.json")
             print((RUNS / "crop_study.json").read_text())
+            return 0
+        if args.command == "curve-point":
+            from training import curve
+            from training import data as D
+
+            curve.run(D.load(args.data), args.fitted, args.mirror, args.name, RUNS)
             return 0
         if args.command == "report":
             from training import report
@@ -147,6 +178,17 @@ def _evaluate(args) -> int:
             card["latency_int8_one_face_one_thread"] = ev.latency_ms(path)
             card_path.write_text(json.dumps(card, indent=2) + "\n")
             print(f"  latency {card['latency_int8_one_face_one_thread']}")
+    if args.update_latency:  # the curve points too, on the same quiet machine
+        for card_path in sorted(RUNS.glob("curve_*_*class.json")):
+            card = json.loads(card_path.read_text())
+            name = card_path.stem.removeprefix("curve_").rsplit("_", 1)[0]
+            path = REPO / card["file"] if "/" in card["file"] else RUNS / name / card["file"]
+            if not path.exists():
+                print(f"{card_path.name}: {card['file']} not here; latency kept")
+                continue
+            card["latency_int8_one_face_one_thread"] = ev.latency_ms(path)
+            card_path.write_text(json.dumps(card, indent=2) + "\n")
+            print(f"{card_path.name}: latency {card['latency_int8_one_face_one_thread']}")
     return status
 
 
@@ -164,6 +206,9 @@ def _ship(args) -> int:
         recipe.epochs = args.epochs
     if args.width:
         recipe.width = args.width
+    if args.teacher:
+        recipe.teachers = tuple(str(Path(t).resolve().relative_to(REPO)) for t in args.teacher)
+        recipe.teacher_weight = args.teacher_weight
     ship(
         dataset,
         recipe,

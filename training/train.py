@@ -48,6 +48,10 @@ class Recipe:
     min_votes: int = 2  # FER+ counts below this are dropped as outliers
     augment: Augment = field(default_factory=Augment)
     seed: int = 1234
+    # Distillation: fitted networks whose flip-averaged predictions are blended into the
+    # vote targets with this weight (0 = votes only).
+    teachers: tuple[str, ...] = ()
+    teacher_weight: float = 0.0
 
 
 def set_seeds(seed: int) -> None:
@@ -124,13 +128,36 @@ class BestOnValidation(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
+def teacher_probs(paths: tuple[str, ...], x: np.ndarray) -> np.ndarray:
+    """The teachers' eight-way distribution for images x (N, 48, 48, 1) on 0..255.
+
+    Each fitted network sees every image and its mirror; the log-probabilities are averaged
+    over networks and mirrors and renormalised (a geometric mean of the predictions).
+    """
+    logp = np.zeros((len(x), len(EMOTIONS)), np.float64)
+    for path in paths:
+        net = keras.models.load_model(REPO / path)
+        for view in (x, x[:, :, ::-1]):
+            logp += np.log(np.clip(net.predict(view, batch_size=512, verbose=0), 1e-7, 1.0))
+    logp /= 2 * len(paths)
+    p = np.exp(logp - logp.max(axis=1, keepdims=True))
+    return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
 def fit(votes: VoteTargets, val: Validation, recipe: Recipe, log=None) -> tuple[keras.Model, dict]:
-    """Fit the 8-way network on Training's vote distributions; choose the epoch on PublicTest."""
+    """Fit the 8-way network on Training's vote distributions; choose the epoch on PublicTest.
+
+    With teachers in the recipe, the target is (1 - w) x votes + w x the teachers' prediction.
+    """
     log = log or say
     set_seeds(recipe.seed)
     train = votes.usage == "Training"
     x_tr = votes.x[train][..., None].astype(np.float32)
     t_tr = votes.soft[train]
+    if recipe.teachers and recipe.teacher_weight > 0:
+        log(f"teacher targets from {', '.join(recipe.teachers)}")
+        w = recipe.teacher_weight
+        t_tr = (1.0 - w) * t_tr + w * teacher_probs(recipe.teachers, x_tr)
     aug = recipe.augment
     ds = (
         tf.data.Dataset.from_tensor_slices((x_tr, t_tr))
