@@ -13,6 +13,7 @@ from tests.conftest import shared_path
 
 TOLERANCE_PX = 1.5  # MediaPipe rounds boxes to whole pixels; we keep fractions
 SCORE_TOLERANCE = 0.01
+LABEL_AGREEMENT = 0.95  # measured 0.98: faces near a class boundary flip with a 1 px shift
 
 
 def _mediapipe(range_: str):
@@ -92,6 +93,33 @@ def test_same_faces_as_mediapipe(range_, video, scale):
     finally:
         reference.close()
     assert checked >= 50  # faces compared, not just frames
+
+
+def test_same_labels_as_with_mediapipes_boxes():
+    """Model A on crops from our boxes and from MediaPipe's: the same label on (nearly) every
+    face of the talking head, and probabilities within a few points."""
+    from fer_desktop.classifier import MoodModel
+    from fer_desktop.preprocess import face_to_input
+
+    ours = BlazeFace(detector_models.find("short"), "short")
+    reference = _mediapipe("short")
+    model = MoodModel("3class")
+    a, b = [], []
+    try:
+        for frame in _frames(shared_path("videos", "talking_head_512.mp4"), step=2, limit=100):
+            want = _reference(reference, frame)
+            got = ours.detect(frame)
+            if len(want) != 1 or len(got) != 1:
+                continue
+            eyes = lambda k: (tuple(k[0]), tuple(k[1]))  # noqa: E731
+            a.append(face_to_input(frame, tuple(want[0][0]), eyes(want[0][1])))
+            b.append(face_to_input(frame, tuple(got.boxes[0]), eyes(got.keypoints[0])))
+    finally:
+        reference.close()
+    pa, pb = model.predict(np.stack(a)), model.predict(np.stack(b))
+    assert len(a) >= 90
+    assert (pa.argmax(1) == pb.argmax(1)).mean() >= LABEL_AGREEMENT
+    assert np.median(np.abs(pa - pb).max(1)) <= 0.03  # measured 0.017
 
 
 def test_anchor_layout_matches_the_models_outputs():
