@@ -1,9 +1,13 @@
-"""Keep MediaPipe's and LiteRT's C++ logging off the terminal.
+"""Keep native libraries' logging (LiteRT, FFmpeg inside OpenCV) off the terminal.
 
-The environment variables must be set before those libraries load (import this module first).
-Some messages ("Created TensorFlow Lite XNNPACK delegate", "Sparsity tensors may not yet be
-fully supported") ignore them; `native_stderr_silenced` hides file descriptor 2 while models
-are created and warmed up. Python exceptions still carry every error message.
+The environment variables must be set before those libraries load: the package's
+`__init__` imports this module first. FFmpeg's own lines ("moov atom not found") would
+otherwise land in the middle of our one-line error messages when files are decoded on
+another thread; the error itself still reaches the user as one line.
+
+Some messages ("Created TensorFlow Lite XNNPACK delegate") ignore the variables:
+`native_stderr_silenced` hides file descriptor 2 while models are created and warmed up.
+Python exceptions still carry every error message. FER_DESKTOP_NATIVE_LOGS=1 shows it all.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import sys
 import threading
 from collections.abc import Iterator
 
-os.environ.setdefault("GLOG_minloglevel", "2")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+if not os.environ.get("FER_DESKTOP_NATIVE_LOGS"):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
 _lock = threading.RLock()  # re-entrant: a model freed by the GC may close inside another's creation
 
