@@ -111,6 +111,21 @@ def test_live_streams_json_lines(demo_video):
     assert set(lines[0]["timings_ms"]) == {"detect", "crop", "classify", "track"}
 
 
+def test_live_realtime_plays_a_file_at_its_own_speed(demo_video):
+    """--realtime paces a file by its timestamps (it was once ignored): frames are stamped no
+    earlier, on the wall clock, than their place in the clip. A lower bound only."""
+    from datetime import datetime
+
+    out = run_cli("live", "--source", demo_video, "--realtime", "--max-frames", "30")
+    assert out.returncode == 0, out.stderr
+    frames = [json.loads(ln) for ln in out.stdout.splitlines()]
+    frames = [f for f in frames if f["type"] == "frame"]
+    wall = [datetime.fromisoformat(f["t_wall"]).timestamp() for f in frames]
+    clip = frames[-1]["t_source"] - frames[0]["t_source"]
+    assert clip > 1.0
+    assert wall[-1] - wall[0] >= clip - 0.05
+
+
 def test_live_stops_cleanly_on_sigterm():
     proc = subprocess.Popen(
         [*CLI, "live", "--source", "demo"],

@@ -49,7 +49,7 @@ def run(args, config: PipelineConfig) -> int:
     install_stop_signals()
     spec = args.source if args.source is not None else f"camera:{args.camera or 0}"
     options = SessionOptions(
-        realtime=False,
+        realtime=args.realtime,
         every=args.every,
         max_frames=args.max_frames,
         wait_for_camera=args.wait_for_camera,
