@@ -111,6 +111,34 @@ def test_quick_mode_trains_exports_and_cards(tmp_path):
     assert card["intended_use"] and card["out_of_scope"]
 
 
+CURVE_CHECK = """
+import numpy as np, keras
+from training.architectures import model_a_sep
+from training.curve import averaged_logits, with_softmax
+keras.utils.set_random_seed(0)
+nets = [model_a_sep(8, width=8), model_a_sep(8, width=8)]
+x = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1)).astype(np.float32)
+body = lambda n, v: keras.Model(n.inputs, n.get_layer("logits").output)(v).numpy()
+want = np.mean([body(n, v) for n in nets for v in (x, x[:, :, ::-1])], axis=0)
+got = averaged_logits(nets, mirror=True)(x).numpy()
+assert np.allclose(got, want, atol=1e-5), np.abs(got - want).max()
+head = with_softmax(averaged_logits(nets, mirror=True), [1, 0, 3], [0.0, 0.0, 0.5])
+p = head(x).numpy()
+z = want[:, [1, 0, 3]] + [0.0, 0.0, 0.5]
+assert np.allclose(p, np.exp(z) / np.exp(z).sum(1, keepdims=True), atol=1e-5)
+print("ok")
+"""
+
+
+def test_curve_points_average_members_and_mirrors_exactly():
+    """An ensemble curve point is the mean of its members' logits over the face and its
+    mirror; a head is the softmax over its columns of that mean, plus the log-prior."""
+    out = subprocess.run(
+        [_train_python(), "-c", CURVE_CHECK], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+
+
 def test_training_cli_explains_itself():
     out = subprocess.run(
         [sys.executable, "-m", "training", "--help"], capture_output=True, text=True, cwd=REPO
