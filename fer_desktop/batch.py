@@ -294,7 +294,7 @@ def run_jobs(
         return
     import multiprocessing
 
-    ctx = multiprocessing.get_context("spawn")  # MediaPipe and LiteRT threads do not fork
+    ctx = multiprocessing.get_context("spawn")  # LiteRT and decoder threads do not fork
     manager = ctx.Manager() if on_progress else None
     progress = manager.Queue() if manager else None
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_ignore_ctrl_c)
