@@ -122,7 +122,7 @@ class BlazeFace:
         self._regressors, self._scores = by_width[16], by_width[1]
         self._anchors = anchor_centres(self.spec)
         # pixel value -> the model's [-1, 1] input scale, in one table look-up per pixel
-        self._to_unit = (np.arange(256, dtype=np.float32) * (2 / 255) - 1).astype(np.float32)
+        self._to_unit = np.arange(256, dtype=np.float32) * np.float32(2 / 255) - np.float32(1)
         n = int(outputs[0]["shape"][1])
         if n != len(self._anchors):
             raise ValueError(f"{model.name}: {n} outputs, but {len(self._anchors)} anchors")
