@@ -22,7 +22,7 @@ if not os.environ.get("FER_DESKTOP_NATIVE_LOGS"):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
-_lock = threading.RLock()  # re-entrant: a model freed by the GC may close inside another's creation
+_lock = threading.RLock()  # re-entrant, so a nested use cannot deadlock
 
 
 @contextlib.contextmanager

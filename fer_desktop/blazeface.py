@@ -2,7 +2,7 @@
 
 MediaPipe Tasks wraps the same .tflite files in a graph that converts and copies the whole
 frame and hops to a dispatcher thread on every call: about 1–1.5 ms of a 3 ms detection on a
-640x480 frame. Here the frame is shrunk first (one OpenCV resize into a letterboxed square),
+640x480 frame. Here the frame is shrunk first (one OpenCV warp into a letterboxed square),
 the model runs on LiteRT, and the outputs are decoded in numpy exactly as MediaPipe's face
 detector graph does: SSD anchors, sigmoid scores, box and keypoint offsets scaled by the
 input size, then weighted non-maximum suppression. tests/test_blazeface.py checks the
@@ -21,13 +21,12 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Spec:
-    """The anchor layout of one model (MediaPipe's SsdAnchorsCalculator options)."""
+    """The anchor layout of one model (MediaPipe's SsdAnchorsCalculator options; its anchors
+    have a fixed size, so their scales do not matter here)."""
 
     size: int  # square input side in pixels
     strides: tuple[int, ...]
     interpolated_anchor: bool  # an extra anchor per cell (aspect ratio 1, interpolated scale)
-    min_scale: float = 0.1484375
-    max_scale: float = 0.75
 
 
 SPECS = {
@@ -106,15 +105,16 @@ def _iou(boxes: np.ndarray, one: np.ndarray) -> np.ndarray:
 class BlazeFace:
     """One BlazeFace model on one LiteRT interpreter (not thread-safe: one per thread)."""
 
-    def __init__(self, model: Path, range_: str, min_score: float = 0.5, threads: int = 1):
+    def __init__(self, model: Path, range_: str, min_score: float = 0.5):
         from ai_edge_litert.interpreter import Interpreter
 
         self.spec = SPECS[range_]
-        self.min_score = min_score
         # sigmoid(logit) >= min_score  <=>  logit >= log(p / (1 - p))
         p = min(max(min_score, 1e-6), 1 - 1e-6)
         self._min_logit = math.log(p / (1 - p))
-        self._interp = Interpreter(model_path=str(model), num_threads=threads)
+        # One thread: a second one makes a call faster alone but `analyze` slower, since
+        # decoding and the rest of the pipeline need the other core (README, Performance).
+        self._interp = Interpreter(model_path=str(model), num_threads=1)
         self._interp.allocate_tensors()
         self._input = self._interp.get_input_details()[0]["index"]
         outputs = self._interp.get_output_details()

@@ -221,7 +221,7 @@ class FaceDetector:
 
     def close(self, wait: bool = True) -> None:
         """Release the models and threads (at once, and only once)."""
-        self._whole, self._pooled = None, []
+        self._whole, self._pooled, self._pool = None, [], queue.SimpleQueue()
         if self._executor is not None:
             self._executor.shutdown(wait=wait)
             self._executor = None

@@ -114,7 +114,7 @@ def test_quick_mode_trains_exports_and_cards(tmp_path):
 CURVE_CHECK = """
 import numpy as np, keras
 from training.architectures import model_a_sep
-from training.curve import averaged_logits, with_softmax
+from training.architectures import averaged_logits, with_softmax
 keras.utils.set_random_seed(0)
 nets = [model_a_sep(8, width=8), model_a_sep(8, width=8)]
 x = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1)).astype(np.float32)

@@ -181,8 +181,7 @@ def _evaluate(args) -> int:
     if args.update_latency:  # the curve points too, on the same quiet machine
         for card_path in sorted(RUNS.glob("curve_*_*class.json")):
             card = json.loads(card_path.read_text())
-            name = card_path.stem.removeprefix("curve_").rsplit("_", 1)[0]
-            path = REPO / card["file"] if "/" in card["file"] else RUNS / name / card["file"]
+            path = REPO / card["file"]
             if not path.exists():
                 print(f"{card_path.name}: {card['file']} not here; latency kept")
                 continue

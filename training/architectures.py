@@ -185,4 +185,32 @@ def class_head(
     return keras.Model(model.inputs, probs, name=f"{model.name}_head{len(columns)}")
 
 
+def averaged_logits(nets: list[keras.Model], mirror: bool) -> keras.Model:
+    """(48, 48, 1) pixels -> the members' eight-way logits, averaged over members and views
+    (the face, and its mirror with `mirror`): the ensembles of the accuracy-latency curve
+    and distillation's teacher."""
+    face = keras.Input((48, 48, 1), name="face")
+    views = [face]
+    if mirror:
+        views.append(layers.Lambda(lambda x: keras.ops.flip(x, axis=2), name="mirror")(face))
+    outs = []
+    for i, net in enumerate(nets):
+        body = keras.Model(net.inputs, net.get_layer("logits").output, name=f"member{i}")
+        outs += [body(v) for v in views]
+    z = outs[0] if len(outs) == 1 else layers.Average(name="mean_logits")(outs)
+    return keras.Model(face, z, name="averaged")
+
+
+def with_softmax(logits: keras.Model, columns: list[int], prior: list[float] | None) -> keras.Model:
+    """A head over some columns of `logits`, with an optional log-prior, as probabilities."""
+    select = layers.Dense(len(columns), name="select", trainable=False)
+    z = select(logits.output)
+    kernel = np.zeros((logits.output.shape[-1], len(columns)), np.float32)
+    kernel[columns, np.arange(len(columns))] = 1.0
+    bias = np.zeros(len(columns)) if prior is None else np.asarray(prior)
+    select.set_weights([kernel, bias.astype(np.float32)])
+    probs = layers.Softmax(name="probs")(z)
+    return keras.Model(logits.inputs, probs, name=f"averaged_head{len(columns)}")
+
+
 SEED_MODELS = {"mlp": seed_mlp, "cnn_a": seed_cnn_a, "cnn_b": seed_cnn_b, "cnn_c": seed_cnn_c}

@@ -14,46 +14,19 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from keras import layers
 
 from training import evaluate as ev
 from training import export
+from training.architectures import averaged_logits, with_softmax
 from training.data import EMOTIONS, TASK_COLUMNS, FerData, file_sha256, make_task, vote_targets
 from training.train import (
     CALIBRATION_IMAGES,
+    REPO,
     Validation,
     choose_priors,
     say,
     selection_score,
 )
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def averaged_logits(nets: list[keras.Model], mirror: bool) -> keras.Model:
-    """(48, 48, 1) pixels -> the members' eight-way logits, averaged over members and views."""
-    face = keras.Input((48, 48, 1), name="face")
-    views = [face]
-    if mirror:
-        views.append(layers.Lambda(lambda x: keras.ops.flip(x, axis=2), name="mirror")(face))
-    outs = []
-    for i, net in enumerate(nets):
-        body = keras.Model(net.inputs, net.get_layer("logits").output, name=f"member{i}")
-        outs += [body(v) for v in views]
-    z = outs[0] if len(outs) == 1 else layers.Average(name="mean_logits")(outs)
-    return keras.Model(face, z, name="averaged")
-
-
-def with_softmax(logits: keras.Model, columns: list[int], prior: list[float] | None) -> keras.Model:
-    """A head over some columns of `logits`, with an optional log-prior, as probabilities."""
-    select = layers.Dense(len(columns), name="select", trainable=False)
-    z = select(logits.output)
-    kernel = np.zeros((len(EMOTIONS), len(columns)), np.float32)
-    kernel[columns, np.arange(len(columns))] = 1.0
-    bias = np.zeros(len(columns)) if prior is None else np.asarray(prior)
-    select.set_weights([kernel, bias.astype(np.float32)])
-    probs = layers.Softmax(name="probs")(z)
-    return keras.Model(logits.inputs, probs, name=f"averaged_head{len(columns)}")
 
 
 def run(

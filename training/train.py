@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from training import evaluate as ev
 from training import export
-from training.architectures import class_head, model_a_sep
+from training.architectures import averaged_logits, class_head, model_a_sep, with_softmax
 from training.augment import Augment, augment_batch
 from training.data import (
     EMOTIONS,
@@ -129,19 +129,12 @@ class BestOnValidation(keras.callbacks.Callback):
 
 
 def teacher_probs(paths: tuple[str, ...], x: np.ndarray) -> np.ndarray:
-    """The teachers' eight-way distribution for images x (N, 48, 48, 1) on 0..255.
-
-    Each fitted network sees every image and its mirror; the log-probabilities are averaged
-    over networks and mirrors and renormalised (a geometric mean of the predictions).
-    """
-    logp = np.zeros((len(x), len(EMOTIONS)), np.float64)
-    for path in paths:
-        net = keras.models.load_model(REPO / path)
-        for view in (x, x[:, :, ::-1]):
-            logp += np.log(np.clip(net.predict(view, batch_size=512, verbose=0), 1e-7, 1.0))
-    logp /= 2 * len(paths)
-    p = np.exp(logp - logp.max(axis=1, keepdims=True))
-    return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+    """The teachers' eight-way distribution for images x (N, 48, 48, 1) on 0..255: every
+    fitted network on every image and its mirror, logits averaged (`averaged_logits`), so a
+    renormalised geometric mean of their predictions."""
+    nets = [keras.models.load_model(REPO / path) for path in paths]
+    head = with_softmax(averaged_logits(nets, mirror=True), list(range(len(EMOTIONS))), None)
+    return head.predict(x, batch_size=512, verbose=0).astype(np.float32)
 
 
 def fit(votes: VoteTargets, val: Validation, recipe: Recipe, log=None) -> tuple[keras.Model, dict]:
