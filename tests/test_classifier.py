@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
+from ai_edge_litert.interpreter import Interpreter
 
 from fer_desktop.classifier import MODEL_FILES, ModelError, MoodModel, resolve_model_path
 
@@ -28,9 +29,15 @@ def test_card_matches_its_file_and_budget(name):
     card = json.loads(path.with_suffix(".json").read_text())
     assert card["file_sha256"] == sha256_of(path)
     assert card["size_bytes"] == path.stat().st_size <= 300_000
-    assert card["tensors"]["input"]["dtype"] in ("uint8", "int8")
-    assert card["tensors"]["output"]["dtype"] in ("uint8", "int8")
+    interp = Interpreter(model_path=str(path))
+    for side, details in (
+        ("input", interp.get_input_details()),
+        ("output", interp.get_output_details()),
+    ):
+        assert card["tensors"][side]["dtype"] == np.dtype(details[0]["dtype"]).name
+        assert card["tensors"][side]["shape"] == [int(s) for s in details[0]["shape_signature"]]
     assert card["tensors"]["input"]["shape"][1:] == [48, 48, 1]
+    assert card["tensors"]["output"]["shape"][1:] == [len(card["labels"])]
 
 
 def _copy_model(tmp_path, name="3class"):

@@ -95,8 +95,8 @@ def test_quick_mode_trains_exports_and_cards(tmp_path):
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     card = json.loads((tmp_path / "model_a_2class_int8.json").read_text())
     assert card["labels"] == ["happy", "sad"]
-    assert card["tensors"]["input"]["dtype"] == "uint8"
-    assert card["tensors"]["input"]["quantization"] == {"scale": 1.0, "zero_point": 0}
+    assert card["tensors"]["input"]["dtype"] == "float32"  # the first stage runs in float32
+    assert "int8" in card["quantization"]
     assert set(card["metrics_int8"]) == {"private_dedup", "private_full", "public_dedup"}
     assert card["data"]["duplicates_removed"]["PrivateTest"] >= 0
     # the card's numbers are what a fresh evaluation of the same file gives

@@ -1,12 +1,22 @@
-"""Keras model -> float32 and full-integer int8 TFLite files."""
+"""Keras model -> float32 TFLite, and the shipped int8 TFLite (first stage kept in float32)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+
+# Tensors computed before this op stay in float32 in the "int8" export (see to_int8).
+FLOAT_UNTIL_OP = "MAX_POOL_2D"
+QUANTIZATION = (
+    "int8 weights and activations (post-training quantization), except the first stage (the "
+    "stride-2 stem and the separable blocks at 24 px, before the first max-pooling), which "
+    "runs in float32; float32 pixels in, float32 probabilities out"
+)
 
 
 def _converter(model) -> tf.lite.TFLiteConverter:
@@ -24,23 +34,46 @@ def to_float32(model, path: Path) -> Path:
 
 
 def to_int8(model, path: Path, representative: np.ndarray) -> Path:
-    """Full-integer quantization: uint8 pixels in (scale 1, zero point 0), uint8 probs out."""
+    """int8 weights and activations, except the first stage (every op before the first
+    max-pooling), which stays float32; float32 pixels (0..255) in, float32 probabilities out.
+
+    Fully int8, the shipped network gave float32's label on only 98.6% of faces: every layer's
+    rounding error is the ideal uniform one, but errors made early grow through the network.
+    Keeping the stem and the 24 px blocks in float32 (6% of the weights) lifts agreement above
+    99% at the same speed; a float32 head or last stage does not (training/REPORT.md).
+    """
+    calib = representative.astype(np.float32)[..., None]
+
+    def images(limit: int | None = None):
+        return lambda: ([img[None]] for img in calib[:limit])
+
     converter = _converter(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    # Two calibration images pin the input range to exactly 0..255.
-    anchors = np.stack([np.zeros((48, 48), np.uint8), np.full((48, 48), 255, np.uint8)])
-    calib = np.concatenate([anchors, representative]).astype(np.float32)[..., None]
-
-    def gen():
-        for img in calib:
-            yield [img[None]]
-
-    converter.representative_dataset = gen
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.uint8
-    converter.inference_output_type = tf.uint8
-    path.write_bytes(converter.convert())
+    converter.representative_dataset = images()
+    probe = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=images(8))
+    first = _tensors_before(probe, FLOAT_UNTIL_OP)
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter,
+        debug_dataset=images(8),
+        debug_options=tf.lite.experimental.QuantizationDebugOptions(
+            denylisted_nodes=first, fully_quantize=False
+        ),
+    )
+    path.write_bytes(debugger.get_nondebug_quantized_model())
     return path
+
+
+def _tensors_before(debugger, op_name: str) -> list[str]:
+    """Output tensors of the quantized ops that run before the first `op_name`, in order."""
+    debugger.run()
+    out = io.StringIO()
+    debugger.layer_statistics_dump(out)
+    names = []
+    for row in csv.DictReader(io.StringIO(out.getvalue())):
+        if row["op_name"] == op_name:
+            return names
+        names.append(row["tensor_name"])
+    raise ValueError(f"the network has no {op_name} op")
 
 
 def tensor_details(path: Path) -> dict:

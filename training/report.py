@@ -80,38 +80,96 @@ scored once for the record. None beat the shipped model within the budgets:
   the two teachers first, which alone take longer than the 2-hour `make train` budget.
 - Not tried: mixup, a schedule much longer than 70 epochs (the budget allows about 130 epochs
   at 49 s each on a quiet machine, for one network).
-- **Why int8 and float32 agree on 98.6%, not 99%** (3-class): on PublicTest, 1.36% of faces
-  get two labels with exactly the same uint8 probability (the output's resolution is 1/256),
-  and the argmax gives such a tie to the first label; that is nearly all of the 1.44% of
-  disagreements. More calibration images do not help (PublicTest agreement 98.6% with 2,000,
-  98.2% with 4,000, 97.8% with 8,000). An export with 16-bit activations agrees on 99.7%
-  of PublicTest but takes 9.7 ms per face (LiteRT's XNNPACK has no int16 kernels; measured
-  while other jobs ran): far over the 0.6 ms budget."""
+- **Why int8 and float32 disagreed, and the fix** (3-class). Fully int8, the shipped network
+  gave float32's label on 98.6% of PrivateTest (PublicTest 98.5%). Every layer's rounding
+  error was the ideal uniform one (RMSE 0.28–0.33 of a quantization step, from TFLite's
+  quantization debugger), so no single layer was broken; 1.36% of PublicTest faces got two
+  labels with the same uint8 probability, but a float32 head (dense + softmax) removed those
+  ties and still agreed on only 98.5%. What mattered was where the rounding happens: on
+  PublicTest, float32 in the head, the last block, the last stage or the last two stages gave
+  98.5–98.7% agreement; float32 in the stem alone 98.3%; float32 for the whole first stage
+  (stem and the two 24 px blocks, before the first max-pooling: 6% of the weights) 99.4%, at
+  the same speed (0.15 ms) and 209 KB. That is what ships (`training/export.py`). Then the
+  number of calibration images, chosen on PublicTest agreement: 300 (100: 99.05%, 300:
+  99.38%, 2,000: 98.77%; more images widen min/max ranges). An export with 16-bit activations
+  agreed on 99.7% but took 9.7 ms per face (LiteRT's XNNPACK has no int16 kernels)."""
 
-GOALS = """## Goals, reached and not
+# (number, before, goal, reached?) for the goals table; "now" comes from the shipped cards.
+GOALS = [
+    ("3-class accuracy", "84.2%", "≥ 91%"),
+    ("3-class balanced accuracy", "76.6%", "≥ 88%"),
+    ("3-class sad recall", "45.8%", "≥ 75%"),
+    ("neutral faces called sad", "6.3%", "≤ 6%"),
+    ("2-class accuracy", "90.9%", "≥ 95.5%"),
+    ("latency per face (3-class / 2-class)", "0.42 ms", "≤ 0.6 ms"),
+    ("size", "96 KB", "≤ 300 KB"),
+    ("int8 − float32 accuracy (3-class / 2-class)", "", "within 0.5 points"),
+    ("int8/float32 label agreement (3-class / 2-class)", "99.1% / 99.6%", "≥ 99%"),
+    ("`make train`", "53 min (two networks)", "≤ 2 h"),
+]
 
-| number (int8, PrivateTest dedup) | before | now | goal |
-|---|---|---|---|
-| 3-class accuracy | 84.2% | 87.5% | ≥ 91% — not reached |
-| 3-class balanced accuracy | 76.6% | 81.9% | ≥ 88% — not reached |
-| 3-class sad recall | 45.8% | 59.2% | ≥ 75% — not reached |
-| neutral faces called sad | 6.3% | 5.2% | ≤ 6% — reached |
-| 2-class accuracy | 90.9% | 93.3% | ≥ 95.5% — not reached |
-| latency per face | 0.42 ms | 0.32 ms | ≤ 0.6 ms — reached |
-| size | 96 KB | 194 KB | ≤ 300 KB — reached |
-| int8 − float32 accuracy | | +0.25 / +0.14 points | within 0.5 — reached |
-| int8/float32 label agreement | 99.1% / 99.6% | 98.6% / 99.0% | ≥ 99% — 3-class not reached |
-| `make train` | 53 min (two networks) | 85 min (one network) | ≤ 2 h — reached |
 
-Where it plateaued: the PublicTest score flattened from epoch 47 (3-class accuracy 88%,
-balanced 82–84%, 2-class 93–94%). Sadness is still the weak class: 144 of 402 sad faces are
-read as neutral, the pair the FER+ raters disagree on most. The public network reaches 71%
+def goals(c3: dict, c2: dict) -> str:
+    """The issue's goals against the shipped cards (int8, PrivateTest dedup)."""
+    m3, m2 = c3["metrics_int8"]["private_dedup"], c2["metrics_int8"]["private_dedup"]
+    ms = [c["latency_int8_one_face_one_thread"]["median_ms"] for c in (c3, c2)]
+    gap = [
+        round(
+            100
+            * (
+                c["metrics_int8"]["private_dedup"]["accuracy"]
+                - c["metrics_float32"]["private_dedup"]["accuracy"]
+            ),
+            2,
+        )
+        for c in (c3, c2)
+    ]
+    agree = [c["int8_float32_label_agreement"]["private_dedup"] for c in (c3, c2)]
+    minutes = c3["training"]["train_seconds"] / 60
+    now = [
+        (m3["accuracy"], m3["accuracy"] >= 0.91),
+        (m3["balanced_accuracy"], m3["balanced_accuracy"] >= 0.88),
+        (m3["recall"]["sad"], m3["recall"]["sad"] >= 0.75),
+        (m3["neutral_called_sad"], m3["neutral_called_sad"] <= 0.06),
+        (m2["accuracy"], m2["accuracy"] >= 0.955),
+        (f"{ms[0]:.2f} / {ms[1]:.2f} ms", max(ms) <= 0.6),
+        (
+            f"{max(c3['size_bytes'], c2['size_bytes']) / 1000:.0f} KB",
+            max(c3["size_bytes"], c2["size_bytes"]) <= SIZE_BUDGET,
+        ),
+        (f"{gap[0]:+.2f} / {gap[1]:+.2f} points", max(abs(g) for g in gap) <= 0.5),
+        (f"{_pct(agree[0])} / {_pct(agree[1])}", min(agree) >= 0.99),
+        (f"{minutes:.0f} min (one network)", minutes <= 120),
+    ]
+    lines = [
+        "## Goals, reached and not",
+        "",
+        "| number (int8, PrivateTest dedup) | before | now | goal |",
+        "|---|---|---|---|",
+    ]
+    for (what, before, goal), (value, met) in zip(GOALS, now, strict=True):
+        shown = _pct(value) if isinstance(value, float) else value
+        lines.append(
+            f"| {what} | {before} | {shown} | {goal} — {'reached' if met else 'not reached'} |"
+        )
+    labels = c3["labels"]
+    sad_row = m3["confusion_matrix"][labels.index("sad")]
+    plateau = PLATEAU.format(sad_as_neutral=sad_row[labels.index("neutral")], sad=sum(sad_row))
+    return "\n".join([*lines, "", plateau])
+
+
+PLATEAU = """Where it plateaued: the PublicTest score flattened from epoch 47 (3-class accuracy 88%,
+balanced 82–84%, 2-class 93–94%). Sadness is still the weak class: {sad_as_neutral} of {sad}
+sad faces are read as neutral, the pair the FER+ raters disagree on most. The public network reaches 71%
 sad recall at 4x our latency; its recipe trained for 222 epochs, three times ours.
 
-Disclosure: the int8 export was run twice on the same trained network, with 500 and then 2,000
-calibration images (agreement with float32 on PrivateTest 98.2% → 98.6%, PublicTest 98.5% →
-98.6%; 3-class accuracy 87.1% → 87.5%). We ship the second; both PrivateTest results are
-given here, so the choice is in the open. The network, epoch and priors were not changed."""
+Disclosure: the int8 export was run several times on the same trained network, and each
+PrivateTest result is given here, so the choice is in the open. Fully int8 with 500 and then
+2,000 calibration images: agreement with float32 on PrivateTest 98.2% → 98.6%, 3-class
+accuracy 87.1% → 87.5%. Then the first stage in float32 (see "Why int8 and float32 disagree"
+below): 98.96% with 2,000 images; the number of calibration images was then chosen on
+PublicTest (300), giving the shipped files. The network, epoch and priors were not changed."""
+
 
 SIZE_BUDGET = 300_000  # bytes of int8 TFLite per shipped model (issue #14)
 # Points of the accuracy-latency curve that are not ours to regenerate: (ms, model, 3-class
@@ -301,7 +359,9 @@ def write(models_dir: Path, runs: Path, out: Path) -> Path:
                 "Limitations: " + " ".join(card.get("limitations", [])),
                 "",
             ]
-    parts += [GOALS, "", HISTORY, "", curve(models_dir, runs), ""]
+    if all(c and "metrics_int8" in c for c in cards.values()):
+        parts += [goals(cards["3class"], cards["2class"]), ""]
+    parts += [HISTORY, "", curve(models_dir, runs), ""]
     if seed:
         parts += [
             "## The seed study, reproduced honestly",

@@ -190,7 +190,12 @@ def fit(votes: VoteTargets, val: Validation, recipe: Recipe, log=None) -> tuple[
     return model, info
 
 
-CALIBRATION_IMAGES = 2000  # int8 calibration: 500 gave 98.2% int8/float agreement (3-class)
+# int8 calibration images, chosen on PublicTest's int8/float32 label agreement (3-class /
+# 2-class; the first n of one draw of 2,000 Training faces): 100: 99.05 / 99.80%,
+# 200: 98.93 / 99.53%, 300: 99.38 / 99.87%, 500: 99.14 / 99.80%, 1,000: 98.85 / 99.40%,
+# 2,000: 98.77 / 99.80%. More images widen the observed ranges (min/max calibration), so
+# each int8 step gets coarser.
+CALIBRATION_IMAGES = 300
 PRIOR_GRID = np.round(np.arange(-1.0, 2.01, 0.1), 2)
 MAX_NEUTRAL_CALLED_SAD = 0.06
 
@@ -374,8 +379,9 @@ def _ship_head(run: _Run, task: Task, prior: list[float]) -> dict:
             "architecture": model.name,
             "parameters": int(head.count_params()),
             "tensors": export.tensor_details(int8_path),
-            "input_contract": "48x48x1 grayscale pixels on the 0-255 scale (uint8); any rescaling "
-            "is inside the model. Faces are cropped and resized by "
+            "quantization": f"{export.QUANTIZATION}; calibrated on {len(rep)} Training faces",
+            "input_contract": "48x48x1 grayscale pixels on the 0-255 scale (float32); any "
+            "rescaling is inside the model. Faces are cropped and resized by "
             "fer_desktop.preprocess.face_to_input.",
             "training_targets": TRAINING_TARGETS,
             "task": TASK_DESCRIPTIONS[task.name],
