@@ -40,6 +40,22 @@ def test_card_matches_its_file_and_budget(name):
     assert card["tensors"]["output"]["shape"][1:] == [len(card["labels"])]
 
 
+@pytest.mark.parametrize("name", sorted(MODEL_FILES))
+def test_shipped_weights_are_int8_but_the_first_stage(name):
+    """The card's quantization: int8 weights except the first stage's few float32 ones."""
+    card = json.loads(resolve_model_path(name).with_suffix(".json").read_text())
+    interp = Interpreter(model_path=str(resolve_model_path(name)))
+    stored: dict[str, int] = {}
+    for t in interp.get_tensor_details():
+        if list(t["shape_signature"][:1]) == [-1]:
+            continue  # activations (batch dimension first), not weights
+        kind = np.dtype(t["dtype"]).name
+        stored[kind] = stored.get(kind, 0) + int(np.prod(t["shape"]))
+    assert stored["int8"] > 0.9 * card["parameters"]
+    assert stored.get("float32", 0) < 0.1 * card["parameters"]
+    assert "int8" in card["quantization"] and "first stage" in card["quantization"]
+
+
 def _copy_model(tmp_path, name="3class"):
     src = resolve_model_path(name)
     dst = tmp_path / src.name
