@@ -17,16 +17,17 @@ HISTORY = """## What each change bought
 
 All numbers are int8 on PrivateTest with train duplicates removed, 3-class on the FER+
 majority, 2-class on FER2013's labels. Earlier rows come from runs recorded in the issue
-that asked for this model (#14) and the previous REPORT; the last two rows are the shipped
-run and a wider twin trained later for the accuracy-latency curve (later experiments follow
-the table).
+that asked for this model (#14) and the previous REPORT; the last three rows are the shipped
+run exported two ways (fully int8, then as shipped) and a wider twin trained later for the accuracy-latency curve (later
+experiments follow the table).
 
 | network and recipe | 3-class acc | sad recall | 2-class acc | train time |
 |---|---|---|---|---|
 | width 12 CNN (82k), FER+ majority soft targets over 3 classes (3-class) / FER2013 labels (2-class), 30 epochs: the models shipped before | 83.6–84.2% | 45.8–45.9% | 90.9% | 36 + 17 min |
 | same network, 8-way FER+ vote distributions as targets, 24 epochs | 83.6% | 46.9% | 91.6% | – |
 | separable 142k network, vote cleaning, ±30°/20% augmentation, 8 classes, 30 epochs (65 min; the curve was still climbing) | 81.7% | 45.2% | 89.4% | 65 min |
-| **the shipped run**: separable 141k network, cheap stride-2 stem, 8-way cleaned vote distributions, batched augmentation (±20°, 15% shift and zoom, light, erasing), one-cycle 70 epochs, sad log-prior per head | **87.5%** | **59.2%** | **93.3%** | 85 min (one network, both models) |
+| the shipped run: separable 141k network, cheap stride-2 stem, 8-way cleaned vote distributions, batched augmentation (±20°, 15% shift and zoom, light, erasing), one-cycle 70 epochs, sad log-prior per head; exported fully int8 | 87.5% | 59.2% | 93.3% | 85 min (one network, both models) |
+| **what ships**: the same network exported with its first stage in float32 (int8/float32 label agreement 98.6% → 99.3%) | **87.5%** | **59.0%** | **93.0%** | – |
 | the same recipe 1.5x wider (width 48, 307k parameters, 381 KB int8: over the 300 KB budget), one-cycle 55 epochs (a curve point, not shipped) | 87.6% | 58.0% | 92.9% | 95 min, sharing the machine |
 
 What this run changed, and why:
@@ -62,12 +63,13 @@ scored once for the record. None beat the shipped model within the budgets:
 
 | what | PublicTest score | 3-class acc | sad recall | 2-class acc | size, latency |
 |---|---|---|---|---|---|
-| the shipped network | 0.887 | 87.5% | 59.2% | 93.3% | 194 KB, 0.18 ms |
+| the shipped network (fully int8, as the studies were exported) | 0.887 | 87.5% | 59.2% | 93.3% | 194 KB, 0.18 ms |
 | + mirror averaging: the face and its mirror, logits averaged inside the exported file | 0.885 | 88.1% | 58.0% | 93.8% | 225 KB, 2 passes |
 | width 48 + mirror averaging | 0.889 | 88.3% | 55.2% | 93.4% | 424 KB, 2 passes |
 | ensemble of width 32 and width 48 (logits averaged) | 0.892 | 88.1% | 57.5% | 93.8% | 577 KB, 2 passes |
 | ensemble of width 32 and width 48, each with its mirror | **0.896** | **88.8%** | **61.4%** | **94.6%** | 647 KB, 4 passes |
 | distilled: the width-32 recipe (70 epochs) trained on 50% votes + 50% the mirror-averaged ensemble's predictions | 0.883 | 87.5% | 56.5% | 92.4% | 194 KB, 0.18 ms; 66 min, plus the teachers' 180 min |
+| a longer schedule: the shipped recipe, one-cycle over 100 epochs instead of 70 (best epoch 78) | 0.883 | 87.3% | 54.0% | 93.4% | 194 KB, 0.18 ms; 102 min |
 
 - **Mirror averaging** helps PrivateTest by half a point but not PublicTest, where the choice
   is made, and costs a second pass: not chosen.
@@ -78,8 +80,12 @@ scored once for the record. None beat the shipped model within the budgets:
 - **Distillation** of that ensemble into the shipped network's size did not carry its gain:
   0.883 on PublicTest (its best epoch was the last, so a longer schedule might), and it needs
   the two teachers first, which alone take longer than the 2-hour `make train` budget.
-- Not tried: mixup, a schedule much longer than 70 epochs (the budget allows about 130 epochs
-  at 49 s each on a quiet machine, for one network).
+- **A longer schedule** did not help: over 100 epochs (the most that fits the 2-hour budget
+  with room for export on this shared machine: 61 s per epoch, 102 min) the PublicTest score
+  peaked at 0.883 (epoch 78) and stayed at 0.877–0.881 over the last 15 epochs, as the
+  70-epoch run did at 0.882–0.887. The recipe has plateaued; it has not run out of time.
+  (Exported fully int8, as the shipped files were then: agreement 98.0%.)
+- Not tried: mixup.
 - **Why int8 and float32 disagreed, and the fix** (3-class). Fully int8, the shipped network
   gave float32's label on 98.6% of PrivateTest (PublicTest 98.5%). Every layer's rounding
   error was the ideal uniform one (RMSE 0.28–0.33 of a quantization step, from TFLite's
