@@ -18,8 +18,8 @@ HISTORY = """## What each change bought
 All numbers are int8 on PrivateTest with train duplicates removed, 3-class on the FER+
 majority, 2-class on FER2013's labels. Earlier rows come from runs recorded in the issue
 that asked for this model (#14) and the previous REPORT; the last three rows are the shipped
-run exported two ways (fully int8, then as shipped) and a wider twin trained later for the accuracy-latency curve (later
-experiments follow the table).
+run exported two ways (fully int8, then as shipped) and a wider twin trained later for the
+accuracy-latency curve (later experiments follow the table).
 
 | network and recipe | 3-class acc | sad recall | 2-class acc | train time |
 |---|---|---|---|---|
