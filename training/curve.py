@@ -5,6 +5,10 @@ No training happens here. Every fitted network sees the face (and, with `mirror`
 left-right mirror); their logits are averaged, so a restricted head is the renormalised
 geometric mean of the members' predictions. The sad log-prior is chosen on PublicTest,
 exactly as for a shipped model (`train.choose_priors`).
+
+The cards on file were exported fully int8, before `export.to_int8` kept the first stage in
+float32. Run again, an ensemble keeps only the ops before its graph's first max-pooling (one
+member's first stage) in float32.
 """
 
 from __future__ import annotations
