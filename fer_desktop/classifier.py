@@ -120,7 +120,7 @@ class MoodModel:
         dtype = self._in["dtype"]
         scale, zero = self._in["quantization"]
         if dtype == np.uint8 and scale == 1.0 and zero == 0 and faces.dtype == np.uint8:
-            return faces  # the shipped models take pixels as they are
+            return faces  # fully int8 exports take pixels as they are (the shipped: float32)
         x = faces.astype(np.float32)
         if dtype == np.float32:
             return x
