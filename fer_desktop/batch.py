@@ -24,10 +24,11 @@ from pathlib import Path
 from fer_desktop.detector_models import sha256_of as file_sha256
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output, SessionInfo
-from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.pipeline import Pipeline
 from fer_desktop.report import summarize, write_report
 from fer_desktop.results import FrameResult
 from fer_desktop.session import FrameAnalysed, Session, SessionOptions
+from fer_desktop.settings import Settings
 from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
 from fer_desktop.timeline import open_timeline, read_timeline
 
@@ -91,7 +92,7 @@ class Job:
     fmt: str
     every: int
     report: bool
-    config: PipelineConfig
+    config: Settings
 
     @property
     def timeline_path(self) -> Path:
@@ -220,10 +221,10 @@ def write_collected(job: Job, payload: dict) -> dict:
 _worker_pipeline: Pipeline | None = None
 
 
-def _pipeline_for(config: PipelineConfig) -> Pipeline:
+def _pipeline_for(config: Settings) -> Pipeline:
     """One pipeline per worker process, reused for every video it is given."""
     global _worker_pipeline
-    if _worker_pipeline is None or _worker_pipeline.config != config:
+    if _worker_pipeline is None or _worker_pipeline.settings != config:
         _worker_pipeline = Pipeline(config)
     return _worker_pipeline
 
@@ -280,7 +281,7 @@ Progress = Callable[[str, float, float | None], None]  # video name, seconds don
 def run_jobs(
     jobs: list[Job],
     n_workers: int,
-    config: PipelineConfig,
+    config: Settings,
     on_row: Callable[[dict], None],
     on_progress: Progress | None = None,
 ) -> None:

@@ -58,13 +58,13 @@ def flaky(monkeypatch):
 def test_live_reconnects_after_camera_loss(monkeypatch, capsys, flaky):
     from fer_desktop import session
     from fer_desktop.commands import live
-    from fer_desktop.pipeline import PipelineConfig
+    from fer_desktop.settings import Settings
 
     monkeypatch.setattr(session, "CameraSource", flaky)
     monkeypatch.setattr(session, "open_source", lambda spec, every=1: flaky(0))
     monkeypatch.setattr(session, "RECONNECT_BACKOFF", (0.01, 0.02))
     args = live_args(max_frames=20)
-    assert live.run(args, PipelineConfig()) == 0
+    assert live.run(args, Settings()) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert lines[0]["type"] == "header"
     events = [x for x in lines if x["type"] == "event"]
