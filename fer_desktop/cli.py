@@ -127,10 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument(
         "--latest",
         action="store_true",
-        help="a slow reader gets the newest frame; the lines it had no time for are dropped "
-        "(and counted in the end line)",
+        help="a slow reader gets the newest frame only (without it, 16 frames wait for a slow "
+        "reader before the oldest are dropped); drops are counted in the end line",
     )
     lv.add_argument("--no-stdout", action="store_true", help="write nothing on stdout")
+    lv.add_argument(
+        "--name",
+        default="fer_desktop",
+        help="the stream's name: the LSL stream (and NAME-markers) and every header; give "
+        "each camera of a rig its own (default fer_desktop)",
+    )
     lv.add_argument(
         "--lsl",
         action="store_true",

@@ -1,0 +1,111 @@
+"""`live` as a rig uses it: outputs never hold each other back, a closed stdout ends only
+stdout, SIGTERM is a clean stop. Real processes, a real slow pipe reader, a real LSL inlet."""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO
+
+CLI = [sys.executable, "-m", "fer_desktop"]
+SLOW_READER = (
+    "import sys, time\n"
+    "n = 0\n"
+    "for line in sys.stdin:\n"
+    "    n += 1\n"
+    "    time.sleep(0.1)\n"
+    "print(n, file=sys.stderr)\n"
+)
+
+
+def lsl_samples(name: str, proc: subprocess.Popen, seconds: float) -> list[float]:
+    """Timestamps of the samples an inlet on stream `name` receives while `proc` runs."""
+    from mne_lsl import lsl
+
+    infos = lsl.resolve_streams(timeout=20, name=name)
+    assert infos, f"no LSL stream {name}"
+    inlet = lsl.StreamInlet(infos[0])
+    inlet.open_stream(timeout=10)
+    stamps: list[float] = []
+    deadline = time.time() + seconds
+    while time.time() < deadline and proc.poll() is None:
+        _, ts = inlet.pull_chunk(timeout=0.2)
+        stamps += list(ts)
+    inlet.close_stream()
+    return stamps
+
+
+@pytest.fixture
+def lsl_name():
+    pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
+    return f"fer_rig_{os.getpid()}_{time.monotonic_ns() % 100000}"
+
+
+def test_a_slow_stdout_reader_does_not_hold_back_lsl(lsl_name):
+    """A reader taking 0.1 s a line (10 lines/s) of a 30 fps stream: LSL keeps full rate,
+    stdout drops its oldest lines and says how many."""
+    live = subprocess.Popen(
+        [*CLI, "live", "--source", "demo", "--lsl", "--name", lsl_name, "--max-frames", "240"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    reader = subprocess.Popen(
+        [sys.executable, "-c", SLOW_READER],
+        stdin=live.stdout,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    live.stdout.close()
+    stamps = lsl_samples(lsl_name, live, 30)
+    assert live.wait(timeout=30) == 0, live.stderr.read()
+    _, read = reader.communicate(timeout=60)
+    lines_read = int(read.split()[0])
+    # LSL got (nearly) every analysed frame, at the source's pace, while the reader read a
+    # fraction of them: nothing waits for the reader
+    assert len(stamps) >= 200, len(stamps)
+    assert lines_read < 150
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert max(gaps) < 0.5  # before: 1.5 s gaps while the session waited for the pipe
+
+
+def test_a_closed_stdout_ends_only_stdout(lsl_name):
+    live = subprocess.Popen(
+        f"{sys.executable} -m fer_desktop live --source demo --lsl --name {lsl_name} "
+        "--max-frames 150 | head -3",
+        shell=True,
+        executable="/bin/bash",
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stamps = lsl_samples(lsl_name, live, 30)
+    out, err = live.communicate(timeout=30)
+    assert live.returncode == 0, err
+    assert len(out.splitlines()) == 3
+    assert len(stamps) >= 130  # LSL ran on to the end after `head` closed stdout
+    assert "stdout stopped: the reader closed the stream; the other outputs go on" in err
+
+
+def test_the_end_line_and_exit_status_after_sigterm():
+    live = subprocess.Popen(
+        [*CLI, "live", "--source", "demo"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    header = json.loads(live.stdout.readline())
+    assert header["type"] == "header" and header["name"] == "fer_desktop" and header["fps"]
+    live.stdout.readline()
+    live.terminate()
+    rest, _ = live.communicate(timeout=10)
+    assert live.returncode == 0
+    assert json.loads(rest.splitlines()[-1])["stopped"] == "terminated"
