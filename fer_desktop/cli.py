@@ -168,6 +168,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep trying to open the camera at start instead of failing",
     )
     lv.add_argument("--realtime", action="store_true", help="play a video file at its own speed")
+    lv.add_argument(
+        "--loop", action="store_true", help="start a video file again at its end (rehearsals)"
+    )
+    lv.add_argument(
+        "--as-camera",
+        action="store_true",
+        help="play a video file as a camera: at its own rate, frames dropped when the "
+        "analysis falls behind (rehearse a rig without hardware)",
+    )
+    lv.add_argument(
+        "--reconnect-backoff",
+        default="0,0.5,1,2,4",
+        metavar="S,S,...",
+        help="seconds before each attempt to reopen a lost camera; the last repeats "
+        "(default 0,0.5,1,2,4: the first at once)",
+    )
+    lv.add_argument(
+        "--record-video",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --record: also record the analysed video (default); --no-record-video "
+        "records the timeline only (no images stored)",
+    )
+    lv.add_argument(
+        "--health",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="every SECONDS, one line on stderr: frames per second, faces, each output's "
+        "state and drops (0: off)",
+    )
     _add_settings_options(lv)
 
     m = sub.add_parser("models", help="fetch or check the model files", epilog=EPILOG)

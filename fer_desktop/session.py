@@ -38,7 +38,9 @@ from fer_desktop.sources import (
 )
 from fer_desktop.timeline import open_timeline
 
-RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between attempts to reopen a camera
+# Seconds before each attempt to reopen a lost camera: the first at once (a USB hiccup is
+# often over by then), then longer; the last repeats. `live --reconnect-backoff` sets it.
+RECONNECT_BACKOFF = (0.0, 0.5, 1.0, 2.0, 4.0)
 
 
 # --- commands (any thread -> the session) --------------------------------------------------
@@ -139,6 +141,7 @@ class SessionOptions:
     hold_at_end: bool = False  # the window: keep serving commands (seek replays)
     prefetch: bool = False  # decode and detect ahead on threads (files, as fast as possible)
     name: str = "fer_desktop"  # the stream's name, in every header and the LSL stream
+    backoff: tuple[float, ...] | None = None  # reconnect waits (None: RECONNECT_BACKOFF)
 
 
 @dataclass
@@ -338,7 +341,7 @@ class Session:
         """
         captured = frame.captured if frame.captured is not None else time.time()
         t = frame.t_source
-        if isinstance(self._source, CameraSource):
+        if self._source.live:  # cameras (and what plays as one): the capture clock
             t = captured - self._wall0
         return dataclasses.replace(frame, index=self.frames, t_source=t, captured=captured)
 
@@ -381,9 +384,10 @@ class Session:
         return True
 
     def _reopen_camera(self, index: int) -> CameraSource | None:
+        backoff = self.options.backoff or RECONNECT_BACKOFF
         attempt = 0
         while not self._stop.is_set():
-            if self._stop.wait(RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)]):
+            if self._stop.wait(backoff[min(attempt, len(backoff) - 1)]):
                 break
             attempt += 1
             self._drain()

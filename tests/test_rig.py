@@ -109,3 +109,58 @@ def test_the_end_line_and_exit_status_after_sigterm():
     rest, _ = live.communicate(timeout=10)
     assert live.returncode == 0
     assert json.loads(rest.splitlines()[-1])["stopped"] == "terminated"
+
+
+def test_a_file_played_as_a_camera_drops_what_the_analysis_has_no_time_for(demo_video):
+    from fer_desktop.rehearsal import FileCamera
+
+    camera = FileCamera(demo_video, loop=True)  # 3 s at 15 fps, again and again
+    seen = []
+    try:
+        for frame in camera:
+            seen.append(frame.t_source)
+            if len(seen) == 12:
+                break
+            time.sleep(0.3)  # a slow analysis: the camera does not wait for it
+    finally:
+        camera.close()
+    assert seen == sorted(seen) and seen[-1] > 3.0  # past the end of the file: it looped
+    assert camera.dropped > 20  # ~4 of every 5 frames had to go
+    assert all(b - a > 0.15 for a, b in itertools.pairwise(seen))  # the newest, never a queue
+
+
+def test_live_rehearses_on_a_looped_file_with_one_rising_clock(demo_video):
+    out = subprocess.run(
+        [*CLI, "live", "--source", str(demo_video), "--loop", "--max-frames", "60"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    frames = [json.loads(x) for x in out.stdout.splitlines()]
+    frames = [f for f in frames if f["type"] == "frame"]
+    times = [f["t_source"] for f in frames]
+    assert [f["frame"] for f in frames] == list(range(60))
+    assert times == sorted(times) and times[-1] > 3.5  # the 3 s clip, and on into the 2nd pass
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--reconnect-backoff", "1,x"], "--reconnect-backoff 1,x: give seconds"),
+        (["--loop"], "--loop and --as-camera take a video file"),
+        (["--health", "-1"], "--health must be 0"),
+    ],
+)
+def test_bad_rig_options_are_one_line(options, message):
+    out = subprocess.run(
+        [*CLI, "live", "--source", "demo", *options],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert out.stderr.startswith("fer-desktop: error: ") and message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

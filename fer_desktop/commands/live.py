@@ -10,14 +10,25 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
+from pathlib import Path
 
 from fer_desktop.calibration import CalibrationError
 from fer_desktop.errors import UsageError
 from fer_desktop.outputs import Output
 from fer_desktop.outputs.handoff import HandOff
 from fer_desktop.outputs.stdout import JsonLinesOutput
-from fer_desktop.session import OutputEnded, OutputStarted, Session, SessionOptions, Status
+from fer_desktop.rehearsal import FileCamera, LoopedVideo
+from fer_desktop.session import (
+    FrameAnalysed,
+    OutputEnded,
+    OutputStarted,
+    Session,
+    SessionOptions,
+    Status,
+)
 from fer_desktop.settings import Settings
+from fer_desktop.sources import FrameSource
 
 
 def _outputs(args) -> list[Output]:
@@ -38,7 +49,8 @@ def _outputs(args) -> list[Output]:
     if args.record:
         from fer_desktop.session import recording_outputs
 
-        outputs.append(HandOff(recording_outputs(args.record, args.format), depth=64))
+        recording = recording_outputs(args.record, args.format, video=args.record_video)
+        outputs.append(HandOff(recording, depth=64))
     return outputs
 
 
@@ -66,18 +78,46 @@ def _say(event) -> None:
         print(f"fer-desktop: {event.output.name} stopped: {event.error}", file=sys.stderr)
 
 
-def run(args, settings: Settings) -> int:
+def _source(args) -> str | FrameSource:
+    """What `live` reads: a camera, a file, the demo; a file looped or played as a camera."""
     spec = args.source if args.source is not None else f"camera:{args.camera or 0}"
+    if not (args.loop or args.as_camera):
+        return spec
+    if spec == "demo" or spec.startswith("camera:"):
+        raise UsageError("--loop and --as-camera take a video file: --source FILE")
+    if args.as_camera:
+        return FileCamera(Path(spec), loop=args.loop)
+    return LoopedVideo(Path(spec), every=args.every)
+
+
+def _backoff(text: str) -> tuple[float, ...]:
+    try:
+        waits = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        waits = ()
+    if not waits or any(not 0 <= w <= 600 for w in waits):
+        raise UsageError(
+            f"--reconnect-backoff {text}: give seconds separated by commas, e.g. 0,0.5,1,2,4"
+        )
+    return waits
+
+
+def run(args, settings: Settings) -> int:
+    if args.health < 0:
+        raise UsageError("--health must be 0 (off) or a number of seconds")
     options = SessionOptions(
-        realtime=args.realtime,
+        realtime=args.realtime or args.loop,
         every=args.every,
         max_frames=args.max_frames,
         wait_for_camera=args.wait_for_camera,
         name=args.name,
+        backoff=_backoff(args.reconnect_backoff),
     )
     if args.save_baseline and not settings.calibrate_s:
         raise UsageError("--save-baseline needs --calibrate SECONDS (how long to collect)")
-    session = Session(spec, settings, options, _outputs(args), on_event=_say)
+    health = Health(args.health)
+    session = Session(_source(args), settings, options, _outputs(args), on_event=health.wrap(_say))
+    health.session = session
     stopped_by = _stop_on_signals(session)
     summary = session.run()
     if args.save_baseline:
@@ -93,3 +133,40 @@ def run(args, settings: Settings) -> int:
         print("fer-desktop: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+class Health:
+    """`--health SECONDS`: one line on stderr every SECONDS saying the session is alive and
+    how each output is doing (a dashboard's watchdog can read it)."""
+
+    def __init__(self, every_s: float):
+        self.every_s = every_s
+        self.session: Session | None = None
+        self._frames = self._faces = 0
+        self._last = time.monotonic()
+
+    def wrap(self, on_event):
+        def handle(event) -> None:
+            if isinstance(event, FrameAnalysed):
+                self._frames += 1
+                self._faces = len(event.result.faces)
+                if self.every_s and time.monotonic() - self._last >= self.every_s:
+                    self.report()
+            else:
+                on_event(event)
+
+        return handle
+
+    def report(self) -> None:
+        now = time.monotonic()
+        fps = self._frames / max(now - self._last, 1e-6)
+        outputs = "; ".join(o.state for o in self.session.outputs) if self.session else ""
+        source_drops = getattr(self.session.source if self.session else None, "dropped", None)
+        behind = f", {source_drops} source frames dropped" if source_drops else ""
+        print(
+            f"fer-desktop: health: {fps:.1f} frames/s{behind}, {self._faces} faces, outputs: "
+            f"{outputs or 'none'}",
+            file=sys.stderr,
+            flush=True,
+        )
+        self._frames, self._last = 0, now
