@@ -122,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     src = lv.add_mutually_exclusive_group()
     src.add_argument("--camera", type=int, default=None, metavar="N", help="camera index")
     src.add_argument("--source", default=None, help="demo, camera:N or a video/image path")
+    lv.add_argument(
+        "--config",
+        type=Path,
+        metavar="TOML",
+        help="read the options from a TOML file (keys: these options' long names with _; "
+        "settings under [analysis]); options given here win",
+    )
     lv.add_argument("--every", type=int, default=1, metavar="N", help="analyse every Nth frame")
     lv.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     lv.add_argument(
@@ -231,6 +238,12 @@ def main(argv: list[str] | None = None) -> int:
 
     handler = COMMANDS[command]
     try:
+        if getattr(args, "config", None):  # live --config: the file, then the options
+            from fer_desktop.config_file import load
+
+            live = _subparser(parser, "live")
+            live.set_defaults(**load(args.config, live))
+            args = parser.parse_args(argv)
         return handler(args)
     except FerDesktopError as exc:
         if getattr(args, "debug", False):
@@ -250,11 +263,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUG
 
 
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]
+
+
 def _settings(args):
-    """The Settings the options give (validated there: one line naming the option)."""
+    """The Settings the options (and a config file) give, validated there: one line naming
+    the option."""
+    import dataclasses
+
     from fer_desktop.settings import Settings
 
-    return Settings.of(**{f.name: getattr(args, f.name) for f in Settings.command_line()})
+    fields = [f.name for f in dataclasses.fields(Settings)]
+    return Settings.of(**{name: getattr(args, name) for name in fields if hasattr(args, name)})
 
 
 def cmd_gui(args) -> int:

@@ -164,3 +164,46 @@ def test_bad_rig_options_are_one_line(options, message):
     assert out.returncode == 2
     assert out.stderr.startswith("fer-desktop: error: ") and message in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_config_file_starts_a_rig_and_options_override_it(tmp_path):
+    config = tmp_path / "rig.toml"
+    config.write_text(
+        '# the driver camera\nsource = "demo"\nname = "driver"\nmax_frames = 3\n\n'
+        "[analysis]\nsmoothing = 0.8\nreid_seconds = 3.0\n"
+    )
+    for extra, name, smoothing in [
+        ([], "driver", 0.8),
+        (["--name", "cab", "--smoothing", "0.3"], "cab", 0.3),
+    ]:
+        out = subprocess.run(
+            [*CLI, "live", "--config", str(config), *extra],
+            cwd=REPO, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        lines = [json.loads(x) for x in out.stdout.splitlines()]
+        header = lines[0]
+        assert (header["name"], header["settings"]["smoothing"]) == (name, smoothing)
+        assert header["settings"]["reid_seconds"] == 3.0
+        assert sum(x["type"] == "frame" for x in lines) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('source = "demo"\nsmoothing = 0.5\n', "line 2: smoothing is a setting: put it under"),
+        ('source = "demo"\nmax_frames = "ten"\n', "line 2: max_frames must be int (got str)"),
+        ('source = "demo"\nserv = "ws://x:1"\n', "line 2: unknown key 'serv'"),
+        ("[analysis]\nsmothing = 0.5\n", "line 2: unknown setting 'smothing' in [analysis]"),
+        ("[analysis]\nsmoothing = 3\n", "--smoothing must be between 0.0 and 0.95"),
+        ('source = "demo\n', "not valid TOML"),
+    ],
+)
+def test_a_bad_config_file_is_one_line_naming_the_line(tmp_path, text, message):
+    config = tmp_path / "rig.toml"
+    config.write_text(text)
+    out = subprocess.run(
+        [*CLI, "live", "--config", str(config)], cwd=REPO, capture_output=True, text=True
+    )
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
