@@ -120,8 +120,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     lv = sub.add_parser("live", help="headless: one JSON line per frame on stdout", epilog=EPILOG)
     src = lv.add_mutually_exclusive_group()
-    src.add_argument("--camera", type=int, default=None, metavar="N", help="camera index")
-    src.add_argument("--source", default=None, help="demo, camera:N or a video/image path")
+    src.add_argument(
+        "--camera",
+        action="append",
+        metavar="N|PATH",
+        help="a camera by index or device path (/dev/video2, /dev/v4l/by-id/…); repeat for "
+        "several cameras, each analysed on its own thread as its own stream",
+    )
+    src.add_argument(
+        "--source",
+        action="append",
+        help="demo, camera:N, camera:/dev/PATH or a video/image path; repeatable",
+    )
     lv.add_argument(
         "--config",
         type=Path,
@@ -140,10 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--no-stdout", action="store_true", help="write nothing on stdout")
     lv.add_argument(
         "--name",
-        default="fer_desktop",
-        help="the stream's name: the LSL stream (and NAME-markers) and every header; give "
-        "each camera of a rig its own (default fer_desktop)",
+        action="append",
+        help="the stream's name: the LSL stream (and NAME-markers) and every header; one per "
+        "source, in order (default fer_desktop; with several sources fer_desktop-1, -2, …)",
     )
+    lv.add_argument(
+        "--size", metavar="WxH", default="640x480", help="camera capture size (default 640x480)"
+    )
+    lv.add_argument("--fps", type=float, default=None, help="camera frame rate to ask for")
     lv.add_argument(
         "--lsl",
         action="store_true",
@@ -242,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
             from fer_desktop.config_file import load
 
             live = _subparser(parser, "live")
-            live.set_defaults(**load(args.config, live))
+            given = {k for k in vars(args) if getattr(args, k) != live.get_default(k)}
+            from_file = {k: v for k, v in load(args.config, live).items() if k not in given}
+            live.set_defaults(**from_file)  # options on the command line win over the file
             args = parser.parse_args(argv)
         return handler(args)
     except FerDesktopError as exc:

@@ -83,6 +83,12 @@ def load(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
             raise UsageError(
                 f"{_where(path, text, key)}: unknown key {key!r} (known keys: {known})"
             )
+        if isinstance(action, argparse._AppendAction):  # repeatable: one value or a list
+            value = value if isinstance(value, list) else [value]
+            for item in value:
+                _check(path, text, key, item, _expected(action))
+            values[key] = value
+            continue
         _check(path, text, key, value, _expected(action))
         if action.choices and value not in action.choices:
             raise UsageError(

@@ -33,6 +33,7 @@ from fer_desktop.sources import (
     FrameSource,
     SourceError,
     VideoSource,
+    camera_id,
     open_source,
     prefetched,
 )
@@ -142,6 +143,7 @@ class SessionOptions:
     prefetch: bool = False  # decode and detect ahead on threads (files, as fast as possible)
     name: str = "fer_desktop"  # the stream's name, in every header and the LSL stream
     backoff: tuple[float, ...] | None = None  # reconnect waits (None: RECONNECT_BACKOFF)
+    capture: tuple[int, int, float | None] | None = None  # cameras: width, height, fps
 
 
 @dataclass
@@ -248,13 +250,15 @@ class Session:
 
     def _open_first(self) -> FrameSource | None:
         try:
-            return open_source(self.source_spec, every=self.options.every)
+            return open_source(
+                self.source_spec, every=self.options.every, capture=self.options.capture
+            )
         except SourceError:
             if not (self.options.wait_for_camera and self.source_spec.startswith("camera:")):
                 raise
         self._start_pending()  # outputs are up while we wait: "no camera" is not "app down"
         self._status("waiting for the camera")
-        source = self._reopen_camera(int(self.source_spec.split(":", 1)[1]))
+        source = self._reopen_camera(camera_id(self.source_spec))
         if source is not None:
             self._source = source
             self._status("camera found")
@@ -383,7 +387,7 @@ class Session:
         self._status("camera back")
         return True
 
-    def _reopen_camera(self, index: int) -> CameraSource | None:
+    def _reopen_camera(self, index: int | str) -> CameraSource | None:
         backoff = self.options.backoff or RECONNECT_BACKOFF
         attempt = 0
         while not self._stop.is_set():
@@ -392,7 +396,7 @@ class Session:
             attempt += 1
             self._drain()
             try:
-                return CameraSource(index)
+                return CameraSource(index, *(self.options.capture or ()))
             except SourceError:
                 continue
         return None

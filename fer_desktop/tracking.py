@@ -174,8 +174,9 @@ class Tracker:
             if ci >= len(stale):  # back from the remembered ones
                 self._lost.remove(track)
                 self._tracks.append(track)
-                track.hits = 1
+            # seen again: a known face at its own place is no one-frame false alarm
             track.box, track.last_seen, track.velocity = boxes[bi], t, (0.0, 0.0)
+            track.hits += 1
             taken[bi] = track
 
     @staticmethod

@@ -62,7 +62,7 @@ def test_live_reconnects_after_camera_loss(monkeypatch, capsys, flaky):
     from fer_desktop.settings import Settings
 
     monkeypatch.setattr(session, "CameraSource", flaky)
-    monkeypatch.setattr(session, "open_source", lambda spec, every=1: flaky(0))
+    monkeypatch.setattr(session, "open_source", lambda spec, **_: flaky(0))
     monkeypatch.setattr(session, "RECONNECT_BACKOFF", (0.3,))  # three tries: a 0.9 s outage
     args = live_args(max_frames=20)
     assert live.run(args, Settings()) == 0
@@ -118,7 +118,7 @@ def test_window_shows_camera_lost_and_marks_the_gap(qtbot, monkeypatch, tmp_path
     from fer_desktop import session
 
     monkeypatch.setattr(session, "CameraSource", flaky)
-    monkeypatch.setattr(session, "open_source", lambda spec, every=1: flaky(0))
+    monkeypatch.setattr(session, "open_source", lambda spec, **_: flaky(0))
     monkeypatch.setattr(session, "RECONNECT_BACKOFF", (0.2, 0.2))
     flaky.frames_per_life = 90  # the recording starts well before the camera drops out
     w = recording_window(qtbot, tmp_path, "camera:0")

@@ -207,3 +207,30 @@ def test_a_bad_config_file_is_one_line_naming_the_line(tmp_path, text, message):
     )
     assert out.returncode == 2 and message in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_two_sources_in_one_process_are_two_named_streams(demo_video, tmp_path, lsl_name):
+    out = subprocess.run(
+        [*CLI, "live", "--source", "demo", "--source", str(demo_video), "--max-frames", "20",
+         "--name", f"{lsl_name}_a", "--name", f"{lsl_name}_b", "--record", str(tmp_path),
+         "--no-record-video"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    for name in (f"{lsl_name}_a", f"{lsl_name}_b"):
+        mine = [x for x in lines if x["stream"] == name]
+        assert mine[0]["type"] == "header" and mine[0]["name"] == name
+        frames = [x["frame"] for x in mine if x["type"] == "frame"]
+        assert frames == list(range(20))  # each stream its own counter
+        recorded = list((tmp_path / name).glob("session-*.csv"))
+        assert len(recorded) == 1 and not list((tmp_path / name).glob("*.mkv"))
+
+
+def test_two_sources_with_one_name_are_refused():
+    out = subprocess.run(
+        [*CLI, "live", "--source", "demo", "--source", "demo", "--name", "x", "--name", "x"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "two sources with the same stream name: x, x" in out.stderr

@@ -38,6 +38,9 @@ def pipe_fd(stream: TextIO) -> int | None:
     return fd
 
 
+_PIPE_LOCK = threading.Lock()
+
+
 def dumps(obj: dict) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
@@ -49,8 +52,9 @@ class JsonLinesOutput(Output):
 
     name = "stdout"
 
-    def __init__(self, stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None, tag: str | None = None):
         self.stream = stream or sys.stdout
+        self.tag = tag  # several streams on one stdout: each line says whose it is
         self._broken = False
         self._fd: int | None = None  # a pipe, written directly and never blocking for long
         self._abandoned = threading.Event()
@@ -82,12 +86,15 @@ class JsonLinesOutput(Output):
     def _write(self, line: str) -> None:
         if self._broken:
             raise OutputClosed("the reader closed the stream")
+        if self.tag is not None:
+            line = f'{{"stream":{json.dumps(self.tag)},{line[1:]}'
         try:
             if self._fd is None:
                 self.stream.write(line + "\n")
                 self.stream.flush()
             else:
-                self._write_pipe((line + "\n").encode())
+                with _PIPE_LOCK:  # several streams' lines never interleave
+                    self._write_pipe((line + "\n").encode())
         except (BrokenPipeError, ValueError) as exc:  # ValueError: the stream was closed
             self._broken = True
             raise OutputClosed("the reader closed the stream") from exc
