@@ -7,7 +7,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from fer_desktop import __version__
+from fer_desktop._version import __version__
 
 EXIT_OK, EXIT_FAILED_INPUT, EXIT_CANNOT_START, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_desktop import __version__
+from fer_desktop._version import __version__
 from fer_desktop.calibration import Baseline, Calibrator
 from fer_desktop.classifier import MoodModel
 from fer_desktop.detector import Detection, FaceDetector

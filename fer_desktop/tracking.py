@@ -9,6 +9,8 @@ import numpy as np
 from fer_desktop.calibration import Calibrator, Reading
 from fer_desktop.results import Box, TrackedFace, valence
 
+STALE_S = 0.2  # a track unseen this long may also be matched where it was last seen
+
 
 def iou(a: Box, b: Box) -> float:
     """Intersection over union of two (x, y, w, h) boxes."""
@@ -124,10 +126,12 @@ class Tracker:
         return [t.id for t in self._tracks]
 
     def _match(self, boxes: list[Box], t: float) -> dict[int, _Track]:
-        """Box index -> its track, closest pairs first, each track and box used once."""
+        """Box index -> its recently seen track, closest pairs first, each used once."""
         pairs = []
         for ti, tr in enumerate(self._tracks):
             dt = t - tr.last_seen
+            if dt > STALE_S:
+                continue  # unseen a while: `_rematch` decides, more strictly
             moved = (tr.velocity[0] * dt, tr.velocity[1] * dt)
             for bi, box in enumerate(boxes):
                 d = shift(tr.box, box, moved)
@@ -141,24 +145,38 @@ class Tracker:
                 track_for[bi] = self._tracks[ti]
         return track_for
 
-    def _revive(self, box: Box, t: float) -> _Track | None:
-        """A face that left and came back: the closest remembered one at this place and size."""
-        if self._rebase:
+    def _rematch(self, boxes: list[Box], taken: dict[int, _Track], t: float) -> None:
+        """Second chance for the boxes no track took: a face that was missed for a while, or
+        that left and came back (within `reid` seconds), at about the place and size where
+        it was last seen. Recently seen tracks have had their pick first."""
+        if self._rebase:  # after a seek: the remembered faces' clock restarts now
             for track in self._lost:
                 track.last_seen = t
             self._rebase = False
         self._lost = [tr for tr in self._lost if t - tr.last_seen <= self.reid]
-        fits = [
-            (shift(tr.box, box), i)
-            for i, tr in enumerate(self._lost)
-            if shift(tr.box, box) <= self.reid_shift and scale_ratio(tr.box, box) <= self.reid_scale
+        busy = {id(tr) for tr in taken.values()}
+        stale = [tr for tr in self._tracks if id(tr) not in busy and t - tr.last_seen > STALE_S]
+        candidates = stale + self._lost
+        pairs = [
+            (shift(tr.box, box), ci, bi)
+            for ci, tr in enumerate(candidates)
+            for bi, box in enumerate(boxes)
+            if bi not in taken
+            and shift(tr.box, box) <= self.reid_shift
+            and scale_ratio(tr.box, box) <= self.reid_scale
         ]
-        if not fits:
-            return None
-        track = self._lost.pop(min(fits)[1])
-        track.box, track.last_seen, track.hits, track.velocity = box, t, 1, (0.0, 0.0)
-        self._tracks.append(track)
-        return track
+        used: set[int] = set()
+        for _, ci, bi in sorted(pairs):
+            if ci in used or bi in taken:
+                continue
+            used.add(ci)
+            track = candidates[ci]
+            if ci >= len(stale):  # back from the remembered ones
+                self._lost.remove(track)
+                self._tracks.append(track)
+                track.hits = 1
+            track.box, track.last_seen, track.velocity = boxes[bi], t, (0.0, 0.0)
+            taken[bi] = track
 
     @staticmethod
     def _follow(track: _Track, box: Box, t: float) -> None:
@@ -178,13 +196,13 @@ class Tracker:
     ) -> list[TrackedFace]:
         """Match this frame's faces to tracks; return the confirmed ones, in input order."""
         track_for = self._match(boxes, t)
+        fresh = set(track_for)
+        self._rematch(boxes, track_for, t)
         out = []
         for bi, box in enumerate(boxes):
             p = np.asarray(probs[bi], dtype=np.float32)
             track = track_for.get(bi)
-            new = track is None
-            if track is None:
-                track = self._revive(box, t)
+            new = bi not in fresh  # a new face, or one back after a while: smoothing restarts
             if track is None:
                 track = _Track(self._next_id, box, p.copy(), int(p.argmax()), t)
                 self._next_id += 1
