@@ -213,28 +213,36 @@ def record(pipeline: Pipeline, path: Path) -> Recorded:
 
 
 class FirstSeconds(Calibrator):
-    """The old calibration, for comparison: each face's first `seconds`, whatever they show
-    (and smoothing carried on across the switch to calibrated values)."""
+    """Each face's first `seconds`, whatever they show, as its baseline; smoothing carried on
+    across the switch to calibrated values. `old_math`: the calibration before (probabilities
+    floored at 1e-6, no shrink towards q), as it was shipped."""
+
+    def __init__(self, *args, old_math: bool = True):
+        super().__init__(*args)
+        self.old_math = old_math
+        self._old: dict[int, _Old] = {}
 
     def read(self, face_id: int, probs: np.ndarray, t: float) -> Reading:
         face = self._old.setdefault(face_id, _Old(t + self.seconds))
         if t < face.until:
             face.rest.append(probs)
             return Reading(None, COLLECTING)
-        if face.baseline is None:
-            face.baseline = Baseline.of(self.labels, np.stack(face.rest))
-        return Reading(calibrate(probs, face.baseline.log_probs, self.reference), CALIBRATED)
+        if not self.old_math:
+            baseline = Baseline.of(self.labels, np.stack(face.rest)).log_probs
+            return Reading(calibrate(probs, baseline, self.reference), CALIBRATED)
+        z = _log(probs) - _log(np.stack(face.rest)).mean(axis=0) + _log(self.reference)
+        e = np.exp(z - z.max())
+        return Reading((e / e.sum()).astype(np.float32), CALIBRATED)
 
-    @property
-    def _old(self) -> dict[int, _Old]:
-        return self.__dict__.setdefault("_old_faces", {})
+
+def _log(p: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(p, 1e-6, 1.0))
 
 
 @dataclass
 class _Old:
     until: float
     rest: list = field(default_factory=list)
-    baseline: Baseline | None = None
 
 
 def replay(rec: Recorded, labels: list[str], calibrator: Calibrator | None) -> list[tuple]:
@@ -251,14 +259,17 @@ def replay(rec: Recorded, labels: list[str], calibrator: Calibrator | None) -> l
     return rows
 
 
-MODES = ("raw", "first seconds (old)", "neutral stretch (new)")
+MODES = ("raw", "first seconds, old math (before)", "first seconds, new math",
+         "neutral stretch (now)")  # fmt: skip
 
 
 def _calibrator(mode: str, labels: list[str], card: dict) -> Calibrator | None:
+    reference = neutral_reference(labels, card)
     if mode == "raw":
         return None
-    kind = FirstSeconds if mode.startswith("first") else Calibrator
-    return kind(labels, neutral_reference(labels, card), CALIBRATE_S)
+    if mode.startswith("first"):
+        return FirstSeconds(labels, reference, CALIBRATE_S, old_math="old" in mode)
+    return Calibrator(labels, reference, CALIBRATE_S)
 
 
 def score(rows: list[tuple], opening: str) -> dict[str, int]:

@@ -17,11 +17,11 @@ floored at one int8 output step: below it the model says 0, and 0 against 0 says
 The method turns whatever face the baseline was taken from into "neutral": a smile taken as
 the baseline makes every later smile neutral and every calm face sad. So a baseline is taken
 only from a stretch of frames that look neutral and steady (`looks_neutral`, `steady`), never
-simply from a face's first seconds, and a saved baseline that does not look neutral is not
-applied. Each face carries its calibration state (`COLLECTING`, `NO_BASELINE`, `CALIBRATED`,
-`SAVED`, or `OFF`); its calibrated values exist only when it is `CALIBRATED` or `SAVED`, and
-labels follow the calibrated values then, the raw ones otherwise. Every change of state is a
-`Notice` that the session turns into a "calibration" event.
+simply from a face's first seconds, and a saved baseline that does not look neutral is
+refused (CalibrationError). Each face carries its calibration state (`COLLECTING`,
+`NO_BASELINE`, `CALIBRATED`, `SAVED`, or `OFF`); its calibrated values exist only when it is
+`CALIBRATED` or `SAVED`, and labels follow the calibrated values then, the raw ones otherwise.
+Every change of state is a `Notice` that the session turns into a "calibration" event.
 """
 
 from __future__ import annotations
@@ -40,11 +40,12 @@ from fer_desktop.errors import FerDesktopError
 # none with this floor (benchmarks/calibration_study.py).
 EPS = 1.0 / 256
 # The rest is moved this share towards q before it is divided out: a rest that reads, say,
-# 35% happy otherwise leaves a full smile (P(happy) 1.0, the rest 0) only 2.8 times its rest's
-# happiness while an unmoved sad keeps its share of q, and the smile reads half sad. On the
-# Yale clips that open with the neutral face, happy frames that stay happy: 0.88 without,
-# 0.95 with it (as raw); sad frames read as sad: 0.28 without, 0.20 with it.
-SHRINK = 0.1
+# 35% happy (Yale subject06) otherwise leaves a full smile (P(happy) 1.0, the rest 0) only
+# 2.8 times its rest's happiness while an unmoved sad keeps its share of q, and the smile
+# reads half sad. On the Yale clips that open with the neutral face (calibration_study),
+# happy frames that stay happy / sad frames read as sad: 0.88 / 0.28 with 0, 0.95 / 0.27 with
+# 0.02 to 0.05, 0.95 / 0.13 with 0.1, 0.95 / 0.06 with 0.2.
+SHRINK = 0.05
 
 # --- which frames may be a baseline ------------------------------------------------------
 # Chosen on the Yale photos (benchmarks/calibration_study.py, `rule` table), 3-class model:
@@ -124,18 +125,32 @@ class Baseline:
             raise CalibrationError(
                 f"{path} was made for labels {baseline.labels}, but the model has {labels}"
             )
+        baseline.check(str(path))
         return baseline
+
+    def check(self, name: str = "the saved baseline") -> None:
+        """Refuse a baseline whose resting face does not look neutral (it would invert)."""
+        if not looks_neutral(self.labels, self.probs):
+            rest = ", ".join(f"{k} {v:.2f}" for k, v in _rounded(self.labels, self.probs).items())
+            raise CalibrationError(
+                f"{name}: its resting face does not look neutral ({rest}), so it would turn "
+                "that expression into neutral; save one again from a neutral face"
+            )
 
 
 def calibrate(
-    probs: np.ndarray, baseline: np.ndarray, reference: np.ndarray, shrink: float = SHRINK
+    probs: np.ndarray,
+    baseline: np.ndarray,
+    reference: np.ndarray,
+    shrink: float = SHRINK,
+    floor: float = EPS,
 ) -> np.ndarray:
     """softmax(log p − log r + log q) for one row or a stack of rows, r = the baseline's rest
-    moved a share `shrink` towards q."""
-    q = np.clip(np.asarray(reference, np.float64), EPS, 1.0)
-    rest = np.exp(baseline - np.max(baseline))
+    moved a share `shrink` towards q; probabilities below `floor` count as `floor`."""
+    q = np.clip(np.asarray(reference, np.float64), floor, 1.0)
+    rest = np.exp(np.maximum(baseline, np.log(floor)) - np.max(baseline))
     rest = (1.0 - shrink) * rest / rest.sum() + shrink * q / q.sum()
-    z = np.log(np.clip(probs, EPS, 1.0)) - np.log(np.clip(rest, EPS, 1.0)) + np.log(q)
+    z = np.log(np.clip(probs, floor, 1.0)) - np.log(np.clip(rest, floor, 1.0)) + np.log(q)
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
@@ -182,7 +197,7 @@ class Notice:
 
     t: float
     state: str
-    face_id: int | None = None  # None: about every face (a saved baseline refused)
+    face_id: int | None = None
     fields: dict = field(default_factory=dict)
     text: str = ""
 
@@ -201,9 +216,10 @@ class Calibrator:
     """Each face's calibration, by face id: collecting a neutral stretch, then reading it.
 
     `seconds` > 0 collects, for every new face, the first `seconds`-long stretch of frames
-    that look neutral and steady; `saved` serves faces without a baseline of their own (when
-    it looks neutral itself); `start` collects the faces named anew. A face with no baseline
-    `seconds` + WAIT_S after collecting began is reported (NO_BASELINE) and keeps collecting.
+    that look neutral and steady; `saved` (refused unless it looks neutral itself) serves
+    faces without a baseline of their own; `start` collects the faces named anew. A face with
+    no baseline `seconds` + WAIT_S after collecting began is reported (NO_BASELINE) and keeps
+    collecting.
     """
 
     def __init__(
@@ -219,13 +235,9 @@ class Calibrator:
         self._faces: dict[int, _FaceState] = {}
         self._cal_ids: set[int] = set()  # faces whose last reading was calibrated
         self._notices: list[Notice] = []
+        if saved is not None:
+            saved.check()
         self.saved = saved
-        if saved is not None and not looks_neutral(self.labels, saved.probs):
-            self.saved = None
-            self._note(
-                0.0, "refused", None, "the saved baseline does not look neutral: not applied",
-                rest=_rounded(self.labels, saved.probs),
-            )  # fmt: skip
 
     @classmethod
     def for_model(

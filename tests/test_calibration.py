@@ -81,14 +81,21 @@ def test_a_stretch_broken_by_a_smile_starts_again():
     assert readings[-1].state == CALIBRATED
 
 
-def test_a_saved_baseline_that_does_not_look_neutral_is_not_applied():
+def test_a_saved_baseline_that_does_not_look_neutral_is_refused(tmp_path, demo_video):
     smiling = Baseline.of(LABELS, SMILE[None])
-    cal = Calibrator(LABELS, REFERENCE, saved=smiling)
-    assert cal.saved is None and cal.read(1, CALM, 0.0).probs is None
-    assert [n.state for n in cal.notices()] == ["refused"]
+    with pytest.raises(CalibrationError, match="does not look neutral"):
+        Calibrator(LABELS, REFERENCE, saved=smiling)
     calm = Calibrator(LABELS, REFERENCE, saved=Baseline.of(LABELS, CALM[None]))
     reading = calm.read(1, CALM, 0.0)
     assert reading.state == SAVED and reading.probs is not None
+    smiling.save(tmp_path / "smile.json")  # as the old calibration could save one
+    out = subprocess.run(
+        [*CLI, "analyze", str(demo_video), "--out", str(tmp_path / "a"), "--baseline",
+         str(tmp_path / "smile.json")],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 2 and "does not look neutral" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
 def test_reset_forgets_baselines_and_says_the_values_switched():
@@ -102,7 +109,7 @@ def test_reset_forgets_baselines_and_says_the_values_switched():
 
 
 def test_baseline_saves_loads_and_refuses_other_labels(tmp_path):
-    base = Baseline.of(["happy", "neutral", "sad"], np.array([[0.2, 0.5, 0.3], [0.1, 0.6, 0.3]]))
+    base = Baseline.of(LABELS, np.array([[0.05, 0.85, 0.10], [0.03, 0.9, 0.07]]))
     base.save(tmp_path / "b.json")
     back = Baseline.load(tmp_path / "b.json", ["happy", "neutral", "sad"])
     assert back.frames == 2 and np.allclose(back.log_probs, base.log_probs, atol=1e-5)
