@@ -248,24 +248,19 @@ class Calibrator:
     def start(self, t: float, seconds: float, ids: list[int]) -> None:
         """Collect these faces' resting face anew: their next neutral `seconds`."""
         for face_id in ids:
-            self._faces[face_id] = self._collecting(face_id, t, seconds)
-
-    def _collecting(self, face_id: int, t: float, seconds: float) -> _FaceState:
-        state = _FaceState(seconds=seconds, since=t)
-        self._note(
-            t, COLLECTING, face_id,
-            f"face {face_id}: calibrating, waiting for {seconds:g} s of a neutral, steady face",
-            seconds=seconds,
-        )  # fmt: skip
-        return state
+            self._faces[face_id] = _FaceState(seconds=seconds, since=t)
+            self._note(
+                t, COLLECTING, face_id,
+                f"face {face_id}: calibrating, waiting for {seconds:g} s of a neutral, steady "
+                "face", seconds=seconds,
+            )  # fmt: skip
 
     def read(self, face_id: int, probs: np.ndarray, t: float) -> Reading:
         """This face's calibration state and calibrated probabilities (None without)."""
         face = self._faces.get(face_id)
-        if face is None:
-            face = self._faces[face_id] = (
-                self._collecting(face_id, t, self.seconds) if self.seconds > 0 else _FaceState()
-            )
+        if face is None:  # a new face collects quietly: its rows say so (one-frame false
+            # detections would otherwise each leave an event)
+            face = self._faces[face_id] = _FaceState(seconds=self.seconds, since=t)
         if face.seconds > 0:
             self._collect(face_id, face, probs, t)
         face.state, baseline = self._state(face)
