@@ -8,9 +8,10 @@ each kind that the baseline rule (calibration.looks_neutral) accepts.
 Clips: per subject, a video of their photos, each held for a while, opening with their
 neutral face, a smile, a frown or a turned head (the neutral photo warped in perspective, as
 if turned about 35 degrees), then neutral, happy, sad, neutral, happy, sad. Each clip is
-analysed once (detector, crop, model); its faces are then replayed through the tracker three
-ways: raw, the old calibration (the first `seconds` of each face, whatever it shows) and the
-current one (the first neutral, steady stretch). Counted on the frames after the opening
+analysed once (detector, crop, model); its faces are then replayed through the tracker four
+ways: raw; the calibration as it was (the first `seconds` of each face, whatever it shows,
+its old arithmetic); the first `seconds` with today's arithmetic (int8 floor, shrink); and
+today's calibration (the first neutral, steady stretch). Counted on the frames after the opening
 photo, by the label the app reports: happy frames that stay happy, sad frames read as sad,
 neutral frames read as sad or happy, and the share of frames that had calibrated values.
 

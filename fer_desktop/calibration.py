@@ -322,10 +322,6 @@ class Calibrator:
         out, self._notices = self._notices, []
         return out
 
-    def state(self, face_id: int) -> str:
-        face = self._faces.get(face_id)
-        return OFF if face is None else face.state
-
     def baselines(self) -> dict[int, Baseline]:
         """The faces that have a baseline of their own."""
         return {i: s.baseline for i, s in self._faces.items() if s.baseline is not None}
