@@ -76,6 +76,11 @@ class CalibrateNeutral:
 
 
 @dataclass(frozen=True)
+class ResetCalibration:
+    """Forget every face's own baseline: raw values until calibrated again."""
+
+
+@dataclass(frozen=True)
 class AddOutput:
     output: Output
 
@@ -92,6 +97,7 @@ Command = (
     | AddMarker
     | ChangeSettings
     | CalibrateNeutral
+    | ResetCalibration
     | AddOutput
     | RemoveOutput
 )
@@ -360,6 +366,7 @@ class Session:
         result = self.pipeline.process(frame, detected)
         self.last_t = result.t_source
         self.frames += 1
+        self._calibration_notices()
         for output in list(self.outputs):
             self._guarded(output, output.frame, result, frame.bgr)
         self.on_event(FrameAnalysed(result, frame.bgr, t_arrival, position))
@@ -443,12 +450,32 @@ class Session:
                             self._remove_output(output, "it cannot hold the new model's labels")
             case CalibrateNeutral(seconds):
                 ids = p.tracker.active_ids
+                if not ids:
+                    self.on_event(Status("calibration: no face in view"))
                 p.calibrator().start(self.last_t, seconds, ids)
                 self._setting(calibrate_neutral_s=seconds, faces=ids)
+                self._calibration_notices()
+            case ResetCalibration():
+                if p.tracker.calibrator is not None:
+                    p.tracker.calibrator.reset()
+                self._emit_event("calibration", state="reset", face_id=None)
+                self.on_event(Status("calibration reset: every face reads raw until calibrated"))
             case AddOutput(output):
                 self._add_output(output)
             case RemoveOutput(output):
                 self._remove_output(output)
+
+    def _calibration_notices(self) -> None:
+        """Each face's changes of calibration state: a "calibration" event and a Status."""
+        calibrator = self.pipeline.tracker.calibrator
+        for notice in calibrator.notices() if calibrator is not None else []:
+            record = event_record(
+                "calibration", notice.t, state=notice.state, face_id=notice.face_id,
+                **notice.fields,
+            )  # fmt: skip
+            for output in list(self.outputs):
+                self._guarded(output, output.event, record)
+            self.on_event(Status(notice.text))
 
     def _setting(self, **changes) -> None:
         self._emit_event("setting", **changes)
