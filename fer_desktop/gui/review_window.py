@@ -188,8 +188,12 @@ class ReviewWindow(QMainWindow):
 
     def _as_people(self, result: FrameResult) -> FrameResult:
         """The frame with each face under its person's id (merged ids share one colour)."""
-        faces = [replace(f, id=self.rec.person(f.id)[0]) for f in result.faces]
-        return replace(result, faces=faces)
+        ids = [self.rec.person(f.id)[0] for f in result.faces]
+        if ids == [f.id for f in result.faces]:
+            return result
+        return replace(
+            result, faces=[replace(f, id=i) for f, i in zip(result.faces, ids, strict=True)]
+        )
 
     def seek(self, t: float) -> None:
         self.show_frame(self.rec.frame_at(t))
@@ -320,7 +324,12 @@ class ReviewWindow(QMainWindow):
         self._marker_lines = []
         for m in self.rec.markers:
             self.markers.addItem(f"{m.t:7.2f} s  {m.note}")
-            line = pg.InfiniteLine(m.t, pen=pg.mkPen("#444", style=Qt.PenStyle.DashLine))
+            line = pg.InfiniteLine(
+                m.t,
+                pen=pg.mkPen("#444", style=Qt.PenStyle.DashLine),
+                label=m.note or None,
+                labelOpts={"position": 0.95, "color": "#444"},
+            )
             self.chart.addItem(line)
             self._marker_lines.append(line)
         self._refresh_segments()
