@@ -3,7 +3,8 @@ people (names, merged ids) and segments. `fer-desktop review PATH`, or File → 
 in the main window.
 
 The chart runs on the recording time (fer_desktop.timeaxis: source time laid end to end at
-each seek); a dotted line shows where a seek was, and no curve crosses a seek or a gap.
+each seek); a dotted line shows where a seek was ("→2.2": to 2.2 s of the file), and no
+curve crosses a seek or a gap.
 Keys: Space plays and pauses, Left / Right step one frame, Page Up / Page Down jump to the
 previous / next marker, M adds a marker at the cursor, Ctrl+S saves markers, names and
 merges beside the timeline.
@@ -43,6 +44,14 @@ from .video_view import VideoView
 ROLE_ID = Qt.ItemDataRole.UserRole  # the face list's items hold their person's id
 
 
+def button(text: str, slot) -> QPushButton:
+    """A button that calls `slot()` (without clicked's `checked`, which would land in the
+    slot's first parameter)."""
+    b = QPushButton(text)
+    b.clicked.connect(lambda _checked=False: slot())
+    return b
+
+
 def person_label(p: Person) -> str:
     """A person in the legend and the merge dialog: the name, and the ids merged into it."""
     if len(p.ids) > 1 and p.name == f"face {p.id}":
@@ -74,12 +83,12 @@ class ReviewWindow(QMainWindow):
         self.chart.setYRange(-1.05, 1.05)
         self.chart.addLegend(offset=(5, 1), colCount=8)
         self.curves: dict[int, pg.PlotDataItem] = {}  # person id -> its curve
-        for t, t_source in self.rec.seeks():
-            line = pg.InfiniteLine(
+        for n, (t, t_source) in enumerate(self.rec.seeks()):
+            line = pg.InfiniteLine(  # labels on three heights, so neighbours stay readable
                 t,
                 pen=pg.mkPen("#9e9e9e", width=1, style=Qt.PenStyle.DotLine),
-                label=f"seek → {t_source:.1f} s",
-                labelOpts={"position": 0.08, "color": "#757575"},
+                label=f"→{t_source:.1f}",
+                labelOpts={"position": 0.05 + 0.08 * (n % 3), "color": "#757575"},
             )
             self.chart.addItem(line)
         self.cursor = pg.InfiniteLine(0.0, movable=True, pen=pg.mkPen("#c62828", width=2))
@@ -89,7 +98,7 @@ class ReviewWindow(QMainWindow):
         self._marker_lines: list[pg.InfiniteLine] = []
 
         self.play_btn = QPushButton("Play")
-        self.play_btn.clicked.connect(self.toggle_play)
+        self.play_btn.clicked.connect(lambda _checked=False: self.toggle_play())
         self.markers = QListWidget()
         self.markers.itemActivated.connect(lambda item: self.jump_to_marker(self.markers.row(item)))
         buttons = QHBoxLayout()
@@ -99,9 +108,7 @@ class ReviewWindow(QMainWindow):
             ("Delete", self.delete_marker),
             ("Save", self.save),
         ):
-            b = QPushButton(text)
-            b.clicked.connect(slot)
-            buttons.addWidget(b)
+            buttons.addWidget(button(text, slot))
         self.faces = QListWidget()
         self.faces.itemActivated.connect(lambda item: self.jump_to_person(item.data(ROLE_ID)))
         face_buttons = QHBoxLayout()
@@ -110,16 +117,12 @@ class ReviewWindow(QMainWindow):
             ("Merge into…", self.merge_person),
             ("Unmerge", self.unmerge_person),
         ):
-            b = QPushButton(text)
-            b.clicked.connect(slot)
-            face_buttons.addWidget(b)
+            face_buttons.addWidget(button(text, slot))
         self.segments = QTableWidget()
         export = QHBoxLayout()
         for text, slot in (("Export segment CSV", self.export_csv),
                            ("Export segment clip", self.export_clip)):  # fmt: skip
-            b = QPushButton(text)
-            b.clicked.connect(slot)
-            export.addWidget(b)
+            export.addWidget(button(text, slot))
 
         side = QVBoxLayout()
         side.addWidget(self.markers, 1)
