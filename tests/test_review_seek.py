@@ -7,20 +7,23 @@ from __future__ import annotations
 import csv
 import itertools
 import random
+import subprocess
+import sys
 
 import av
 import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QPushButton
 
 from fer_desktop import sidecar
-from fer_desktop.review import ReviewError, VideoReader, open_recording
+from fer_desktop.review import Marker, ReviewError, VideoReader, open_recording
 from fer_desktop.session import AddMarker, FrameAnalysed, Seek, Session, SessionOptions
 from fer_desktop.session import recording_outputs as recording_outputs_of
 from fer_desktop.settings import Settings
 from fer_desktop.timeline import read_timeline
-from tests.conftest import write_video
+from tests.conftest import REPO, write_video
 
 SEEK_AT, MARK_BEFORE, MARK_AFTER = 40, 20, 50  # frames analysed when each command is sent
 
@@ -180,9 +183,14 @@ def test_review_window_on_a_recording_with_a_seek(qtbot, seek_recording, tmp_pat
     # Page Down from there jumps to the marker after the seek, not the one before it
     qtbot.keyClick(w, Qt.Key.Key_PageDown)
     assert w.rec.frames[w.current].index == MARK_AFTER - 1
-    # a marker added after the seek is saved with its frame and found there again
+    # a marker added after the seek (with the button: no note) is saved with its frame and
+    # found there again
     w.show_frame(k + 3)
-    w.add_marker("back again")
+    add = next(b for b in w.findChildren(QPushButton) if b.text() == "Add marker (M)")
+    qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
+    [new] = [m for m in w.rec.markers if m.frame == w.rec.frames[k + 3].index]
+    assert new == Marker(w.rec.times[k + 3], "", w.rec.frames[k + 3].index)
+    new.note = "back again"
     assert w.save() is not None
     saved = sidecar.load(seek_recording)
     mine = next(m for m in saved.markers if m.note == "back again")
@@ -273,3 +281,26 @@ def test_a_broken_sidecar_is_one_line(three_ids):
     with pytest.raises(ReviewError, match="not a sidecar file"):
         open_recording(three_ids)
     sidecar.path_for(three_ids).unlink()
+
+
+def test_an_analysed_file_is_shown_frame_for_frame_with_every(tmp_path, demo_video):
+    """`analyze --every 3`: rows count analysed frames (0, 1, 2…), the video is the original
+    file, and each row is shown with the file's frame at its t_source (0, 3, 6…)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", "analyze", str(demo_video), "--out",
+         str(tmp_path), "--every", "3"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rec = open_recording(tmp_path / "demo.csv")
+    assert rec.video_path == demo_video
+    assert [f.index for f in rec.frames] == list(range(15))
+    assert rec.video_index == list(range(0, 45, 3))
+    reader = VideoReader(demo_video)
+    capture = cv2.VideoCapture(str(demo_video))
+    originals = [capture.read()[1] for _ in range(45)]
+    for k in (14, 2, 7):
+        shown = reader.read(rec.video_index[k]).astype(int)
+        diffs = [np.abs(shown - o.astype(int)).mean() for o in originals]
+        assert int(np.argmin(diffs)) == 3 * k
+    reader.close()
