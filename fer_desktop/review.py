@@ -315,17 +315,27 @@ class VideoReader:
         if not 0 <= index < len(self.pts):
             return None
         target = self.pts[index]
-        if index != self.next or self._decoded is None:
-            self.container.seek(target, stream=self.stream, backward=True, any_frame=False)
-            self._decoded = self.container.decode(self.stream)
+        jumped = index != self.next or self._decoded is None
+        tries = (target, self.pts[0]) if jumped else (None,)
+        for n, seek_to in enumerate(tries):
+            if seek_to is not None:
+                self.container.seek(seek_to, stream=self.stream, backward=True, any_frame=False)
+                self._decoded = self.container.decode(self.stream)
+            frame = self._decode_to(target)
+            # past the frame: a seek that landed too late (no index); then from the start
+            if frame is not None and (frame.pts == target or n == len(tries) - 1):
+                self.next = index + 1
+                return frame.to_ndarray(format="bgr24")
+        self._decoded = None
+        return None
+
+    def _decode_to(self, target: int):
         try:
             for frame in self._decoded:
                 if frame.pts is not None and frame.pts >= target:
-                    self.next = index + 1
-                    return frame.to_ndarray(format="bgr24")
+                    return frame
         except self._av.FFmpegError:
             pass
-        self._decoded = None
         return None
 
     def close(self) -> None:
@@ -357,7 +367,7 @@ def faces_per_frame(frames: list[dict], faces: list[dict]) -> list[list[dict]]:
     out, j = [], 0
     for row in frames:
         mine: list[dict] = []
-        count = row.get("faces")
+        count = row.get("faces") if isinstance(row.get("faces"), int) else None
         while j < len(faces) and faces[j]["frame"] == row["frame"]:
             if count is not None and len(mine) >= count:
                 break

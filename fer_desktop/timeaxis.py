@@ -80,7 +80,7 @@ class TimeAxis:
     def place(self, t_source: float, t_wall: str | None = None, frame: int | None = None) -> int:
         """The frame an event belongs to: by its `frame` number when it has one, else the
         frame just before its `t_wall` (or the one after, when that one's t_source fits
-        better), else the first frame nearest its t_source."""
+        better), else the frame at or before its t_source in the first stretch holding it."""
         if frame is not None and (k := self.index_of_frame(frame)) is not None:
             return k
         wall = wall_seconds(t_wall)
@@ -88,7 +88,16 @@ class TimeAxis:
             k = max(bisect.bisect_right(self.walls, wall) - 1, 0)
             near = [j for j in (k, k + 1) if j < len(self.t)]
             return min(near, key=lambda j: abs(self.t_source[j] - t_source))
-        return int(np.argmin(np.abs(self.t_source - t_source)))
+        return self._first_stretch_with(t_source)
+
+    def _first_stretch_with(self, t_source: float) -> int:
+        """The frame at or before `t_source` in the first stretch that holds it."""
+        s, eps = self.t_source, 1e-6
+        ends = np.append(self.piece[1:] != self.piece[:-1], True)  # last frame of a stretch
+        after = np.append(s[1:], np.inf)
+        within = np.where(ends, t_source < s + self.step - eps, after > t_source + eps)
+        hits = np.flatnonzero((s <= t_source + eps) & within)
+        return int(hits[0]) if len(hits) else int(np.argmin(np.abs(s - t_source)))
 
     def time_of(self, t_source: float, t_wall: str | None = None, frame: int | None = None):
         """An event's recording time: its frame's, moved by how far its t_source is from

@@ -78,3 +78,21 @@ def test_camera_gaps_keep_their_length_and_break_the_line():
     np.testing.assert_allclose(axis.t, times)
     assert axis.seek_starts == [] and list(np.flatnonzero(axis.breaks)) == [4]
     assert axis.broken(3, 4) and not axis.broken(4, 6)
+
+
+def test_events_are_placed_in_their_stretch_after_a_seek():
+    """Seek back from 0.12 s to 0.04 s: a marker with a frame number, one with a wall time
+    and an old one with only t_source all land where they belong."""
+    wall0 = 1_790_000_000.0
+    src = [0.0, 0.04, 0.08, 0.12, 0.16, 0.04, 0.08, 0.12, 0.16, 0.2]
+    rows = [
+        {"frame": k, "t_source": t, "t_wall": iso_time(wall0 + 0.04 * k)} for k, t in enumerate(src)
+    ]
+    seek = {"to_t_source": 0.04, "t_wall": iso_time(wall0 + 0.04 * 4.5)}
+    axis = time_axis(rows, [seek])
+    assert axis.seek_starts == [5] and np.all(np.diff(axis.t) > 0)
+    np.testing.assert_allclose(axis.t, [0.0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.24, 0.28, 0.32, 0.36])
+    assert axis.time_of(0.08, frame=6) == pytest.approx(0.24)  # by frame: the second stretch
+    assert axis.time_of(0.12, t_wall=iso_time(wall0 + 0.04 * 7.5)) == pytest.approx(0.28)
+    assert axis.time_of(0.10) == pytest.approx(0.10)  # t_source only: the first stretch
+    assert axis.time_of(0.21) == pytest.approx(0.37)  # only the second stretch reaches it
