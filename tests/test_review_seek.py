@@ -304,3 +304,24 @@ def test_an_analysed_file_is_shown_frame_for_frame_with_every(tmp_path, demo_vid
         diffs = [np.abs(shown - o.astype(int)).mean() for o in originals]
         assert int(np.argmin(diffs)) == 3 * k
     reader.close()
+
+
+def test_the_live_chart_stays_in_time_order_through_a_seek(qtbot, seek_recording):
+    """The window's rolling chart fed the recording's frames as they came: after the seek
+    back, each curve holds the new stretch only where the two overlap, in time order."""
+    from fer_desktop.gui.mood_chart import MoodChart
+
+    rec = open_recording(seek_recording)
+    [k] = rec.axis.seek_starts
+    chart = MoodChart(60.0)
+    qtbot.addWidget(chart)
+    for f in rec.frames:
+        chart.add(f)
+    target = rec.frames[k].t_source
+    for fid, pts in chart.series.items():
+        ts = [t for t, _v in pts]
+        assert ts == sorted(ts) and ts[-1] == rec.frames[-1].t_source
+        later = [f.t_source for f in rec.frames[k:] if any(x.id == fid for x in f.faces)]
+        assert [t for t in ts if t >= target] == later  # the stretch before the seek is gone
+        xs, _ys = chart.curves[fid].getData()
+        assert np.all(np.diff(xs) >= 0)

@@ -259,8 +259,12 @@ class ReviewWindow(QMainWindow):
             self.show_frame(self.current)
 
     def selected_person(self) -> int | None:
+        """The person chosen in the face list (None, and a hint, when there is none)."""
         item = self.faces.currentItem()
-        return None if item is None else int(item.data(ROLE_ID))
+        if item is None:
+            self.statusBar().showMessage("Choose a person in the list first", 5000)
+            return None
+        return int(item.data(ROLE_ID))
 
     def name_person(self, face_id: int | None = None, name: str | None = None) -> None:
         """Name the selected person (or `face_id`'s); asks for the name unless given."""
