@@ -69,8 +69,29 @@ class TimeAxis:
 
     def index_of_frame(self, frame: int) -> int | None:
         """The first row with this `frame` number, or None."""
-        hits = np.flatnonzero(self.frame == frame)
-        return int(hits[0]) if len(hits) else None
+        i = int(self.rows_of_frames([frame])[0])
+        return None if i < 0 else i
+
+    def rows_of_frames(self, frames) -> np.ndarray:
+        """The row of each `frame` number (-1 where there is none); numbers that only go up
+        (schema 2) are looked up by bisection, older files' repeated ones by first use."""
+        frames = np.asarray(frames, dtype=int)
+        if not len(self.frame):
+            return np.full(len(frames), -1)
+        if np.all(np.diff(self.frame) > 0):
+            i = np.minimum(np.searchsorted(self.frame, frames), len(self.frame) - 1)
+            return np.where(self.frame[i] == frames, i, -1)
+        first: dict[int, int] = {}
+        for k, f in enumerate(self.frame.tolist()):
+            first.setdefault(f, k)
+        return np.array([first.get(int(f), -1) for f in frames], dtype=int)
+
+    def times_of_frames(self, frames) -> np.ndarray:
+        """The recording time of each `frame` number (NaN where there is none): for a
+        timeline's face rows, `axis.times_of_frames([r["frame"] for r in faces])`."""
+        rows = self.rows_of_frames(frames)
+        padded = np.append(self.t, np.nan)  # row -1 reads the NaN
+        return padded[np.where(rows >= 0, rows, len(self.t))]
 
     def index_at(self, t: float) -> int:
         """The last frame at or before recording time `t` (clamped)."""

@@ -96,3 +96,4 @@ def test_events_are_placed_in_their_stretch_after_a_seek():
     assert axis.time_of(0.12, t_wall=iso_time(wall0 + 0.04 * 7.5)) == pytest.approx(0.28)
     assert axis.time_of(0.10) == pytest.approx(0.10)  # t_source only: the first stretch
     assert axis.time_of(0.21) == pytest.approx(0.37)  # only the second stretch reaches it
+    np.testing.assert_allclose(axis.times_of_frames([6, 0, 42]), [0.24, 0.0, np.nan])
