@@ -26,6 +26,7 @@ A leaf module (numpy only), so that the report can use it too.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,6 +66,7 @@ class TimeAxis:
 
     @property
     def gap(self) -> float:
+        """A step longer than this is a gap."""
         return max(3 * self.step, MIN_GAP_S)
 
     def index_of_frame(self, frame: int) -> int | None:
@@ -72,7 +74,7 @@ class TimeAxis:
         i = int(self.rows_of_frames([frame])[0])
         return None if i < 0 else i
 
-    def rows_of_frames(self, frames) -> np.ndarray:
+    def rows_of_frames(self, frames: Sequence[int] | np.ndarray) -> np.ndarray:
         """The row of each `frame` number (-1 where there is none); numbers that only go up
         (schema 2) are looked up by bisection, older files' repeated ones by first use."""
         frames = np.asarray(frames, dtype=int)
@@ -86,7 +88,7 @@ class TimeAxis:
             first.setdefault(f, k)
         return np.array([first.get(int(f), -1) for f in frames], dtype=int)
 
-    def times_of_frames(self, frames) -> np.ndarray:
+    def times_of_frames(self, frames: Sequence[int] | np.ndarray) -> np.ndarray:
         """The recording time of each `frame` number (NaN where there is none): for a
         timeline's face rows, `axis.times_of_frames([r["frame"] for r in faces])`."""
         rows = self.rows_of_frames(frames)
@@ -120,7 +122,9 @@ class TimeAxis:
         hits = np.flatnonzero((s <= t_source + eps) & within)
         return int(hits[0]) if len(hits) else int(np.argmin(np.abs(s - t_source)))
 
-    def time_of(self, t_source: float, t_wall: str | None = None, frame: int | None = None):
+    def time_of(
+        self, t_source: float, t_wall: str | None = None, frame: int | None = None
+    ) -> float:
         """An event's recording time: its frame's, moved by how far its t_source is from
         that frame's (within one step)."""
         k = self.place(t_source, t_wall, frame)
