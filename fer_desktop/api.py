@@ -58,7 +58,7 @@ def _face_row(face: dict, labels: list[str]) -> dict[str, Any]:
             row[f"p_{lab}{suffix}"] = values.get(lab)
     row["label"] = face["label"]
     row["valence"] = face["valence"]
-    for extra in ("cal",):  # later fields, when the timeline has them
+    for extra in ("cal",):  # the calibration state, in timelines that have it
         if extra in face:
             row[extra] = face[extra]
     return row
@@ -68,7 +68,8 @@ def read_timeline(path: str | Path, rows: str = "faces") -> pandas.DataFrame:
     """A timeline (.csv or .jsonl, also one cut short by a crash) as a DataFrame.
 
     rows: "faces" (default: one row per face per frame), "frames" (one per analysed frame,
-    with its number of faces) or "events" (markers, camera gaps, seeks, setting changes).
+    with its number of faces) or "events" (markers, camera gaps, seeks, setting changes,
+    calibration).
     """
     pd = _pandas()
     if rows not in ROWS:
@@ -95,7 +96,7 @@ def read_timeline(path: str | Path, rows: str = "faces") -> pandas.DataFrame:
     else:
         events = [
             {k: v for k, v in e.items() if k != "type"}
-            for kind in ("markers", "gaps", "seeks", "settings")
+            for kind in ("markers", "gaps", "seeks", "settings", "calibrations")
             for e in timeline[kind]
         ]
         df = pd.DataFrame(events, columns=_event_columns(events))

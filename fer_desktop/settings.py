@@ -92,8 +92,9 @@ class Settings:
     align: bool = _setting(DEFAULT_ALIGN, "rotate the crop so the eyes are level")
     calibrate_s: float = _setting(
         0.0,
-        "read each face against its own resting face, taken from its first SECONDS of "
-        "neutral-looking frames; labels follow the calibrated values, the timeline keeps both",
+        "read each face against its own resting face: its first SECONDS-long stretch of "
+        "neutral, steady frames (none within SECONDS + 5 s: raw values, and it keeps trying); "
+        "labels follow the calibrated values, the timeline keeps both",
         lo=0.0,
         hi=600.0,
         flag="--calibrate",

@@ -66,7 +66,7 @@ def test_lsl_inlet_receives_frames_and_markers(demo_video):
         received["info"] = fin.get_sinfo()
         ready.set()
         deadline = time.time() + 30
-        while time.time() < deadline and len(received["markers"]) < 2:
+        while time.time() < deadline and not any('"end"' in m for m, _ in received["markers"]):
             sample, ts = fin.pull_sample(timeout=0.2)
             if ts is not None:
                 received["frames"].append((list(sample), ts))
@@ -99,8 +99,9 @@ def test_lsl_inlet_receives_frames_and_markers(demo_video):
     assert first[0] == 1.0  # face id 1 in slot 1
     assert abs(sum(first[1:4]) - 1.0) < 0.02  # happy + neutral + sad of the 3-class model
     assert all(v != v for v in first[5:])  # slot 2 is empty: NaN
-    notes = [json.loads(m)["note"] for m, _ in received["markers"]]
-    assert notes == ["lap 10", "lap 20"]
+    events = [json.loads(m) for m, _ in received["markers"]]
+    assert [e["note"] for e in events if e["event"] == "marker"] == ["lap 10", "lap 20"]
+    assert events[-1]["event"] == "end" and events[-1]["frames"] == 45  # the end marker
     marker_ts = [ts for _, ts in received["markers"]]
     assert marker_ts == sorted(marker_ts)
 

@@ -176,7 +176,9 @@ def run(args, settings: Settings) -> int:
     if args.save_baseline:
         baselines = sessions[0].pipeline.calibrator().baselines()
         if not baselines:
-            raise CalibrationError("no face was seen long enough to save a baseline")
+            raise CalibrationError(
+                "no face showed a neutral, steady stretch long enough to save a baseline"
+            )
         baselines[min(baselines)].save(args.save_baseline)
         print(f"fer-desktop: baseline saved to {args.save_baseline}", file=sys.stderr)
     if any(s is not None and s.stopped_by_reader for s in summaries):  # `| head`: quietly

@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import numpy as np
 
 from fer_desktop._quiet import native_stderr_silenced
 from fer_desktop.outputs import Output, OutputError, SessionInfo
-from fer_desktop.results import FrameResult
+from fer_desktop.results import FrameResult, event_record
 
 CHANNELS = ("id", "p_happy", "p_neutral", "p_sad", "valence")
 DEFAULT_SLOTS = 4
 STREAM_NAME = "fer_desktop"
+END_MARKER_WAIT_S = 0.1  # lets the end marker leave before the outlet goes
+# Events on the marker stream: all but "end" (the outlet goes away) are what a lab records.
+MARKER_EVENTS = ("marker", "gap", "seek", "setting", "labels", "status", "calibration")
 
 
 def _lsl():
@@ -99,10 +103,15 @@ class LslOutput(Output):
         self.frames += 1
 
     def event(self, record: dict) -> None:
-        if record.get("event") in ("marker", "gap", "setting", "labels"):
+        if record.get("event") in MARKER_EVENTS:
             self._markers.push_sample([json.dumps(record)], self._clock())
 
     def close(self, summary: dict) -> None:
+        markers = getattr(self, "_markers", None)
+        if markers is not None:  # the end marker: a recorder knows the stream ended on purpose
+            end = event_record("end", None, frames=self.frames, stopped=summary.get("stopped"))
+            markers.push_sample([json.dumps(end)], self._clock())
+            time.sleep(END_MARKER_WAIT_S)
         for attr in ("_outlet", "_markers"):
             outlet = getattr(self, attr, None)
             if outlet is not None:
