@@ -341,9 +341,14 @@ def run_jobs(
     `on_progress` (in this process) how far each running video is."""
     if n_workers <= 1 or len(jobs) <= 1:
         with Pipeline(config) as pipeline:
-            for job in jobs:
+            for i, job in enumerate(jobs):
                 report = _reporter(job, lambda p: on_progress(*p)) if on_progress else None
-                on_row(_guarded(job, pipeline, report))
+                row = _guarded(job, pipeline, report)
+                on_row(row)
+                if row.get("error") == "interrupted":  # Ctrl-C stops the batch, not one video
+                    for rest in jobs[i + 1 :]:
+                        on_row(unfinished(rest, "partial", "not started (interrupted)"))
+                    raise KeyboardInterrupt
         return
     import multiprocessing
 

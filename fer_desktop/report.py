@@ -317,6 +317,7 @@ def write_report(
     ]
     analysed, _duration = coverage(timeline, analysed_s)
     png = chart_png(timeline, f"Expression over time: {source}", end=analysed)
+    png_path.parent.mkdir(parents=True, exist_ok=True)
     png_path.write_bytes(png)
     page = render_html(
         timeline,
@@ -610,18 +611,22 @@ OVERVIEW_COLUMNS = [
     ("note", "note", "why a figure is missing or doubtful"),
     ("error", "error", "why the video failed"),
 ]  # fmt: skip
+# sortKey and inOrder are plain functions so that a test can run them (tests/test_report.py).
 SORT_SCRIPT = """<script>
+function sortKey(text) {  // null for an empty cell, else a number or lower-case text
+  if (text.trim() === "") return null;
+  const n = Number(text);
+  return isNaN(n) ? text.toLowerCase() : n;
+}
+function inOrder(x, y, dir) {  // empty cells last in either direction
+  if (x === null || y === null) return (x === null) - (y === null);
+  return (x > y ? 1 : x < y ? -1 : 0) * dir;
+}
 document.querySelectorAll("th").forEach((th, col) => th.addEventListener("click", () => {
   const body = th.closest("table").tBodies[0], rows = [...body.rows];
-  const key = r => { const t = r.cells[col].dataset.v ?? r.cells[col].innerText;
-                     if (t.trim() === "") return null;
-                     const n = Number(t); return isNaN(n) ? t.toLowerCase() : n; };
-  const dir = th.dataset.dir = th.dataset.dir === "1" ? "-1" : "1";
-  rows.sort((a, b) => {
-    const x = key(a), y = key(b);
-    if (x === null || y === null) return (x === null) - (y === null);  // empty: last, always
-    return (x > y ? 1 : x < y ? -1 : 0) * dir;
-  });
+  const key = r => sortKey(r.cells[col].dataset.v ?? r.cells[col].innerText);
+  const dir = th.dataset.dir = th.dataset.dir === "1" ? -1 : 1;
+  rows.sort((a, b) => inOrder(key(a), key(b), dir));
   rows.forEach(r => body.appendChild(r));
 }));
 </script>"""
