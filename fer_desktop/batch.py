@@ -33,7 +33,7 @@ from fer_desktop.detector_models import sha256_of as file_sha256
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.pipeline import Pipeline, PipelineConfig
-from fer_desktop.report import report_paths, summarize, truncation, write_report
+from fer_desktop.report import coverage, report_paths, summarize, truncation, write_report
 from fer_desktop.results import FrameResult
 from fer_desktop.session import FrameAnalysed, Session, SessionOptions
 from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
@@ -185,7 +185,6 @@ def _finished(job: Job, sha: str, read_s: float, elapsed: float) -> dict:
     timeline = read_timeline(job.timeline_path)
     header = timeline["header"] or {}
     duration = header.get("source_duration_s")
-    summary = summarize(timeline)
     cut = truncation(timeline, read_s)
     row = {
         "path": str(job.path),
@@ -195,16 +194,11 @@ def _finished(job: Job, sha: str, read_s: float, elapsed: float) -> dict:
         **provenance(header.get("settings") or {}, job.config),
         "status": "truncated" if cut else "ok",
         "error": "",
-        "note": "; ".join(n for n in (cut, summary["note"]) if n),
         "duration_s": round(duration or read_s, 3),
         "analysed_s": round(read_s, 3),
         "frames": len(timeline["frames"]),
         "face_rows": len(timeline["faces"]),
-        "faces": summary["faces"],
-        "brief_or_small_faces": summary["brief_or_small_faces"],
-        "face_seconds": summary["face_seconds"],
-        **{f"share_{lab}_by_time": v for lab, v in summary["share"].items()},
-        "mean_valence_by_time": summary["mean_valence"],
+        **summary_columns(timeline, cut),
         "seconds": round(elapsed, 2),
         "timeline": str(job.timeline_path),
         "speed_x_realtime": round(read_s / max(elapsed, 1e-6), 2),
@@ -214,10 +208,27 @@ def _finished(job: Job, sha: str, read_s: float, elapsed: float) -> dict:
     return row
 
 
-def write_job_report(job: Job, read_s: float | None) -> Path:
+def summary_columns(timeline: dict, truncated: str = "") -> dict:
+    """The index's figures of a video (time-weighted, see `report.summarize`) and its note."""
+    summary = summarize(timeline)
+    return {
+        "note": "; ".join(n for n in (truncated, summary["note"]) if n),
+        "faces": summary["faces"],
+        "brief_or_small_faces": summary["brief_or_small_faces"],
+        "face_seconds": summary["face_seconds"],
+        **{f"share_{lab}_by_time": v for lab, v in summary["share"].items()},
+        "mean_valence_by_time": summary["mean_valence"],
+    }
+
+
+def write_job_report(job: Job, read_s: float | None, duration_s: float | None = None) -> Path:
     """A video's report from its timeline; the HTML file's path."""
     _png, html = write_report(
-        job.timeline_path, job.timeline_path.parent, thumbnails=job.thumbnails, analysed_s=read_s
+        job.timeline_path,
+        job.timeline_path.parent,
+        thumbnails=job.thumbnails,
+        analysed_s=read_s,
+        duration_s=duration_s,
     )
     return html
 
@@ -400,9 +411,13 @@ class Index:
         self.out_dir = out_dir
         self.path = out_dir / "index.csv"
         self.rows: dict[str, dict] = {}
+        self.upgraded: set[str] = set()  # rows of an older index, their figures recomputed
         if self.path.exists():
             with open(self.path, newline="", encoding="utf-8") as fh:
-                self.rows = {r["name"]: r for r in csv.DictReader(fh)}
+                old = list(csv.DictReader(fh))
+            rows = [_upgraded(r) for r in old]
+            self.rows = {r["name"]: {k: r.get(k, "") for k in INDEX_COLUMNS} for r in rows}
+            self.upgraded = {r["name"] for r, new in zip(old, rows, strict=True) if r is not new}
 
     def finished(self, job: Job) -> bool:
         """Done before with the same content, settings and model, and its timeline is still
@@ -463,6 +478,35 @@ class Index:
             writer.writeheader()
             writer.writerows(self.rows.values())
         os.replace(tmp, self.path)
+
+
+def _upgraded(row: dict) -> dict:
+    """A row of an index written before the figures were time-weighted (share_happy…): its
+    figures again from its timeline, as they are now computed and named."""
+    timeline_path = Path(row.get("timeline") or "")
+    if "face_seconds" in row or row.get("status") != "ok" or not timeline_path.is_file():
+        return row
+    timeline = read_timeline(timeline_path)
+    header = timeline["header"] or {}
+    if header.get("source_duration_s") is None:  # not recorded then: ask the video
+        header["source_duration_s"] = _container_duration(Path(row.get("path") or ""))
+    analysed, duration = coverage(timeline)
+    cut = truncation(timeline)
+    return {
+        **row,
+        "status": "truncated" if cut else "ok",
+        "duration_s": round(duration, 3) if duration else row.get("duration_s", ""),
+        "analysed_s": round(analysed, 3),
+        **summary_columns(timeline, cut),
+    }
+
+
+def _container_duration(path: Path) -> float | None:
+    try:
+        with VideoSource(path) as source:
+            return source.duration
+    except SourceError:
+        return None
 
 
 def settings_in(timeline_path: Path) -> dict | None:

@@ -301,15 +301,19 @@ def write_report(
     out_dir: Path | None = None,
     thumbnails: bool = True,
     analysed_s: float | None = None,
+    duration_s: float | None = None,
 ) -> tuple[Path, Path]:
     """Write <stem>_report.png and <stem>_report.html beside the timeline (or in out_dir).
 
     `thumbnails` embeds a small picture of each face (cut from the video); `analysed_s` is
-    how much of the video was read (from analyze), to tell a file that ends early.
+    how much of the video was read (from analyze) and `duration_s` the length its container
+    gives (else the timeline's header says), to tell a file that ends early.
     """
     timeline_path = Path(timeline_path)
     timeline = read_timeline(timeline_path)
-    header = timeline["header"] or {}
+    header = timeline["header"] = timeline["header"] or {}
+    if duration_s is not None:
+        header["source_duration_s"] = duration_s
     source = header.get("source", timeline_path.stem)
     png_path, html_path = report_paths(timeline_path, out_dir)
     timeline["markers"] = [

@@ -3,6 +3,7 @@ damaged files flagged, results made with other settings never replaced silently.
 
 import csv
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -141,6 +142,36 @@ def test_a_file_that_ends_early_is_flagged_and_one_without_index_named(tmp_path)
     assert index["slow_cut"]["error"] == (
         f"{no_index}: incomplete recording (no index): was it still being written?"
     )
+    # a folder analysed before files were checked: its index called the cut file "ok"
+    _as_before(tmp_path / "out", "fast_cut")
+    again = run_cli("analyze", folder, "--out", tmp_path / "out", "--report", "--quiet")
+    assert "fast_cut.mp4: already analysed" in again.stdout and message in again.stderr
+    row = index_of(tmp_path / "out")["fast_cut"]
+    assert row["status"] == "truncated" and row["note"] == message
+    assert float(row["share_happy_by_time"]) + float(row["share_neutral_by_time"]) > 0.5
+    assert message in (tmp_path / "out" / "fast_cut_report.html").read_text()
+
+
+def _as_before(out, name):
+    """Make `name`'s results look as an earlier version wrote them: the index with its old
+    columns and status ok, the timeline without the container's duration, no report."""
+    rows = list(index_of(out).values())
+    old_columns = ["path", "name", "sha256", "settings_key", "status", "error", "duration_s",
+                   "frames", "faces", "share_happy", "share_neutral", "share_sad",
+                   "mean_valence", "seconds", "timeline", "report"]  # fmt: skip
+    with open(out / "index.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, old_columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            if row["name"] == name:
+                row.update(status="ok", share_happy="0.5", report="")
+            writer.writerow(row)
+    timeline = out / f"{name}.csv"
+    first, rest = timeline.read_text().split("\n", 1)
+    header = json.loads(first[2:])
+    del header["source_duration_s"]
+    timeline.write_text(f"# {json.dumps(header)}\n{rest}")
+    (out / f"{name}_report.html").unlink()
 
 
 def snapshot(folder):

@@ -129,8 +129,9 @@ def run(args, config: PipelineConfig) -> int:
         if job not in todo:
             row = index.rows[job.name]
             print(f"{job.path}: already analysed with these settings (--force redoes it)")
-            if job.report and not Path(row.get("report") or "").is_file():
-                row["report"] = str(write_job_report(job, _float(row.get("analysed_s"))))
+            if job.report and (job.name in index.upgraded or not _is_file(row["report"])):
+                analysed, duration = _float(row["analysed_s"]), _float(row["duration_s"])
+                row["report"] = str(write_job_report(job, analysed, duration))
             if damaged := _damaged(row):
                 print(damaged, file=sys.stderr)
                 failed += 1
@@ -167,6 +168,10 @@ def run(args, config: PipelineConfig) -> int:
         run_jobs(todo, jobs_n, config, on_row, overall.video if overall.enabled else None)
     print(f"index: {index.path}\noverview: {args.out / 'overview.html'}")
     return 1 if failed else 0
+
+
+def _is_file(path: str) -> bool:
+    return bool(path) and Path(path).is_file()
 
 
 def _float(value) -> float | None:
