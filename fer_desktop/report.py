@@ -220,7 +220,11 @@ def truncation(timeline: dict, analysed_s: float | None = None) -> str:
 
 
 def chart_png(
-    timeline: dict, title: str, size: tuple[float, float] = (10, 4), end: float | None = None
+    timeline: dict,
+    title: str,
+    size: tuple[float, float] = (10, 4),
+    end: float | None = None,
+    legend: bool = True,
 ) -> bytes:
     """Valence over time, one line per face (brief or small faces faint), with the bands
     where a moment stands out and the markers; "no faces found" when there are none."""
@@ -235,7 +239,7 @@ def chart_png(
         ax.text(0.5, 0.5, "no faces found", ha="center", va="center", fontsize=14)
         ax.set_axis_off()
     else:
-        _draw_valence(ax, timeline, faces, end)
+        _draw_valence(ax, timeline, faces, end, legend)
     ax.set_title(title)
     fig.tight_layout()
     buf = io.BytesIO()
@@ -244,7 +248,9 @@ def chart_png(
     return buf.getvalue()
 
 
-def _draw_valence(ax, timeline: dict, faces: dict[int, FaceSummary], end: float | None) -> None:
+def _draw_valence(
+    ax, timeline: dict, faces: dict[int, FaceSummary], end: float | None, legend: bool
+) -> None:
     ax.axhspan(STANDS_OUT, 1.05, color="#2ca02c", alpha=0.08, label="happy side")
     ax.axhspan(-1.05, -STANDS_OUT, color="#1f77b4", alpha=0.08, label="sad side")
     by_face: dict[int, list[tuple[float, float]]] = defaultdict(list)
@@ -269,9 +275,10 @@ def _draw_valence(ax, timeline: dict, faces: dict[int, FaceSummary], end: float 
         ax.set_xlim(0, end)
     ax.set_ylim(-1.05, 1.05)
     ax.set_xlabel("source time (s)")
-    ax.set_ylabel("valence = p(happy) − p(sad)")
+    ax.set_ylabel("valence = p(happy) − p(sad)" if legend else "valence")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=7, ncol=4)
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
 
 
 def _wall_span(timeline: dict) -> str:
@@ -606,11 +613,13 @@ OVERVIEW_COLUMNS = [
      f"smaller than {SMALL_FACE_PX} px"),
     ("face_seconds", "face time (s)", "time in view, added over all faces: the weight of "
      "the shares and the mean valence"),
-    ("share_happy_by_time", "happy", "share of all faces' time in view labelled happy"),
-    ("share_neutral_by_time", "neutral", "share of all faces' time in view labelled neutral"),
-    ("share_sad_by_time", "sad", "share of all faces' time in view labelled sad"),
-    ("mean_valence_by_time", "mean valence", f"valence ({VALENCE_NOTE}) averaged over all "
-     "faces' time in view"),
+    *(
+        (f"share_{lab}_by_time", f"{lab} (time share)",
+         f"share of all faces' time in view labelled {lab}")
+        for lab in ("happy", "neutral", "sad")
+    ),
+    ("mean_valence_by_time", "mean valence (time-weighted)",
+     f"valence ({VALENCE_NOTE}) averaged over all faces' time in view"),
     ("seconds", "analysis (s)", "how long the analysis took"),
     ("note", "note", "why a figure is missing or doubtful"),
     ("error", "error", "why the video failed"),
@@ -646,7 +655,8 @@ def _link(path: str, out_dir: Path) -> str:
 @functools.lru_cache(maxsize=512)
 def _small_chart(timeline_path: str, _mtime_ns: int, title: str, end: float | None) -> bytes:
     """A video's chart for the overview, drawn once per version of its timeline."""
-    return chart_png(read_timeline(Path(timeline_path)), title, size=(4.8, 2.2), end=end)
+    timeline = read_timeline(Path(timeline_path))
+    return chart_png(timeline, title, size=(4.8, 2.2), end=end, legend=False)
 
 
 def _overview_cell(row: dict, key: str, out_dir: Path) -> str:
