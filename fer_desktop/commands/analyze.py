@@ -48,7 +48,7 @@ class BatchProgress:
     def one_done(self, row: dict, message: str, stream) -> None:
         """A video finished: print its line above the progress lines, then redraw them."""
         self.done += 1
-        self.media_s += float(row.get("duration_s") or 0.0)
+        self.media_s += float(row.get("analysed_s") or row.get("duration_s") or 0.0)
         self.running.pop(row.get("name", ""), None)
         if self.enabled and self._drawn:
             sys.stderr.write(f"\x1b[{self._drawn}F\x1b[J")
