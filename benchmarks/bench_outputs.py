@@ -24,8 +24,8 @@ from benchmarks.common import machine, shared_video, stats
 from fer_desktop.outputs import Output
 from fer_desktop.outputs.lsl import LslOutput
 from fer_desktop.outputs.websocket import WebSocketOutput
-from fer_desktop.pipeline import PipelineConfig
 from fer_desktop.session import FrameAnalysed, Session, SessionOptions
+from fer_desktop.settings import Settings
 
 FRAMES = 200  # the whole clip (8 s at 25 fps)
 LSL_CONSUMER = """
@@ -98,9 +98,7 @@ def main() -> None:
                     consumers.append(p)
 
     options = SessionOptions(realtime=True, max_frames=FRAMES)
-    Session(
-        str(video), PipelineConfig(), options, [handoff, lsl_out, ws_out], on_event=on_event
-    ).run()
+    Session(str(video), Settings(), options, [handoff, lsl_out, ws_out], on_event=on_event).run()
     for p in consumers:
         p.wait()
     ws = {int(k): v for k, v in json.loads((tmp / "ws.json").read_text()).items()}

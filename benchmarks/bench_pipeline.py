@@ -28,7 +28,8 @@ from common import machine, shared_video, stats
 
 from fer_desktop.commands.analyze import analyze_video
 from fer_desktop.outputs import SessionInfo
-from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.pipeline import Pipeline
+from fer_desktop.settings import Settings
 from fer_desktop.sources import Frame, VideoSource
 from fer_desktop.timeline import open_timeline, read_timeline
 
@@ -42,13 +43,13 @@ def letterbox_640x480(bgr: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(square, 0, 0, 80, 80, cv2.BORDER_CONSTANT, value=(0, 0, 0))
 
 
-def bench_stages(video: Path, config: PipelineConfig, to_640x480: bool, loops: int) -> dict:
+def bench_stages(video: Path, config: Settings, to_640x480: bool, loops: int) -> dict:
     """Per-stage times of every frame (the first 10 dropped as warm-up)."""
     times: dict[str, list[float]] = {s: [] for s in STAGES}
     faces = []
     with Pipeline(config) as pipe, tempfile.TemporaryDirectory() as tmp:
         timeline = open_timeline(Path(tmp) / "t.csv", "csv")
-        timeline.start(SessionInfo(video.name, pipe.labels, pipe.settings()))
+        timeline.start(SessionInfo(video.name, pipe.labels, pipe.describe()))
         index = 0
         for _ in range(loops):
             src = VideoSource(video)
@@ -80,8 +81,8 @@ def bench_stages(video: Path, config: PipelineConfig, to_640x480: bool, loops: i
 def one_face() -> None:
     head = shared_video("talking_head_512.mp4")
     for title, config in [
-        ("default settings (auto)", PipelineConfig()),
-        ("near faces only (--range short)", PipelineConfig(detector_range="short")),
+        ("default settings (auto)", Settings()),
+        ("near faces only (--range short)", Settings(detector_range="short")),
     ]:
         r = bench_stages(head, config, True, 3)
         print(f"\n== 1 face, 640x480, {title}")
@@ -94,10 +95,10 @@ def crowd() -> None:
     video = shared_video("crowd_1080p.mp4")
     print("\n== crowd_1080p.mp4 (1920x1080, 4.2 s): faces per frame and speed, decode included")
     for title, config in [
-        ("default settings (auto)", PipelineConfig()),
-        ("--range full --tiles 2", PipelineConfig(detector_range="full", detector_tiles=2)),
-        ("--range full", PipelineConfig(detector_range="full")),
-        ("--range short", PipelineConfig(detector_range="short")),
+        ("default settings (auto)", Settings()),
+        ("--range full --tiles 2", Settings(detector_range="full", detector_tiles=2)),
+        ("--range full", Settings(detector_range="full")),
+        ("--range short", Settings(detector_range="short")),
     ]:
         speeds = []
         with Pipeline(config) as pipe, tempfile.TemporaryDirectory() as tmp:

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fer_desktop.calibration import Baseline, Calibration, calibrate
+from fer_desktop.calibration import Baseline, calibrate, neutral_reference
 from fer_desktop.classifier import MoodModel
 from fer_desktop.detector import FaceDetector
 from fer_desktop.preprocess import face_to_input
@@ -41,7 +41,7 @@ def study(model_name: str = "3class") -> dict:
     """Recall of happy and sad photos, and side-lit neutrals called sad, raw vs calibrated."""
     model = MoodModel(model_name)
     labels = model.labels
-    reference = Calibration.for_model(labels, model.card.raw).reference
+    reference = neutral_reference(labels, model.card.raw)
     counts = {k: defaultdict(int) for k in ("raw", "calibrated")}
     n: dict[str, int] = defaultdict(int)
     for _subject, faces in crops().items():

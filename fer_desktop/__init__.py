@@ -1,5 +1,23 @@
-"""fer_desktop: real-time happy / neutral / sad face reading on the desktop, fully offline."""
+"""fer_desktop: real-time happy / neutral / sad face reading on the desktop, fully offline.
+
+For notebooks: `fer_desktop.read_timeline(path)` and `fer_desktop.analyze_file(path, ...)`
+return pandas DataFrames (see fer_desktop.api); `fer_desktop.Settings` holds every setting.
+"""
 
 from fer_desktop import _quiet  # noqa: F401  (native libraries' log levels, before they load)
+from fer_desktop._version import __version__
 
-__version__ = "0.1.0"
+__all__ = ["Settings", "__version__", "analyze_file", "read_timeline"]
+
+
+def __getattr__(name: str):
+    """The API, imported when first used (so `import fer_desktop` stays light)."""
+    if name in ("read_timeline", "analyze_file"):
+        from fer_desktop import api
+
+        return getattr(api, name)
+    if name == "Settings":
+        from fer_desktop.settings import Settings
+
+        return Settings
+    raise AttributeError(f"module 'fer_desktop' has no attribute {name!r}")

@@ -17,25 +17,25 @@ from __future__ import annotations
 import csv
 import functools
 import glob
-import hashlib
 import json
 import os
 import signal
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from fer_desktop import __version__
+from fer_desktop._version import __version__
 from fer_desktop.classifier import resolve_model_path
 from fer_desktop.detector_models import sha256_of as file_sha256
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output, SessionInfo
-from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.pipeline import Pipeline
 from fer_desktop.report import coverage, report_paths, summarize, truncation, write_report
 from fer_desktop.results import FrameResult
 from fer_desktop.session import FrameAnalysed, Session, SessionOptions
+from fer_desktop.settings import Settings
 from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
 from fer_desktop.timeline import open_timeline, read_timeline
 
@@ -106,7 +106,7 @@ class Job:
     fmt: str
     every: int
     report: bool
-    config: PipelineConfig
+    config: Settings
     thumbnails: bool = True  # the report embeds a small picture of each face
 
     @property
@@ -115,10 +115,10 @@ class Job:
 
     def settings(self) -> dict:
         """Everything that changes the results (report options do not)."""
-        return {"every": self.every, "fmt": self.fmt, **asdict(self.config)}
+        return {"every": self.every, "fmt": self.fmt, **self.config.as_dict()}
 
     def settings_key(self) -> str:
-        return hashlib.sha256(json.dumps(self.settings(), sort_keys=True).encode()).hexdigest()[:16]
+        return self.config.key(every=self.every, fmt=self.fmt)
 
 
 @functools.cache
@@ -128,7 +128,7 @@ def model_sha256(model: str) -> str:
     return file_sha256(path) if path.is_file() else ""
 
 
-def provenance(settings: dict, config: PipelineConfig) -> dict:
+def provenance(settings: dict, config: Settings) -> dict:
     """What made a result: the app's version and the model file's sha256, from the timeline
     header's settings when the pipeline records them, else from this installation."""
     return {
@@ -284,10 +284,10 @@ def write_collected(job: Job, payload: dict) -> dict:
 _worker_pipeline: Pipeline | None = None
 
 
-def _pipeline_for(config: PipelineConfig) -> Pipeline:
+def _pipeline_for(config: Settings) -> Pipeline:
     """One pipeline per worker process, reused for every video it is given."""
     global _worker_pipeline
-    if _worker_pipeline is None or _worker_pipeline.config != config:
+    if _worker_pipeline is None or _worker_pipeline.settings != config:
         _worker_pipeline = Pipeline(config)
     return _worker_pipeline
 
@@ -344,7 +344,7 @@ Progress = Callable[[str, float, float | None], None]  # video name, seconds don
 def run_jobs(
     jobs: list[Job],
     n_workers: int,
-    config: PipelineConfig,
+    config: Settings,
     on_row: Callable[[dict], None],
     on_progress: Progress | None = None,
 ) -> None:
@@ -521,7 +521,7 @@ def settings_in(timeline_path: Path) -> dict | None:
     if not isinstance(header, dict) or header.get("type") != "header":
         return None
     settings = header.get("settings") or {}
-    fields = asdict(PipelineConfig())
+    fields = Settings().as_dict()
     return {
         "every": header.get("every"),
         "fmt": timeline_path.suffix.lstrip("."),

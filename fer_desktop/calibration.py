@@ -17,7 +17,7 @@ values are both kept; labels follow the calibrated ones.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -82,19 +82,77 @@ def calibrate(probs: np.ndarray, baseline: np.ndarray, reference: np.ndarray) ->
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
-@dataclass
-class Calibration:
-    """How a tracker calibrates: the first `seconds` of each face, and/or a saved baseline."""
+def neutral_reference(labels: list[str], card: dict) -> np.ndarray:
+    """The model's mean output on neutral faces (its card's), uniform when a card has none."""
+    ref = card.get("neutral_reference")
+    if not isinstance(ref, list) or len(ref) != len(labels):
+        ref = [1.0 / len(labels)] * len(labels)
+    return np.asarray(ref, np.float64)
 
-    reference: np.ndarray  # the model's mean output on neutral faces
-    seconds: float = 0.0
-    baseline: Baseline | None = None  # for faces without a baseline of their own
+
+@dataclass
+class _FaceState:
+    collect_until: float = -1.0  # collecting the resting face until this time
+    resting: list = field(default_factory=list)  # raw probabilities while collecting
+    baseline: np.ndarray | None = None  # mean log-probabilities of this face at rest
+
+
+class Calibrator:
+    """Each face's calibration, by face id: collecting its resting face, then reading it.
+
+    `seconds` > 0 collects every new face's first seconds; `saved` serves faces without a
+    baseline of their own; `start` collects the faces named (all known ones by default) anew.
+    """
+
+    def __init__(
+        self,
+        labels: list[str],
+        reference: np.ndarray,
+        seconds: float = 0.0,
+        saved: Baseline | None = None,
+    ):
+        self.labels = list(labels)
+        self.reference = np.asarray(reference, np.float64)
+        self.seconds = seconds
+        self.saved = saved
+        self._faces: dict[int, _FaceState] = {}
 
     @classmethod
     def for_model(
-        cls, labels: list[str], card: dict, seconds: float = 0.0, baseline: Baseline | None = None
-    ) -> Calibration:
-        ref = card.get("neutral_reference")
-        if not isinstance(ref, list) or len(ref) != len(labels):
-            ref = [1.0 / len(labels)] * len(labels)
-        return cls(np.asarray(ref, np.float64), seconds, baseline)
+        cls, labels: list[str], card: dict, seconds: float = 0.0, saved: Baseline | None = None
+    ) -> Calibrator:
+        return cls(labels, neutral_reference(labels, card), seconds, saved)
+
+    def start(self, t: float, seconds: float, ids: list[int]) -> None:
+        """Collect the next `seconds` of these faces as their resting face."""
+        for face_id in ids:
+            self._faces[face_id] = _FaceState(collect_until=t + seconds)
+
+    def read(self, face_id: int, probs: np.ndarray, t: float) -> np.ndarray | None:
+        """This face's calibrated probabilities, or None while it has no baseline."""
+        state = self._faces.get(face_id)
+        if state is None:
+            state = self._faces[face_id] = _FaceState()
+            if self.seconds > 0:
+                state.collect_until = t + self.seconds
+        if t < state.collect_until:
+            state.resting.append(probs)
+        elif state.resting and state.collect_until >= 0:
+            state.baseline = Baseline.of(self.labels, np.stack(state.resting)).log_probs
+            state.collect_until = -1.0
+        baseline = state.baseline
+        if baseline is None and self.saved is not None:
+            baseline = self.saved.log_probs
+        return None if baseline is None else calibrate(probs, baseline, self.reference)
+
+    def baselines(self) -> dict[int, Baseline]:
+        """The faces that have a baseline of their own."""
+        return {
+            face_id: Baseline(self.labels, s.baseline, len(s.resting))
+            for face_id, s in self._faces.items()
+            if s.baseline is not None
+        }
+
+    def reset(self) -> None:
+        """Forget every face's baseline (the saved one stays)."""
+        self._faces.clear()

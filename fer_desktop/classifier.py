@@ -6,6 +6,8 @@ names the labels in output order and records how the model was trained and measu
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.resources
 import json
 import os
@@ -115,6 +117,11 @@ class MoodModel:
     @property
     def name(self) -> str:
         return self.card.name
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The model file's sha256: which model made a result."""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
     def _quantize_input(self, faces: np.ndarray) -> np.ndarray:
         dtype = self._in["dtype"]

@@ -7,7 +7,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from fer_desktop import __version__
+from fer_desktop._version import __version__
 
 EXIT_OK, EXIT_FAILED_INPUT, EXIT_CANNOT_START, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -16,59 +16,23 @@ EPILOG = """exit status: 0 success; 1 some input failed (each named on stderr); 
 130 interrupted."""
 
 
-def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
+def _add_settings_options(p: argparse.ArgumentParser) -> None:
+    """The analysis options, made from `Settings` (its defaults, ranges and help)."""
+    from fer_desktop.settings import DEFAULTS, Settings
+
     g = p.add_argument_group("analysis")
-    g.add_argument(
-        "--model",
-        default="3class",
-        help="3class (happy/neutral/sad, default), 2class (happy/sad) or a .tflite "
-        "path with its .json card beside it",
-    )
-    g.add_argument(
-        "--range",
-        dest="detector_range",
-        choices=["auto", "short", "full"],
-        default="auto",
-        help="face detector: auto (default: near faces every frame, and a search for far "
-        "and small faces once a second, kept up where it finds some), short (near the "
-        "camera only) or full (far only)",
-    )
-    g.add_argument(
-        "--tiles",
-        type=int,
-        default=0,
-        metavar="ROWS",
-        help="rows of overlapping tiles for small faces in crowds and large frames. With "
-        "auto, the tiles of its search (default 0: two rows from 720 px up); with short "
-        "or full, every tile on every frame, at a few times the cost (0 or 1: off)",
-    )
-    g.add_argument("--min-confidence", type=float, default=0.5, help="detector score (0-1)")
-    g.add_argument(
-        "--min-face",
-        type=int,
-        default=0,
-        metavar="PX",
-        help="ignore faces smaller than this many pixels",
-    )
-    g.add_argument(
-        "--smoothing",
-        type=float,
-        default=0.6,
-        help="0 = none, 0.9 = very smooth (video and camera only)",
-    )
-    g.add_argument(
-        "--calibrate",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="read each face against its own first SECONDS (its resting face); labels follow "
-        "the calibrated values, the timeline keeps both",
-    )
-    g.add_argument(
-        "--baseline",
-        metavar="FILE",
-        help="a saved resting-face baseline (live --save-baseline) for faces without their own",
-    )
+    for f in Settings.command_line():
+        meta = f.metadata
+        kind = {"int": int, "float": float}.get(f.type, str)
+        g.add_argument(
+            meta["flag"],
+            dest=f.name,
+            type=kind,
+            default=getattr(DEFAULTS, f.name),
+            choices=meta["choices"],
+            metavar=meta["metavar"],
+            help=meta["help"],
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="treat each image as one already-cropped face (like FER2013)",
     )
-    _add_pipeline_options(pr)
+    _add_settings_options(pr)
 
     an = sub.add_parser("analyze", help="timeline (and report) for video files", epilog=EPILOG)
     an.add_argument(
@@ -152,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--report", action="store_true", help="also write a PNG + HTML report")
     an.add_argument("--every", type=int, default=1, metavar="N", help="analyse every Nth frame")
     an.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_pipeline_options(an)
+    _add_settings_options(an)
 
     lv = sub.add_parser("live", help="headless: one JSON line per frame on stdout", epilog=EPILOG)
     src = lv.add_mutually_exclusive_group()
@@ -198,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep trying to open the camera at start instead of failing",
     )
     lv.add_argument("--realtime", action="store_true", help="play a video file at its own speed")
-    _add_pipeline_options(lv)
+    _add_settings_options(lv)
 
     m = sub.add_parser("models", help="fetch or check the model files", epilog=EPILOG)
     msub = m.add_subparsers(dest="models_command", metavar="ACTION")
@@ -249,26 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUG
 
 
-def _config(args):
-    from fer_desktop.errors import UsageError
-    from fer_desktop.pipeline import PipelineConfig
+def _settings(args):
+    """The Settings the options give (validated there: one line naming the option)."""
+    from fer_desktop.settings import Settings
 
-    if args.calibrate < 0:
-        raise UsageError("--calibrate must be 0 or more seconds")
-    for name in ("min_confidence", "smoothing"):
-        value = getattr(args, name)
-        if not 0.0 <= value < 1.0 + (name == "min_confidence"):
-            raise UsageError(f"--{name.replace('_', '-')} must be between 0 and 1")
-    return PipelineConfig(
-        model=args.model,
-        detector_range=args.detector_range,
-        min_confidence=args.min_confidence,
-        min_face_px=args.min_face,
-        detector_tiles=args.tiles,
-        smoothing=args.smoothing,
-        calibrate_s=args.calibrate,
-        baseline=args.baseline,
-    )
+    return Settings.of(**{f.name: getattr(args, f.name) for f in Settings.command_line()})
 
 
 def cmd_gui(args) -> int:
@@ -286,19 +235,19 @@ def cmd_review(args) -> int:
 def cmd_predict(args) -> int:
     from fer_desktop.commands.predict import run
 
-    return run(args, _config(args))
+    return run(args, _settings(args))
 
 
 def cmd_analyze(args) -> int:
     from fer_desktop.commands.analyze import run
 
-    return run(args, _config(args))
+    return run(args, _settings(args))
 
 
 def cmd_live(args) -> int:
     from fer_desktop.commands.live import run
 
-    return run(args, _config(args))
+    return run(args, _settings(args))
 
 
 def cmd_models(args) -> int:

@@ -421,10 +421,13 @@ def face_thumbnails(timeline: dict, size: int = 64) -> dict[int, str]:
         if fid not in best or row.get("score", 0) > best[fid].get("score", 0):
             best[fid] = row
     out = {}
+    fps = header.get("source_fps")
     capture = cv2.VideoCapture(str(video))
     try:
         for fid, row in best.items():
-            capture.set(cv2.CAP_PROP_POS_FRAMES, int(row["frame"]))
+            # `frame` counts the analysed frames (every Nth); the video's own is at t_source
+            number = round(row["t_source"] * fps) if fps else int(row["frame"])
+            capture.set(cv2.CAP_PROP_POS_FRAMES, number)
             ok, frame = capture.read()
             if not ok:
                 continue

@@ -9,8 +9,10 @@ Line schema (stdout, WebSocket, JSONL), one JSON object per line, told apart by 
 - "header": first line; schema version, model, labels and settings;
 - "frame": one analysed frame with its faces (each a face record);
 - "event": marker, gap (camera lost / back), setting, status, end — with "event" naming it.
-`t_wall` is always an ISO 8601 UTC string with milliseconds; `t_source` is seconds since
-the start of the source.
+`t_wall` is always an ISO 8601 UTC string with microseconds, taken when the frame arrived;
+`t_source` is seconds on the session's time base (the capture clock since the session started
+for cameras, the file's own time for files); `frame` counts the session's analysed frames
+and only goes up.
 """
 
 from __future__ import annotations
@@ -24,9 +26,16 @@ SCHEMA_VERSION = 2
 Box = tuple[float, float, float, float]  # x, y, w, h in pixels
 
 
+def iso_time(epoch_s: float | None = None) -> str:
+    """Wall-clock time (now, or `epoch_s` from time.time()) as ISO 8601 UTC with
+    microseconds: the one `t_wall` format."""
+    moment = datetime.now(UTC) if epoch_s is None else datetime.fromtimestamp(epoch_s, UTC)
+    return moment.isoformat(timespec="microseconds")
+
+
 def now_iso() -> str:
-    """Wall-clock time as ISO 8601 UTC with milliseconds: the one `t_wall` format."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    """Wall-clock time now, as `iso_time`."""
+    return iso_time()
 
 
 def valence(probs: np.ndarray, labels: list[str]) -> float:

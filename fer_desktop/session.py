@@ -10,6 +10,7 @@ the window (gui/worker.py moves its events onto queued Qt signals). No Qt here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import threading
 import time
@@ -20,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from fer_desktop.calibration import Calibration
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
 from fer_desktop.outputs.video import VideoOutput
-from fer_desktop.pipeline import Detected, Pipeline, PipelineConfig
+from fer_desktop.pipeline import Detected, Pipeline
 from fer_desktop.results import FrameResult, event_record
+from fer_desktop.settings import Settings
 from fer_desktop.sources import (
     CameraSource,
     Frame,
@@ -62,20 +63,8 @@ class AddMarker:
 
 
 @dataclass(frozen=True)
-class SetModel:
-    model: str
-
-
-@dataclass(frozen=True)
-class SetSmoothing:
-    smoothing: float
-
-
-@dataclass(frozen=True)
-class SetDetector:
-    detector_range: str | None = None
-    tiles: int | None = None
-    min_face_px: int | None = None
+class ChangeSettings:
+    settings: Settings  # the whole new settings object; only what differs is rebuilt
 
 
 @dataclass(frozen=True)
@@ -98,9 +87,8 @@ Command = (
     | SetRealtime
     | Seek
     | AddMarker
-    | SetModel
-    | SetSmoothing
-    | SetDetector
+    | ChangeSettings
+    | CalibrateNeutral
     | AddOutput
     | RemoveOutput
 )
@@ -141,7 +129,7 @@ Event = FrameAnalysed | Status | OutputStarted | OutputEnded | Problem
 
 @dataclass
 class SessionOptions:
-    """How a session runs (what it reports is in PipelineConfig)."""
+    """How a session runs (what it reports is in Settings)."""
 
     realtime: bool = True  # play files at their own speed (live sources always are)
     every: int = 1  # analyse every Nth frame
@@ -167,7 +155,7 @@ class Session:
     def __init__(
         self,
         source: str | FrameSource,
-        pipeline: Pipeline | PipelineConfig,
+        pipeline: Pipeline | Settings,
         options: SessionOptions | None = None,
         outputs: list[Output] | None = None,
         on_event: Callable[[Event], Any] | None = None,
@@ -185,8 +173,8 @@ class Session:
         self.paused = False
         self.realtime = self.options.realtime
         self.last_t = 0.0
-        self.frames = 0
-        self._t_offset = 0.0
+        self.frames = 0  # frames analysed: the `frame` number, which only goes up
+        self._wall0 = time.time()  # the cameras' time base: t_source = capture - this
         self._seeked = False
 
     # --- any thread ----------------------------------------------------------------------
@@ -209,6 +197,7 @@ class Session:
     def run(self) -> SessionSummary:
         """Analyse until the source ends, `stop()` is called or the reader goes away."""
         t0 = time.perf_counter()
+        self._wall0 = time.time()
         summary = SessionSummary()
         extra: dict = {}
         try:
@@ -242,7 +231,7 @@ class Session:
         return SessionInfo(
             source=self.source_spec,
             labels=list(p.labels),
-            settings=p.settings(),
+            settings=p.describe(),
             fps=getattr(self._source, "fps", None),
             extra={"every": self.options.every},
         )
@@ -324,17 +313,29 @@ class Session:
             raise
         return "camera stream ended" if isinstance(source, CameraSource) else None
 
+    def _on_time_base(self, frame: Frame) -> Frame:
+        """The frame numbered and timed for the session: `frame` counts up; cameras keep
+        their capture clock since the session started (gaps included), files their own time.
+        """
+        captured = frame.captured if frame.captured is not None else time.time()
+        t = frame.t_source
+        if isinstance(self._source, CameraSource):
+            t = captured - self._wall0
+        return dataclasses.replace(frame, index=self.frames, t_source=t, captured=captured)
+
     def _analyse(self, frame: Frame, t_arrival: float, detected: Detected | None = None) -> None:
-        result = self.pipeline.process(frame, detected)
-        result.t_source += self._t_offset
-        self.last_t = result.t_source
-        self.frames += 1
-        for output in list(self.outputs):
-            self._guarded(output, output.frame, result, frame.bgr)
         position = None
         source = self._source
         if isinstance(source, VideoSource) and source.frame_count:
             position = min(1.0, frame.index / max(1, source.frame_count - 1))
+        frame = self._on_time_base(frame)
+        if detected is not None:
+            detected = dataclasses.replace(detected, frame=frame)
+        result = self.pipeline.process(frame, detected)
+        self.last_t = result.t_source
+        self.frames += 1
+        for output in list(self.outputs):
+            self._guarded(output, output.frame, result, frame.bgr)
         self.on_event(FrameAnalysed(result, frame.bgr, t_arrival, position))
 
     def _hold(self) -> bool:
@@ -352,7 +353,6 @@ class Session:
         self._emit_event("gap", note="camera lost", reason=reason)
         self.on_event(Status("camera lost, reconnecting"))
         source.close()
-        self._t_offset = self.last_t
         new = self._reopen_camera(source.index)
         if new is None:
             return False
@@ -396,34 +396,28 @@ class Session:
             case Seek(position) if isinstance(self._source, VideoSource):
                 source = self._source
                 if source.frame_count:
-                    source.seek(round(min(max(position, 0.0), 1.0) * (source.frame_count - 1)))
-                    p.tracker.reset()
+                    target = round(min(max(position, 0.0), 1.0) * (source.frame_count - 1))
+                    source.seek(target)
+                    p.tracker.reset(remember=True)  # the same people keep their ids
+                    self._emit_event("seek", to_t_source=round(target / source.fps, 4))
                     self._seeked = True
             case AddMarker(note):
                 self._emit_event("marker", note=note)
-            case SetModel(model):
-                p.set_model(model)
-                self._setting(model=model, labels=p.labels)
-                for output in list(self.outputs):
-                    if not output.relabel(p.labels):
-                        self._remove_output(output, "it cannot hold the new model's labels")
-            case SetSmoothing(smoothing):
-                p.set_smoothing(smoothing)
-                self._setting(smoothing=smoothing)
-            case SetDetector(range_, tiles, min_face):
-                p.set_detector(range_=range_, tiles=tiles, min_face_px=min_face)
-                changed = {
-                    "detector_range": range_,
-                    "detector_tiles": tiles,
-                    "min_face_px": min_face,
-                }
-                self._setting(**{k: v for k, v in changed.items() if v is not None})
+            case ChangeSettings(settings):
+                labels = p.labels
+                changed = p.apply(settings)
+                if changed:
+                    if p.labels != labels:
+                        changed["labels"] = p.labels
+                    self._setting(**changed)
+                if p.labels != labels:
+                    for output in list(self.outputs):
+                        if not output.relabel(p.labels):
+                            self._remove_output(output, "it cannot hold the new model's labels")
             case CalibrateNeutral(seconds):
-                tracker = p.tracker
-                if tracker.calibration is None:
-                    tracker.calibration = Calibration.for_model(p.labels, p.model.card.raw)
-                tracker.calibrate_now(self.last_t, seconds)
-                self._setting(calibrate_neutral_s=seconds, faces=tracker.active_ids)
+                ids = p.tracker.active_ids
+                p.calibrator().start(self.last_t, seconds, ids)
+                self._setting(calibrate_neutral_s=seconds, faces=ids)
             case AddOutput(output):
                 self._add_output(output)
             case RemoveOutput(output):
@@ -472,7 +466,7 @@ class Session:
             self.on_event(OutputEnded(output, str(exc)))
 
     def _summary_extra(self) -> dict:
-        return {"settings": self.pipeline.settings()} if self.pipeline else {}
+        return {"settings": self.pipeline.describe()} if self.pipeline else {}
 
     def _close_all(self, extra: dict) -> None:
         for output in list(self.outputs):

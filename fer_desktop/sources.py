@@ -29,9 +29,11 @@ class SourceError(FerDesktopError):
 
 @dataclass(frozen=True)
 class Frame:
-    index: int
+    index: int  # the source's own frame number (a session renumbers what it analyses)
     t_source: float  # seconds since the start of the source
     bgr: np.ndarray
+    captured: float | None = None  # time.time() when the frame arrived (cameras: read)
+    still: bool = False  # a still image: read on its own, nothing carried over
 
 
 class FrameSource:
@@ -100,7 +102,7 @@ class ImageSource(FrameSource):
         self._image = read_image(self.path)
 
     def __iter__(self) -> Iterator[Frame]:
-        yield Frame(0, 0.0, self._image)
+        yield Frame(0, 0.0, self._image, time.time(), still=True)
 
 
 class FolderSource(FrameSource):
@@ -123,7 +125,7 @@ class FolderSource(FrameSource):
             except SourceError as exc:
                 self.skipped.append((f, str(exc)))
                 continue
-            yield Frame(index, index / self.fps, img)
+            yield Frame(index, index / self.fps, img, time.time(), still=True)
             index += 1
 
 
@@ -277,6 +279,7 @@ class CameraSource(FrameSource):
         self.fps = fps if fps and 0 < fps < 1000 else 30.0
         self._lock = threading.Condition()
         self._latest: np.ndarray | None = None
+        self._stamp = 0.0  # time.time() when the newest frame was read
         self._seq = 0
         self._stop = threading.Event()
         self._failed = False
@@ -295,7 +298,7 @@ class CameraSource(FrameSource):
                     self._failed = True
                     self._lock.notify_all()
                     return
-                self._latest, self._seq = img, self._seq + 1
+                self._latest, self._stamp, self._seq = img, time.time(), self._seq + 1
                 self._lock.notify_all()
 
     def __iter__(self) -> Iterator[Frame]:
@@ -308,8 +311,8 @@ class CameraSource(FrameSource):
                 self._lock.wait_for(lambda last=last: self._seq != last or self._failed, 2.0)
                 if self._seq == seen:
                     raise SourceError(f"camera {self.index}: stopped delivering frames")
-                seen, img = self._seq, self._latest
-            yield Frame(index, time.monotonic() - t0, img)
+                seen, img, stamp = self._seq, self._latest, self._stamp
+            yield Frame(index, time.monotonic() - t0, img, stamp)
             index += 1
 
     def close(self) -> None:
@@ -376,7 +379,7 @@ class DemoSource(FrameSource):
                 delay = start + t - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-            yield Frame(index, t, self.render(t))
+            yield Frame(index, t, self.render(t), time.time())
             index += 1
 
     def close(self) -> None:

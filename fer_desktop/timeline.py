@@ -30,7 +30,7 @@ from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.results import SCHEMA_VERSION, FrameResult, face_record, now_iso
 
 STANDARD_LABELS = ["happy", "neutral", "sad"]  # columns kept for any shipped model
-EVENT_KINDS = ("marker", "gap", "setting")
+EVENT_KINDS = ("marker", "gap", "setting", "seek")  # "seek": files only, to_t_source
 
 
 class TimelineError(FerDesktopError):
@@ -205,7 +205,7 @@ class CsvTimeline(TimelineWriter):
             extra = {
                 k: v for k, v in record.items() if k not in ("type", "event", "t_source", "t_wall")
             }
-            note = json.dumps(extra) if record["event"] == "setting" else note
+            note = json.dumps(extra) if record["event"] in ("setting", "seek") else note
         self._csv.writerow(self._row(record["event"], t, record["t_wall"], note=note))
 
     def _write_summary(self, summary: dict) -> None:
@@ -260,6 +260,7 @@ def read_timeline(path: Path) -> dict:
         "markers": [],
         "gaps": [],
         "settings": [],
+        "seeks": [],
         "summary": None,
     }
     if path.suffix == ".jsonl":
@@ -311,7 +312,7 @@ def _from_csv(row: dict, labels: list[str]) -> dict:
         }
     if kind == "summary":
         return json.loads(row["note"])
-    if kind == "setting":
+    if kind in ("setting", "seek"):
         return {"type": "event", "event": kind, **common, **json.loads(row["note"] or "{}")}
     return {"type": "event", "event": kind, **common, "note": row["note"]}
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.calibration import Baseline, Calibration, calibrate
+from fer_desktop.calibration import Calibrator
 from fer_desktop.results import Box, TrackedFace, valence
+
+STALE_S = 0.2  # a track unseen this long may also be matched where it was last seen
 
 
 def iou(a: Box, b: Box) -> float:
@@ -41,14 +43,11 @@ def scale_ratio(a: Box, b: Box) -> float:
 class _Track:
     id: int
     box: Box
-    smooth: np.ndarray
+    smooth: np.ndarray | None  # None after a model change: starts again from the next frame
     label_index: int
     last_seen: float
     hits: int = 1
     velocity: tuple[float, float] = (0.0, 0.0)  # centre motion, pixels per second
-    calibrate_until: float = -1.0  # collecting the resting face until this time
-    resting: list = field(default_factory=list)  # raw probabilities while collecting
-    baseline: np.ndarray | None = None  # mean log-probabilities of this face at rest
 
 
 class Tracker:
@@ -62,7 +61,10 @@ class Tracker:
 
     smoothing: 0 = no smoothing, 0.9 = very smooth (weight of the previous value).
     hysteresis: how far (in probability) a new label must lead the current one to take over.
-    grace: seconds a face may go unseen before its id is dropped.
+    grace: seconds a face may go unseen before it leaves the view.
+    reid: seconds a face that left is remembered: a face that appears where it was, at about
+    its size, within that time gets its id back (`reid_shift`, `reid_scale` say how close).
+    A seek or a pause remembers the faces in view the same way, whatever the time.
     min_hits: frames a new face must be seen in before it is reported (filters one-frame false
     detections); the faces of the first frame after a reset are reported at once.
     """
@@ -74,73 +76,62 @@ class Tracker:
         hysteresis: float = 0.1,
         grace: float = 1.0,
         min_hits: int = 1,
-        calibration: Calibration | None = None,
+        calibrator: Calibrator | None = None,
         max_shift: float = 0.75,
         max_scale: float = 2.2,
+        reid: float = 0.0,
+        reid_shift: float = 1.0,
+        reid_scale: float = 1.5,
     ):
         self.labels = list(labels)
-        self.calibration = calibration
+        self.calibrator = calibrator
         self.smoothing = smoothing
         self.hysteresis = hysteresis
         self.grace = grace
         self.max_shift = max_shift
         self.max_scale = max_scale
         self.min_hits = min_hits
+        self.reid, self.reid_shift, self.reid_scale = reid, reid_shift, reid_scale
         self._tracks: list[_Track] = []
+        self._lost: list[_Track] = []  # faces that left, newest last, for re-identification
         self._next_id = 1
         self._fresh = True
+        self._rebase = False  # the next frame restarts the clock of the remembered faces
 
-    def reset(self, labels: list[str] | None = None, restart_ids: bool = False) -> None:
-        """Forget every track (after a seek, a new frame size or a model change).
+    def reset(self, restart_ids: bool = False, remember: bool = False) -> None:
+        """Forget the tracks (after a new frame size or a new video).
 
         Ids keep counting up, so one recording never reuses an id; `restart_ids` starts again
-        from 1 (a new video).
+        from 1 (a new video). `remember` (a seek) keeps the faces in view for
+        re-identification: the same person at the same place gets the same id back.
         """
-        if labels is not None:
-            self.labels = list(labels)
+        if remember:
+            self._lost = [*self._lost, *self._tracks]
+            self._rebase = True
+        else:
+            self._lost.clear()
         self._tracks.clear()
         self._fresh = True
         if restart_ids:
             self._next_id = 1
 
+    def relabel(self, labels: list[str]) -> None:
+        """A new model's labels: faces keep their ids; smoothing starts again on each."""
+        self.labels = list(labels)
+        for track in (*self._tracks, *self._lost):
+            track.smooth, track.label_index = None, 0
+
     @property
     def active_ids(self) -> list[int]:
         return [t.id for t in self._tracks]
 
-    def calibrate_now(self, t: float, seconds: float, ids: list[int] | None = None) -> None:
-        """Collect the next `seconds` of these faces (all in view by default) as their rest."""
-        for track in self._tracks:
-            if ids is None or track.id in ids:
-                track.calibrate_until, track.resting = t + seconds, []
-
-    def baselines(self) -> dict[int, Baseline]:
-        """The baselines of the faces in view that have one."""
-        return {
-            tr.id: Baseline(self.labels, tr.baseline, len(tr.resting))
-            for tr in self._tracks
-            if tr.baseline is not None
-        }
-
-    def _calibrated(self, track: _Track, p: np.ndarray, t: float) -> np.ndarray | None:
-        """This face's calibrated probabilities, or None while it has no baseline."""
-        cal = self.calibration
-        if cal is None:
-            return None
-        if t < track.calibrate_until:
-            track.resting.append(p)
-        elif track.resting and track.calibrate_until >= 0:
-            track.baseline = Baseline.of(self.labels, np.stack(track.resting)).log_probs
-            track.calibrate_until = -1.0
-        baseline = track.baseline
-        if baseline is None and cal.baseline is not None:
-            baseline = cal.baseline.log_probs
-        return None if baseline is None else calibrate(p, baseline, cal.reference)
-
     def _match(self, boxes: list[Box], t: float) -> dict[int, _Track]:
-        """Box index -> its track, closest pairs first, each track and box used once."""
+        """Box index -> its recently seen track, closest pairs first, each used once."""
         pairs = []
         for ti, tr in enumerate(self._tracks):
             dt = t - tr.last_seen
+            if dt > STALE_S:
+                continue  # unseen a while: `_rematch` decides, more strictly
             moved = (tr.velocity[0] * dt, tr.velocity[1] * dt)
             for bi, box in enumerate(boxes):
                 d = shift(tr.box, box, moved)
@@ -153,6 +144,39 @@ class Tracker:
                 used.add(ti)
                 track_for[bi] = self._tracks[ti]
         return track_for
+
+    def _rematch(self, boxes: list[Box], taken: dict[int, _Track], t: float) -> None:
+        """Second chance for the boxes no track took: a face that was missed for a while, or
+        that left and came back (within `reid` seconds), at about the place and size where
+        it was last seen. Recently seen tracks have had their pick first."""
+        if self._rebase:  # after a seek: the remembered faces' clock restarts now
+            for track in self._lost:
+                track.last_seen = t
+            self._rebase = False
+        self._lost = [tr for tr in self._lost if t - tr.last_seen <= self.reid]
+        busy = {id(tr) for tr in taken.values()}
+        stale = [tr for tr in self._tracks if id(tr) not in busy and t - tr.last_seen > STALE_S]
+        candidates = stale + self._lost
+        pairs = [
+            (shift(tr.box, box), ci, bi)
+            for ci, tr in enumerate(candidates)
+            for bi, box in enumerate(boxes)
+            if bi not in taken
+            and shift(tr.box, box) <= self.reid_shift
+            and scale_ratio(tr.box, box) <= self.reid_scale
+        ]
+        used: set[int] = set()
+        for _, ci, bi in sorted(pairs):
+            if ci in used or bi in taken:
+                continue
+            used.add(ci)
+            track = candidates[ci]
+            if ci >= len(stale):  # back from the remembered ones
+                self._lost.remove(track)
+                self._tracks.append(track)
+                track.hits = 1
+            track.box, track.last_seen, track.velocity = boxes[bi], t, (0.0, 0.0)
+            taken[bi] = track
 
     @staticmethod
     def _follow(track: _Track, box: Box, t: float) -> None:
@@ -172,26 +196,27 @@ class Tracker:
     ) -> list[TrackedFace]:
         """Match this frame's faces to tracks; return the confirmed ones, in input order."""
         track_for = self._match(boxes, t)
+        fresh = set(track_for)
+        self._rematch(boxes, track_for, t)
         out = []
         for bi, box in enumerate(boxes):
             p = np.asarray(probs[bi], dtype=np.float32)
             track = track_for.get(bi)
-            new = track is None
+            new = bi not in fresh  # a new face, or one back after a while: smoothing restarts
             if track is None:
                 track = _Track(self._next_id, box, p.copy(), int(p.argmax()), t)
-                if self.calibration is not None and self.calibration.seconds > 0:
-                    track.calibrate_until = t + self.calibration.seconds
                 self._next_id += 1
                 self._tracks.append(track)
-            cal = self._calibrated(track, p, t)
+            cal = None if self.calibrator is None else self.calibrator.read(track.id, p, t)
             shown = p if cal is None else cal  # labels follow the calibrated values
-            if new:
+            if not new:
+                self._follow(track, box, t)
+            if track.smooth is None or new:
                 track.smooth = shown.copy()
                 track.label_index = int(shown.argmax())
             else:
                 s = self.smoothing
                 track.smooth = s * track.smooth + (1.0 - s) * shown
-                self._follow(track, box, t)
                 best = int(track.smooth.argmax())
                 lead = track.smooth[best] - track.smooth[track.label_index]
                 # Hysteresis keeps a label while it stays plausible; a label below an even
@@ -213,6 +238,9 @@ class Tracker:
                     cal,
                 )
             )
-        self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= self.grace]
+        gone = [tr for tr in self._tracks if t - tr.last_seen > self.grace]
+        if gone:
+            self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= self.grace]
+            self._lost += gone
         self._fresh = False
         return out

@@ -43,8 +43,9 @@ def test_analyze_writes_timeline_and_report(tmp_path, demo_video, fmt):
 def test_analyze_every_nth_frame(tmp_path, demo_video):
     out = run_cli("analyze", demo_video, "--out", tmp_path, "--every", "3", "--quiet")
     assert out.returncode == 0, out.stderr
-    frames = [f["frame"] for f in read_timeline(tmp_path / "demo.csv")["faces"]]
-    assert frames == list(range(0, 45, 3))
+    faces = read_timeline(tmp_path / "demo.csv")["faces"]
+    assert [f["frame"] for f in faces] == list(range(15))  # `frame` counts analysed frames
+    assert [round(f["t_source"] * 15) for f in faces] == list(range(0, 45, 3))  # 15 fps file
 
 
 def test_analyze_shared_talking_head(tmp_path, face_video):

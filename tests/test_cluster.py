@@ -9,7 +9,7 @@ import time
 import pytest
 
 from fer_desktop.batch import Index, Job, expand_inputs, output_names, run_jobs, run_on_dask
-from fer_desktop.pipeline import PipelineConfig
+from fer_desktop.settings import Settings
 from fer_desktop.timeline import read_timeline
 from tests.conftest import shared_path
 
@@ -20,7 +20,7 @@ def jobs_for(folder, out):
     videos, problems = expand_inputs([folder])
     assert not problems
     names = output_names(videos)
-    return [Job(v, names[v], out, "csv", 1, False, PipelineConfig()) for v in videos]
+    return [Job(v, names[v], out, "csv", 1, False, Settings()) for v in videos]
 
 
 def face_rows(path):
@@ -36,7 +36,7 @@ def test_cluster_matches_the_local_run_and_survives_a_killed_worker(tmp_path):
     local_out, cluster_out = tmp_path / "local", tmp_path / "cluster"
     local_out.mkdir()
     cluster_out.mkdir()
-    run_jobs(jobs_for(folder, local_out), 1, PipelineConfig(), Index(local_out).put)
+    run_jobs(jobs_for(folder, local_out), 1, Settings(), Index(local_out).put)
 
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
     client = distributed.Client(cluster)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from fer_desktop.detector import FaceDetector, survey_regions
-from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.pipeline import Pipeline
+from fer_desktop.settings import Settings
 from fer_desktop.sources import open_source
 from tests.conftest import shared_path
 
@@ -59,8 +60,8 @@ def crowd_runs():
     path = shared_path("videos", "crowd_1080p.mp4")
     runs = {}
     for name, cfg in {
-        "auto": PipelineConfig(),
-        "tiles": PipelineConfig(detector_range="full", detector_tiles=2),
+        "auto": Settings(),
+        "tiles": Settings(detector_range="full", detector_tiles=2),
     }.items():
         counts, life = [], collections.Counter()
         with Pipeline(cfg) as pipeline, open_source(str(path)) as source:

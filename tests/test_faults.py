@@ -2,6 +2,7 @@
 recording, unreadable files, and no network at all."""
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -58,13 +59,13 @@ def flaky(monkeypatch):
 def test_live_reconnects_after_camera_loss(monkeypatch, capsys, flaky):
     from fer_desktop import session
     from fer_desktop.commands import live
-    from fer_desktop.pipeline import PipelineConfig
+    from fer_desktop.settings import Settings
 
     monkeypatch.setattr(session, "CameraSource", flaky)
     monkeypatch.setattr(session, "open_source", lambda spec, every=1: flaky(0))
-    monkeypatch.setattr(session, "RECONNECT_BACKOFF", (0.01, 0.02))
+    monkeypatch.setattr(session, "RECONNECT_BACKOFF", (0.3,))  # three tries: a 0.9 s outage
     args = live_args(max_frames=20)
-    assert live.run(args, PipelineConfig()) == 0
+    assert live.run(args, Settings()) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert lines[0]["type"] == "header"
     events = [x for x in lines if x["type"] == "event"]
@@ -74,8 +75,13 @@ def test_live_reconnects_after_camera_loss(monkeypatch, capsys, flaky):
     ]
     frames = [x for x in lines if x["type"] == "frame"]
     assert len(frames) == 20 and all(f["faces"] for f in frames)
+    assert [f["frame"] for f in frames] == list(range(20))  # no restart after the reconnect
     ts = [f["t_source"] for f in frames]
-    assert ts == sorted(ts)  # time keeps going across the gap
+    assert ts == sorted(ts)
+    gap = max(b - a for a, b in itertools.pairwise(ts))
+    assert gap >= 0.85  # the capture clock ran on through the outage
+    wall = [datetime.fromisoformat(f["t_wall"]).timestamp() for f in frames]
+    assert abs((ts[-1] - ts[0]) - (wall[-1] - wall[0])) < 0.01  # one clock for both
     assert lines[-1]["event"] == "end"
 
 

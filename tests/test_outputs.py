@@ -14,15 +14,15 @@ import time
 import pytest
 
 from fer_desktop.outputs import SessionInfo
-from fer_desktop.pipeline import PipelineConfig
 from fer_desktop.session import (
     AddMarker,
+    ChangeSettings,
     FrameAnalysed,
     Session,
     SessionOptions,
-    SetSmoothing,
     recording_outputs,
 )
+from fer_desktop.settings import Settings
 from fer_desktop.timeline import open_timeline, read_timeline
 from tests.conftest import REPO
 
@@ -41,7 +41,7 @@ def run_session(source, outputs, frames: int, on_frame=None, **options) -> Sessi
                 on_frame(session, count[0])
 
     opts = SessionOptions(realtime=False, max_frames=frames, **options)
-    session = Session(str(source), PipelineConfig(), opts, outputs, on_event=on_event)
+    session = Session(str(source), Settings(), opts, outputs, on_event=on_event)
     session.run()
     return session
 
@@ -187,15 +187,14 @@ def test_recorded_video_has_one_frame_per_timeline_frame_row(demo_video, tmp_pat
 
 
 def test_setting_changes_continue_the_recording_and_are_logged(demo_video, tmp_path):
-    from fer_desktop.session import SetModel
-
     timeline = open_timeline(tmp_path / "t.csv", "csv")
 
     def on_frame(session, n):
+        settings = session.pipeline.settings
         if n == 5:
-            session.send(SetSmoothing(0.2))
+            session.send(ChangeSettings(settings.replace(smoothing=0.2)))
         if n == 10:
-            session.send(SetModel("2class"))
+            session.send(ChangeSettings(settings.replace(model="2class")))
 
     run_session(demo_video, [timeline], frames=20, on_frame=on_frame)
     back = read_timeline(tmp_path / "t.csv")
@@ -204,6 +203,7 @@ def test_setting_changes_continue_the_recording_and_are_logged(demo_video, tmp_p
     assert changes == [{"smoothing": 0.2}, {"model": "2class"}]
     assert set(back["faces"][-1]["probs"]) == {"happy", "sad"}
     assert set(back["faces"][0]["probs"]) == {"happy", "neutral", "sad"}
+    assert {f["face_id"] for f in back["faces"]} == {1}  # the same face through both changes
 
 
 def test_documented_csv_recipe_keeps_awkward_notes(demo_video, tmp_path):
@@ -355,7 +355,7 @@ def test_detecting_ahead_on_a_thread_changes_no_result(face_video):
                 rows.extend((r.index, f.id, f.box, f.label, f.probs.tolist()) for f in r.faces)
 
         opts = SessionOptions(realtime=False, max_frames=80, prefetch=prefetch)
-        Session(str(face_video), PipelineConfig(), opts, [], on_event=on_event).run()
+        Session(str(face_video), Settings(), opts, [], on_event=on_event).run()
         return rows
 
     ahead, inline = faces(True), faces(False)

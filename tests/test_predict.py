@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import cv2
+import numpy as np
 import pytest
 
 from tests.conftest import REPO, shared_path
@@ -68,3 +70,29 @@ def test_no_face_image_reports_no_face(tmp_path):
     cv2.imwrite(str(path), np.full((240, 320, 3), 128, np.uint8))
     out = run_cli("predict", path)
     assert out.returncode == 0 and "no face found" in out.stdout
+
+
+def small_faces_image(astronaut_bgr) -> np.ndarray:
+    """A 1080p frame with six small copies of the astronaut: only the far search finds them."""
+    canvas = np.full((1080, 1920, 3), 90, np.uint8)
+    small = cv2.resize(astronaut_bgr, (200, 200), interpolation=cv2.INTER_AREA)
+    for i in range(6):
+        x, y = 100 + i * 290, 300 + (i % 2) * 300
+        canvas[y : y + 200, x : x + 200] = small
+    return canvas
+
+
+def test_each_image_is_read_on_its_own(tmp_path, astronaut_png, astronaut_bgr):
+    crowd = tmp_path / "crowd.png"
+    cv2.imwrite(str(crowd), small_faces_image(astronaut_bgr))
+    alone = run_cli("predict", crowd, "--json")
+    after = run_cli("predict", astronaut_png, crowd, astronaut_png, "--json")
+    assert alone.returncode == after.returncode == 0, after.stderr
+    crowd_alone = json.loads(alone.stdout)
+    close, crowd_after, close_again = map(json.loads, after.stdout.splitlines())
+    assert len(crowd_alone["faces"]) == 6
+    assert crowd_after["faces"] == crowd_alone["faces"]  # nothing carried from the first image
+    assert [f["face"] for f in crowd_after["faces"]] == [1, 2, 3, 4, 5, 6]  # per image
+    lefts = [f["box"][0] for f in crowd_after["faces"]]
+    assert lefts == sorted(lefts)  # numbered from the left
+    assert close["faces"] == close_again["faces"] and close["faces"][0]["face"] == 1

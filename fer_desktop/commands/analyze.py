@@ -25,8 +25,9 @@ from fer_desktop.batch import (
 )
 from fer_desktop.commands import install_stop_signals
 from fer_desktop.errors import UsageError
-from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.pipeline import Pipeline
 from fer_desktop.report import write_overview
+from fer_desktop.settings import Settings
 from fer_desktop.timeline import TimelineError
 
 
@@ -81,7 +82,9 @@ def analyze_video(
     pipeline: Pipeline, path: Path, out_dir: Path, fmt: str, every: int, report: bool
 ) -> dict:
     """Analyse one video into out_dir/<stem>.<fmt> (a benchmark's and a test's entry point)."""
-    return analyze_one(Job(path, path.stem, out_dir, fmt, every, report, pipeline.config), pipeline)
+    return analyze_one(
+        Job(path, path.stem, out_dir, fmt, every, report, pipeline.settings), pipeline
+    )
 
 
 def refuse_other_settings(jobs: list[Job], index: Index, out: Path) -> None:
@@ -103,7 +106,7 @@ def _damaged(row: dict) -> str:
     return f"fer-desktop: {row['path']}: {row['note'].split(';')[0]} (the file ends early)"
 
 
-def run(args, config: PipelineConfig) -> int:
+def run(args, config: Settings) -> int:
     install_stop_signals()
     if args.every < 1:
         raise UsageError("--every must be 1 or more")

@@ -15,8 +15,8 @@ from fer_desktop.commands import install_stop_signals
 from fer_desktop.errors import UsageError
 from fer_desktop.outputs import Output
 from fer_desktop.outputs.stdout import JsonLinesOutput
-from fer_desktop.pipeline import PipelineConfig
 from fer_desktop.session import OutputEnded, Session, SessionOptions, Status
+from fer_desktop.settings import Settings
 
 
 def _outputs(args) -> list[Output]:
@@ -45,7 +45,7 @@ def _say(event) -> None:
         print(f"fer-desktop: {event.output.name} stopped: {event.error}", file=sys.stderr)
 
 
-def run(args, config: PipelineConfig) -> int:
+def run(args, settings: Settings) -> int:
     install_stop_signals()
     spec = args.source if args.source is not None else f"camera:{args.camera or 0}"
     options = SessionOptions(
@@ -54,12 +54,12 @@ def run(args, config: PipelineConfig) -> int:
         max_frames=args.max_frames,
         wait_for_camera=args.wait_for_camera,
     )
-    session = Session(spec, config, options, _outputs(args), on_event=_say)
-    if args.save_baseline and not config.calibrate_s:
+    session = Session(spec, settings, options, _outputs(args), on_event=_say)
+    if args.save_baseline and not settings.calibrate_s:
         raise UsageError("--save-baseline needs --calibrate SECONDS (how long to collect)")
     summary = session.run()
     if args.save_baseline:
-        baselines = session.pipeline.tracker.baselines()
+        baselines = session.pipeline.calibrator().baselines()
         if not baselines:
             raise CalibrationError("no face was seen long enough to save a baseline")
         baselines[min(baselines)].save(args.save_baseline)

@@ -7,36 +7,40 @@ import sys
 
 import numpy as np
 
-from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.pipeline import Pipeline
 from fer_desktop.preprocess import to_model_input
+from fer_desktop.settings import Settings
 from fer_desktop.sources import Frame, SourceError, read_image
 
 
 def predict_image(pipeline: Pipeline, image: np.ndarray, no_detect: bool) -> list[dict]:
     """Faces in one still image: box, label and probabilities (no smoothing)."""
     labels = pipeline.labels
-    if no_detect:
+    if no_detect:  # the whole image is the face
         h, w = image.shape[:2]
-        probs = pipeline.model.predict(to_model_input(image)[None])
-        boxes = [(0.0, 0.0, float(w), float(h))]
-    else:
-        pipeline.tracker.reset()
-        result = pipeline.process(Frame(0, 0.0, image))
-        probs = np.array([f.probs for f in result.faces]).reshape(-1, len(labels))
-        boxes = [f.box for f in result.faces]
+        probs = pipeline.model.predict(to_model_input(image)[None])[0]
+        label = labels[int(probs.argmax())]
+        return [{"face": 1, "box": [0, 0, w, h], "label": label, "probs": _rounded(labels, probs)}]
+    result = pipeline.read_still(Frame(0, 0.0, image, still=True))  # nothing carried over
     return [
         {
-            "box": [round(v) for v in box],
-            "label": labels[int(p.argmax())],
-            "probs": {lab: round(float(x), 4) for lab, x in zip(labels, p, strict=True)},
+            "face": face.id,  # 1..N in this image, from the left
+            "box": [round(v) for v in face.box],
+            "label": face.label,
+            "probs": _rounded(labels, face.probs),
+            "calibrated": None if face.calibrated is None else _rounded(labels, face.calibrated),
         }
-        for box, p in zip(boxes, probs, strict=True)
+        for face in result.faces
     ]
 
 
-def run(args, config: PipelineConfig) -> int:
+def _rounded(labels: list[str], probs: np.ndarray) -> dict[str, float]:
+    return {lab: round(float(x), 4) for lab, x in zip(labels, probs, strict=True)}
+
+
+def run(args, settings: Settings) -> int:
     failed = 0
-    with Pipeline(config) as pipeline:
+    with Pipeline(settings) as pipeline:
         for path in args.images:
             entry: dict = {"file": str(path), "faces": []}
             try:
@@ -59,7 +63,8 @@ def describe(entry: dict) -> str:
     if not entry["faces"]:
         return f"{entry['file']}: no face found"
     lines = []
-    for i, face in enumerate(entry["faces"], 1):
+    for face in entry["faces"]:
+        i = face.get("face", 1)
         probs = ", ".join(f"{k} {v:.2f}" for k, v in face["probs"].items())
         lines.append(
             f"{entry['file']}: face {i} at {face['box']}: {face['label'].upper()} ({probs})"

@@ -9,7 +9,8 @@ from pathlib import Path
 import cv2
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.pipeline import Pipeline, PipelineConfig
+from fer_desktop.pipeline import Pipeline
+from fer_desktop.settings import Settings
 from fer_desktop.sources import DemoSource, VideoSource
 
 
@@ -28,7 +29,7 @@ def write_demo_video(path: Path, seconds: float = 2.0, fps: float = 15.0) -> Pat
 def run(args) -> int:
     t0 = time.perf_counter()
     checks: list[tuple[str, bool, str]] = []
-    with Pipeline(PipelineConfig()) as pipeline:
+    with Pipeline(Settings()) as pipeline:
         first_label_s = None
         demo = DemoSource(duration=1.0, realtime=False)
         results = [pipeline.process(f) for f in demo]

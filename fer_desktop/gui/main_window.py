@@ -31,22 +31,20 @@ from PySide6.QtWidgets import (
 from fer_desktop.classifier import MODEL_FILES
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output
-from fer_desktop.pipeline import PipelineConfig
 from fer_desktop.report import write_report
 from fer_desktop.session import (
     AddMarker,
     AddOutput,
     CalibrateNeutral,
+    ChangeSettings,
     Command,
     Pause,
     RemoveOutput,
     Seek,
-    SetDetector,
-    SetModel,
     SetRealtime,
-    SetSmoothing,
     recording_outputs,
 )
+from fer_desktop.settings import Settings
 from fer_desktop.sources import IMAGE_SUFFIXES
 from fer_desktop.timeline import TimelineWriter
 
@@ -55,6 +53,8 @@ from .video_view import VideoView
 from .worker import PipelineWorker, Shown
 
 APP_NAME = "fer_desktop"
+# The analysis settings the window sets, saved as "analysis/<name>" (Settings' own names).
+WINDOW_SETTINGS = ("model", "smoothing", "detector_range", "detector_tiles", "min_face_px")
 ICON_PATH = Path(__file__).resolve().parent.parent.parent / "assets" / "fer_desktop.svg"
 MODEL_CHOICES = [
     ("3class", "happy / neutral / sad"),
@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
         self.smoothing.setRange(0, 95)
         self.smoothing.setFixedWidth(90)
         self.smoothing.setToolTip("Stabilize labels: 0 = raw, 95 = very smooth")
-        self.smoothing.valueChanged.connect(lambda v: self._send(SetSmoothing(v / 100.0)))
+        self.smoothing.valueChanged.connect(lambda v: self._change(smoothing=v / 100.0))
         bar.addWidget(self.smoothing)
         self.range_box = QComboBox()
         for key, (text, _range, _tiles) in RANGE_CHOICES.items():
@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         self.min_face = QSpinBox()
         self.min_face.setRange(0, 400)
         self.min_face.setSuffix(" px")
-        self.min_face.valueChanged.connect(lambda v: self._send(SetDetector(min_face_px=v)))
+        self.min_face.valueChanged.connect(lambda v: self._change(min_face_px=v))
         bar.addWidget(self.min_face)
         self.window_box = QComboBox()
         for s in (30, 60, 120):
@@ -318,10 +318,19 @@ class MainWindow(QMainWindow):
     def _restore_settings(self) -> None:
         self._restoring = True  # the widgets' change signals must not save half a state
         s = self.settings
-        self._set_combo(self.model_box, s.value("model", "3class"))
-        self.smoothing.setValue(int(s.value("smoothing", 60)))
-        self._set_combo(self.range_box, s.value("range", "auto:0"))
-        self.min_face.setValue(int(s.value("min_face", 0)))
+        stored = {
+            k: s.value(f"analysis/{k}") for k in WINDOW_SETTINGS if s.contains(f"analysis/{k}")
+        }
+        try:
+            self.analysis = Settings.parse(stored)
+        except FerDesktopError as exc:  # a preference from another version: start afresh
+            self.analysis = Settings()
+            self.statusBar().showMessage(f"Saved settings ignored: {exc}", 10000)
+        a = self.analysis
+        self._set_combo(self.model_box, a.model)
+        self.smoothing.setValue(round(a.smoothing * 100))
+        self._set_combo(self.range_box, f"{a.detector_range}:{a.detector_tiles}")
+        self.min_face.setValue(a.min_face_px)
         self._set_combo(self.window_box, int(s.value("chart_window", 60)))
         self.format_box.setCurrentText(str(s.value("format", "csv")))
         self.chart.set_window(self.window_box.currentData())
@@ -331,31 +340,28 @@ class MainWindow(QMainWindow):
         if self._restoring:
             return
         s = self.settings
-        s.setValue("model", self.model_box.currentData())
-        s.setValue("smoothing", self.smoothing.value())
-        s.setValue("range", self.range_box.currentData())
-        s.setValue("min_face", self.min_face.value())
+        for key in WINDOW_SETTINGS:
+            s.setValue(f"analysis/{key}", getattr(self.analysis, key))
         s.setValue("chart_window", self.window_box.currentData())
         s.setValue("format", self.format_box.currentText())
         s.sync()
+
+    def _change(self, **changes) -> None:
+        """A setting changed in the window: a new Settings object, sent to the session."""
+        if self._restoring:
+            return
+        try:
+            self.analysis = self.analysis.replace(**changes)
+        except FerDesktopError as exc:
+            self.on_error(str(exc))
+            return
+        self._send(ChangeSettings(self.analysis))
 
     @staticmethod
     def _set_combo(box: QComboBox, data) -> None:
         i = box.findData(data)
         if i >= 0:
             box.setCurrentIndex(i)
-
-    def config(self) -> PipelineConfig:
-        _text, range_, tiles = RANGE_CHOICES.get(
-            self.range_box.currentData(), RANGE_CHOICES["auto:0"]
-        )
-        return PipelineConfig(
-            model=self.model_box.currentData() or "3class",
-            detector_range=range_,
-            detector_tiles=tiles,
-            min_face_px=self.min_face.value(),
-            smoothing=self.smoothing.value() / 100.0,
-        )
 
     # --- the worker -----------------------------------------------------------------------
     def start_source(self, spec: str) -> None:
@@ -380,7 +386,7 @@ class MainWindow(QMainWindow):
         self.fast.setEnabled(is_file)
         self.recording, self.recording_path, self.source_failed = [], None, False
         self._select_source(spec)
-        self.worker = PipelineWorker(spec, self.config(), realtime=not self.fast.isChecked())
+        self.worker = PipelineWorker(spec, self.analysis, realtime=not self.fast.isChecked())
         for name, output in list(self.streams.items()):
             self.streams[name] = self._new_stream(name) or output
             self.worker.send(AddOutput(self.streams[name]))
@@ -535,12 +541,11 @@ class MainWindow(QMainWindow):
         self.start_source(spec)
 
     def _model_changed(self, _index: int) -> None:
-        self.chart.clear_faces()
-        self._send(SetModel(self.model_box.currentData()))
+        self._change(model=self.model_box.currentData())  # faces keep their ids and lines
 
     def _range_changed(self, _index: int) -> None:
         _text, range_, tiles = RANGE_CHOICES[self.range_box.currentData()]
-        self._send(SetDetector(detector_range=range_, tiles=tiles))
+        self._change(detector_range=range_, detector_tiles=tiles)
 
     def _pause(self, paused: bool) -> None:
         self.play.setText("Play" if paused else "Pause")

@@ -17,7 +17,6 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.pipeline import PipelineConfig
 from fer_desktop.results import FrameResult
 from fer_desktop.session import (
     Command,
@@ -29,6 +28,7 @@ from fer_desktop.session import (
     SessionOptions,
     Status,
 )
+from fer_desktop.settings import Settings
 
 
 @dataclass
@@ -49,12 +49,12 @@ class PipelineWorker(QObject):
     outputEnded = Signal(object, str)  # Output, error ("" when it closed normally)
     finished = Signal(bool)  # True when the session ended on an error
 
-    def __init__(self, source_spec: str, config: PipelineConfig, realtime: bool = True):
+    def __init__(self, source_spec: str, settings: Settings, realtime: bool = True):
         super().__init__()
         self.source_spec = source_spec
         self.session = Session(
             source_spec,
-            config,
+            settings,
             SessionOptions(realtime=realtime, hold_at_end=True),
             on_event=self._on_event,
         )
