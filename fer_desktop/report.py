@@ -82,7 +82,7 @@ class FaceSummary:
     saddest: tuple[float, float]
     mean_valence: float  # weighted by time, like the shares
     seconds: float = 0.0  # time in view: the readings' weights added up
-    median_px: float = 0.0  # median face size: the box's shorter side, in pixels
+    median_px: float = 0.0  # median face size: the box's shorter side, in pixels (0: unknown)
     mean_score: float = 0.0  # mean detection score (0-1)
 
     @property
@@ -95,7 +95,7 @@ class FaceSummary:
         out = []
         if self.seconds < BRIEF_FACE_S:
             out.append(f"seen {self.seconds:.1f} s (under {BRIEF_FACE_S:g} s)")
-        if self.median_px < SMALL_FACE_PX:
+        if 0 < self.median_px < SMALL_FACE_PX:  # 0: no boxes to measure
             out.append(f"{self.median_px:.0f} px (under {SMALL_FACE_PX} px)")
         return out
 
@@ -520,9 +520,14 @@ def _coverage_line(timeline: dict, analysed_s: float | None) -> str:
         )
     analysed, duration = coverage(timeline, analysed_s)
     every = header.get("every") or 1
-    which = "every frame" if every == 1 else f"every {every}th frame"
+    which = "every frame" if every == 1 else f"every {_ordinal(every)} frame"
     of = f" of {duration:.1f} s" if duration else ""
     return f"<p><b>Analysed:</b> {analysed:.1f} s{of}, {which}.</p>"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _thumbnail_note(thumbnails: bool, thumbs: dict[int, str]) -> str:
