@@ -69,9 +69,11 @@ def test_live_reconnects_after_camera_loss(monkeypatch, capsys, flaky):
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert lines[0]["type"] == "header"
     events = [x for x in lines if x["type"] == "event"]
-    assert [(e["event"], e["note"]) for e in events[:2]] == [
+    assert [(e["event"], e["note"]) for e in events[:4]] == [
         ("gap", "camera lost"),
+        ("status", "camera lost, reconnecting"),
         ("gap", "camera back"),
+        ("status", "camera back"),
     ]
     frames = [x for x in lines if x["type"] == "frame"]
     assert len(frames) == 20 and all(f["faces"] for f in frames)

@@ -18,7 +18,7 @@ import numpy as np
 
 from fer_desktop.outputs import Output, OutputError, SessionInfo
 from fer_desktop.outputs.stdout import dumps
-from fer_desktop.results import FrameResult, event_record, frame_record, header_record
+from fer_desktop.results import FrameResult, event_record, frame_record
 
 QUEUE_LINES = 8
 # Kernel and library buffers per client are kept small too: lines waiting there are lines
@@ -62,7 +62,7 @@ class WebSocketOutput(Output):
         return f"ws://{self.host}:{self.port}"
 
     def start(self, info: SessionInfo) -> None:
-        self._header = dumps(header_record(info.labels, info.settings, source=info.source))
+        self._header = dumps(info.header())
         started: dict = {}
         ready = threading.Event()
         self._thread = threading.Thread(
