@@ -4,28 +4,35 @@
 pool of worker processes that each own their detector and model. Results are the same either
 way: every video starts from a fresh detector and tracker. `DIR/index.csv` holds one row per
 video; a second run with the same settings skips videos already finished (same content hash
-and settings) and redoes failed or partial ones.
+and settings) and redoes failed or partial ones. Results made with other settings are not
+replaced without --force (see `Index.conflict`); a video redone loses its old timeline, report
+and index row together (`Index.clear`).
+
+The index's shares and mean valence are weighted by time (see `report.summarize`): each
+face's time in view counts, summed over faces (`face_seconds`).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import glob
-import hashlib
 import json
 import os
 import signal
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
+from fer_desktop._version import __version__
+from fer_desktop.classifier import resolve_model_path
 from fer_desktop.detector_models import sha256_of as file_sha256
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.pipeline import Pipeline
-from fer_desktop.report import summarize, write_report
+from fer_desktop.report import coverage, report_paths, summarize, truncation, write_report
 from fer_desktop.results import FrameResult
 from fer_desktop.session import FrameAnalysed, Session, SessionOptions
 from fer_desktop.settings import Settings
@@ -33,11 +40,18 @@ from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
 from fer_desktop.timeline import open_timeline, read_timeline
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+# status: ok, truncated (the file ends before its container's duration: `analysed_s` says how
+# far it was read), failed (see error) or partial (interrupted, or not analysed yet).
+# The shares and mean valence are weighted by time over all faces: `face_seconds` is their
+# weight (see report.summarize); `note` says why they are empty ("no faces found", "too
+# little face data…") or what to doubt. app_version and model_sha256: what made the results.
 INDEX_COLUMNS = [
-    "path", "name", "sha256", "settings_key", "status", "error", "duration_s", "frames",
-    "faces", "share_happy", "share_neutral", "share_sad", "mean_valence", "seconds",
-    "timeline", "report",
+    "path", "name", "sha256", "settings_key", "app_version", "model_sha256", "status",
+    "error", "note", "duration_s", "analysed_s", "frames", "faces", "brief_or_small_faces",
+    "face_seconds", "share_happy_by_time", "share_neutral_by_time", "share_sad_by_time",
+    "mean_valence_by_time", "seconds", "timeline", "report",
 ]  # fmt: skip
+FINISHED = ("ok", "truncated")
 
 
 def expand_inputs(items: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
@@ -93,14 +107,34 @@ class Job:
     every: int
     report: bool
     config: Settings
+    thumbnails: bool = True  # the report embeds a small picture of each face
 
     @property
     def timeline_path(self) -> Path:
         return self.out_dir / f"{self.name}.{self.fmt}"
 
+    def settings(self) -> dict:
+        """Everything that changes the results (report options do not)."""
+        return {"every": self.every, "fmt": self.fmt, **self.config.as_dict()}
+
     def settings_key(self) -> str:
-        settings = {"every": self.every, "fmt": self.fmt, **asdict(self.config)}
-        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+        return self.config.key(every=self.every, fmt=self.fmt)
+
+
+@functools.cache
+def model_sha256(model: str) -> str:
+    """The sha256 of the model file `model` names ('' when it is missing)."""
+    path = resolve_model_path(model)
+    return file_sha256(path) if path.is_file() else ""
+
+
+def provenance(settings: dict, config: Settings) -> dict:
+    """What made a result: the app's version and the model file's sha256, from the timeline
+    header's settings when the pipeline records them, else from this installation."""
+    return {
+        "app_version": settings.get("app_version") or __version__,
+        "model_sha256": settings.get("model_sha256") or model_sha256(str(config.model)),
+    }
 
 
 def _open_video(job: Job, pipeline: Pipeline) -> VideoSource:
@@ -116,9 +150,14 @@ def _session(job: Job, source: VideoSource, pipeline: Pipeline, outputs, on_fram
     return Session(source, pipeline, options, outputs, on_event=on_frame)
 
 
-def _timeline(job: Job, fps: float):
+def _timeline(job: Job, fps: float, duration: float | None):
     job.timeline_path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"source_path": str(job.path), "source_fps": fps, "every": job.every}
+    meta = {
+        "source_path": str(job.path),
+        "source_fps": fps,
+        "source_duration_s": duration,  # as the container gives it; the report checks it
+        "every": job.every,
+    }
     return open_timeline(job.timeline_path, job.fmt, meta)
 
 
@@ -130,43 +169,68 @@ def analyze_one(
     """Analyse one video into its timeline, written as it goes (and a report); its index row."""
     sha = file_sha256(job.path) if job.path.is_file() else ""
     source = _open_video(job, pipeline)
-    timeline = _timeline(job, source.fps)
+    timeline = _timeline(job, source.fps, source.duration)
     try:
         result = _session(job, source, pipeline, [timeline], on_frame).run()
     except SourceError:
         if timeline.frames == 0:
             job.timeline_path.unlink(missing_ok=True)  # nothing was analysed: leave no file
         raise
-    return _finished(job, sha, source.fps, source.duration, result.last_t, result.elapsed_s)
+    return _finished(job, sha, source.read_s, result.elapsed_s)
 
 
-def _finished(job, sha, fps, duration, last_t, elapsed) -> dict:
-    """The index row (and the report) of a video whose timeline is complete."""
+def _finished(job: Job, sha: str, read_s: float, elapsed: float) -> dict:
+    """The index row (and the report) of a video whose timeline is complete; `read_s` is
+    how much of the video the source read."""
     timeline = read_timeline(job.timeline_path)
-    summary = summarize(timeline)
+    header = timeline["header"] or {}
+    duration = header.get("source_duration_s")
+    cut = truncation(timeline, read_s)
     row = {
         "path": str(job.path),
         "name": job.name,
         "sha256": sha,
         "settings_key": job.settings_key(),
-        "status": "ok",
+        **provenance(header.get("settings") or {}, job.config),
+        "status": "truncated" if cut else "ok",
         "error": "",
-        "duration_s": round(duration or last_t, 3),
+        "duration_s": round(duration or read_s, 3),
+        "analysed_s": round(read_s, 3),
         "frames": len(timeline["frames"]),
         "face_rows": len(timeline["faces"]),
-        "faces": summary["faces"],
-        "share_happy": summary["share"].get("happy", ""),
-        "share_neutral": summary["share"].get("neutral", ""),
-        "share_sad": summary["share"].get("sad", ""),
-        "mean_valence": summary["mean_valence"],
+        **summary_columns(timeline, cut),
         "seconds": round(elapsed, 2),
         "timeline": str(job.timeline_path),
-        "speed_x_realtime": round((last_t + job.every / fps) / max(elapsed, 1e-6), 2),
+        "speed_x_realtime": round(read_s / max(elapsed, 1e-6), 2),
     }
     if job.report:
-        _png, html = write_report(job.timeline_path, job.timeline_path.parent)
-        row["report"] = str(html)
+        row["report"] = str(write_job_report(job, read_s))
     return row
+
+
+def summary_columns(timeline: dict, truncated: str = "") -> dict:
+    """The index's figures of a video (time-weighted, see `report.summarize`) and its note."""
+    summary = summarize(timeline)
+    return {
+        "note": "; ".join(n for n in (truncated, summary["note"]) if n),
+        "faces": summary["faces"],
+        "brief_or_small_faces": summary["brief_or_small_faces"],
+        "face_seconds": summary["face_seconds"],
+        **{f"share_{lab}_by_time": v for lab, v in summary["share"].items()},
+        "mean_valence_by_time": summary["mean_valence"],
+    }
+
+
+def write_job_report(job: Job, read_s: float | None, duration_s: float | None = None) -> Path:
+    """A video's report from its timeline; the HTML file's path."""
+    _png, html = write_report(
+        job.timeline_path,
+        job.timeline_path.parent,
+        thumbnails=job.thumbnails,
+        analysed_s=read_s,
+        duration_s=duration_s,
+    )
+    return html
 
 
 class Collector(Output):
@@ -197,6 +261,7 @@ def analyze_collected(job: Job) -> dict:
         "sha": sha,
         "fps": source.fps,
         "duration": source.duration,
+        "read_s": source.read_s,
         "last_t": result.last_t,
         "elapsed": result.elapsed_s,
         "info": collector.info,
@@ -206,15 +271,13 @@ def analyze_collected(job: Job) -> dict:
 
 def write_collected(job: Job, payload: dict) -> dict:
     """On the client: write a video's collected results as its timeline; its index row."""
-    timeline = _timeline(job, payload["fps"])
+    timeline = _timeline(job, payload["fps"], payload["duration"])
     timeline.start(payload["info"])
     for result in payload["results"]:
         timeline.frame(result)
     timeline.close({"elapsed_s": round(payload["elapsed"], 3), "analysed_on": "cluster"})
-    return _finished(
-        job, payload["sha"], payload["fps"], payload["duration"], payload["last_t"],
-        payload["elapsed"],
-    )  # fmt: skip
+    read_s = payload.get("read_s", payload["last_t"] + job.every / payload["fps"])
+    return _finished(job, payload["sha"], read_s, payload["elapsed"])
 
 
 # --- the pool -------------------------------------------------------------------------------
@@ -289,9 +352,14 @@ def run_jobs(
     `on_progress` (in this process) how far each running video is."""
     if n_workers <= 1 or len(jobs) <= 1:
         with Pipeline(config) as pipeline:
-            for job in jobs:
+            for i, job in enumerate(jobs):
                 report = _reporter(job, lambda p: on_progress(*p)) if on_progress else None
-                on_row(_guarded(job, pipeline, report))
+                row = _guarded(job, pipeline, report)
+                on_row(row)
+                if row.get("error") == "interrupted":  # Ctrl-C stops the batch, not one video
+                    for rest in jobs[i + 1 :]:
+                        on_row(unfinished(rest, "partial", "not started (interrupted)"))
+                    raise KeyboardInterrupt
         return
     import multiprocessing
 
@@ -340,31 +408,134 @@ class Index:
     """DIR/index.csv: one row per video, rewritten whole (atomically) after each video."""
 
     def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
         self.path = out_dir / "index.csv"
         self.rows: dict[str, dict] = {}
+        self.upgraded: set[str] = set()  # rows of an older index, their figures recomputed
         if self.path.exists():
             with open(self.path, newline="", encoding="utf-8") as fh:
-                self.rows = {r["name"]: r for r in csv.DictReader(fh)}
+                old = list(csv.DictReader(fh))
+            rows = [_upgraded(r) for r in old]
+            self.rows = {r["name"]: {k: r.get(k, "") for k in INDEX_COLUMNS} for r in rows}
+            self.upgraded = {r["name"] for r, new in zip(old, rows, strict=True) if r is not new}
 
     def finished(self, job: Job) -> bool:
-        """Done before with the same content and settings, and its timeline is still there."""
+        """Done before with the same content, settings and model, and its timeline is still
+        there (a truncated file is finished too: analysing it again reads no more)."""
         row = self.rows.get(job.name)
         return bool(
             row
-            and row.get("status") == "ok"
+            and row.get("status") in FINISHED
             and row.get("settings_key") == job.settings_key()
+            and row.get("model_sha256", "") in ("", model_sha256(str(job.config.model)))
             and Path(row.get("timeline", "")).exists()
             and row.get("sha256") == file_sha256(job.path)
         )
 
-    def put(self, row: dict) -> None:
+    def conflict(self, job: Job) -> str | None:
+        """What differs when this folder holds results for the video made with other settings
+        (or another model file), which a new run would replace; None when it holds none."""
+        row = self.rows.get(job.name)
+        if row is None:  # no index row: a timeline left by a run whose index is gone?
+            if not job.timeline_path.is_file():
+                return None
+            old = settings_in(job.timeline_path)
+            return None if old == job.settings() else f"{job.name}: {_changes(old, job)}"
+        outputs = [Path(row.get(k) or "") for k in ("timeline", "report")]
+        if not any(p.is_file() for p in outputs):
+            return None  # nothing on disk to replace (failed, or removed by hand)
+        old_model, new_model = row.get("model_sha256", ""), model_sha256(str(job.config.model))
+        if old_model and new_model and old_model != new_model:
+            return f"{job.name}: another model file (sha256 {old_model[:12]}…)"
+        if row.get("settings_key") == job.settings_key():
+            return None
+        old = settings_in(outputs[0]) if outputs[0].is_file() else None
+        return f"{job.name}: {_changes(old, job)}"
+
+    def clear(self, job: Job) -> None:
+        """Before a video is analysed (again): remove its old timeline and report, and mark
+        its row partial, so that an interrupted run never leaves old results beside new."""
+        row = self.rows.get(job.name, {})
+        timelines = {job.timeline_path, *([Path(row["timeline"])] if row.get("timeline") else [])}
+        old = {p for t in timelines for p in (t, *report_paths(t))}
+        if row.get("report"):
+            old.add(Path(row["report"]))
+        root = self.out_dir.resolve()
+        for path in old:
+            if path.resolve().is_relative_to(root):  # never anything outside --out
+                path.unlink(missing_ok=True)
+        self.put(unfinished(job, "partial", "not analysed yet"), write=False)
+
+    def put(self, row: dict, write: bool = True) -> None:
         self.rows[row["name"]] = {k: row.get(k, "") for k in INDEX_COLUMNS}
+        if write:
+            self.write()
+
+    def write(self) -> None:
         tmp = self.path.with_suffix(".csv.tmp")
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, INDEX_COLUMNS)
             writer.writeheader()
             writer.writerows(self.rows.values())
         os.replace(tmp, self.path)
+
+
+def _upgraded(row: dict) -> dict:
+    """A row of an index written before the figures were time-weighted (share_happy…): its
+    figures again from its timeline, as they are now computed and named."""
+    timeline_path = Path(row.get("timeline") or "")
+    if "face_seconds" in row or row.get("status") != "ok" or not timeline_path.is_file():
+        return row
+    timeline = read_timeline(timeline_path)
+    header = timeline["header"] or {}
+    if header.get("source_duration_s") is None:  # not recorded then: ask the video
+        header["source_duration_s"] = _container_duration(Path(row.get("path") or ""))
+    analysed, duration = coverage(timeline)
+    cut = truncation(timeline)
+    return {
+        **row,
+        "status": "truncated" if cut else "ok",
+        "duration_s": round(duration, 3) if duration else row.get("duration_s", ""),
+        "analysed_s": round(analysed, 3),
+        **summary_columns(timeline, cut),
+    }
+
+
+def _container_duration(path: Path) -> float | None:
+    try:
+        with VideoSource(path) as source:
+            return source.duration
+    except SourceError:
+        return None
+
+
+def settings_in(timeline_path: Path) -> dict | None:
+    """The results-changing settings recorded in a timeline's header (as `Job.settings`), or
+    None when the file has no readable header."""
+    try:
+        with open(timeline_path, encoding="utf-8") as fh:
+            first = fh.readline()
+        header = json.loads(first[2:] if first.startswith("# ") else first)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(header, dict) or header.get("type") != "header":
+        return None
+    settings = header.get("settings") or {}
+    fields = Settings().as_dict()
+    return {
+        "every": header.get("every"),
+        "fmt": timeline_path.suffix.lstrip("."),
+        **{k: settings.get(k) for k in fields},
+    }
+
+
+def _changes(old: dict | None, job: Job) -> str:
+    """'calibrate_s 0.0 -> 2.0, every 1 -> 2', or 'other settings' when unknown."""
+    if old is None:
+        return "other settings"
+    new = job.settings()
+    diffs = [f"{k} {old.get(k)!r} -> {v!r}" for k, v in new.items() if old.get(k) != v]
+    return ", ".join(diffs) or "other settings"
 
 
 # --- a Dask cluster -------------------------------------------------------------------------

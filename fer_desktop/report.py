@@ -4,14 +4,18 @@ file that opens offline), share of time in each label, strongest moments and mar
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import itertools
 import json
+import os
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from fer_desktop.sources import ends_early
 from fer_desktop.timeline import read_timeline
 
 FACE_COLOURS = [
@@ -41,31 +45,93 @@ def face_colour(face_id: int) -> str:
     return FACE_COLOURS[(face_id - 1) % len(FACE_COLOURS)]
 
 
+# How far to trust a face's figures. Faces below either threshold are listed apart, folded
+# away under "brief or small faces":
+# - seen for less than BRIEF_FACE_S: the smoothing spans about a second, so a face in view
+#   for under two seconds gives only a few independent readings;
+# - a median size (the box's shorter side, as --min-face measures it) under SMALL_FACE_PX:
+#   such a face is enlarged to the model's 48x48 input, so the model sees less than in the
+#   48x48 photos its accuracy was measured on (the card: 32-px faces 86% right and sad
+#   recall 52%, against 88% and 59% as photographed).
+BRIEF_FACE_S = 2.0
+SMALL_FACE_PX = 48
+# Too little data for a share: with fewer readings or less face time than this, no
+# percentage is given ("100% neutral" from 3 frames says nothing).
+MIN_READINGS = 5
+MIN_FACE_TIME_S = 1.0
+# A happiest / saddest moment is named only where valence went at least this far from 0
+# (the chart's shaded bands): e.g. p(happy) 0.5 against p(sad) 0.2. Below, nothing stood out.
+STANDS_OUT = 0.3
+
+VALENCE_NOTE = "p(happy) − p(sad), from −1 (surely sad) to +1 (surely happy)"
+WEIGHTING_NOTE = (
+    "Shares and mean valence are weighted by time: each reading of a face counts for the "
+    "time until that face's next reading (at most twice its usual step), so a share is of "
+    "the time the face was in view."
+)
+
+
 @dataclass
 class FaceSummary:
     face_id: int
     first_t: float
     last_t: float
-    frames: int
-    label_share: dict[str, float]  # label -> share of this face's time
+    frames: int  # readings: this face's rows
+    label_share: dict[str, float]  # label -> share of this face's time in view
     happiest: tuple[float, float]  # (t_source, valence)
     saddest: tuple[float, float]
-    mean_valence: float
+    mean_valence: float  # weighted by time, like the shares
+    seconds: float = 0.0  # time in view: the readings' weights added up
+    median_px: float = 0.0  # median face size: the box's shorter side, in pixels (0: unknown)
+    mean_score: float = 0.0  # mean detection score (0-1)
+
+    @property
+    def enough_data(self) -> bool:
+        """Enough readings and time for a share to mean something."""
+        return self.frames >= MIN_READINGS and self.seconds >= MIN_FACE_TIME_S
+
+    def doubts(self) -> list[str]:
+        """Why this face's figures deserve less trust (empty: none)."""
+        out = []
+        if self.seconds < BRIEF_FACE_S:
+            out.append(f"seen {self.seconds:.1f} s (under {BRIEF_FACE_S:g} s)")
+        if 0 < self.median_px < SMALL_FACE_PX:  # 0: no boxes to measure
+            out.append(f"{self.median_px:.0f} px (under {SMALL_FACE_PX} px)")
+        return out
+
+
+def frame_step(timeline: dict) -> float:
+    """Seconds between analysed frames: every / fps from the header, else the frames' own."""
+    header = timeline.get("header") or {}
+    fps, every = header.get("source_fps"), header.get("every") or 1
+    if fps:
+        return every / fps
+    ts = [f["t_source"] for f in timeline.get("frames", []) if f.get("t_source") is not None]
+    steps = sorted(b - a for a, b in itertools.pairwise(ts) if b > a)
+    return steps[len(steps) // 2] if steps else 1.0
+
+
+def _weights(ts: list[float], step: float) -> list[float]:
+    """Each reading counts until the next one, capped at twice the usual step (a face that
+    leaves and comes back does not count for the time it was away)."""
+    steps = [b - a for a, b in itertools.pairwise(ts)]
+    typical = sorted(steps)[len(steps) // 2] if steps else step
+    typical = typical if typical > 0 else step
+    return [min(s, 2 * typical) for s in steps] + [typical]
 
 
 def summarise(timeline: dict) -> list[FaceSummary]:
-    """Per-face figures. Each row counts for the time until the face's next row (capped)."""
+    """Per-face figures, weighted by time (see `_weights`)."""
     by_face: dict[int, list[dict]] = defaultdict(list)
     for row in timeline["faces"]:
         by_face[int(row["face_id"])].append(row)
     labels = (timeline["header"] or {}).get("labels", [])
+    step = frame_step(timeline)
     out = []
     for fid, rows in sorted(by_face.items()):
         rows.sort(key=lambda r: r["t_source"])
         ts = [r["t_source"] for r in rows]
-        steps = [b - a for a, b in itertools.pairwise(ts)]
-        typical = sorted(steps)[len(steps) // 2] if steps else 1.0
-        weights = [min(s, 2 * typical) for s in steps] + [typical]
+        weights = _weights(ts, step)
         total = sum(weights) or 1.0
         share = dict.fromkeys(labels, 0.0)
         for r, wgt in zip(rows, weights, strict=True):
@@ -73,6 +139,7 @@ def summarise(timeline: dict) -> list[FaceSummary]:
         vals = [r["valence"] for r in rows]
         hi = max(range(len(rows)), key=lambda i: vals[i])
         lo = min(range(len(rows)), key=lambda i: vals[i])
+        sizes = sorted(min(r["box"][2], r["box"][3]) for r in rows if r.get("box"))
         out.append(
             FaceSummary(
                 fid,
@@ -82,73 +149,136 @@ def summarise(timeline: dict) -> list[FaceSummary]:
                 share,
                 (ts[hi], vals[hi]),
                 (ts[lo], vals[lo]),
-                sum(vals) / len(vals),
+                sum(v * w for v, w in zip(vals, weights, strict=True)) / total,
+                seconds=sum(weights),
+                median_px=statistics.median(sizes) if sizes else 0.0,
+                mean_score=statistics.fmean(float(r.get("score", 0.0)) for r in rows),
             )
         )
     return out
 
 
 def summarize(timeline: dict) -> dict:
-    """One video in a few numbers: faces seen, share of each label and mean valence over all
-    face rows (each face weighted by its rows)."""
+    """One video in a few numbers, every face's time counted alike: faces seen, their time
+    in view, the share of that time in each label and the time-weighted mean valence (empty,
+    with a note, when there is too little to go on)."""
     faces = summarise(timeline)
-    rows = sum(f.frames for f in faces)
+    seconds = sum(f.seconds for f in faces)
+    readings = sum(f.frames for f in faces)
     labels = (timeline["header"] or {}).get("labels", [])
-    share = (
-        {
-            lab: round(sum(f.label_share.get(lab, 0.0) * f.frames for f in faces) / rows, 4)
+    out = {
+        "faces": len(faces),
+        "brief_or_small_faces": sum(1 for f in faces if f.doubts()),
+        "face_seconds": round(seconds, 2),
+        "share": {},
+        "mean_valence": "",
+        "note": "",
+    }
+    if not faces:
+        out["note"] = "no faces found"
+    elif readings < MIN_READINGS or seconds < MIN_FACE_TIME_S:
+        out["note"] = f"too little face data for shares ({_data_amount(readings, seconds)})"
+    else:
+        out["share"] = {
+            lab: round(sum(f.label_share.get(lab, 0.0) * f.seconds for f in faces) / seconds, 4)
             for lab in labels
         }
-        if rows
-        else {}
-    )
-    mean = round(sum(f.mean_valence * f.frames for f in faces) / rows, 4) if rows else ""
-    return {"faces": len(faces), "share": share, "mean_valence": mean}
+        out["mean_valence"] = round(sum(f.mean_valence * f.seconds for f in faces) / seconds, 4)
+    return out
+
+
+def _data_amount(readings: int, seconds: float) -> str:
+    return f"{readings} reading{'s' * (readings != 1)}, {seconds:.1f} s"
 
 
 def _moment(t_and_valence: tuple[float, float], sign: int) -> str:
-    """'01:23 (+0.62)', or '–' when valence never went that way (no "saddest +0.01")."""
+    """'01:23 (+0.62)', or '–' when valence never went that far that way (see STANDS_OUT)."""
     t, v = t_and_valence
-    return f"{_clock(t)} ({v:+.2f})" if v * sign > 0 else "–"
+    return f"{_clock(t)} ({v:+.2f})" if v * sign >= STANDS_OUT else "–"
 
 
-def chart_png(timeline: dict, title: str, size: tuple[float, float] = (10, 4)) -> bytes:
-    """Valence over time, one line per face, with the label bands and markers."""
+def coverage(timeline: dict, analysed_s: float | None = None) -> tuple[float, float | None]:
+    """(seconds of the video analysed, the container's duration or None). `analysed_s` is
+    what the source read (analyze passes it); else the last frame's time plus one step."""
+    header = timeline.get("header") or {}
+    duration = header.get("source_duration_s")
+    if analysed_s is None:
+        frames = timeline.get("frames") or timeline["faces"]
+        last = max((f["t_source"] for f in frames if f.get("t_source") is not None), default=0.0)
+        analysed_s = last + frame_step(timeline) if frames else 0.0
+        analysed_s = min(analysed_s, duration) if duration else analysed_s
+    return analysed_s, duration
+
+
+def truncation(timeline: dict, analysed_s: float | None = None) -> str:
+    """'truncated: 3.9 s of 8.0 s analysed' for a file that ends early, else ''."""
+    analysed, duration = coverage(timeline, analysed_s)
+    fps = (timeline.get("header") or {}).get("source_fps") or 30.0
+    if not ends_early(analysed, duration, fps):
+        return ""
+    return f"truncated: {analysed:.1f} s of {duration:.1f} s analysed"
+
+
+def chart_png(
+    timeline: dict,
+    title: str,
+    size: tuple[float, float] = (10, 4),
+    end: float | None = None,
+    legend: bool = True,
+) -> bytes:
+    """Valence over time, one line per face (brief or small faces faint), with the bands
+    where a moment stands out and the markers; "no faces found" when there are none."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=size, dpi=100)
-    ax.axhspan(0.2, 1.05, color="#2ca02c", alpha=0.08, label="happy side")
-    ax.axhspan(-1.05, -0.2, color="#1f77b4", alpha=0.08, label="sad side")
-    by_face: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    for row in timeline["faces"]:
-        by_face[int(row["face_id"])].append((row["t_source"], row["valence"]))
-    for fid, pts in sorted(by_face.items()):
-        pts.sort()
-        ax.plot(
-            [p[0] for p in pts],
-            [p[1] for p in pts],
-            color=face_colour(fid),
-            lw=1.3,
-            label=f"face {fid}",
-        )
-    for m in timeline["markers"]:
-        ax.axvline(m["t_source"], color="#444", ls="--", lw=1)
-        if m.get("note"):
-            ax.text(m["t_source"], 1.0, f" {m['note']}", fontsize=8, va="top")
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_xlabel("source time (s)")
-    ax.set_ylabel("valence  p(happy) − p(sad)")
+    faces = {f.face_id: f for f in summarise(timeline)}
+    if not faces:
+        ax.text(0.5, 0.5, "no faces found", ha="center", va="center", fontsize=14)
+        ax.set_axis_off()
+    else:
+        _draw_valence(ax, timeline, faces, end, legend)
     ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8, ncol=4)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+def _draw_valence(
+    ax, timeline: dict, faces: dict[int, FaceSummary], end: float | None, legend: bool
+) -> None:
+    ax.axhspan(STANDS_OUT, 1.05, color="#2ca02c", alpha=0.08, label="happy side")
+    ax.axhspan(-1.05, -STANDS_OUT, color="#1f77b4", alpha=0.08, label="sad side")
+    by_face: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for row in timeline["faces"]:
+        by_face[int(row["face_id"])].append((row["t_source"], row["valence"]))
+    for fid, pts in sorted(by_face.items()):
+        pts.sort()
+        faint = bool(faces[fid].doubts())
+        ax.plot(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            color=face_colour(fid),
+            lw=0.8 if faint else 1.3,
+            alpha=0.35 if faint else 1.0,
+            label=f"face {fid}" + (" (brief/small)" if faint else ""),
+        )
+    for m in timeline["markers"]:
+        ax.axvline(m["t_source"], color="#444", ls="--", lw=1)
+        if m.get("note"):
+            ax.text(m["t_source"], 1.0, f" {m['note']}", fontsize=8, va="top")
+    if end:
+        ax.set_xlim(0, end)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("source time (s)")
+    ax.set_ylabel("valence = p(happy) − p(sad)" if legend else "valence")
+    ax.grid(alpha=0.3)
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
 
 
 def _wall_span(timeline: dict) -> str:
@@ -165,23 +295,50 @@ def _clock(t: float) -> str:
     return f"{int(m):02d}:{s:05.2f}"
 
 
-def write_report(timeline_path: Path, out_dir: Path | None = None) -> tuple[Path, Path]:
-    """Write <stem>_report.png and <stem>_report.html beside the timeline (or in out_dir)."""
+def report_paths(timeline_path: Path, out_dir: Path | None = None) -> tuple[Path, Path]:
+    """Where a timeline's report goes: <stem>_report.png and .html, beside it or in out_dir."""
     timeline_path = Path(timeline_path)
     out_dir = Path(out_dir) if out_dir else timeline_path.parent
+    stem = timeline_path.stem
+    return out_dir / f"{stem}_report.png", out_dir / f"{stem}_report.html"
+
+
+def write_report(
+    timeline_path: Path,
+    out_dir: Path | None = None,
+    thumbnails: bool = True,
+    analysed_s: float | None = None,
+    duration_s: float | None = None,
+) -> tuple[Path, Path]:
+    """Write <stem>_report.png and <stem>_report.html beside the timeline (or in out_dir).
+
+    `thumbnails` embeds a small picture of each face (cut from the video); `analysed_s` is
+    how much of the video was read (from analyze) and `duration_s` the length its container
+    gives (else the timeline's header says), to tell a file that ends early.
+    """
+    timeline_path = Path(timeline_path)
     timeline = read_timeline(timeline_path)
-    header = timeline["header"] or {}
+    header = timeline["header"] = timeline["header"] or {}
+    if duration_s is not None:
+        header["source_duration_s"] = duration_s
     source = header.get("source", timeline_path.stem)
-    png = chart_png(timeline, f"Mood over time: {source}")
-    png_path = out_dir / f"{timeline_path.stem}_report.png"
-    html_path = out_dir / f"{timeline_path.stem}_report.html"
-    png_path.write_bytes(png)
+    png_path, html_path = report_paths(timeline_path, out_dir)
     timeline["markers"] = [
         {"t_source": t, "note": note} for t, note in markers_of(timeline, timeline_path)
     ]
-    html_path.write_text(
-        render_html(timeline, summarise(timeline), png, timeline_path.name), encoding="utf-8"
+    analysed, _duration = coverage(timeline, analysed_s)
+    png = chart_png(timeline, f"Expression over time: {source}", end=analysed)
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    png_path.write_bytes(png)
+    page = render_html(
+        timeline,
+        summarise(timeline),
+        png,
+        timeline_path.name,
+        thumbnails=thumbnails,
+        analysed_s=analysed_s,
     )
+    html_path.write_text(page, encoding="utf-8")
     return png_path, html_path
 
 
@@ -207,23 +364,46 @@ def markers_of(timeline: dict, timeline_path: Path) -> list[tuple[float, str]]:
 
 
 def segment_table(timeline: dict, markers: list[tuple[float, str]]) -> str:
-    """HTML rows: per segment and face, share of each label and mean valence."""
+    """HTML rows: per segment and face (brief or small faces left out), the time-weighted
+    share of each label and mean valence."""
     labels = (timeline["header"] or {}).get("labels", [])
     end = max((f["t_source"] for f in timeline["faces"]), default=0.0)
+    trusted = {f.face_id for f in summarise(timeline) if not f.doubts()}
+    parts = segments(markers, end)
+    if not markers:
+        parts = parts[:1]  # "from start" would repeat "whole session"
     rows = []
-    for name, a, b in segments(markers, end):
+    for name, a, b in parts:
         part = {**timeline, "faces": [f for f in timeline["faces"] if a <= f["t_source"] <= b]}
         for f in summarise(part):
-            shares = "".join(f"<td>{100 * f.label_share.get(lab, 0):.0f}%</td>" for lab in labels)
+            if f.face_id not in trusted:
+                continue
             rows.append(
                 f"<tr><td>{html.escape(name)}</td><td>{_clock(a)}–{_clock(b)}</td>"
-                f"<td>face {f.face_id}</td>{shares}<td>{f.mean_valence:+.2f}</td></tr>"
+                f"<td>face {f.face_id}</td>{_share_cells(f, labels)}"
+                f"<td>{_valence_cell(f)}</td></tr>"
             )
     heads = "".join(f"<th>{html.escape(lab)}</th>" for lab in labels)
+    if not rows:
+        return "<p>No face was seen long enough and large enough for segment figures.</p>"
     return (
-        f"<table><tr><th>segment</th><th>time</th><th>face</th>{heads}<th>mean valence</th>"
-        f"</tr>{''.join(rows)}</table>"
+        f"<table><tr><th>segment</th><th>time</th><th>face</th>{heads}"
+        f"<th>mean valence</th></tr>{''.join(rows)}</table>"
     )
+
+
+def _share_cells(f: FaceSummary, labels: list[str]) -> str:
+    """One cell per label, or one cell saying there is too little data for shares."""
+    if not f.enough_data:
+        return (
+            f"<td colspan='{len(labels)}' class='note'>too little data "
+            f"({_data_amount(f.frames, f.seconds)})</td>"
+        )
+    return "".join(f"<td>{100 * f.label_share.get(lab, 0):.0f}%</td>" for lab in labels)
+
+
+def _valence_cell(f: FaceSummary) -> str:
+    return f"{f.mean_valence:+.2f}" if f.enough_data else "–"
 
 
 def face_thumbnails(timeline: dict, size: int = 64) -> dict[int, str]:
@@ -241,10 +421,13 @@ def face_thumbnails(timeline: dict, size: int = 64) -> dict[int, str]:
         if fid not in best or row.get("score", 0) > best[fid].get("score", 0):
             best[fid] = row
     out = {}
+    fps = header.get("source_fps")
     capture = cv2.VideoCapture(str(video))
     try:
         for fid, row in best.items():
-            capture.set(cv2.CAP_PROP_POS_FRAMES, int(row["frame"]))
+            # `frame` counts the analysed frames (every Nth); the video's own is at t_source
+            number = round(row["t_source"] * fps) if fps else int(row["frame"])
+            capture.set(cv2.CAP_PROP_POS_FRAMES, number)
             ok, frame = capture.read()
             if not ok:
                 continue
@@ -259,8 +442,8 @@ def face_thumbnails(timeline: dict, size: int = 64) -> dict[int, str]:
 
 
 def reliability(settings: dict) -> str:
-    """How often the model is right per class, from its card (PrivateTest, duplicates
-    removed), so readers know how far to trust each label."""
+    """What the model's accuracy was measured on, from its card (PrivateTest, duplicates
+    removed), and what that does not say about this video."""
     from fer_desktop.classifier import ModelCard, ModelError, card_path_for, resolve_model_path
 
     try:
@@ -269,32 +452,109 @@ def reliability(settings: dict) -> str:
     except (ModelError, KeyError, TypeError):
         return ""
     recall = ", ".join(f"{lab} {100 * r:.0f}%" for lab, r in m["recall"].items())
+    n = f"{m['n']:,} " if "n" in m else ""
     return (
-        f"On faces it never trained on (FER2013 PrivateTest), this model is right "
-        f"{100 * m['accuracy']:.0f}% of the time; per class (recall): {recall}."
+        f"Accuracy measured on 48×48 test photos (FER2013 PrivateTest: {n}posed, mostly "
+        f"frontal faces the model never trained on): {100 * m['accuracy']:.0f}% of its labels "
+        f"matched the photos' labels; recall per class (of the photos with that label, the "
+        f"share it called so): {recall}. Video frames differ from those photos (size, blur, "
+        f"light, angle, the people in them), so how often it is right on this video is not "
+        f"known."
     )
 
 
-SHOWN_SETTINGS = ("model_name", "detector_range", "detector_tiles", "min_confidence",
-                  "min_face_px", "smoothing", "hysteresis", "margin", "align")  # fmt: skip
+SHOWN_SETTINGS = ("model_name", "model_file", "model_sha256", "app_version", "detector_range",
+                  "detector_tiles", "min_confidence", "min_face_px", "smoothing", "hysteresis",
+                  "calibrate_s", "margin", "align")  # fmt: skip
 
 
-def render_html(timeline: dict, faces: list[FaceSummary], png: bytes, name: str) -> str:
+def _face_rows(faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str]) -> str:
+    rows = []
+    for f in faces:
+        thumb = f"<img alt='' src='{thumbs[f.face_id]}' width='48'> " if f.face_id in thumbs else ""
+        doubts = f"<td>{html.escape('; '.join(f.doubts()))}</td>" if f.doubts() else ""
+        rows.append(
+            f"<tr><td style='color:{face_colour(f.face_id)}'>{thumb}<b>face {f.face_id}</b></td>"
+            f"<td>{_clock(f.first_t)}–{_clock(f.last_t)}</td><td>{f.seconds:.1f}</td>"
+            f"<td>{f.median_px:.0f}</td><td>{f.mean_score:.2f}</td>{_share_cells(f, labels)}"
+            f"<td>{_valence_cell(f)}</td>"
+            f"<td>{_moment(f.happiest, +1)}</td><td>{_moment(f.saddest, -1)}</td>{doubts}</tr>"
+        )
+    return "".join(rows)
+
+
+def _face_tables(faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str]) -> str:
+    """The faces to read, then the brief or small ones folded away."""
+    heads = (
+        "<tr><th>face</th><th>seen</th><th>in view (s)</th><th>median size (px)</th>"
+        "<th>mean detection score</th>"
+        + "".join(f"<th>{html.escape(lab)}</th>" for lab in labels)
+        + "<th>mean valence</th><th>happiest moment</th><th>saddest moment</th>"
+    )
+    trusted = [f for f in faces if not f.doubts()]
+    doubtful = [f for f in faces if f.doubts()]
+    out = (
+        f"<table>{heads}</tr>{_face_rows(trusted, labels, thumbs)}</table>"
+        if trusted
+        else "<p>No face was in view long enough and large enough to read with confidence; "
+        "see the brief or small faces below.</p>"
+    )
+    if doubtful:
+        out += (
+            f"<details><summary>Brief or small faces ({len(doubtful)}): seen under "
+            f"{BRIEF_FACE_S:g} s or smaller than {SMALL_FACE_PX} px; read them with care"
+            f"</summary><table>{heads}<th>why here</th></tr>"
+            f"{_face_rows(doubtful, labels, thumbs)}</table></details>"
+        )
+    return out
+
+
+def _coverage_line(timeline: dict, analysed_s: float | None) -> str:
+    """How much of the video was analysed; a warning when the file ends early."""
+    header = timeline["header"] or {}
+    cut = truncation(timeline, analysed_s)
+    if cut:
+        return (
+            f"<p class='warn'><b>{html.escape(cut)}</b>: the file ends before the length its "
+            f"container gives (a cut or damaged copy?); the figures cover only that part.</p>"
+        )
+    analysed, duration = coverage(timeline, analysed_s)
+    every = header.get("every") or 1
+    which = "every frame" if every == 1 else f"every {_ordinal(every)} frame"
+    of = f" of {duration:.1f} s" if duration else ""
+    return f"<p><b>Analysed:</b> {analysed:.1f} s{of}, {which}.</p>"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _thumbnail_note(thumbnails: bool, thumbs: dict[int, str]) -> str:
+    if not thumbnails:
+        return "No face thumbnails are embedded (analyze --no-thumbnails)."
+    if not thumbs:
+        return "No face thumbnails: the video was not found where the timeline says it is."
+    return (
+        "Face thumbnails are embedded in this file: one small picture of each face, cut from "
+        "the video at its most confident detection. Faces are personal data: share this file "
+        "as you would the video, or leave them out with fer-desktop analyze --no-thumbnails."
+    )
+
+
+def render_html(
+    timeline: dict,
+    faces: list[FaceSummary],
+    png: bytes,
+    name: str,
+    thumbnails: bool = True,
+    analysed_s: float | None = None,
+) -> str:
     header = timeline["header"] or {}
     settings = header.get("settings", {})
     labels = header.get("labels", [])
     esc = html.escape
-    thumbs = face_thumbnails(timeline)
-    rows = []
-    for f in faces:
-        shares = "".join(f"<td>{100 * f.label_share.get(lab, 0):.0f}%</td>" for lab in labels)
-        thumb = f"<img alt='' src='{thumbs[f.face_id]}' width='48'> " if f.face_id in thumbs else ""
-        rows.append(
-            f"<tr><td style='color:{face_colour(f.face_id)}'>{thumb}<b>face {f.face_id}</b></td>"
-            f"<td>{_clock(f.first_t)}–{_clock(f.last_t)}</td>{shares}"
-            f"<td>{f.mean_valence:+.2f}</td>"
-            f"<td>{_moment(f.happiest, +1)}</td><td>{_moment(f.saddest, -1)}</td></tr>"
-        )
+    thumbs = face_thumbnails(timeline) if thumbnails and faces else {}
     markers = (
         "".join(
             f"<li>{_clock(m['t_source'])} {esc(m.get('note') or '')}</li>"
@@ -306,90 +566,172 @@ def render_html(timeline: dict, faces: list[FaceSummary], png: bytes, name: str)
         f"<li>{_clock(g['t_source'])} {esc(g.get('note') or '')}</li>" for g in timeline["gaps"]
     )
     complete = "complete" if timeline["summary"] else "cut short (no summary line)"
-    img = base64.b64encode(png).decode("ascii")
-    label_heads = "".join(f"<th>{esc(lab)}</th>" for lab in labels)
     marker_list = [(m["t_source"], m.get("note") or "") for m in timeline["markers"]]
     settings_rows = "".join(
         f"<tr><td>{esc(k)}</td><td>{esc(str(settings[k]))}</td></tr>"
         for k in SHOWN_SETTINGS
         if k in settings
     )
+    if faces:
+        img = base64.b64encode(png).decode("ascii")
+        body = f"""<img alt="valence over time per face" src="data:image/png;base64,{img}" \
+width="1000">
+<p class="note">The chart shows valence, {VALENCE_NOTE}, after smoothing; the shaded bands start at
+±{STANDS_OUT:g}, where a moment counts as standing out.</p>
+<h2>Faces</h2>
+{_face_tables(faces, labels, thumbs)}
+<p class="note">{WEIGHTING_NOTE} Valence is {VALENCE_NOTE}. A share needs at least
+{MIN_READINGS} readings and {MIN_FACE_TIME_S:g} s in view ("too little data" otherwise).
+Happiest / saddest moments are named only where valence reached ±{STANDS_OUT:g}. Size is the
+face box's shorter side; the detection score is the face detector's confidence (0–1).</p>
+<p class="note">{esc(reliability(settings))}</p>
+<h2>Markers</h2><ul>{markers}</ul>
+<h2>Segments</h2>{segment_table(timeline, marker_list)}"""
+    else:
+        body = "<h2>Faces</h2><p><b>No faces found</b> in the part analysed.</p>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fer_desktop report: {esc(name)}</title>
 <style>body{{font-family:sans-serif;max-width:1020px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
-.note{{color:#666;font-size:90%}}</style></head><body>
-<h1>Mood report</h1>
+.note{{color:#666;font-size:90%}}.warn{{background:#fff3cd;padding:6px 10px}}
+summary{{cursor:pointer;margin:1em 0}}</style></head><body>
+<h1>Expression report</h1>
 <p><b>Source:</b> {esc(str(header.get("source", "?")))} &nbsp; <b>Timeline:</b> {esc(name)}
 &nbsp; <b>Analysed (wall clock, UTC):</b> {esc(_wall_span(timeline))}
 ({complete}) &nbsp; <b>Model:</b> {esc(str(settings.get("model_name", "?")))}</p>
-<img alt="valence over time per face" src="data:image/png;base64,{img}" width="1000">
-<h2>Faces</h2>
-<table><tr><th>face</th><th>seen</th>{label_heads}<th>mean valence</th>
-<th>happiest moment</th><th>saddest moment</th></tr>{"".join(rows) or ""}</table>
-<p class="note">Shares are of the time each face was in view. Valence is p(happy) − p(sad)
-after smoothing, from −1 to +1.</p>
-<p class="note">{esc(reliability(settings))}</p>
-<h2>Markers</h2><ul>{markers}</ul>
-<h2>Segments</h2>{segment_table(timeline, marker_list)}
+{_coverage_line(timeline, analysed_s)}
+{body}
 {"<h2>Gaps</h2><ul>" + gaps + "</ul>" if gaps else ""}
 <h2>Settings</h2><table>{settings_rows}</table>
 <p class="note">Made by fer_desktop on this computer; no frame or result left it.
+{esc(_thumbnail_note(thumbnails, thumbs))}
 {esc(RESPONSIBLE_USE)}</p>
 </body></html>
 """
 
 
+# The overview's columns: (index column, heading, what it holds).
 OVERVIEW_COLUMNS = [
-    ("name", "video"), ("status", "status"), ("duration_s", "duration (s)"),
-    ("frames", "frames"), ("faces", "faces"), ("share_happy", "happy"),
-    ("share_neutral", "neutral"), ("share_sad", "sad"), ("mean_valence", "mean valence"),
-    ("seconds", "analysis (s)"), ("error", "error"),
+    ("name", "video", "its report, when written"),
+    ("status", "status", "ok, truncated (the file ends early), failed or partial"),
+    ("duration_s", "duration (s)", "the length the file's container gives"),
+    ("analysed_s", "analysed (s)", "seconds of the video read"),
+    ("faces", "faces", "faces seen (each tracked face once)"),
+    ("brief_or_small_faces", "brief or small", f"faces seen under {BRIEF_FACE_S:g} s or "
+     f"smaller than {SMALL_FACE_PX} px"),
+    ("face_seconds", "face time (s)", "time in view, added over all faces: the weight of "
+     "the shares and the mean valence"),
+    *(
+        (f"share_{lab}_by_time", f"{lab} (time share)",
+         f"share of all faces' time in view labelled {lab}")
+        for lab in ("happy", "neutral", "sad")
+    ),
+    ("mean_valence_by_time", "mean valence (time-weighted)",
+     f"valence ({VALENCE_NOTE}) averaged over all faces' time in view"),
+    ("seconds", "analysis (s)", "how long the analysis took"),
+    ("note", "note", "why a figure is missing or doubtful"),
+    ("error", "error", "why the video failed"),
 ]  # fmt: skip
+# sortKey and inOrder are plain functions so that a test can run them (tests/test_report.py).
 SORT_SCRIPT = """<script>
+function sortKey(text) {  // null for an empty cell, else a number or lower-case text
+  if (text.trim() === "") return null;
+  const n = Number(text);
+  return isNaN(n) ? text.toLowerCase() : n;
+}
+function inOrder(x, y, dir) {  // empty cells last in either direction
+  if (x === null || y === null) return (x === null) - (y === null);
+  return (x > y ? 1 : x < y ? -1 : 0) * dir;
+}
 document.querySelectorAll("th").forEach((th, col) => th.addEventListener("click", () => {
   const body = th.closest("table").tBodies[0], rows = [...body.rows];
-  const key = r => { const t = r.cells[col].dataset.v ?? r.cells[col].innerText;
-                     const n = parseFloat(t); return isNaN(n) ? t : n; };
-  const dir = th.dataset.dir = th.dataset.dir === "1" ? "-1" : "1";
-  rows.sort((a, b) => (key(a) > key(b) ? 1 : key(a) < key(b) ? -1 : 0) * dir);
+  const key = r => sortKey(r.cells[col].dataset.v ?? r.cells[col].innerText);
+  const dir = th.dataset.dir = th.dataset.dir === "1" ? -1 : 1;
+  rows.sort((a, b) => inOrder(key(a), key(b), dir));
   rows.forEach(r => body.appendChild(r));
 }));
 </script>"""
 
 
-def write_overview(rows: list[dict], out_dir: Path) -> Path:
-    """out_dir/overview.html: every video side by side (a small chart each) and a table that
-    sorts by any column. Self-contained, like the per-video report."""
+def _link(path: str, out_dir: Path) -> str:
+    """A link from out_dir to `path`, or '' when there is no such file."""
+    if not path or not Path(path).is_file():
+        return ""
+    return Path(os.path.relpath(Path(path).resolve(), Path(out_dir).resolve())).as_posix()
+
+
+@functools.lru_cache(maxsize=512)
+def _small_chart(timeline_path: str, _mtime_ns: int, title: str, end: float | None) -> bytes:
+    """A video's chart for the overview, drawn once per version of its timeline."""
+    timeline = read_timeline(Path(timeline_path))
+    return chart_png(timeline, title, size=(4.8, 2.2), end=end, legend=False)
+
+
+def _overview_cell(row: dict, key: str, out_dir: Path) -> str:
     esc = html.escape
-    cards, body = [], []
-    for row in sorted(rows, key=lambda r: r["name"]):
-        cells = []
-        for key, _title in OVERVIEW_COLUMNS:
-            value = row.get(key, "")
-            shown = (
-                f"{100 * float(value):.0f}%" if key.startswith("share_") and value != "" else value
-            )
-            cells.append(f"<td data-v='{esc(str(value))}'>{esc(str(shown))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-        timeline_path = Path(row.get("timeline") or "")
-        if row.get("status") == "ok" and timeline_path.is_file():
-            png = chart_png(read_timeline(timeline_path), row["name"], size=(4.8, 2.2))
-            img = base64.b64encode(png).decode("ascii")
-            cards.append(f"<img alt='{esc(row['name'])}' src='data:image/png;base64,{img}'>")
-    heads = "".join(f"<th title='click to sort'>{t}</th>" for _k, t in OVERVIEW_COLUMNS)
+    value = row.get(key, "")
+    value = "" if value is None else value
+    if key.startswith("share_") and value != "":
+        shown = esc(f"{100 * float(value):.0f}%")
+    elif key == "name" and (href := _link(row.get("report", ""), out_dir)):
+        shown = f"<a href='{esc(href)}'>{esc(str(value))}</a>"
+    else:
+        shown = esc(str(value))
+    return f"<td data-v='{esc(str(value))}'>{shown}</td>"
+
+
+def _overview_card(row: dict, out_dir: Path) -> str:
+    """The small chart of a finished video, linked to its report; a line when no faces."""
+    esc = html.escape
+    timeline_path = Path(row.get("timeline") or "")
+    if row.get("status") not in ("ok", "truncated") or not timeline_path.is_file():
+        return ""
+    name, href = row["name"], _link(row.get("report", ""), out_dir)
+    if str(row.get("faces", "")) == "0":
+        card = f"<div class='none'>{esc(name)}: no faces found</div>"
+    else:
+        end = float(row["analysed_s"]) if row.get("analysed_s") not in ("", None) else None
+        png = _small_chart(str(timeline_path), timeline_path.stat().st_mtime_ns, name, end)
+        img = base64.b64encode(png).decode("ascii")
+        card = f"<img alt='{esc(name)}' src='data:image/png;base64,{img}'>"
+    return f"<a href='{esc(href)}'>{card}</a>" if href else card
+
+
+def write_overview(rows: list[dict], out_dir: Path) -> Path:
+    """out_dir/overview.html: every video side by side (a small chart each, linked to its
+    report) and a table that sorts by any column. Self-contained, like the per-video report;
+    written whole (atomically), so it always matches the index it was made from."""
+    esc = html.escape
+    ordered = sorted(rows, key=lambda r: r["name"])
+    body = [
+        "<tr>" + "".join(_overview_cell(r, k, out_dir) for k, _t, _d in OVERVIEW_COLUMNS) + "</tr>"
+        for r in ordered
+    ]
+    cards = [card for r in ordered if (card := _overview_card(r, out_dir))]
+    heads = "".join(
+        f"<th title='{esc(d)} (click to sort)'>{esc(t)}</th>" for _k, t, d in OVERVIEW_COLUMNS
+    )
+    described = "".join(f"<li><b>{esc(t)}</b>: {esc(d)}</li>" for _k, t, d in OVERVIEW_COLUMNS)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fer_desktop overview</title>
 <style>body{{font-family:sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 7px}}th{{cursor:pointer;background:#f4f4f4}}
-img{{width:480px;margin:4px}}.note{{color:#666;font-size:90%}}</style></head><body>
+img{{width:480px;margin:4px}}.note{{color:#666;font-size:90%}}
+.none{{display:inline-block;width:460px;padding:40px 10px;margin:4px;border:1px solid #ccc;
+text-align:center;color:#666}}</style></head><body>
 <h1>Overview: {len(rows)} videos</h1>
 <table><thead><tr>{heads}</tr></thead><tbody>{"".join(body)}</tbody></table>
-<p class="note">Shares are of the time faces were in view. Valence is p(happy) − p(sad).
-{esc(RESPONSIBLE_USE)}</p>
+<p class="note">Valence is {VALENCE_NOTE}. {WEIGHTING_NOTE}
+The video's shares and mean valence add up every face's time in view (a face seen twice as
+long counts twice as much), brief and small faces included. Empty cells sort last. Click a
+video's name or chart for its report.</p>
+<details class="note"><summary>The columns</summary><ul>{described}</ul></details>
+<p class="note">{esc(RESPONSIBLE_USE)}</p>
 <h2>Valence over time</h2><div>{"".join(cards)}</div>
 {SORT_SCRIPT}</body></html>
 """
     path = out_dir / "overview.html"
-    path.write_text(page, encoding="utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, path)
     return path

@@ -129,6 +129,45 @@ class FolderSource(FrameSource):
             index += 1
 
 
+# A file whose frames end this much before its container's duration was cut short. Not less:
+# container durations count audio tracks, which often run past the last frame by up to a
+# second, and edit lists and rounding move the end by a frame or two.
+TRUNCATION_SLACK_S = 1.0
+TRUNCATION_SLACK_FRAMES = 3
+ISO_BOX_TYPES = {b"ftyp", b"free", b"skip", b"wide", b"mdat", b"moov", b"pnot", b"uuid"}
+
+
+def ends_early(read_s: float, duration_s: float | None, fps: float) -> bool:
+    """Frames ran out before the container's duration, by more than the slack above."""
+    if not duration_s:
+        return False
+    slack = max(TRUNCATION_SLACK_S, TRUNCATION_SLACK_FRAMES / fps)
+    return read_s < duration_s - slack
+
+
+def missing_index(path: Path) -> bool:
+    """An MP4 / MOV (ISO base media file) with frame data but no index ("moov" box): what a
+    recorder leaves when it is stopped or a copy is cut before the index, written last, is
+    there. Reads only the top-level box headers."""
+    seen: set[bytes] = set()
+    with open(path, "rb") as fh:
+        size_left = fh.seek(0, 2)
+        offset = 0
+        while size_left >= 8:
+            fh.seek(offset)
+            head = fh.read(16)
+            size, kind = int.from_bytes(head[:4], "big"), head[4:8]
+            if not seen and kind not in ISO_BOX_TYPES:
+                return False  # not an ISO base media file
+            seen.add(kind)
+            if size == 1 and len(head) == 16:
+                size = int.from_bytes(head[8:16], "big")
+            if size == 0 or size < 8 or size > size_left:
+                break  # runs to (or past) the end of the file
+            offset, size_left = offset + size, size_left - size
+    return b"mdat" in seen and b"moov" not in seen
+
+
 class VideoSource(FrameSource):
     """A video file, decoded frame by frame; `every` keeps every Nth frame."""
 
@@ -148,16 +187,34 @@ class VideoSource(FrameSource):
             raise SourceError(f"{self.path}: permission denied") from exc
         self._cap = cv2.VideoCapture(str(self.path))
         if not self._cap.isOpened():
+            if missing_index(self.path):
+                raise SourceError(
+                    f"{self.path}: incomplete recording (no index): was it still being written?"
+                )
             raise SourceError(f"{self.path}: not a video OpenCV can read")
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and math.isfinite(fps) and 0 < fps < 1000 else 30.0
         count = self._cap.get(cv2.CAP_PROP_FRAME_COUNT)
         self.frame_count = int(count) if count and count > 0 else None
         self._pos, self._seek_to = 0, None
+        self.frames_read = 0  # frames decoded, kept or not
+        self._read_until = 0.0  # end time of the last frame decoded (seconds)
 
     @property
     def duration(self) -> float | None:
+        """The length the container claims (its index), in seconds; None if it does not say."""
         return self.frame_count / self.fps if self.frame_count else None
+
+    @property
+    def read_s(self) -> float:
+        """Seconds of the file decoded so far: up to the end of the last frame read. The later
+        of its timestamp and the frame count, so that variable frame rates and timestamps
+        that restart do not make a complete file look short."""
+        return max(self._read_until, self.frames_read / self.fps)
+
+    def ends_early(self) -> bool:
+        """The file, read to its end, held less than its container claims (a cut file)."""
+        return ends_early(self.read_s, self.duration, self.fps)
 
     def __iter__(self) -> Iterator[Frame]:
         last_t, seen = -1.0, False
@@ -171,6 +228,7 @@ class VideoSource(FrameSource):
                     raise SourceError(f"{self.path}: video has no readable frames")
                 return
             seen, self._pos = True, index + 1
+            self._note_read()
             if index % self.every:
                 continue
             ok, img = self._cap.retrieve()
@@ -182,6 +240,12 @@ class VideoSource(FrameSource):
                 t = last_t + self.every / self.fps
             last_t = t
             yield Frame(index, t, img)
+
+    def _note_read(self) -> None:
+        self.frames_read += 1
+        pos_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+        if pos_ms and math.isfinite(pos_ms) and pos_ms > 0:
+            self._read_until = max(self._read_until, pos_ms / 1000.0 + 1.0 / self.fps)
 
     def seek(self, frame_index: int) -> None:
         """Continue from this frame (applied by the running iteration, or the next one)."""

@@ -23,7 +23,7 @@ class Case:
     make: Callable[[Path, np.ndarray], Path]  # (folder, astronaut BGR) -> path
     expect: str  # error | no_face | faces
     min_faces: int = 1
-    message: str = ""  # part of the error message
+    message: str = ""  # part of the error message (of the warning, for a video that runs)
     options: tuple[str, ...] = ()  # extra command-line options for this case
 
 
@@ -205,7 +205,18 @@ CASES: list[Case] = [
     Case("face of 10 px", "image", _tiny_face, "no_face"),
     Case("zero-byte mp4", "video", lambda d, a: _touch(d / "zero.mp4"), "error", message="empty"),
     Case(
-        "truncated mp4", "video", lambda d, a: _truncated_mp4(d, a), "error", message="not a video"
+        "truncated mp4",
+        "video",
+        lambda d, a: _truncated_mp4(d, a),
+        "error",
+        message="incomplete recording (no index): was it still being written?",
+    ),
+    Case(
+        "faststart mp4 cut in half",
+        "video",
+        lambda d, a: cut_in_half(mp4(d / "whole.mp4", _frames(a, 60), faststart=True)),
+        "faces",
+        message="truncated:",
     ),
     Case(
         "text named .mp4",
@@ -256,4 +267,29 @@ def _truncated_mp4(d: Path, a: np.ndarray) -> Path:
     cut = d / "truncated.mp4"
     cut.write_bytes(full.read_bytes()[: full.stat().st_size // 3])
     full.unlink()
+    return cut
+
+
+def mp4(path: Path, frames, fps: float = 15.0, faststart: bool = False) -> Path:
+    """An MPEG-4 file written with PyAV; `faststart` puts its index ("moov") first."""
+    import av
+
+    frames = list(frames)
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as c:
+        s = c.add_stream("mpeg4", rate=round(fps))
+        s.height, s.width = frames[0].shape[:2]
+        s.pix_fmt = "yuv420p"
+        for f in frames:
+            c.mux(s.encode(av.VideoFrame.from_ndarray(f, format="bgr24")))
+        c.mux(s.encode())
+    return path
+
+
+def cut_in_half(path: Path) -> Path:
+    """The first half of a file's bytes, as `<stem>_cut<suffix>` (the whole file is removed)."""
+    cut = path.with_name(f"{path.stem}_cut{path.suffix}")
+    data = path.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    path.unlink()
     return cut

@@ -1,14 +1,21 @@
-"""Many videos: inputs, unique names, a pool with the same results as one process, resume."""
+"""Many videos: inputs, unique names, a pool with the same results as one process, resume,
+damaged files flagged, results made with other settings never replaced silently."""
 
 import csv
+import hashlib
+import json
 import shutil
 import subprocess
 import sys
 
 import pytest
 
+from fer_desktop import __version__
 from fer_desktop.batch import expand_inputs, output_names
+from fer_desktop.classifier import resolve_model_path
+from fer_desktop.sources import DemoSource, SourceError, VideoSource
 from fer_desktop.timeline import read_timeline
+from tests.bad_inputs import cut_in_half, mp4
 from tests.conftest import REPO
 
 CLI = [sys.executable, "-m", "fer_desktop"]
@@ -101,6 +108,104 @@ def test_report_shows_settings_reliability_and_who_each_face_is(tmp_path, demo_v
     assert out.returncode == 0, out.stderr
     html = (tmp_path / "demo_report.html").read_text()
     assert "<td>smoothing</td><td>0.6</td>" in html
-    assert "of the time; per class (recall): happy" in html
+    assert "Accuracy measured on 48×48 test photos (FER2013 PrivateTest" in html
+    assert "recall per class (of the photos with that label, the share it called so): happy" in html
     assert "data:image/jpeg;base64," in html  # a thumbnail of face 1
     assert "Art. 5(1)(f)" in html
+
+
+def test_a_file_that_ends_early_is_flagged_and_one_without_index_named(tmp_path):
+    """A faststart MP4 cut in half still opens, and its container still claims the whole
+    length; an MP4 whose index was to come last, cut in half, has none."""
+    frames = [f.bgr for f in DemoSource(fps=15.0, duration=4.0, realtime=False)]
+    folder = tmp_path / "study"
+    folder.mkdir()
+    cut = cut_in_half(mp4(folder / "fast.mp4", frames, faststart=True))
+    no_index = cut_in_half(mp4(folder / "slow.mp4", frames, faststart=False))
+    with VideoSource(cut) as source:
+        assert source.duration == pytest.approx(4.0, abs=0.1)  # what the container claims
+        assert len(list(source)) < 40 and source.ends_early()
+    with pytest.raises(SourceError, match="was it still being written"):
+        VideoSource(no_index)
+    out = run_cli("analyze", folder, "--out", tmp_path / "out", "--report", "--quiet")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    index = index_of(tmp_path / "out")
+    row = index["fast_cut"]
+    assert row["status"] == "truncated" and float(row["duration_s"]) == pytest.approx(4.0, 0.05)
+    analysed = float(row["analysed_s"])
+    assert 1.0 < analysed < 3.0
+    message = f"truncated: {analysed:.1f} s of 4.0 s analysed"
+    assert row["note"] == message
+    assert f"{cut}: {message} (the file ends early)" in out.stderr
+    assert message in (tmp_path / "out" / "fast_cut_report.html").read_text()
+    assert index["slow_cut"]["status"] == "failed"
+    assert index["slow_cut"]["error"] == (
+        f"{no_index}: incomplete recording (no index): was it still being written?"
+    )
+    # a folder analysed before files were checked: its index called the cut file "ok"
+    _as_before(tmp_path / "out", "fast_cut")
+    again = run_cli("analyze", folder, "--out", tmp_path / "out", "--report", "--quiet")
+    assert "fast_cut.mp4: already analysed" in again.stdout and message in again.stderr
+    row = index_of(tmp_path / "out")["fast_cut"]
+    assert row["status"] == "truncated" and row["note"] == message
+    assert float(row["share_happy_by_time"]) + float(row["share_neutral_by_time"]) > 0.5
+    assert message in (tmp_path / "out" / "fast_cut_report.html").read_text()
+
+
+def _as_before(out, name):
+    """Make `name`'s results look as an earlier version wrote them: the index with its old
+    columns and status ok, the timeline without the container's duration, no report."""
+    rows = list(index_of(out).values())
+    old_columns = ["path", "name", "sha256", "settings_key", "status", "error", "duration_s",
+                   "frames", "faces", "share_happy", "share_neutral", "share_sad",
+                   "mean_valence", "seconds", "timeline", "report"]  # fmt: skip
+    with open(out / "index.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, old_columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            if row["name"] == name:
+                row.update(status="ok", share_happy="0.5", report="")
+            writer.writerow(row)
+    timeline = out / f"{name}.csv"
+    first, rest = timeline.read_text().split("\n", 1)
+    header = json.loads(first[2:])
+    del header["source_duration_s"]
+    timeline.write_text(f"# {json.dumps(header)}\n{rest}")
+    (out / f"{name}_report.html").unlink()
+
+
+def snapshot(folder):
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_results_made_with_other_settings_are_refused_and_force_replaces_them(study, tmp_path):
+    (study / "day2" / "broken.avi").unlink()
+    out = tmp_path / "results"
+    first = run_cli("analyze", study, "--out", out, "--report", "--quiet")
+    assert first.returncode == 0, first.stderr
+    before = snapshot(out)
+    old = index_of(out)
+    model = resolve_model_path("3class")
+    assert old["day1/interview"]["app_version"] == __version__
+    assert old["day1/interview"]["model_sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    # other settings: refused in one line naming --force, and nothing touched
+    refused = run_cli("analyze", study, "--out", out, "--calibrate", "2", "--quiet")
+    assert refused.returncode == 2 and "--force" in refused.stderr
+    assert (
+        len(refused.stderr.strip().splitlines()) == 1 and "calibrate_s 0.0 -> 2.0" in refused.stderr
+    )
+    assert snapshot(out) == before
+    # --force: timeline, report and index row replaced together; the overview follows
+    forced = run_cli("analyze", study, "--out", out, "--calibrate", "2", "--force", "--quiet")
+    assert forced.returncode == 0, forced.stderr
+    new = index_of(out)
+    for name in ("day1/interview", "day2/interview"):
+        assert new[name]["settings_key"] != old[name]["settings_key"]
+        assert new[name]["report"] == "" and not (out / f"{name}_report.html").exists()
+        assert not (out / f"{name}_report.png").exists()
+        assert read_timeline(out / f"{name}.csv")["header"]["settings"]["calibrate_s"] == 2.0
+    overview = (out / "overview.html").read_text()
+    assert "_report.html" not in overview and "<a href=" not in overview
+    # the same settings again: nothing to refuse, nothing redone
+    again = run_cli("analyze", study, "--out", out, "--calibrate", "2", "--quiet")
+    assert again.returncode == 0 and again.stdout.count("already analysed") == 2

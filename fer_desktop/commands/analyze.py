@@ -1,4 +1,9 @@
-"""fer-desktop analyze: a timeline (and a report) for each video file, faster than real time."""
+"""fer-desktop analyze: a timeline (and a report) for each video file, faster than real time.
+
+Results already in --out that were made with other settings are never replaced silently:
+the run stops (exit 2) unless --force is given. Options read here that the parser may not
+have yet: `no_thumbnails` (reports without the faces' pictures).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import time
 from pathlib import Path
 
 from fer_desktop.batch import (
+    FINISHED,
     Index,
     Job,
     analyze_one,
@@ -15,6 +21,7 @@ from fer_desktop.batch import (
     output_names,
     run_jobs,
     run_on_dask,
+    write_job_report,
 )
 from fer_desktop.commands import install_stop_signals
 from fer_desktop.errors import UsageError
@@ -42,7 +49,7 @@ class BatchProgress:
     def one_done(self, row: dict, message: str, stream) -> None:
         """A video finished: print its line above the progress lines, then redraw them."""
         self.done += 1
-        self.media_s += float(row.get("duration_s") or 0.0)
+        self.media_s += float(row.get("analysed_s") or row.get("duration_s") or 0.0)
         self.running.pop(row.get("name", ""), None)
         if self.enabled and self._drawn:
             sys.stderr.write(f"\x1b[{self._drawn}F\x1b[J")
@@ -80,6 +87,25 @@ def analyze_video(
     )
 
 
+def refuse_other_settings(jobs: list[Job], index: Index, out: Path) -> None:
+    """Stop, touching nothing, when `out` holds results for these videos made with other
+    settings: replacing them takes --force."""
+    conflicts = [c for job in jobs if (c := index.conflict(job))]
+    if conflicts:
+        more = f" and {len(conflicts) - 1} more" if len(conflicts) > 1 else ""
+        raise UsageError(
+            f"{out} holds results made with other settings ({conflicts[0]}{more}): use another "
+            "--out folder, or --force to replace their timelines, reports and index rows"
+        )
+
+
+def _damaged(row: dict) -> str:
+    """The stderr line for a video analysed only in part (its file ends early), else ''."""
+    if row.get("status") != "truncated":
+        return ""
+    return f"fer-desktop: {row['path']}: {row['note'].split(';')[0]} (the file ends early)"
+
+
 def run(args, config: Settings) -> int:
     install_stop_signals()
     if args.every < 1:
@@ -92,21 +118,37 @@ def run(args, config: Settings) -> int:
     except OSError as exc:
         raise TimelineError(f"cannot create output folder {args.out}: {exc.strerror}") from exc
     names = output_names(videos)
+    thumbnails = not getattr(args, "no_thumbnails", False)
     jobs = [
-        Job(v, names[v], args.out, args.format, args.every, args.report, config) for v in videos
+        Job(v, names[v], args.out, args.format, args.every, args.report, config, thumbnails)
+        for v in videos
     ]
     index = Index(args.out)
+    if not args.force:
+        refuse_other_settings(jobs, index, args.out)
     todo = [job for job in jobs if args.force or not index.finished(job)]
+    failed = len(problems)
     for job in jobs:
         if job not in todo:
+            row = index.rows[job.name]
             print(f"{job.path}: already analysed with these settings (--force redoes it)")
-    failed = len(problems)
+            if job.report and (job.name in index.upgraded or not _is_file(row["report"])):
+                analysed, duration = _float(row["analysed_s"]), _float(row["duration_s"])
+                row["report"] = str(write_job_report(job, analysed, duration))
+            if damaged := _damaged(row):
+                print(damaged, file=sys.stderr)
+                failed += 1
+    for job in todo:
+        index.clear(job)  # old timeline, report and row go together, before anything new
+    index.write()
+    write_overview(list(index.rows.values()), args.out)
     overall = BatchProgress(len(todo), not args.quiet)
 
     def on_row(row: dict) -> None:
         nonlocal failed
         index.put(row)
-        if row["status"] != "ok":
+        write_overview(list(index.rows.values()), args.out)  # always as the index says
+        if row["status"] not in FINISHED:
             failed += 1
             where = "" if row["status"] == "failed" else f"{row['path']}: "
             overall.one_done(row, f"fer-desktop: {where}{row['error']}", sys.stderr)
@@ -118,14 +160,22 @@ def run(args, config: Settings) -> int:
             + (f", {row['report']}" if row.get("report") else ""),
             sys.stdout,
         )
+        if damaged := _damaged(row):
+            print(damaged, file=sys.stderr)
+            failed += 1
 
     jobs_n = args.jobs or os.cpu_count() or 1
     if args.scheduler:
         run_on_dask(todo, args.scheduler, on_row, workers=jobs_n)
     else:
         run_jobs(todo, jobs_n, config, on_row, overall.video if overall.enabled else None)
-    if len(jobs) > 1:
-        print(
-            f"index: {index.path}\noverview: {write_overview(list(index.rows.values()), args.out)}"
-        )
+    print(f"index: {index.path}\noverview: {args.out / 'overview.html'}")
     return 1 if failed else 0
+
+
+def _is_file(path: str) -> bool:
+    return bool(path) and Path(path).is_file()
+
+
+def _float(value) -> float | None:
+    return float(value) if value not in ("", None) else None
