@@ -114,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     an.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     an.add_argument("--report", action="store_true", help="also write a PNG + HTML report")
+    an.add_argument(
+        "--no-thumbnails",
+        action="store_true",
+        help="reports without the small picture of each face (embedded by default)",
+    )
     an.add_argument("--every", type=int, default=1, metavar="N", help="analyse every Nth frame")
     an.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_settings_options(an)

@@ -8,14 +8,15 @@ import functools
 import html
 import io
 import itertools
-import json
 import os
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from fer_desktop import sidecar
 from fer_desktop.sources import ends_early
+from fer_desktop.timeaxis import time_axis
 from fer_desktop.timeline import read_timeline
 
 FACE_COLOURS = [
@@ -84,6 +85,7 @@ class FaceSummary:
     seconds: float = 0.0  # time in view: the readings' weights added up
     median_px: float = 0.0  # median face size: the box's shorter side, in pixels (0: unknown)
     mean_score: float = 0.0  # mean detection score (0-1)
+    name: str = ""  # as named in review, else "face N"
 
     @property
     def enough_data(self) -> bool:
@@ -153,6 +155,7 @@ def summarise(timeline: dict) -> list[FaceSummary]:
                 seconds=sum(weights),
                 median_px=statistics.median(sizes) if sizes else 0.0,
                 mean_score=statistics.fmean(float(r.get("score", 0.0)) for r in rows),
+                name=face_name(timeline, fid),
             )
         )
     return out
@@ -184,7 +187,37 @@ def summarize(timeline: dict) -> dict:
             for lab in labels
         }
         out["mean_valence"] = round(sum(f.mean_valence * f.seconds for f in faces) / seconds, 4)
+    calibration = calibration_note(timeline)
+    out["note"] = "; ".join(n for n in (out["note"], calibration) if n)
     return out
+
+
+def _calibration_line(timeline: dict) -> str:
+    note = calibration_note(timeline)
+    if not note:
+        return ""
+    return (
+        f'<p class="warn">{html.escape(note.capitalize())}. Calibrated values read each face '
+        "against its own resting face (see the README's Calibration); rows before a face's "
+        "baseline, and faces without one, are its raw values.</p>"
+    )
+
+
+def calibration_note(timeline: dict) -> str:
+    """When calibration was on: how many faces were read calibrated, and which never showed
+    a neutral, steady stretch (their values stayed raw). Empty when it was off."""
+    settings = (timeline.get("header") or {}).get("settings") or {}
+    if not (settings.get("calibrate_s") or settings.get("baseline")):
+        return ""
+    states: dict[int, set[str]] = defaultdict(set)
+    for row in timeline["faces"]:
+        states[int(row["face_id"])].add(row.get("cal") or "")
+    done = sorted(fid for fid, st in states.items() if st & {"calibrated", "saved"})
+    raw = sorted(fid for fid in states if fid not in done)
+    text = f"calibration on: {len(done)} of {len(states)} faces read calibrated"
+    if raw:
+        text += f"; no neutral, steady stretch for face {', '.join(map(str, raw))} (raw values)"
+    return text
 
 
 def _data_amount(readings: int, seconds: float) -> str:
@@ -265,7 +298,7 @@ def _draw_valence(
             color=face_colour(fid),
             lw=0.8 if faint else 1.3,
             alpha=0.35 if faint else 1.0,
-            label=f"face {fid}" + (" (brief/small)" if faint else ""),
+            label=face_name(timeline, fid) + (" (brief/small)" if faint else ""),
         )
     for m in timeline["markers"]:
         ax.axvline(m["t_source"], color="#444", ls="--", lw=1)
@@ -323,9 +356,7 @@ def write_report(
         header["source_duration_s"] = duration_s
     source = header.get("source", timeline_path.stem)
     png_path, html_path = report_paths(timeline_path, out_dir)
-    timeline["markers"] = [
-        {"t_source": t, "note": note} for t, note in markers_of(timeline, timeline_path)
-    ]
+    timeline = as_recorded(timeline, timeline_path)
     analysed, _duration = coverage(timeline, analysed_s)
     png = chart_png(timeline, f"Expression over time: {source}", end=analysed)
     png_path.parent.mkdir(parents=True, exist_ok=True)
@@ -356,11 +387,50 @@ def segments(markers: list[tuple[float, str]], end: float) -> list[tuple[str, fl
 
 def markers_of(timeline: dict, timeline_path: Path) -> list[tuple[float, str]]:
     """The markers as edited in review mode (the sidecar file), else the timeline's own."""
-    sidecar = timeline_path.with_name(timeline_path.name + ".markers.json")
-    if sidecar.exists():
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
-        return [(m["t_source"], m.get("note", "")) for m in data["markers"]]
-    return [(m["t_source"], m.get("note") or "") for m in timeline["markers"]]
+    side = sidecar.load(timeline_path)
+    if side.markers is None:
+        return [(m["t_source"], m.get("note") or "") for m in timeline["markers"]]
+    return [(m.t_source, m.note) for m in side.markers]
+
+
+def as_recorded(timeline: dict, timeline_path: Path) -> dict:
+    """The timeline as a report shows it: on the recording's own time axis (source time laid
+    end to end at each seek, see timeaxis), with review's edits (the sidecar: markers, merged
+    ids, names in `timeline["names"]`)."""
+    side = sidecar.load(timeline_path)
+    frames = timeline["frames"]
+    axis = time_axis(frames, timeline.get("seeks")) if frames else None
+    if side.markers is None:
+        markers = [
+            (m["t_source"], m.get("t_wall"), None, m.get("note") or "") for m in timeline["markers"]
+        ]
+    else:
+        markers = [(m.t_source, None, m.frame, m.note) for m in side.markers]
+    out = dict(timeline)
+    if axis is not None:
+        times = axis.times_of_frames([f["frame"] for f in timeline["faces"]])
+        out["frames"] = [{**f, "t_source": float(t)} for f, t in zip(frames, axis.t, strict=True)]
+        out["faces"] = [
+            {**f, "t_source": float(t)}
+            for f, t in zip(timeline["faces"], times, strict=True)
+            if t == t  # a face row without its frame row (a file cut mid-frame)
+        ]
+        out["gaps"] = [
+            {**g, "t_source": axis.time_of(g["t_source"] or 0.0, g.get("t_wall"))}
+            for g in timeline["gaps"]
+        ]
+        markers = [
+            (axis.time_of(t, wall, frame), None, None, note) for t, wall, frame, note in markers
+        ]
+    out["markers"] = [{"t_source": t, "note": note} for t, _, _, note in markers]
+    out["faces"] = [{**f, "face_id": side.canonical(int(f["face_id"]))} for f in out["faces"]]
+    out["names"] = {side.canonical(fid): name for fid, name in side.names.items() if name}
+    return out
+
+
+def face_name(timeline: dict, face_id: int) -> str:
+    """What a report calls a face: its name from review, else "face N"."""
+    return timeline.get("names", {}).get(face_id) or f"face {face_id}"
 
 
 def segment_table(timeline: dict, markers: list[tuple[float, str]]) -> str:
@@ -380,7 +450,7 @@ def segment_table(timeline: dict, markers: list[tuple[float, str]]) -> str:
                 continue
             rows.append(
                 f"<tr><td>{html.escape(name)}</td><td>{_clock(a)}–{_clock(b)}</td>"
-                f"<td>face {f.face_id}</td>{_share_cells(f, labels)}"
+                f"<td>{html.escape(f.name)}</td>{_share_cells(f, labels)}"
                 f"<td>{_valence_cell(f)}</td></tr>"
             )
     heads = "".join(f"<th>{html.escape(lab)}</th>" for lab in labels)
@@ -474,7 +544,8 @@ def _face_rows(faces: list[FaceSummary], labels: list[str], thumbs: dict[int, st
         thumb = f"<img alt='' src='{thumbs[f.face_id]}' width='48'> " if f.face_id in thumbs else ""
         doubts = f"<td>{html.escape('; '.join(f.doubts()))}</td>" if f.doubts() else ""
         rows.append(
-            f"<tr><td style='color:{face_colour(f.face_id)}'>{thumb}<b>face {f.face_id}</b></td>"
+            f"<tr><td style='color:{face_colour(f.face_id)}'>{thumb}"
+            f"<b>{html.escape(f.name)}</b></td>"
             f"<td>{_clock(f.first_t)}–{_clock(f.last_t)}</td><td>{f.seconds:.1f}</td>"
             f"<td>{f.median_px:.0f}</td><td>{f.mean_score:.2f}</td>{_share_cells(f, labels)}"
             f"<td>{_valence_cell(f)}</td>"
@@ -585,6 +656,7 @@ width="1000">
 Happiest / saddest moments are named only where valence reached ±{STANDS_OUT:g}. Size is the
 face box's shorter side; the detection score is the face detector's confidence (0–1).</p>
 <p class="note">{esc(reliability(settings))}</p>
+{_calibration_line(timeline)}
 <h2>Markers</h2><ul>{markers}</ul>
 <h2>Segments</h2>{segment_table(timeline, marker_list)}"""
     else:

@@ -1,6 +1,7 @@
 """Per-person neutral calibration: the method, the baseline rule, saved baselines, the
 pipeline, and Yale (photos and photo clips)."""
 
+import csv
 import json
 import subprocess
 import sys
@@ -239,3 +240,21 @@ def test_a_clip_that_opens_with_a_smile_does_not_turn_later_smiles_sad(tmp_path)
     assert sum(f["label"] == "happy" for f in smiles) >= 0.9 * len(smiles)
     neutral = [f for f in timeline["faces"] if truth_at("happy", f["t_source"]) == "neutral"]
     assert neutral and sum(f["label"] == "sad" for f in neutral) <= 0.05 * len(neutral)
+
+
+def test_analyze_says_when_a_face_got_no_baseline_and_the_report_says_calibration_was_on(
+    tmp_path,
+):
+    video = shared_path("videos", "talking_head_512.mp4")
+    out = subprocess.run(
+        [*CLI, "analyze", str(video), "--out", str(tmp_path), "--calibrate", "2", "--report",
+         "--quiet"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "calibration: no neutral, steady stretch for face 1 (raw values)" in out.stderr
+    with open(tmp_path / "index.csv", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert "calibration on: 0 of 1 faces read calibrated" in row["note"]
+    page = (tmp_path / "talking_head_512_report.html").read_text()
+    assert "Calibration on: 0 of 1 faces read calibrated" in page

@@ -325,3 +325,25 @@ def test_the_live_chart_stays_in_time_order_through_a_seek(qtbot, seek_recording
         assert [t for t in ts if t >= target] == later  # the stretch before the seek is gone
         xs, _ys = chart.curves[fid].getData()
         assert np.all(np.diff(xs) >= 0)
+
+
+def test_the_report_of_a_recording_with_a_seek_and_review_edits(seek_recording, tmp_path):
+    """The report reads the recording as review does: time only goes up, markers where they
+    were placed, and the names and merges made in review."""
+    from fer_desktop.report import as_recorded, write_report
+
+    timeline = read_timeline(seek_recording)
+    face_ids = sorted({f["face_id"] for f in timeline["faces"]})
+    side = sidecar.load(seek_recording)
+    side.set_name(face_ids[0], "Player <A>")
+    sidecar.save(seek_recording, side)
+    shown = as_recorded(timeline, seek_recording)
+    times = [f["t_source"] for f in shown["frames"]]
+    assert times == sorted(times) and len(set(times)) == len(times)  # the seek laid end to end
+    raw = [f["t_source"] for f in timeline["frames"]]
+    assert raw != sorted(raw)  # the file's own time went back
+    notes = [m["note"] for m in sorted(shown["markers"], key=lambda m: m["t_source"])]
+    assert notes == ["before seek", "after seek"]
+    _, html_path = write_report(seek_recording, tmp_path, thumbnails=False)
+    page = html_path.read_text()
+    assert "Player &lt;A&gt;" in page and f"face {face_ids[0]}<" not in page

@@ -163,6 +163,9 @@ def run(args, config: Settings) -> int:
         if damaged := _damaged(row):
             print(damaged, file=sys.stderr)
             failed += 1
+        if "no neutral, steady stretch" in row.get("note", ""):  # calibration could not start
+            note = next(n for n in row["note"].split("; ") if "no neutral" in n)
+            print(f"fer-desktop: {row['path']}: calibration: {note}", file=sys.stderr)
 
     jobs_n = args.jobs or os.cpu_count() or 1
     if args.scheduler:
