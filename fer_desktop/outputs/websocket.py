@@ -14,13 +14,21 @@ Who may connect:
 - messages from clients are read and ignored; one over MAX_MESSAGE_BYTES closes that client
   with 1009 (message too big).
 
-A slow client stays near the present. Each message is followed by a ping, and at most
-IN_FLIGHT messages are sent ahead of the client's last pong, so lines do not pile up in the
-operating system's socket buffers or the client library's receive queue. While the server
-waits, the client's queue keeps its newest QUEUE_LINES frame lines (event lines are kept);
-older frame lines are dropped. Every frame line sent to a client that has lost lines carries
-`"dropped_lines": N`, the number that client has lost so far, and so does its end line. A
-client that never reads holds only its own queue; the others are not slowed.
+A slow client stays near the present. Each message is followed by a ping and at most
+IN_FLIGHT messages go out ahead of the client's last pong, so lines cannot pile up in socket
+buffers: a client answers a ping only once its library has read that far. The lines waiting
+for a client are the newest QUEUE_LINES frame lines, none older than STALE_SECONDS while a
+newer one waits, and its event lines (up to EVENT_LINES); the others are dropped. Every frame
+line sent to a client that has lost lines carries `"dropped_lines": N`, the number that client
+has lost so far, and so does its end line. The client's own receive queue still adds to its
+lag: the websockets client reads up to `max_queue` messages ahead (16 by default, 3 s at 5
+messages a second), so a slow reader should pass a small one (2). One client gets at most
+IN_FLIGHT messages per network round trip (40 a second at 50 ms). A client that never reads
+holds only its own short queue; the others are not slowed, and keepalive pings (every 20 s)
+close it after 20 s without a pong.
+
+close() returns within CLOSE_SECONDS: clients get GOODBYE_SECONDS to take the end line and
+answer the close; one further behind may miss its last lines when its connection is cut.
 """
 
 from __future__ import annotations
@@ -361,10 +369,11 @@ class WebSocketOutput(Output):
         async for _ in ws:
             pass
 
-    @staticmethod
-    async def _goodbye(ws, queue: ClientQueue) -> None:
+    async def _goodbye(self, ws, queue: ClientQueue) -> None:
+        """The lines still queued (stale frame lines dropped), the end line, a 1001 close."""
         from websockets.frames import CloseCode
 
+        self.dropped += queue.drop_stale()
         for line in queue.remaining():
             await ws.send(line)
         await ws.close(CloseCode.GOING_AWAY)
