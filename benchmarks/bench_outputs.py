@@ -77,12 +77,13 @@ from datetime import datetime
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 url, max_queue, pause, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-rows, end, code = [], False, None
+deadline = time.time() + float(sys.argv[5])
+rows, end, code = [], False, "none: the reader gave up"
 with connect(url, proxy=None, max_queue=max_queue, close_timeout=1) as ws:
     print("ready", flush=True)
     try:
-        while True:
-            msg = json.loads(ws.recv(timeout=60))
+        while time.time() < deadline:
+            msg = json.loads(ws.recv(timeout=max(0.01, deadline - time.time())))
             if msg["type"] == "frame":
                 t = datetime.fromisoformat(msg["t_wall"]).timestamp()
                 rows.append([time.time() - t, msg.get("dropped_lines", 0)])
@@ -90,6 +91,8 @@ with connect(url, proxy=None, max_queue=max_queue, close_timeout=1) as ws:
             time.sleep(pause)
     except ConnectionClosed as exc:
         code = exc.rcvd.code if exc.rcvd else None
+    except TimeoutError:
+        pass
 json.dump({"rows": rows, "end": end, "code": code}, open(out, "w"))
 """
 WS_CLIENTS = {  # name: (max_queue, seconds between reads)
@@ -150,6 +153,7 @@ def slow_clients(seconds: float, fps: float = 25.0) -> None:
                 str(max_queue),
                 str(pause),
                 str(tmp / f"{i}.json"),
+                str(seconds + 5),
             ],
             stdout=subprocess.PIPE,
             text=True,
