@@ -42,7 +42,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import numpy as np
 
@@ -51,7 +51,7 @@ from fer_desktop.outputs.stdout import dumps
 from fer_desktop.results import FrameResult, event_record, frame_record, header_record
 
 QUEUE_LINES = 8  # newest frame lines kept per client while it is behind
-STALE_SECONDS = 0.1  # a frame line this old is dropped when a newer one waits
+STALE_SECONDS = 0.25  # a frame line this old is dropped when a newer one waits
 EVENT_LINES = 64  # event lines (markers, gaps…) kept per client beyond those
 IN_FLIGHT = 2  # messages sent ahead of the client's last pong: at most 2 per round trip
 MAX_MESSAGE_BYTES = 4096  # incoming messages; larger ones close that client (1009)
@@ -228,7 +228,7 @@ class WebSocketOutput(Output):
     @property
     def client_url(self) -> str:
         """The URL to give clients: with `?token=` when there is one."""
-        return f"{self.url}/?token={self.token}" if self.token else self.url
+        return f"{self.url}/?token={quote(self.token, safe='')}" if self.token else self.url
 
     def _netloc(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -315,11 +315,12 @@ class WebSocketOutput(Output):
 
     def _token_ok(self, request) -> bool:
         given = parse_qs(urlsplit(request.path).query).get("token", [])
-        auth = request.headers.get_all("Authorization")
-        if auth and auth[0].startswith("Bearer "):
-            given.append(auth[0][len("Bearer ") :].strip())
-        assert self.token is not None
-        return any(hmac.compare_digest(t.encode(), self.token.encode()) for t in given)
+        for auth in request.headers.get_all("Authorization"):
+            scheme, _, credentials = auth.partition(" ")
+            if scheme.lower() == "bearer":
+                given.append(credentials.strip())
+        expected = (self.token or "").encode()
+        return any(hmac.compare_digest(t.encode(), expected) for t in given)
 
     def _refuse(self, connection, status: int, reason: str):
         self.refused += 1
