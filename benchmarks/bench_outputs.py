@@ -10,9 +10,9 @@ so times compare across processes. Printed, median and p95:
 Then the WebSocket server alone, fed synthetic frames at 25 per second for --seconds (30),
 with four clients in other processes: one reading as fast as it can, two reading one message
 every 0.2 s (the websockets client with max_queue=2, and with its default of 16), and one that
-never reads. Printed: each client's lag (its time of reading minus the frame's t_wall; median,
-p95, max), frames read, the drop count it was told, whether it got the end line and the close
-code; and how long close() took with all four connected.
+never reads. Printed: each client's lag while the stream runs (its time of reading minus the
+frame's t_wall; median, p95, max), frames read, the drop count it was told, whether it got
+the end line and the close code; and how long close() took with all four connected.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ with connect(url, proxy=None, max_queue=max_queue, close_timeout=1) as ws:
             msg = json.loads(ws.recv(timeout=max(0.01, deadline - time.time())))
             if msg["type"] == "frame":
                 t = datetime.fromisoformat(msg["t_wall"]).timestamp()
-                rows.append([time.time() - t, msg.get("dropped_lines", 0)])
+                rows.append([time.time() - t, msg.get("dropped_lines", 0), time.time()])
             end = end or msg.get("event") == "end"
             time.sleep(pause)
     except ConnectionClosed as exc:
@@ -168,6 +168,7 @@ def slow_clients(seconds: float, fps: float = 25.0) -> None:
         sent += 1
         time.sleep(max(0.0, t0 + sent / fps - time.perf_counter()))
     connected = output.clients
+    closed_at = time.time()
     t_close = time.perf_counter()
     output.close({"frames": sent})
     close_s = time.perf_counter() - t_close
@@ -175,9 +176,10 @@ def slow_clients(seconds: float, fps: float = 25.0) -> None:
         p.wait(timeout=30)
     stuck.close()
     print(f"\nWebSocket server alone: {sent} frames at {fps:g}/s for {seconds:g} s")
+    print("  (lag of the frames read while the stream ran; read counts all, after it too)")
     for i, name in enumerate(WS_CLIENTS):
         got = json.loads((tmp / f"{i}.json").read_text())
-        lags = [lag for lag, _ in got["rows"]]
+        lags = [lag for lag, _, read in got["rows"] if read < closed_at]
         told = got["rows"][-1][1] if got["rows"] else 0
         print(
             f"  client {name:29} lag {seconds_stats(lags)}   read {len(lags)}, "
