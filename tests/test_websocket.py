@@ -298,7 +298,7 @@ def test_a_client_that_never_reads_holds_back_neither_the_session_nor_a_normal_c
 
 
 # --- the end --------------------------------------------------------------------------------
-def test_close_is_prompt_with_clients_connected_and_each_gets_the_end_line_then_1001():
+def test_close_does_not_wait_for_a_client_that_never_reads_and_readers_get_the_end_then_1001():
     output = WebSocketOutput("ws://127.0.0.1:0")
     output.start(SessionInfo("test", LABELS, {}))
     seen: list[list[dict]] = [[], []]
