@@ -1,55 +1,118 @@
-"""Per-person calibration measured on Yale faces (../shared/faces/yale).
+"""Per-person calibration measured on Yale faces (../shared/faces/yale): photos and photo clips.
 
-Each subject's `normal` photo is their baseline (their resting face). Their happy and sad
-photos are then read with and without calibration, and so are their side-lit neutral photos
-(`leftlight`, `rightlight`), which should stay neutral. Run it: `python -m
-benchmarks.calibration_study [3class|2class]`; tests/test_calibration.py runs it too.
+Photos: each subject's `normal` photo is their baseline (their resting face). Their happy and
+sad photos are then read with and without calibration, and so are their side-lit neutral
+photos (`leftlight`, `rightlight`), which should stay neutral. `rule` counts the photos of
+each kind that the baseline rule (calibration.looks_neutral) accepts.
+
+Clips: per subject, a video of their photos, each held for a while, opening with their
+neutral face, a smile, a frown or a turned head (the neutral photo warped in perspective, as
+if turned about 35 degrees), then neutral, happy, sad, neutral, happy, sad. Each clip is
+analysed once (detector, crop, model); its faces are then replayed through the tracker four
+ways: raw; the calibration as it was (the first `seconds` of each face, whatever it shows,
+its old arithmetic); the first `seconds` with today's arithmetic (int8 floor, shrink); and
+today's calibration (the first neutral, steady stretch). Counted on the frames after the opening
+photo, by the label the app reports: happy frames that stay happy, sad frames read as sad,
+neutral frames read as sad or happy, and the share of frames that had calibrated values.
+
+Run it: `python -m benchmarks.calibration_study [3class|2class]`; tests/test_calibration.py
+runs parts of it.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from fer_desktop.calibration import Baseline, calibrate, neutral_reference
+from fer_desktop.calibration import (
+    CALIBRATED,
+    COLLECTING,
+    OFF,
+    Baseline,
+    Calibrator,
+    Reading,
+    calibrate,
+    looks_neutral,
+    neutral_reference,
+)
 from fer_desktop.classifier import MoodModel
 from fer_desktop.detector import FaceDetector
+from fer_desktop.pipeline import Pipeline
 from fer_desktop.preprocess import face_to_input
+from fer_desktop.settings import Settings
+from fer_desktop.sources import VideoSource
+from fer_desktop.tracking import Tracker
 
 YALE = Path(__file__).resolve().parent.parent.parent / "shared" / "faces" / "yale"
+FPS = 10.0
+OPENINGS = ("normal", "happy", "sad", "turned")  # what each clip opens with
+OPENING_NAMES = {"normal": "neutral", "happy": "smile", "sad": "frown", "turned": "turned head"}
+REST = [("normal", 3.0), ("happy", 2.0), ("sad", 2.0), ("normal", 2.0), ("happy", 2.0),
+        ("sad", 2.0)]  # fmt: skip
+OPENING_S = 2.0
+CALIBRATE_S = 2.0
+
+
+def turned(img: np.ndarray, k: float = 0.45) -> np.ndarray:
+    """The photo warped as if the head turned (one side narrower and shorter)."""
+    h, w = img.shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32(
+        [[0, 0], [w * (1 - k / 2), h * k * 0.15], [w * (1 - k / 2), h * (1 - k * 0.15)], [0, h]]
+    )
+    m = cv2.getPerspectiveTransform(src, dst)
+    return cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def photos() -> dict[str, dict[str, np.ndarray]]:
+    """subject -> kind (happy, sad, normal, leftlight, rightlight, turned) -> BGR photo."""
+    out: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
+    for path in sorted(YALE.glob("*/yale_subject*.png")):
+        subject, kind = path.stem.split("_")[1:3]
+        out[subject][kind] = cv2.imread(str(path))
+    for faces in out.values():
+        if "normal" in faces:
+            faces["turned"] = turned(faces["normal"])
+    return dict(out)
 
 
 def crops() -> dict[str, dict[str, np.ndarray]]:
-    """subject -> photo kind (happy, sad, normal, leftlight, rightlight) -> 48x48 face."""
+    """subject -> photo kind -> 48x48 face."""
     out: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
     with FaceDetector("short", min_confidence=0.3) as detector:
-        for path in sorted(YALE.glob("*/yale_subject*.png")):
-            subject, kind = path.stem.split("_")[1:3]
-            img = cv2.imread(str(path))
-            found = detector.detect(img, None)
-            if found:
-                d = max(found, key=lambda d: d.box[2] * d.box[3])
-                out[subject][kind] = face_to_input(img, d.box, d.eyes)
+        for subject, kinds in photos().items():
+            for kind, img in kinds.items():
+                found = detector.detect(img, None)
+                if found:
+                    d = max(found, key=lambda d: d.box[2] * d.box[3])
+                    out[subject][kind] = face_to_input(img, d.box, d.eyes)
     return out
 
 
 def study(model_name: str = "3class") -> dict:
-    """Recall of happy and sad photos, and side-lit neutrals called sad, raw vs calibrated."""
+    """Recall of happy and sad photos, and side-lit neutrals called sad, raw vs calibrated;
+    and per photo kind, how many the baseline rule accepts (`rule`)."""
     model = MoodModel(model_name)
     labels = model.labels
     reference = neutral_reference(labels, model.card.raw)
     counts = {k: defaultdict(int) for k in ("raw", "calibrated")}
     n: dict[str, int] = defaultdict(int)
-    for _subject, faces in crops().items():
+    rule: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for faces in crops().values():
+        for kind, face in faces.items():
+            rule[kind][0] += looks_neutral(labels, model.predict(face[None])[0])
+            rule[kind][1] += 1
         if "normal" not in faces:
             continue
         baseline = Baseline.of(labels, model.predict(faces["normal"][None])).log_probs
         for kind, face in faces.items():
-            if kind == "normal":
+            if kind in ("normal", "turned"):
                 continue
             raw = model.predict(face[None])[0]
             read = {"raw": raw, "calibrated": calibrate(raw, baseline, reference)}
@@ -61,7 +124,12 @@ def study(model_name: str = "3class") -> dict:
                     counts[how][truth] += label == "sad"
                 else:
                     counts[how][truth] += label == truth
-    return {"model": model_name, "n": dict(n), **{k: dict(v) for k, v in counts.items()}}
+    return {
+        "model": model_name,
+        "n": dict(n),
+        **{k: dict(v) for k, v in counts.items()},
+        "rule": {k: tuple(v) for k, v in rule.items()},
+    }
 
 
 def table(result: dict) -> str:
@@ -78,11 +146,200 @@ def table(result: dict) -> str:
             f"{n.get('sad', 0)} | {c.get('side-lit neutral', 0)} of "
             f"{n.get('side-lit neutral', 0)} |"
         )
+    kinds = ("normal", "leftlight", "rightlight", "turned", "sad", "happy")
+    rule = result["rule"]
+    lines += [
+        "",
+        f"Photos the baseline rule accepts as neutral-looking ({result['model']} model)",
+        "| " + " | ".join(kinds) + " |",
+        "|" + "---|" * len(kinds),
+        "| " + " | ".join(f"{rule[k][0]} of {rule[k][1]}" for k in kinds if k in rule) + " |",
+    ]
+    return "\n".join(lines)
+
+
+# --- photo clips ---------------------------------------------------------------------------
+def segments(opening: str) -> list[tuple[str, float, float]]:
+    """(photo kind, start, end) of a clip that opens with `opening`."""
+    out, t = [], 0.0
+    for kind, seconds in [(opening, OPENING_S), *REST]:
+        out.append((kind, t, t + seconds))
+        t += seconds
+    return out
+
+
+def write_clip(path: Path, faces: dict[str, np.ndarray], opening: str) -> Path:
+    """An MJPG AVI of one subject's photos, each held for its segment, at FPS."""
+    h, w = faces["normal"].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (w, h))
+    if not writer.isOpened():
+        raise RuntimeError(f"OpenCV cannot write {path}")
+    for kind, t0, t1 in segments(opening):
+        for _ in range(round((t1 - t0) * FPS)):
+            writer.write(faces[kind])
+    writer.release()
+    return path
+
+
+def truth_at(opening: str, t: float) -> str:
+    """What the photo on screen at `t` shows: neutral, happy, sad (or the opening)."""
+    for kind, t0, t1 in segments(opening):
+        if t0 <= t + 1e-6 < t1:
+            return {"normal": "neutral", "turned": "turned"}.get(kind, kind)
+    return "neutral"
+
+
+@dataclass
+class Recorded:
+    """One clip's faces, frame by frame, as the detector and the model saw them."""
+
+    t: list[float]
+    boxes: list[list]
+    scores: list[list[float]]
+    probs: list[np.ndarray]
+
+
+def record(pipeline: Pipeline, path: Path) -> Recorded:
+    """Detect and classify every frame of a clip (no tracking: `replay` does that)."""
+    rec = Recorded([], [], [], [])
+    pipeline.reset(restart_ids=True)  # as `analyze` does for each video
+    with VideoSource(path) as source:
+        for frame in source:
+            dets = pipeline.detect(frame).detections
+            rec.t.append(frame.t_source)
+            rec.boxes.append([d.box for d in dets])
+            rec.scores.append([d.score for d in dets])
+            rec.probs.append(pipeline.model.predict(pipeline.crops(frame.bgr, dets)))
+    return rec
+
+
+class FirstSeconds(Calibrator):
+    """Each face's first `seconds`, whatever they show, as its baseline; smoothing carried on
+    across the switch to calibrated values. `old_math`: the calibration before (probabilities
+    floored at 1e-6, no shrink towards q), as it was shipped."""
+
+    def __init__(self, *args, old_math: bool = True):
+        super().__init__(*args)
+        self.old_math = old_math
+        self._old: dict[int, _Old] = {}
+
+    def read(self, face_id: int, probs: np.ndarray, t: float) -> Reading:
+        face = self._old.setdefault(face_id, _Old(t + self.seconds))
+        if t < face.until:
+            face.rest.append(probs)
+            return Reading(None, COLLECTING)
+        if not self.old_math:
+            baseline = Baseline.of(self.labels, np.stack(face.rest)).log_probs
+            return Reading(calibrate(probs, baseline, self.reference), CALIBRATED)
+        z = _log(probs) - _log(np.stack(face.rest)).mean(axis=0) + _log(self.reference)
+        e = np.exp(z - z.max())
+        return Reading((e / e.sum()).astype(np.float32), CALIBRATED)
+
+
+def _log(p: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(p, 1e-6, 1.0))
+
+
+@dataclass
+class _Old:
+    until: float
+    rest: list = field(default_factory=list)
+
+
+def replay(rec: Recorded, labels: list[str], calibrator: Calibrator | None) -> list[tuple]:
+    """(t, label, state) of each face row, tracked with the app's default settings."""
+    s = Settings()
+    tracker = Tracker(
+        labels, s.smoothing, s.hysteresis, s.grace_seconds, min_hits=s.min_hits,
+        calibrator=calibrator, reid=s.reid_seconds,
+    )  # fmt: skip
+    rows = []
+    for t, boxes, scores, probs in zip(rec.t, rec.boxes, rec.scores, rec.probs, strict=True):
+        for face in tracker.update(boxes, scores, probs, t):
+            rows.append((t, face.label, face.cal_state))
+    return rows
+
+
+MODES = ("raw", "first seconds, old math (before)", "first seconds, new math",
+         "neutral stretch (now)")  # fmt: skip
+
+
+def _calibrator(mode: str, labels: list[str], card: dict) -> Calibrator | None:
+    reference = neutral_reference(labels, card)
+    if mode == "raw":
+        return None
+    if mode.startswith("first"):
+        return FirstSeconds(labels, reference, CALIBRATE_S, old_math="old" in mode)
+    return Calibrator(labels, reference, CALIBRATE_S)
+
+
+def score(rows: list[tuple], opening: str) -> dict[str, int]:
+    """Counts over the frames after the opening photo."""
+    c: dict[str, int] = defaultdict(int)
+    for t, label, state in rows:
+        if t < OPENING_S:
+            continue
+        truth = truth_at(opening, t)
+        c[f"n_{truth}"] += 1
+        c[f"{truth}->{label}"] += 1
+        c["calibrated"] += state not in (OFF, COLLECTING, "no-baseline")
+        c["frames"] += 1
+    return c
+
+
+def clip_study(model_name: str = "3class", subjects: list[str] | None = None) -> dict:
+    """mode -> opening -> summed counts over the subjects' clips (and per subject)."""
+    pipeline = Pipeline(Settings.of(model=model_name))
+    labels, card = pipeline.labels, pipeline.model.card.raw
+    out: dict = {m: {o: defaultdict(int) for o in OPENINGS} for m in MODES}
+    per_subject: dict = defaultdict(dict)
+    with tempfile.TemporaryDirectory() as tmp:
+        for subject, faces in photos().items():
+            if subjects and subject not in subjects:
+                continue
+            if not {"normal", "happy", "sad"} <= set(faces):
+                continue
+            for opening in OPENINGS:
+                rec = record(pipeline, write_clip(Path(tmp) / "clip.avi", faces, opening))
+                for mode in MODES:
+                    c = score(replay(rec, labels, _calibrator(mode, labels, card)), opening)
+                    per_subject[subject][(mode, opening)] = c
+                    for k, v in c.items():
+                        out[mode][opening][k] += v
+    pipeline.close()
+    return {"model": model_name, "totals": out, "subjects": dict(per_subject)}
+
+
+def _share(c: dict, num: str, den: str) -> str:
+    return f"{c.get(num, 0) / c[den]:.2f}" if c.get(den) else "–"
+
+
+def clip_table(result: dict) -> str:
+    lines = [
+        f"Yale photo clips, {result['model']} model, --calibrate {CALIBRATE_S:g}: frames after "
+        f"the opening {OPENING_S:g} s, by the label reported (default smoothing, hysteresis)",
+        "| opens with | calibration | happy stays happy | sad read as sad | neutral read as sad "
+        "| neutral read as happy | frames calibrated |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for opening in OPENINGS:
+        for mode in MODES:
+            c = result["totals"][mode][opening]
+            lines.append(
+                f"| {OPENING_NAMES[opening]} | {mode} | {_share(c, 'happy->happy', 'n_happy')} "
+                f"| {_share(c, 'sad->sad', 'n_sad')} | {_share(c, 'neutral->sad', 'n_neutral')} "
+                f"| {_share(c, 'neutral->happy', 'n_neutral')} | "
+                f"{_share(c, 'calibrated', 'frames')} |"
+            )
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
+    from benchmarks.common import machine
+
     if not YALE.exists():
         sys.exit("needs ../shared/faces/yale")
+    print(machine(), "\n")
     for name in sys.argv[1:] or ["3class", "2class"]:
         print(table(study(name)), "\n")
+        print(clip_table(clip_study(name)), "\n")

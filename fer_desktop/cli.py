@@ -120,17 +120,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     lv = sub.add_parser("live", help="headless: one JSON line per frame on stdout", epilog=EPILOG)
     src = lv.add_mutually_exclusive_group()
-    src.add_argument("--camera", type=int, default=None, metavar="N", help="camera index")
-    src.add_argument("--source", default=None, help="demo, camera:N or a video/image path")
+    src.add_argument(
+        "--camera",
+        action="append",
+        metavar="N|PATH",
+        help="a camera by index or device path (/dev/video2, /dev/v4l/by-id/…); repeat for "
+        "several cameras, each analysed on its own thread as its own stream",
+    )
+    src.add_argument(
+        "--source",
+        action="append",
+        help="demo, camera:N, camera:/dev/PATH or a video/image path; repeatable",
+    )
+    lv.add_argument(
+        "--config",
+        type=Path,
+        metavar="TOML",
+        help="read the options from a TOML file (keys: these options' long names with _; "
+        "settings under [analysis]); options given here win",
+    )
     lv.add_argument("--every", type=int, default=1, metavar="N", help="analyse every Nth frame")
     lv.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     lv.add_argument(
         "--latest",
         action="store_true",
-        help="a slow reader gets the newest frame; the lines it had no time for are dropped "
-        "(and counted in the end line)",
+        help="a slow reader gets the newest frame only (without it, 16 frames wait for a slow "
+        "reader before the oldest are dropped); drops are counted in the end line",
     )
     lv.add_argument("--no-stdout", action="store_true", help="write nothing on stdout")
+    lv.add_argument(
+        "--name",
+        action="append",
+        help="the stream's name: the LSL stream (and NAME-markers) and every header; one per "
+        "source, in order (default fer_desktop; with several sources fer_desktop-1, -2, …)",
+    )
+    lv.add_argument(
+        "--size", metavar="WxH", default="640x480", help="camera capture size (default 640x480)"
+    )
+    lv.add_argument("--fps", type=float, default=None, help="camera frame rate to ask for")
     lv.add_argument(
         "--lsl",
         action="store_true",
@@ -162,6 +189,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep trying to open the camera at start instead of failing",
     )
     lv.add_argument("--realtime", action="store_true", help="play a video file at its own speed")
+    lv.add_argument(
+        "--loop", action="store_true", help="start a video file again at its end (rehearsals)"
+    )
+    lv.add_argument(
+        "--as-camera",
+        action="store_true",
+        help="play a video file as a camera: at its own rate, frames dropped when the "
+        "analysis falls behind (rehearse a rig without hardware)",
+    )
+    lv.add_argument(
+        "--reconnect-backoff",
+        default="0,0.5,1,2,4",
+        metavar="S,S,...",
+        help="seconds before each attempt to reopen a lost camera; the last repeats "
+        "(default 0,0.5,1,2,4: the first at once)",
+    )
+    lv.add_argument(
+        "--record-video",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --record: also record the analysed video (default); --no-record-video "
+        "records the timeline only (no images stored)",
+    )
+    lv.add_argument(
+        "--health",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="every SECONDS, one line on stderr: frames per second, faces, each output's "
+        "state and drops (0: off)",
+    )
     _add_settings_options(lv)
 
     m = sub.add_parser("models", help="fetch or check the model files", epilog=EPILOG)
@@ -194,6 +252,14 @@ def main(argv: list[str] | None = None) -> int:
 
     handler = COMMANDS[command]
     try:
+        if getattr(args, "config", None):  # live --config: the file, then the options
+            from fer_desktop.config_file import load
+
+            live = _subparser(parser, "live")
+            given = {k for k in vars(args) if getattr(args, k) != live.get_default(k)}
+            from_file = {k: v for k, v in load(args.config, live).items() if k not in given}
+            live.set_defaults(**from_file)  # options on the command line win over the file
+            args = parser.parse_args(argv)
         return handler(args)
     except FerDesktopError as exc:
         if getattr(args, "debug", False):
@@ -213,11 +279,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUG
 
 
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]
+
+
 def _settings(args):
-    """The Settings the options give (validated there: one line naming the option)."""
+    """The Settings the options (and a config file) give, validated there: one line naming
+    the option."""
+    import dataclasses
+
     from fer_desktop.settings import Settings
 
-    return Settings.of(**{f.name: getattr(args, f.name) for f in Settings.command_line()})
+    fields = [f.name for f in dataclasses.fields(Settings)]
+    return Settings.of(**{name: getattr(args, name) for name in fields if hasattr(args, name)})
 
 
 def cmd_gui(args) -> int:

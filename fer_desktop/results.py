@@ -8,7 +8,8 @@ when a record's fields do.
 Line schema (stdout, WebSocket, JSONL), one JSON object per line, told apart by "type":
 - "header": first line; schema version, model, labels and settings;
 - "frame": one analysed frame with its faces (each a face record);
-- "event": marker, gap (camera lost / back), setting, status, end — with "event" naming it.
+- "event": marker, gap (camera lost / back), setting, seek, calibration (a face's calibration
+  state changed: face_id, state), status, end — with "event" naming it.
 `t_wall` is always an ISO 8601 UTC string with microseconds, taken when the frame arrived;
 `t_source` is seconds on the session's time base (the capture clock since the session started
 for cameras, the file's own time for files); `frame` counts the session's analysed frames
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: "cal", each face's calibration state
 Box = tuple[float, float, float, float]  # x, y, w, h in pixels
 
 
@@ -57,6 +58,7 @@ class TrackedFace:
     label: str  # after hysteresis, from the calibrated values when there are some
     valence: float  # from the smoothed probabilities
     calibrated: np.ndarray | None = None  # against this person's resting face, if calibrated
+    cal_state: str = ""  # "", collecting, no-baseline, calibrated, saved (calibration.STATES)
 
 
 @dataclass
@@ -88,6 +90,7 @@ def face_record(face: TrackedFace, labels: list[str]) -> dict:
         "probs": _probs(labels, face.probs),
         "smooth": _probs(labels, face.smooth),
         "calibrated": None if face.calibrated is None else _probs(labels, face.calibrated),
+        "cal": face.cal_state,
     }
 
 

@@ -1,44 +1,65 @@
-"""Reviewing a session afterwards, without Qt: the recording, its markers and its segments.
+"""Reviewing a session afterwards, without Qt: the recording, its markers, people and segments.
 
 A recording is a timeline plus a video. The video is either the one recorded beside the
 timeline (`session-….mkv`: its k-th frame is the timeline's k-th "frame" row) or the
-original file `analyze` read (its frame numbers are the timeline's `frame` column). Markers
-edited here go to a sidecar file (`<timeline>.markers.json`); the timeline itself is never
+original file `analyze` read (found by each row's `t_source`, the file's own time).
+
+Time: review runs on the recording time of `fer_desktop.timeaxis` — the stretches of source
+time laid end to end at each seek, so it only goes up; without a seek it is `t_source`
+itself. The chart, the cursor, markers, segments, exports and summaries all use it, and no
+line of the chart joins two frames across a seek or a gap.
+
+Markers edited here, names given to face ids and ids merged into one person go to the
+sidecar file (`fer_desktop.sidecar`, `<timeline>.markers.json`); the timeline itself is never
 rewritten.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
-from functools import cached_property
+from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from fer_desktop import sidecar as sidecars
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.report import segments, summarise
 from fer_desktop.results import FrameResult, TrackedFace
+from fer_desktop.sidecar import Sidecar, SidecarMarker
+from fer_desktop.timeaxis import TimeAxis, time_axis
 from fer_desktop.timeline import read_timeline
 
 TIMELINE_SUFFIXES = (".csv", ".jsonl")
+CLIP_TIME_BASE = Fraction(1, 1000)  # exported clips are timed in milliseconds
 
 
 class ReviewError(FerDesktopError):
-    """A recording cannot be opened for review (no timeline, no video)."""
+    """A recording cannot be opened for review (no timeline, no video), or a change to it
+    makes no sense (merging two faces seen at the same moment)."""
 
 
 @dataclass
 class Marker:
-    t: float
+    t: float  # recording time (s)
     note: str = ""
+    frame: int | None = None  # the session's frame number it was placed on
+
+
+@dataclass
+class Person:
+    """One person in review: a face id, with the ids merged into it."""
+
+    id: int
+    name: str
+    ids: list[int]
+    frames: int  # frames this person is in
 
 
 @dataclass
 class Recording:
-    """A timeline and its video, frame by frame."""
+    """A timeline and its video, frame by frame, on one recording time."""
 
     timeline_path: Path
     video_path: Path
@@ -46,58 +67,144 @@ class Recording:
     labels: list[str]
     frames: list[FrameResult]  # one per "frame" row, with its faces
     video_index: list[int]  # the video frame of each of them
+    axis: TimeAxis
     markers: list[Marker] = field(default_factory=list)
+    sidecar: Sidecar = field(default_factory=Sidecar)
 
     @property
-    def sidecar(self) -> Path:
-        return self.timeline_path.with_name(self.timeline_path.name + ".markers.json")
+    def sidecar_path(self) -> Path:
+        return sidecars.path_for(self.timeline_path)
 
-    @cached_property
+    @property
     def times(self) -> np.ndarray:
-        return np.array([f.t_source for f in self.frames])
+        """The recording time of each frame: strictly increasing."""
+        return self.axis.t
 
     def frame_at(self, t: float) -> int:
-        """The index (into `frames`) of the last frame at or before source time `t`."""
-        i = int(np.searchsorted(self.times, t, side="right")) - 1
-        return min(max(i, 0), len(self.frames) - 1)
+        """The index (into `frames`) of the last frame at or before recording time `t`."""
+        return self.axis.index_at(t)
 
-    def save_markers(self) -> Path:
-        data = [{"t_source": round(m.t, 4), "note": m.note} for m in self.markers]
+    def seeks(self) -> list[tuple[float, float]]:
+        """(recording time, t_source) where each stretch after a seek starts."""
+        return [(float(self.times[k]), self.frames[k].t_source) for k in self.axis.seek_starts]
+
+    # --- people: names and merges -------------------------------------------------------------
+    def person(self, face_id: int) -> tuple[int, str]:
+        return self.sidecar.person(face_id)
+
+    def people(self) -> list[Person]:
+        counts: dict[int, int] = {}
+        for f in self.frames:
+            for face in f.faces:
+                counts[face.id] = counts.get(face.id, 0) + 1
+        out: dict[int, Person] = {}
+        for fid, n in sorted(counts.items()):
+            pid, name = self.person(fid)
+            p = out.setdefault(pid, Person(pid, name, [], 0))
+            p.ids.append(fid)
+            p.frames += n
+        return sorted(out.values(), key=lambda p: p.id)
+
+    def chart_series(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per person, (recording time, valence) for the chart, with a NaN valence where a
+        line would cross a seek, a gap or a stretch the person was not seen in (pyqtgraph
+        breaks a curve there with connect="finite")."""
+        series: dict[int, tuple[list[float], list[float]]] = {}
+        last: dict[int, int] = {}
+        for k, f in enumerate(self.frames):
+            for face in f.faces:
+                pid = self.person(face.id)[0]
+                xs, ys = series.setdefault(pid, ([], []))
+                if pid in last and self.axis.broken(last[pid], k):
+                    xs.append(float(self.times[k]))
+                    ys.append(np.nan)
+                xs.append(float(self.times[k]))
+                ys.append(face.valence)
+                last[pid] = k
+        return {pid: (np.array(xs), np.array(ys)) for pid, (xs, ys) in series.items()}
+
+    def name_face(self, face_id: int, name: str) -> None:
+        self.sidecar.set_name(face_id, name)
+
+    def merge(self, face_id: int, into: int) -> None:
+        """`face_id` is the same person as `into` (refused when both are in one frame)."""
+        a, b = self.person(face_id)[0], self.person(into)[0]
+        for f in self.frames:
+            people = {self.person(face.id)[0] for face in f.faces}
+            if a in people and b in people and a != b:
+                raise ReviewError(
+                    f"face {face_id} and face {into} are both in frame {f.index}: not one person"
+                )
+        self.sidecar.merge(face_id, into)
+
+    def unmerge(self, face_id: int) -> None:
+        self.sidecar.unmerge(face_id)
+
+    # --- markers and the sidecar --------------------------------------------------------------
+    def marker_at(self, i: int, note: str = "") -> Marker:
+        return Marker(float(self.times[i]), note, self.frames[i].index)
+
+    def _sidecar_marker(self, m: Marker) -> SidecarMarker:
+        k = self.axis.index_of_frame(m.frame) if m.frame is not None else None
+        k = self.frame_at(m.t) if k is None else k
+        t_source = self.frames[k].t_source + max(m.t - float(self.times[k]), 0.0)
+        return SidecarMarker(t_source, m.note, self.frames[k].index)
+
+    def save(self) -> Path:
+        """Markers, names and merges into the sidecar file (written atomically)."""
+        self.markers.sort(key=lambda m: m.t)
+        self.sidecar.markers = [self._sidecar_marker(m) for m in self.markers]
         try:
-            self.sidecar.write_text(json.dumps({"markers": data}, indent=1) + "\n", "utf-8")
-        except OSError as exc:
-            raise ReviewError(f"cannot save markers to {self.sidecar}: {exc.strerror}") from exc
-        return self.sidecar
+            return sidecars.save(self.timeline_path, self.sidecar)
+        except FerDesktopError as exc:
+            raise ReviewError(str(exc)) from exc
 
+    save_markers = save
+
+    # --- segments and what is in them -------------------------------------------------------
     def segments(self) -> list[tuple[str, float, float]]:
         """(name, start, end): the whole session, then each stretch between markers."""
-        end = self.frames[-1].t_source if self.frames else 0.0
-        return segments([(m.t, m.note) for m in self.markers], end)
+        return segments([(m.t, m.note) for m in self.markers], float(self.times[-1]))
+
+    def indices(self, start: float, end: float) -> list[int]:
+        """The frames between two recording times (inclusive)."""
+        t = self.times
+        a = int(np.searchsorted(t, start - 1e-9, side="left"))
+        b = int(np.searchsorted(t, end + 1e-9, side="right"))
+        return list(range(a, b))
 
     def face_rows(self, start: float, end: float) -> list[dict]:
-        """Timeline face records between two source times (inclusive)."""
+        """One record per face per frame between two recording times (inclusive)."""
         rows = []
-        for f in self.frames:
-            if start <= f.t_source <= end:
-                for face in f.faces:
-                    rows.append(
-                        {
-                            "t_source": f.t_source,
-                            "frame": f.index,
-                            "face_id": face.id,
-                            "label": face.label,
-                            "valence": face.valence,
-                            **{
-                                f"p_{lab}": float(p)
-                                for lab, p in zip(self.labels, face.smooth, strict=True)
-                            },
-                        }
-                    )
+        for i in self.indices(start, end):
+            f = self.frames[i]
+            for face in f.faces:
+                pid, name = self.person(face.id)
+                rows.append(
+                    {
+                        "t": round(float(self.times[i]), 4),
+                        "t_source": f.t_source,
+                        "t_wall": f.t_wall,
+                        "frame": f.index,
+                        "face_id": face.id,
+                        "person_id": pid,
+                        "name": name,
+                        "label": face.label,
+                        "valence": face.valence,
+                        **{
+                            f"p_{lab}": float(p)
+                            for lab, p in zip(self.labels, face.smooth, strict=True)
+                        },
+                    }
+                )
         return rows
 
     def summary(self, start: float, end: float) -> list[dict]:
-        """Per face in a segment: share of time per label, mean valence, strongest moment."""
-        rows = self.face_rows(start, end)
+        """Per person in a segment: share of time per label, mean valence, strongest moment
+        (at its recording time)."""
+        rows = [
+            {**r, "face_id": r["person_id"], "t_source": r["t"]} for r in self.face_rows(start, end)
+        ]
         timeline = {"header": {"labels": self.labels}, "faces": rows}
         out = []
         for s in summarise(timeline):
@@ -105,6 +212,7 @@ class Recording:
             out.append(
                 {
                     "face_id": s.face_id,
+                    "name": self.person(s.face_id)[1],
                     **{
                         f"share_{lab}": round(s.label_share.get(lab, 0.0), 3) for lab in self.labels
                     },
@@ -116,64 +224,122 @@ class Recording:
         return out
 
     def export_csv(self, start: float, end: float, path: Path) -> Path:
+        """The segment's face rows: recording time, the timeline's own time base, the face id
+        and the person it belongs to (merged id and name), label, valence and probabilities."""
         rows = self.face_rows(start, end)
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            columns = ["t_source", "frame", "face_id", "label", "valence"] + [
-                f"p_{lab}" for lab in self.labels
-            ]
-            writer = csv.DictWriter(fh, columns)
-            writer.writeheader()
-            writer.writerows(rows)
+        columns = ["t", "t_source", "t_wall", "frame", "face_id", "person_id", "name"]
+        columns += ["label", "valence"] + [f"p_{lab}" for lab in self.labels]
+        try:
+            with open(path, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, columns)
+                writer.writeheader()
+                writer.writerows(rows)
+        except OSError as exc:
+            raise ReviewError(f"cannot write {path}: {exc.strerror or exc}") from exc
         return path
 
     def export_clip(self, start: float, end: float, path: Path) -> int:
-        """The video between two source times as a Matroska clip; returns its frame count."""
+        """The video between two recording times as a Matroska clip, timed by recording
+        time; returns its frame count."""
         import av
 
-        reader = VideoReader(self.video_path)
-        chosen = [i for i, f in enumerate(self.frames) if start <= f.t_source <= end]
+        chosen = self.indices(start, end)
         written = 0
-        with av.open(str(path), "w", format="matroska") as out:
-            stream = None
-            for i in chosen:
-                bgr = reader.read(self.video_index[i])
-                if bgr is None:
-                    continue
-                if stream is None:
-                    stream = out.add_stream("mjpeg", rate=30)
-                    stream.width, stream.height = bgr.shape[1] // 2 * 2, bgr.shape[0] // 2 * 2
-                    stream.pix_fmt = "yuvj420p"
-                frame = av.VideoFrame.from_ndarray(
-                    np.ascontiguousarray(bgr[: stream.height, : stream.width]), format="bgr24"
-                )
-                for packet in stream.encode(frame):
-                    out.mux(packet)
-                written += 1
-            if stream is not None:
-                for packet in stream.encode(None):
-                    out.mux(packet)
-        reader.close()
+        reader = VideoReader(self.video_path)
+        try:
+            with av.open(str(path), "w", format="matroska") as out:
+                stream, last_pts = None, -1
+                for i in chosen:
+                    bgr = reader.read(self.video_index[i])
+                    if bgr is None:
+                        continue
+                    if stream is None:
+                        stream = out.add_stream("mjpeg", rate=30)
+                        stream.width, stream.height = bgr.shape[1] // 2 * 2, bgr.shape[0] // 2 * 2
+                        stream.pix_fmt = "yuvj420p"
+                        stream.time_base = stream.codec_context.time_base = CLIP_TIME_BASE
+                    frame = av.VideoFrame.from_ndarray(
+                        np.ascontiguousarray(bgr[: stream.height, : stream.width]), format="bgr24"
+                    )
+                    pts = max(last_pts + 1, round((self.times[i] - self.times[chosen[0]]) * 1000))
+                    frame.pts, frame.time_base, last_pts = pts, CLIP_TIME_BASE, pts
+                    for packet in stream.encode(frame):
+                        out.mux(packet)
+                    written += 1
+                if stream is not None:
+                    for packet in stream.encode(None):
+                        out.mux(packet)
+        except (OSError, av.FFmpegError) as exc:
+            raise ReviewError(f"cannot write {path}: {exc}") from exc
+        finally:
+            reader.close()
         return written
 
 
 class VideoReader:
-    """Random access to a video's frames (sequential reads stay cheap)."""
+    """Random access to a video's frames by number, in presentation order.
+
+    The packets' timestamps are listed once (no decoding); a jump seeks to the key frame
+    before the one wanted and decodes up to it, so it is exact however the video is timed
+    (a recording with a seek in it has timestamps 1 ms apart). Reading on decodes on.
+    """
 
     def __init__(self, path: Path):
-        self.capture = cv2.VideoCapture(str(path))
-        if not self.capture.isOpened():
-            raise ReviewError(f"{path}: not a video OpenCV can read")
-        self.next = 0
+        import av
+
+        self._av = av
+        try:
+            self.container = av.open(str(path))
+            self.stream = self.container.streams.video[0]
+            self.pts = sorted(p.pts for p in self.container.demux(self.stream) if p.pts is not None)
+        except (OSError, IndexError, av.FFmpegError) as exc:
+            raise ReviewError(f"{path}: not a video that can be read") from exc
+        if not self.pts:
+            raise ReviewError(f"{path}: video has no frames")
+        start = self.stream.start_time or 0
+        self.seconds = np.array([(p - start) * self.stream.time_base for p in self.pts], float)
+        self.next = -1
+        self._decoded = None
+
+    def __len__(self) -> int:
+        return len(self.pts)
+
+    def index_near(self, t: float) -> int:
+        """The frame nearest to `t` seconds of the video's own time."""
+        i = int(np.searchsorted(self.seconds, t))
+        near = [j for j in (i - 1, i) if 0 <= j < len(self.pts)]
+        return min(near, key=lambda j: abs(self.seconds[j] - t))
 
     def read(self, index: int) -> np.ndarray | None:
-        if index != self.next:
-            self.capture.set(cv2.CAP_PROP_POS_FRAMES, index)
-        ok, img = self.capture.read()
-        self.next = index + 1
-        return img if ok else None
+        """Frame `index` as BGR, or None past the end or when it cannot be decoded."""
+        if not 0 <= index < len(self.pts):
+            return None
+        target = self.pts[index]
+        jumped = index != self.next or self._decoded is None
+        tries = (target, self.pts[0]) if jumped else (None,)
+        for n, seek_to in enumerate(tries):
+            if seek_to is not None:
+                self.container.seek(seek_to, stream=self.stream, backward=True, any_frame=False)
+                self._decoded = self.container.decode(self.stream)
+            frame = self._decode_to(target)
+            # past the frame: a seek that landed too late (no index); then from the start
+            if frame is not None and (frame.pts == target or n == len(tries) - 1):
+                self.next = index + 1
+                return frame.to_ndarray(format="bgr24")
+        self._decoded = None
+        return None
+
+    def _decode_to(self, target: int):
+        try:
+            for frame in self._decoded:
+                if frame.pts is not None and frame.pts >= target:
+                    return frame
+        except self._av.FFmpegError:
+            pass
+        return None
 
     def close(self) -> None:
-        self.capture.release()
+        self.container.close()
 
 
 def _faces(rows: list[dict], labels: list[str]) -> list[TrackedFace]:
@@ -193,6 +359,22 @@ def _faces(rows: list[dict], labels: list[str]) -> list[TrackedFace]:
             )
         )
     return faces
+
+
+def faces_per_frame(frames: list[dict], faces: list[dict]) -> list[list[dict]]:
+    """The face rows of each frame row: those that follow it in the file (its count of them,
+    with its frame number), so frames that share a number never share faces."""
+    out, j = [], 0
+    for row in frames:
+        mine: list[dict] = []
+        count = row.get("faces") if isinstance(row.get("faces"), int) else None
+        while j < len(faces) and faces[j]["frame"] == row["frame"]:
+            if count is not None and len(mine) >= count:
+                break
+            mine.append(faces[j])
+            j += 1
+        out.append(mine)
+    return out
 
 
 def find_pair(path: Path) -> tuple[Path, Path]:
@@ -217,29 +399,59 @@ def find_pair(path: Path) -> tuple[Path, Path]:
     return timeline, path
 
 
+def _video_index(t: dict, video_path: Path, recorded_here: bool) -> list[int]:
+    """The video frame of each frame row: the k-th for a recorded video, else the frame of
+    the original file at the row's t_source (`frame` counts analysed frames, not the file's)."""
+    if recorded_here:
+        return list(range(len(t["frames"])))
+    reader = VideoReader(video_path)
+    try:
+        return [reader.index_near(row["t_source"]) for row in t["frames"]]
+    finally:
+        reader.close()
+
+
+def _markers(t: dict, axis: TimeAxis, side: Sidecar) -> list[Marker]:
+    """The sidecar's markers when it has some, else the timeline's, on the recording time."""
+    if side.markers is not None:
+        placed = [(m.t_source, m.note, None, m.frame) for m in side.markers]
+    else:
+        placed = [(m["t_source"], m.get("note") or "", m.get("t_wall"), None) for m in t["markers"]]
+    out = []
+    for t_source, note, wall, frame in placed:
+        if t_source is None:
+            continue
+        k = axis.place(t_source, wall, frame)
+        out.append(Marker(axis.time_of(t_source, wall, frame), note, int(axis.frame[k])))
+    return sorted(out, key=lambda m: m.t)
+
+
 def open_recording(path: Path) -> Recording:
     """Load a recording for review (a timeline or a video path)."""
     timeline_path, video_path = find_pair(path)
     t = read_timeline(timeline_path)
     header = t["header"] or {}
     labels = header.get("labels", [])
-    by_frame: dict[int, list[dict]] = {}
-    for row in t["faces"]:
-        by_frame.setdefault(row["frame"], []).append(row)
-    recorded_here = video_path.suffix == ".mkv" and video_path.stem == timeline_path.stem
-    frames, video_index = [], []
-    for k, row in enumerate(t["frames"]):
-        faces = _faces(by_frame.get(row["frame"], []), labels)
-        frames.append(
-            FrameResult(row["frame"], row["t_source"], row["t_wall"], 0, 0, labels, faces)
-        )
-        video_index.append(k if recorded_here else row["frame"])
-    if not frames:
+    if not t["frames"]:
         raise ReviewError(f"{timeline_path}: holds no analysed frames")
-    recording = Recording(timeline_path, video_path, header, labels, frames, video_index)
-    if recording.sidecar.exists():
-        data = json.loads(recording.sidecar.read_text(encoding="utf-8"))
-        recording.markers = [Marker(m["t_source"], m.get("note", "")) for m in data["markers"]]
-    else:
-        recording.markers = [Marker(m["t_source"], m.get("note") or "") for m in t["markers"]]
-    return recording
+    try:
+        side = sidecars.load(timeline_path)
+    except FerDesktopError as exc:
+        raise ReviewError(str(exc)) from exc
+    recorded_here = video_path.suffix == ".mkv" and video_path.stem == timeline_path.stem
+    frames = [
+        FrameResult(row["frame"], row["t_source"], row["t_wall"], 0, 0, labels, _faces(fs, labels))
+        for row, fs in zip(t["frames"], faces_per_frame(t["frames"], t["faces"]), strict=True)
+    ]
+    axis = time_axis(t["frames"], t["seeks"])
+    return Recording(
+        timeline_path,
+        video_path,
+        header,
+        labels,
+        frames,
+        _video_index(t, video_path, recorded_here),
+        axis,
+        _markers(t, axis, side),
+        side,
+    )

@@ -33,12 +33,15 @@ from fer_desktop.sources import (
     FrameSource,
     SourceError,
     VideoSource,
+    camera_id,
     open_source,
     prefetched,
 )
 from fer_desktop.timeline import open_timeline
 
-RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between attempts to reopen a camera
+# Seconds before each attempt to reopen a lost camera: the first at once (a USB hiccup is
+# often over by then), then longer; the last repeats. `live --reconnect-backoff` sets it.
+RECONNECT_BACKOFF = (0.0, 0.5, 1.0, 2.0, 4.0)
 
 
 # --- commands (any thread -> the session) --------------------------------------------------
@@ -73,6 +76,11 @@ class CalibrateNeutral:
 
 
 @dataclass(frozen=True)
+class ResetCalibration:
+    """Forget every face's own baseline: raw values until calibrated again."""
+
+
+@dataclass(frozen=True)
 class AddOutput:
     output: Output
 
@@ -89,6 +97,7 @@ Command = (
     | AddMarker
     | ChangeSettings
     | CalibrateNeutral
+    | ResetCalibration
     | AddOutput
     | RemoveOutput
 )
@@ -138,6 +147,9 @@ class SessionOptions:
     wait_for_camera: bool = False  # keep trying to open the camera at start
     hold_at_end: bool = False  # the window: keep serving commands (seek replays)
     prefetch: bool = False  # decode and detect ahead on threads (files, as fast as possible)
+    name: str = "fer_desktop"  # the stream's name, in every header and the LSL stream
+    backoff: tuple[float, ...] | None = None  # reconnect waits (None: RECONNECT_BACKOFF)
+    capture: tuple[int, int, float | None] | None = None  # cameras: width, height, fps
 
 
 @dataclass
@@ -170,6 +182,7 @@ class Session:
         self.on_event = on_event or (lambda event: None)
         self._commands: queue.Queue[Command] = queue.Queue()
         self._stop = threading.Event()
+        self._stop_reason: str | None = None
         self.paused = False
         self.realtime = self.options.realtime
         self.last_t = 0.0
@@ -181,8 +194,11 @@ class Session:
     def send(self, command: Command) -> None:
         self._commands.put(command)
 
-    def stop(self) -> None:
-        """Ask the loop to end; it checks between frames and while waiting."""
+    def stop(self, reason: str | None = None) -> None:
+        """Ask the loop to end; it checks between frames and while waiting. A `reason`
+        ("terminated", "interrupted") goes into the end summary as `stopped`."""
+        if reason and not self._stop.is_set():
+            self._stop_reason = reason
         self._stop.set()
 
     @property
@@ -205,10 +221,9 @@ class Session:
                 self.pipeline = Pipeline(self._pipeline_or_config)
             if self._source is None:
                 self._source = self._open_first()
-            for output in self._pending:
-                self._add_output(output, fatal=True)
-            self._pending = []
-            self._loop()
+            self._start_pending()
+            if self._source is not None:  # None: stopped while waiting for the camera
+                self._loop()
         except OutputClosed:
             summary.stopped_by_reader = True
         except KeyboardInterrupt:
@@ -218,6 +233,8 @@ class Session:
             summary.frames, summary.last_t = self.frames, self.last_t
             summary.elapsed_s = time.perf_counter() - t0
             extra.setdefault("elapsed_s", round(summary.elapsed_s, 3))
+            if self._stop_reason:
+                extra["stopped"] = self._stop_reason
             summary.extra = extra
             self._close_all(extra)
             if self._source is not None:
@@ -234,19 +251,34 @@ class Session:
             settings=p.describe(),
             fps=getattr(self._source, "fps", None),
             extra={"every": self.options.every},
+            name=self.options.name,
         )
 
-    def _open_first(self) -> FrameSource:
+    def _open_first(self) -> FrameSource | None:
         try:
-            return open_source(self.source_spec, every=self.options.every)
+            return open_source(
+                self.source_spec, every=self.options.every, capture=self.options.capture
+            )
         except SourceError:
             if not (self.options.wait_for_camera and self.source_spec.startswith("camera:")):
                 raise
-        self.on_event(Status("waiting for the camera"))
-        source = self._reopen_camera(int(self.source_spec.split(":", 1)[1]))
-        if source is None:
-            raise SourceError(f"{self.source_spec}: stopped while waiting for the camera")
+        self._start_pending()  # outputs are up while we wait: "no camera" is not "app down"
+        self._status("waiting for the camera")
+        source = self._reopen_camera(camera_id(self.source_spec))
+        if source is not None:
+            self._source = source
+            self._status("camera found")
         return source
+
+    def _start_pending(self) -> None:
+        for output in self._pending:
+            self._add_output(output, fatal=True)
+        self._pending = []
+
+    def _status(self, text: str) -> None:
+        """A state change, for the owner (stderr, status bar) and every output."""
+        self.on_event(Status(text))
+        self._emit_event("status", note=text)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -259,7 +291,7 @@ class Session:
                 if not self._reconnect(lost):
                     return
                 continue
-            self.on_event(Status("source ended"))
+            self._status("source ended")
             if not self.options.hold_at_end or not self._hold():
                 return
 
@@ -319,7 +351,7 @@ class Session:
         """
         captured = frame.captured if frame.captured is not None else time.time()
         t = frame.t_source
-        if isinstance(self._source, CameraSource):
+        if self._source.live:  # cameras (and what plays as one): the capture clock
             t = captured - self._wall0
         return dataclasses.replace(frame, index=self.frames, t_source=t, captured=captured)
 
@@ -334,6 +366,7 @@ class Session:
         result = self.pipeline.process(frame, detected)
         self.last_t = result.t_source
         self.frames += 1
+        self._calibration_notices()
         for output in list(self.outputs):
             self._guarded(output, output.frame, result, frame.bgr)
         self.on_event(FrameAnalysed(result, frame.bgr, t_arrival, position))
@@ -351,25 +384,26 @@ class Session:
     def _reconnect(self, reason: str) -> bool:
         source = self._source
         self._emit_event("gap", note="camera lost", reason=reason)
-        self.on_event(Status("camera lost, reconnecting"))
+        self._status("camera lost, reconnecting")
         source.close()
         new = self._reopen_camera(source.index)
         if new is None:
             return False
         self._source = new
         self._emit_event("gap", note="camera back")
-        self.on_event(Status("camera back"))
+        self._status("camera back")
         return True
 
-    def _reopen_camera(self, index: int) -> CameraSource | None:
+    def _reopen_camera(self, index: int | str) -> CameraSource | None:
+        backoff = self.options.backoff or RECONNECT_BACKOFF
         attempt = 0
         while not self._stop.is_set():
-            if self._stop.wait(RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)]):
+            if self._stop.wait(backoff[min(attempt, len(backoff) - 1)]):
                 break
             attempt += 1
             self._drain()
             try:
-                return CameraSource(index)
+                return CameraSource(index, *(self.options.capture or ()))
             except SourceError:
                 continue
         return None
@@ -416,12 +450,32 @@ class Session:
                             self._remove_output(output, "it cannot hold the new model's labels")
             case CalibrateNeutral(seconds):
                 ids = p.tracker.active_ids
+                if not ids:
+                    self.on_event(Status("calibration: no face in view"))
                 p.calibrator().start(self.last_t, seconds, ids)
                 self._setting(calibrate_neutral_s=seconds, faces=ids)
+                self._calibration_notices()
+            case ResetCalibration():
+                if p.tracker.calibrator is not None:
+                    p.tracker.calibrator.reset()
+                self._emit_event("calibration", state="reset", face_id=None)
+                self.on_event(Status("calibration reset: every face reads raw until calibrated"))
             case AddOutput(output):
                 self._add_output(output)
             case RemoveOutput(output):
                 self._remove_output(output)
+
+    def _calibration_notices(self) -> None:
+        """Each face's changes of calibration state: a "calibration" event and a Status."""
+        calibrator = self.pipeline.tracker.calibrator
+        for notice in calibrator.notices() if calibrator is not None else []:
+            record = event_record(
+                "calibration", notice.t, state=notice.state, face_id=notice.face_id,
+                **notice.fields,
+            )  # fmt: skip
+            for output in list(self.outputs):
+                self._guarded(output, output.event, record)
+            self.on_event(Status(notice.text))
 
     def _setting(self, **changes) -> None:
         self._emit_event("setting", **changes)
@@ -455,10 +509,15 @@ class Session:
         self.on_event(OutputEnded(output, error))
 
     def _guarded(self, output: Output, method, *args) -> None:
+        """Call an output; one that fails is dropped and reported, the others go on. A
+        reader that went away (a closed pipe) ends the session only if it was the last."""
         try:
             method(*args)
-        except OutputClosed:
-            raise
+        except OutputClosed as exc:
+            if len(self.outputs) == 1:
+                raise
+            self.outputs.remove(output)
+            self.on_event(OutputEnded(output, f"{exc}; the other outputs go on"))
         except FerDesktopError as exc:
             self.outputs.remove(output)
             with contextlib.suppress(FerDesktopError):

@@ -196,10 +196,19 @@ class CameraSource(FrameSource):
 
     live = True
 
-    def __init__(self, index: int = 0, width: int = 640, height: int = 480, open_timeout=3.0):
-        if not isinstance(index, int) or index < 0:
+    def __init__(
+        self,
+        index: int | str = 0,
+        width: int = 640,
+        height: int = 480,
+        fps: float | None = None,
+        open_timeout: float = 3.0,
+    ):
+        if isinstance(index, str) and not Path(index).exists():
+            raise SourceError(f"camera {index}: no such device")
+        if isinstance(index, int) and index < 0:
             raise SourceError(f"camera {index}: a camera index is a number 0 or more")
-        self.index = index
+        self.index = index  # a number, or a device path (Linux: /dev/video2, /dev/v4l/by-id/…)
         self.name = f"camera:{index}"
         from fer_desktop._quiet import native_stderr_silenced
 
@@ -211,6 +220,8 @@ class CameraSource(FrameSource):
         self._cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        if fps:
+            self._cap.set(cv2.CAP_PROP_FPS, fps)
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 0 < fps < 1000 else 30.0
         self._lock = threading.Condition()
@@ -370,15 +381,28 @@ def prefetched(source: Iterable, depth: int = 4, work: Callable | None = None) -
         thread.join(timeout=5.0)
 
 
-def open_source(spec: str, every: int = 1, realtime_demo: bool = True) -> FrameSource:
-    """'demo', 'camera:N' (or a bare integer), an image, a folder or a video file."""
+def camera_id(spec: str) -> int | str:
+    """'camera:N' (or 'N') -> N; 'camera:/dev/video2' -> the device path."""
+    text = spec.split(":", 1)[-1]
+    if text.isdigit():
+        return int(text)
+    if text.startswith("/"):
+        return text
+    raise SourceError(f"{spec}: a camera is camera:N (a number) or camera:/dev/PATH")
+
+
+def open_source(
+    spec: str,
+    every: int = 1,
+    realtime_demo: bool = True,
+    capture: tuple[int, int, float | None] | None = None,
+) -> FrameSource:
+    """'demo', 'camera:N' (or a bare integer) or 'camera:/dev/PATH', an image, a folder or a
+    video file. `capture` asks a camera for (width, height, fps)."""
     if spec == "demo":
         return DemoSource(realtime=realtime_demo)
     if spec.startswith("camera:") or spec.isdigit():
-        index_text = spec.split(":", 1)[-1]
-        if not index_text.isdigit():
-            raise SourceError(f"{spec}: camera index must be a whole number, e.g. camera:0")
-        return CameraSource(int(index_text))
+        return CameraSource(camera_id(spec), *(capture or ()))
     path = Path(spec)
     if path.is_dir():
         return FolderSource(path)

@@ -1,7 +1,11 @@
 """Timelines (CSV and JSONL) that survive a crash, written as a session output.
 
 One "frame" row per analysed frame, one "face" row per face in it, plus rows for markers,
-camera gaps and setting changes. Every frame's rows are flushed to the operating system as
+camera gaps, setting changes and calibration events (a face's calibration state changed:
+collecting, calibrated with the stretch its baseline came from, no-baseline, reset). A face
+row's `cal` says its calibration state: its `p_*_cal` values are there, and its label and
+`p_*_smooth` follow them, only when it is "calibrated" or "saved"; otherwise they follow the
+raw values. Every frame's rows are flushed to the operating system as
 soon as they are written, so a killed process loses at most the frame in hand. The file opens
 with a header (columns, model, settings) and, when closed properly, ends with a "summary"
 row: a file without one was cut short. The k-th "frame" row is the k-th frame of the video
@@ -30,7 +34,8 @@ from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.results import SCHEMA_VERSION, FrameResult, face_record, now_iso
 
 STANDARD_LABELS = ["happy", "neutral", "sad"]  # columns kept for any shipped model
-EVENT_KINDS = ("marker", "gap", "setting", "seek")  # "seek": files only, to_t_source
+EVENT_KINDS = ("marker", "gap", "setting", "seek", "calibration")  # "seek": files only
+JSON_NOTES = ("setting", "seek", "calibration")  # events whose CSV note holds their fields
 
 
 class TimelineError(FerDesktopError):
@@ -49,7 +54,7 @@ def columns(labels: list[str]) -> list[str]:
         + [f"p_{lab}" for lab in cols]
         + [f"p_{lab}_smooth" for lab in cols]
         + [f"p_{lab}_cal" for lab in cols]
-        + ["label", "valence", "note"]
+        + ["cal", "label", "valence", "note"]
     )
 
 
@@ -177,6 +182,7 @@ class CsvTimeline(TimelineWriter):
             *self._probs(face["probs"]),
             *self._probs(face["smooth"]),
             *self._probs(face["calibrated"] or {}),
+            face["cal"],
             face["label"],
             f"{face['valence']:.4f}",
             note,
@@ -205,7 +211,7 @@ class CsvTimeline(TimelineWriter):
             extra = {
                 k: v for k, v in record.items() if k not in ("type", "event", "t_source", "t_wall")
             }
-            note = json.dumps(extra) if record["event"] in ("setting", "seek") else note
+            note = json.dumps(extra) if record["event"] in JSON_NOTES else note
         self._csv.writerow(self._row(record["event"], t, record["t_wall"], note=note))
 
     def _write_summary(self, summary: dict) -> None:
@@ -247,7 +253,8 @@ def open_timeline(path: Path, fmt: str, meta: dict | None = None) -> TimelineWri
 
 
 def read_timeline(path: Path) -> dict:
-    """Parse a timeline back: header, frames, faces, markers, gaps, settings, summary.
+    """Parse a timeline back: header, frames, faces, markers, gaps, settings, seeks,
+    calibrations, summary.
 
     Tolerates a file cut short by a crash (a partial last line is ignored).
     """
@@ -261,6 +268,7 @@ def read_timeline(path: Path) -> dict:
         "gaps": [],
         "settings": [],
         "seeks": [],
+        "calibrations": [],
         "summary": None,
     }
     if path.suffix == ".jsonl":
@@ -307,12 +315,13 @@ def _from_csv(row: dict, labels: list[str]) -> dict:
                 lab: float(row[f"p_{lab}_cal"]) for lab in labels if row.get(f"p_{lab}_cal")
             }
             or None,
+            "cal": row.get("cal") or "",
             "label": row["label"],
             "valence": float(row["valence"]),
         }
     if kind == "summary":
         return json.loads(row["note"])
-    if kind in ("setting", "seek"):
+    if kind in JSON_NOTES:
         return {"type": "event", "event": kind, **common, **json.loads(row["note"] or "{}")}
     return {"type": "event", "event": kind, **common, "note": row["note"]}
 
@@ -324,6 +333,7 @@ def _file(out: dict, obj: dict) -> None:
     elif kind == "frame":
         out["frames"].append(obj)
     elif kind == "face":
+        obj.setdefault("cal", "")  # files before schema 3
         out["faces"].append(obj)
     elif kind == "event" and obj.get("event") in EVENT_KINDS:
         out[obj["event"] + "s"].append(obj)

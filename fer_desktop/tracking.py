@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.calibration import Calibrator
+from fer_desktop.calibration import Calibrator, Reading
 from fer_desktop.results import Box, TrackedFace, valence
 
 STALE_S = 0.2  # a track unseen this long may also be matched where it was last seen
@@ -174,8 +174,9 @@ class Tracker:
             if ci >= len(stale):  # back from the remembered ones
                 self._lost.remove(track)
                 self._tracks.append(track)
-                track.hits = 1
+            # seen again: a known face at its own place is no one-frame false alarm
             track.box, track.last_seen, track.velocity = boxes[bi], t, (0.0, 0.0)
+            track.hits += 1
             taken[bi] = track
 
     @staticmethod
@@ -207,7 +208,11 @@ class Tracker:
                 track = _Track(self._next_id, box, p.copy(), int(p.argmax()), t)
                 self._next_id += 1
                 self._tracks.append(track)
-            cal = None if self.calibrator is None else self.calibrator.read(track.id, p, t)
+            calibrator = self.calibrator
+            reading = Reading(None) if calibrator is None else calibrator.read(track.id, p, t)
+            cal = reading.probs
+            if reading.switched:  # raw <-> calibrated: smoothing starts again, never mixes them
+                track.smooth = None
             shown = p if cal is None else cal  # labels follow the calibrated values
             if not new:
                 self._follow(track, box, t)
@@ -236,6 +241,7 @@ class Tracker:
                     self.labels[track.label_index],
                     valence(track.smooth, self.labels),
                     cal,
+                    reading.state,
                 )
             )
         gone = [tr for tr in self._tracks if t - tr.last_seen > self.grace]

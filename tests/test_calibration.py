@@ -1,4 +1,5 @@
-"""Per-person neutral calibration: the method, saved baselines, the pipeline, and Yale."""
+"""Per-person neutral calibration: the method, the baseline rule, saved baselines, the
+pipeline, and Yale (photos and photo clips)."""
 
 import json
 import subprocess
@@ -7,25 +8,108 @@ import sys
 import numpy as np
 import pytest
 
-from fer_desktop.calibration import Baseline, CalibrationError, calibrate
+from fer_desktop.calibration import (
+    CALIBRATED,
+    COLLECTING,
+    NO_BASELINE,
+    SAVED,
+    WAIT_S,
+    Baseline,
+    CalibrationError,
+    Calibrator,
+    calibrate,
+)
 from fer_desktop.timeline import read_timeline
 from tests.conftest import REPO, shared_path
 
 CLI = [sys.executable, "-m", "fer_desktop"]
+LABELS = ["happy", "neutral", "sad"]
+REFERENCE = np.array([0.0573, 0.7932, 0.1495])  # the 3-class card's neutral_reference
+SMILE = np.array([0.98, 0.02, 0.0])
+CALM = np.array([0.02, 0.93, 0.05])
 
 
 def test_a_resting_face_reads_as_the_reference_and_changes_move_the_same_way():
-    labels = ["happy", "neutral", "sad"]
     rest = np.array([0.05, 0.55, 0.40])  # someone who looks a little sad at rest
     reference = np.array([0.1, 0.8, 0.1])
-    base = Baseline.of(labels, rest[None]).log_probs
-    assert np.allclose(calibrate(rest, base, reference), reference, atol=1e-5)
+    base = Baseline.of(LABELS, rest[None]).log_probs
+    assert np.allclose(calibrate(rest, base, reference, shrink=0.0), reference, atol=1e-5)
+    assert np.allclose(calibrate(rest, base, reference), reference, atol=0.03)  # nearly
     sadder = np.array([0.03, 0.37, 0.60])
     assert calibrate(sadder, base, reference)[2] > reference[2]
 
 
+def test_a_full_smile_stays_happy_against_a_rest_that_is_half_happy():
+    rest = np.array([0.35, 0.65, 0.0])  # Yale subject06's calm face, as the model reads it
+    base = Baseline.of(LABELS, rest[None]).log_probs
+    smile = calibrate(np.array([1.0, 0.0, 0.0]), base, REFERENCE)
+    assert smile[0] > 0.5 and smile[2] < 0.3
+
+
+def _feed(cal: Calibrator, rows, t0: float, seconds: float, fps: float = 10.0):
+    """Feed face 1 the same reading for `seconds`; the readings and the time after."""
+    readings, n = [], round(seconds * fps)
+    for i in range(n):
+        readings.append(cal.read(1, rows, t0 + i / fps))
+    return readings, t0 + n / fps
+
+
+def test_a_smile_is_never_taken_as_the_baseline_and_no_neutral_face_is_reported():
+    cal = Calibrator(LABELS, REFERENCE, seconds=2.0)
+    readings, t = _feed(cal, SMILE, 0.0, 2.0 + WAIT_S + 1.0)
+    assert all(r.probs is None for r in readings)  # raw values, all along
+    assert readings[0].state == COLLECTING and readings[-1].state == NO_BASELINE
+    notices = cal.notices()
+    assert [n.state for n in notices] == [NO_BASELINE]  # a new face collects quietly
+    assert "no neutral" in notices[-1].text and notices[-1].face_id == 1
+    readings, t = _feed(cal, CALM, t, 3.0)  # still trying: a calm face comes
+    assert readings[-1].state == CALIBRATED and readings[-1].probs is not None
+    (done,) = cal.notices()
+    assert done.state == CALIBRATED and done.fields["baseline_from"] >= 2.0 + WAIT_S + 1.0
+    assert sum(r.switched for r in readings) == 1  # the one switch from raw to calibrated
+    smile = cal.read(1, SMILE, t)
+    assert smile.probs[0] > 0.9  # a smile after a calm baseline reads happy
+
+
+def test_a_stretch_broken_by_a_smile_starts_again():
+    cal = Calibrator(LABELS, REFERENCE, seconds=2.0)
+    _, t = _feed(cal, CALM, 0.0, 1.5)
+    _, t = _feed(cal, SMILE, t, 0.2)
+    readings, t = _feed(cal, CALM, t, 1.5)
+    assert readings[-1].state == COLLECTING  # 1.5 s + 1.5 s, but not 2 s in one stretch
+    readings, _ = _feed(cal, CALM, t, 1.0)
+    assert readings[-1].state == CALIBRATED
+
+
+def test_a_saved_baseline_that_does_not_look_neutral_is_refused(tmp_path, demo_video):
+    smiling = Baseline.of(LABELS, SMILE[None])
+    with pytest.raises(CalibrationError, match="does not look neutral"):
+        Calibrator(LABELS, REFERENCE, saved=smiling)
+    calm = Calibrator(LABELS, REFERENCE, saved=Baseline.of(LABELS, CALM[None]))
+    reading = calm.read(1, CALM, 0.0)
+    assert reading.state == SAVED and reading.probs is not None
+    smiling.save(tmp_path / "smile.json")  # as the old calibration could save one
+    out = subprocess.run(
+        [*CLI, "analyze", str(demo_video), "--out", str(tmp_path / "a"), "--baseline",
+         str(tmp_path / "smile.json")],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 2 and "does not look neutral" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_reset_forgets_baselines_and_says_the_values_switched():
+    cal = Calibrator(LABELS, REFERENCE, seconds=1.0)
+    readings, t = _feed(cal, CALM, 0.0, 1.5)
+    assert readings[-1].state == CALIBRATED and cal.baselines()
+    cal.reset()
+    after = cal.read(1, CALM, t)
+    assert after.state == COLLECTING and after.probs is None and after.switched
+    assert not cal.baselines()
+
+
 def test_baseline_saves_loads_and_refuses_other_labels(tmp_path):
-    base = Baseline.of(["happy", "neutral", "sad"], np.array([[0.2, 0.5, 0.3], [0.1, 0.6, 0.3]]))
+    base = Baseline.of(LABELS, np.array([[0.05, 0.85, 0.10], [0.03, 0.9, 0.07]]))
     base.save(tmp_path / "b.json")
     back = Baseline.load(tmp_path / "b.json", ["happy", "neutral", "sad"])
     assert back.frames == 2 and np.allclose(back.log_probs, base.log_probs, atol=1e-5)
@@ -44,28 +128,77 @@ def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(tmp_path, demo_
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
+    assert "face 1: calibrated on its neutral face" in out.stderr  # said on stderr
     assert json.loads(saved.read_text())["labels"] == ["happy", "neutral", "sad"]
-    faces = read_timeline(next((tmp_path / "rec").glob("*.csv")))["faces"]
-    early = [f for f in faces if f["t_source"] < 0.9]
-    late = [f for f in faces if f["t_source"] > 1.1]
-    assert early and all(f["calibrated"] is None for f in early)  # still collecting the rest
-    assert late and all(f["calibrated"] is not None for f in late)
-    # the label follows the calibrated values (smoothed), raw ones stay in the file
+    timeline = read_timeline(next((tmp_path / "rec").glob("*.csv")))
+    faces = timeline["faces"]
+    (done,) = [e for e in timeline["calibrations"] if e["state"] == CALIBRATED]
+    assert done["face_id"] == 1 and done["baseline_to"] - done["baseline_from"] >= 1.0
+    early = [f for f in faces if f["t_source"] < done["t_source"]]
+    late = [f for f in faces if f["t_source"] >= done["t_source"]]
+    # before: raw, and marked so; from the event on: calibrated, and marked so
+    assert early and all(f["cal"] == COLLECTING and f["calibrated"] is None for f in early)
+    assert late and all(f["cal"] == CALIBRATED and f["calibrated"] for f in late)
     assert all(set(f["probs"]) == {"happy", "neutral", "sad"} for f in late)
     out = subprocess.run(
         [*CLI, "analyze", str(demo_video), "--out", str(tmp_path / "a"), "--baseline",
-         str(saved), "--quiet"],
+         str(saved), "--quiet", "--format", "jsonl"],
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    faces = read_timeline(tmp_path / "a" / "demo.csv")["faces"]
-    assert faces and all(f["calibrated"] is not None for f in faces)
+    faces = read_timeline(tmp_path / "a" / "demo.jsonl")["faces"]
+    assert faces and all(f["calibrated"] is not None and f["cal"] == SAVED for f in faces)
     wrong = subprocess.run(
         [*CLI, "analyze", str(demo_video), "--out", str(tmp_path / "b"), "--baseline",
          str(saved), "--model", "2class"],
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert wrong.returncode == 2 and "labels" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_a_talking_smiling_face_gets_no_baseline_and_live_says_so(tmp_path):
+    video = shared_path("videos", "talking_head_512.mp4")
+    out = subprocess.run(
+        [*CLI, "live", "--source", str(video), "--calibrate", "2", "--record",
+         str(tmp_path), "--no-stdout"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "no neutral, steady 2 s" in out.stderr and "still trying" in out.stderr
+    timeline = read_timeline(next(tmp_path.glob("*.csv")))
+    states = [e["state"] for e in timeline["calibrations"]]
+    assert NO_BASELINE in states and CALIBRATED not in states
+    faces = timeline["faces"]
+    assert faces and all(f["calibrated"] is None for f in faces)
+    assert {f["cal"] for f in faces} == {COLLECTING, NO_BASELINE}
+
+
+def test_reset_calibration_in_a_session(demo_video, tmp_path):
+    from fer_desktop.session import FrameAnalysed, ResetCalibration, Session, SessionOptions
+    from fer_desktop.settings import Settings
+    from fer_desktop.timeline import open_timeline
+
+    statuses = []
+
+    def on_event(event) -> None:
+        if isinstance(event, FrameAnalysed) and event.result.index == 25:
+            session.send(ResetCalibration())
+        elif hasattr(event, "text"):
+            statuses.append(event.text)
+
+    timeline = open_timeline(tmp_path / "t.jsonl", "jsonl")
+    options = SessionOptions(realtime=False)
+    session = Session(str(demo_video), Settings.of(calibrate_s=0.5), options, [timeline], on_event)
+    session.run()
+    events = read_timeline(tmp_path / "t.jsonl")["calibrations"]
+    states = [e["state"] for e in events]
+    # calibrated, reset, calibrated again (calibrate_s is set: each face collects anew)
+    assert states == [CALIBRATED, "reset", CALIBRATED], states
+    assert any("calibration reset" in s for s in statuses)
+    reset_t = events[1]["t_source"]
+    faces = read_timeline(tmp_path / "t.jsonl")["faces"]
+    right_after = [f for f in faces if reset_t < f["t_source"] < events[2]["t_source"]]
+    assert right_after and all(f["calibrated"] is None for f in right_after)
 
 
 def test_calibration_on_yale_reads_more_sad_photos_as_sad():
@@ -79,3 +212,30 @@ def test_calibration_on_yale_reads_more_sad_photos_as_sad():
     # against each person's own resting face, more sad photos read as sad than without
     assert result["calibrated"].get("sad", 0) > result["raw"].get("sad", 0)
     assert result["calibrated"].get("happy", 0) >= result["raw"].get("happy", 0) - 1
+
+
+def test_a_clip_that_opens_with_a_smile_does_not_turn_later_smiles_sad(tmp_path):
+    """Issue #20: calibrating on a smile read every later clear smile as sad."""
+    shared_path("faces", "yale")
+    from benchmarks.calibration_study import OPENING_S, photos, truth_at, write_clip
+
+    clip = write_clip(tmp_path / "smile_first.avi", photos()["subject01"], "happy")
+    out = subprocess.run(
+        [*CLI, "analyze", str(clip), "--out", str(tmp_path / "out"), "--calibrate", "2",
+         "--quiet"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    timeline = read_timeline(tmp_path / "out" / "smile_first.csv")
+    (done,) = [e for e in timeline["calibrations"] if e["state"] == CALIBRATED]
+    assert done["baseline_from"] >= OPENING_S  # not from the smile
+    smiles = [
+        f for f in timeline["faces"] if f["t_source"] > OPENING_S and f["probs"]["happy"] >= 0.9
+    ]
+    assert len(smiles) >= 20
+    assert all(f["label"] != "sad" for f in smiles)
+    calibrated = [f for f in smiles if f["calibrated"]]
+    assert calibrated and all(f["calibrated"]["sad"] < 0.5 for f in calibrated)
+    assert sum(f["label"] == "happy" for f in smiles) >= 0.9 * len(smiles)
+    neutral = [f for f in timeline["faces"] if truth_at("happy", f["t_source"]) == "neutral"]
+    assert neutral and sum(f["label"] == "sad" for f in neutral) <= 0.05 * len(neutral)

@@ -62,16 +62,18 @@ def test_live_reconnects_after_camera_loss(monkeypatch, capsys, flaky):
     from fer_desktop.settings import Settings
 
     monkeypatch.setattr(session, "CameraSource", flaky)
-    monkeypatch.setattr(session, "open_source", lambda spec, every=1: flaky(0))
+    monkeypatch.setattr(session, "open_source", lambda spec, **_: flaky(0))
     monkeypatch.setattr(session, "RECONNECT_BACKOFF", (0.3,))  # three tries: a 0.9 s outage
     args = live_args(max_frames=20)
     assert live.run(args, Settings()) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert lines[0]["type"] == "header"
     events = [x for x in lines if x["type"] == "event"]
-    assert [(e["event"], e["note"]) for e in events[:2]] == [
+    assert [(e["event"], e["note"]) for e in events[:4]] == [
         ("gap", "camera lost"),
+        ("status", "camera lost, reconnecting"),
         ("gap", "camera back"),
+        ("status", "camera back"),
     ]
     frames = [x for x in lines if x["type"] == "frame"]
     assert len(frames) == 20 and all(f["faces"] for f in frames)
@@ -116,7 +118,7 @@ def test_window_shows_camera_lost_and_marks_the_gap(qtbot, monkeypatch, tmp_path
     from fer_desktop import session
 
     monkeypatch.setattr(session, "CameraSource", flaky)
-    monkeypatch.setattr(session, "open_source", lambda spec, every=1: flaky(0))
+    monkeypatch.setattr(session, "open_source", lambda spec, **_: flaky(0))
     monkeypatch.setattr(session, "RECONNECT_BACKOFF", (0.2, 0.2))
     flaky.frames_per_life = 90  # the recording starts well before the camera drops out
     w = recording_window(qtbot, tmp_path, "camera:0")

@@ -189,7 +189,7 @@ def test_live_latest_keeps_a_slow_reader_current():
         rest, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130
     end = json.loads(rest.splitlines()[-1])
-    assert end["event"] == "end" and end["dropped_lines"] > 0 and end["interrupted"]
+    assert end["event"] == "end" and end["dropped_frames"] > 0 and end["stopped"] == "interrupted"
 
 
 def test_window_live_and_analyze_share_one_session_class():

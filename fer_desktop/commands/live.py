@@ -8,63 +8,243 @@ stdout gets a header line, then one "frame" line per analysed frame and "event" 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 from fer_desktop.calibration import CalibrationError
-from fer_desktop.commands import install_stop_signals
-from fer_desktop.errors import UsageError
+from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output
+from fer_desktop.outputs.handoff import HandOff
 from fer_desktop.outputs.stdout import JsonLinesOutput
-from fer_desktop.session import OutputEnded, Session, SessionOptions, Status
+from fer_desktop.outputs.websocket import parse_ws_url
+from fer_desktop.rehearsal import FileCamera, LoopedVideo
+from fer_desktop.session import (
+    FrameAnalysed,
+    OutputEnded,
+    OutputStarted,
+    Session,
+    SessionOptions,
+    Status,
+    recording_outputs,
+)
 from fer_desktop.settings import Settings
+from fer_desktop.sources import FrameSource
 
 
-def _outputs(args) -> list[Output]:
+@dataclass
+class Stream:
+    """One source of a `live` run and where its results go."""
+
+    source: str | FrameSource
+    name: str
+    serve: str | None  # ws://HOST:PORT
+    record: Path | None  # a folder
+
+
+def _streams(args) -> list[Stream]:
+    """The sources, each with its own name, WebSocket port and recording folder: with several
+    sources, port + k and DIR/NAME; names default to fer_desktop-1, -2, …"""
+    specs = args.source or [f"camera:{c}" for c in (args.camera or ["0"])]
+    names = args.name or (["fer_desktop"] if len(specs) == 1 else [])
+    if len(names) > len(specs):
+        raise UsageError(f"{len(names)} names (--name) for {len(specs)} sources")
+    names += [f"fer_desktop-{k + 1}" for k in range(len(names), len(specs))]
+    if len(set(names)) < len(names):
+        raise UsageError(f"two sources with the same stream name: {', '.join(names)}")
+    several = len(specs) > 1
+    host_port = parse_ws_url(args.serve) if args.serve else None
+    streams = []
+    for k, (spec, name) in enumerate(zip(specs, names, strict=True)):
+        serve = None
+        if host_port:
+            serve = f"ws://{host_port[0]}:{host_port[1] + k}" if several else args.serve
+        record = (args.record / name if several else args.record) if args.record else None
+        streams.append(Stream(_source(spec, args), name, serve, record))
+    return streams
+
+
+def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
+    """Each output behind its own hand-off: a slow one drops its oldest frames (counted) and
+    never holds back the analysis or the others. The recording's timeline and video share
+    one, so they stay frame for frame together."""
     outputs: list[Output] = []
     if not args.no_stdout:
-        outputs.append(JsonLinesOutput(sys.stdout, latest=args.latest))
+        lines = JsonLinesOutput(sys.stdout, tag=stream.name if tag else None)
+        outputs.append(HandOff(lines, depth=1 if args.latest else 16))
     if args.lsl:
         from fer_desktop.outputs.lsl import LslOutput
 
-        outputs.append(LslOutput())
-    if args.serve:
+        outputs.append(HandOff(LslOutput(name=stream.name)))
+    if stream.serve:
         from fer_desktop.outputs.websocket import WebSocketOutput
 
-        outputs.append(WebSocketOutput(args.serve))
-    if args.record:
-        from fer_desktop.session import recording_outputs
-
-        outputs += recording_outputs(args.record, args.format)
+        outputs.append(HandOff(WebSocketOutput(stream.serve)))
+    if stream.record:
+        recording = recording_outputs(stream.record, args.format, video=args.record_video)
+        outputs.append(HandOff(recording, depth=64))
     return outputs
 
 
+def _stop_on_signals(sessions: list[Session]) -> dict:
+    """SIGTERM (systemctl stop) and Ctrl-C end every session cleanly, outputs closed and end
+    lines sent; which one came is noted for the exit status (0 for SIGTERM, 130 for Ctrl-C).
+    """
+    seen: dict = {}
+
+    def stop(signum, _frame) -> None:
+        seen["signal"] = signum
+        for session in sessions:
+            session.stop("interrupted" if signum == signal.SIGINT else "terminated")
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    return seen
+
+
 def _say(event) -> None:
-    if isinstance(event, Status):
+    if isinstance(event, OutputStarted) and event.output.name != "stdout":  # where each is
+        print(f"fer-desktop: output {event.output.state}", file=sys.stderr, flush=True)
+    elif isinstance(event, Status):
         print(f"fer-desktop: {event.text}", file=sys.stderr, flush=True)
     elif isinstance(event, OutputEnded) and event.error:
         print(f"fer-desktop: {event.output.name} stopped: {event.error}", file=sys.stderr)
 
 
+def _source(spec: str, args) -> str | FrameSource:
+    """What a stream reads: a camera, a file, the demo; a file looped or played as a camera."""
+    if not (args.loop or args.as_camera):
+        return spec
+    if spec == "demo" or spec.startswith("camera:"):
+        raise UsageError("--loop and --as-camera take a video file: --source FILE")
+    if args.as_camera:
+        return FileCamera(Path(spec), loop=args.loop)
+    return LoopedVideo(Path(spec), every=args.every)
+
+
+def _capture(text: str, fps: float | None) -> tuple[int, int, float | None]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        width = height = 0
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise UsageError(f"--size {text}: give WIDTHxHEIGHT, e.g. 1280x720")
+    if fps is not None and not 0 < fps <= 1000:
+        raise UsageError("--fps must be between 0 and 1000")
+    return width, height, fps
+
+
+def _backoff(text: str) -> tuple[float, ...]:
+    try:
+        waits = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        waits = ()
+    if not waits or any(not 0 <= w <= 600 for w in waits):
+        raise UsageError(
+            f"--reconnect-backoff {text}: give seconds separated by commas, e.g. 0,0.5,1,2,4"
+        )
+    return waits
+
+
 def run(args, settings: Settings) -> int:
-    install_stop_signals()
-    spec = args.source if args.source is not None else f"camera:{args.camera or 0}"
-    options = SessionOptions(
-        realtime=args.realtime,
-        every=args.every,
-        max_frames=args.max_frames,
-        wait_for_camera=args.wait_for_camera,
-    )
-    session = Session(spec, settings, options, _outputs(args), on_event=_say)
+    if args.health < 0:
+        raise UsageError("--health must be 0 (off) or a number of seconds")
     if args.save_baseline and not settings.calibrate_s:
         raise UsageError("--save-baseline needs --calibrate SECONDS (how long to collect)")
-    summary = session.run()
+    streams = _streams(args)
+    sessions = []
+    for stream in streams:
+        options = SessionOptions(
+            realtime=args.realtime or args.loop,
+            every=args.every,
+            max_frames=args.max_frames,
+            wait_for_camera=args.wait_for_camera,
+            name=stream.name,
+            backoff=_backoff(args.reconnect_backoff),
+            capture=_capture(args.size, args.fps),
+        )
+        health = Health(args.health, stream.name if len(streams) > 1 else "")
+        outputs = _outputs(args, stream, tag=len(streams) > 1)
+        session = Session(stream.source, settings, options, outputs, on_event=health.wrap(_say))
+        health.session = session
+        sessions.append(session)
+    stopped_by = _stop_on_signals(sessions)
+    summaries = [sessions[0].run()] if len(sessions) == 1 else _run_together(sessions)
     if args.save_baseline:
-        baselines = session.pipeline.calibrator().baselines()
+        baselines = sessions[0].pipeline.calibrator().baselines()
         if not baselines:
             raise CalibrationError("no face was seen long enough to save a baseline")
         baselines[min(baselines)].save(args.save_baseline)
         print(f"fer-desktop: baseline saved to {args.save_baseline}", file=sys.stderr)
-    if summary.stopped_by_reader:  # `| head`: stop quietly, and keep Python's exit quiet too
+    if any(s is not None and s.stopped_by_reader for s in summaries):  # `| head`: quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    return 0
+    if stopped_by.get("signal") == signal.SIGINT:
+        print("fer-desktop: interrupted", file=sys.stderr)
+        return 130
+    failed = sum(s is None for s in summaries)
+    return 0 if not failed else (1 if failed < len(summaries) else 2)
+
+
+def _run_together(sessions: list[Session]) -> list:
+    """Several sources at once, each session on a thread of its own. A source that fails is
+    named on stderr and the others go on; its summary is None."""
+    summaries: list = [None] * len(sessions)
+
+    def run_one(k: int) -> None:
+        try:
+            summaries[k] = sessions[k].run()
+        except FerDesktopError as exc:
+            print(f"fer-desktop: error: {sessions[k].options.name}: {exc}", file=sys.stderr)
+
+    threads = [
+        threading.Thread(target=run_one, args=(k,), name=s.options.name, daemon=True)
+        for k, s in enumerate(sessions)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.2)  # short waits: signals are handled here, on the main thread
+    return summaries
+
+
+class Health:
+    """`--health SECONDS`: one line on stderr every SECONDS saying the session is alive and
+    how each output is doing (a dashboard's watchdog can read it)."""
+
+    def __init__(self, every_s: float, name: str = ""):
+        self.every_s = every_s
+        self.name = f"{name}: " if name else ""
+        self.session: Session | None = None
+        self._frames = self._faces = 0
+        self._last = time.monotonic()
+
+    def wrap(self, on_event):
+        def handle(event) -> None:
+            if isinstance(event, FrameAnalysed):
+                self._frames += 1
+                self._faces = len(event.result.faces)
+                if self.every_s and time.monotonic() - self._last >= self.every_s:
+                    self.report()
+            else:
+                on_event(event)
+
+        return handle
+
+    def report(self) -> None:
+        now = time.monotonic()
+        fps = self._frames / max(now - self._last, 1e-6)
+        outputs = "; ".join(o.state for o in self.session.outputs) if self.session else ""
+        source_drops = getattr(self.session.source if self.session else None, "dropped", None)
+        behind = f", {source_drops} source frames dropped" if source_drops else ""
+        print(
+            f"fer-desktop: {self.name}health: {fps:.1f} frames/s{behind}, {self._faces} faces, "
+            f"outputs: {outputs or 'none'}",
+            file=sys.stderr,
+            flush=True,
+        )
+        self._frames, self._last = 0, now

@@ -40,6 +40,7 @@ from fer_desktop.session import (
     Command,
     Pause,
     RemoveOutput,
+    ResetCalibration,
     Seek,
     SetRealtime,
     recording_outputs,
@@ -239,11 +240,16 @@ class MainWindow(QMainWindow):
         rec.addWidget(self.ws_box)
         calibrate = QAction("Calibrate neutral", self)
         calibrate.setToolTip(
-            "Take the next 3 seconds of every face in view as its resting face; from then on "
-            "each face is read against its own rest"
+            "Take the first 3 seconds in which each face in view looks neutral and steady as "
+            "its resting face; from then on each face is read against its own rest (the "
+            "status bar says when each face is calibrated, or that no neutral face came)"
         )
         calibrate.triggered.connect(lambda: self.calibrate_neutral())
         rec.addAction(calibrate)
+        reset = QAction("Reset calibration", self)
+        reset.setToolTip("Forget every face's resting face: raw values until calibrated again")
+        reset.triggered.connect(self.reset_calibration)
+        rec.addAction(reset)
         snap = QAction("Save snapshot", self)
         snap.triggered.connect(self._snapshot_dialog)
         rec.addAction(snap)
@@ -631,8 +637,11 @@ class MainWindow(QMainWindow):
     def calibrate_neutral(self, seconds: float = 3.0) -> None:
         self._send(CalibrateNeutral(seconds))
         self.statusBar().showMessage(
-            f"Calibrating: keep a neutral face for {seconds:.0f} s", int(seconds * 1000) + 1000
+            f"Calibrating: keep a neutral face for {seconds:g} s", int(seconds * 1000) + 1000
         )
+
+    def reset_calibration(self) -> None:
+        self._send(ResetCalibration())
 
     def save_snapshot(self, path: str) -> bool:
         return self.grab().save(path, "PNG")

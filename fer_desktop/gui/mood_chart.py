@@ -1,9 +1,15 @@
-"""The rolling mood chart: valence per face over the last N seconds (pyqtgraph)."""
+"""The rolling mood chart: valence per face over the last N seconds (pyqtgraph).
+
+It runs on the frames' `t_source`. When that goes back (a seek back in a file), the points
+from the later stretch are dropped, so each curve stays in time order; a curve breaks where
+a face was not seen for `GAP_S` (a camera gap, a seek forward, a face that left).
+"""
 
 from __future__ import annotations
 
 from bisect import bisect_left
 
+import numpy as np
 import pyqtgraph as pg
 
 from fer_desktop.report import face_colour
@@ -11,6 +17,7 @@ from fer_desktop.results import FrameResult
 
 BAND = 0.2  # |valence| below this reads as neutral
 KEEP_SECONDS = 600.0  # history kept, so widening the window brings older data back
+GAP_S = 1.0  # no line joins two points of a face further apart than this
 
 
 class MoodChart(pg.PlotWidget):
@@ -68,15 +75,26 @@ class MoodChart(pg.PlotWidget):
         self.markers.clear()
 
     def add(self, result: FrameResult) -> None:
+        if result.t_source < self.now:  # time went back: a seek
+            self._forget_after(result.t_source)
         self.now = result.t_source
         for face in result.faces:
             pts = self.series.setdefault(face.id, [])
             pts.append((result.t_source, face.valence))
             if face.id not in self.curves:
                 self.curves[face.id] = self.plot(
-                    [], [], pen=pg.mkPen(face_colour(face.id), width=2), name=f"face {face.id}"
+                    [],
+                    [],
+                    pen=pg.mkPen(face_colour(face.id), width=2),
+                    name=f"face {face.id}",
+                    connect="finite",
                 )
         self._redraw()
+
+    def _forget_after(self, t: float) -> None:
+        """Drop the points at or after `t` (a later stretch of the source)."""
+        for pts in self.series.values():
+            del pts[bisect_left(pts, t, key=lambda p: p[0]) :]
 
     def add_marker(self, t: float, note: str = "") -> None:
         line = pg.InfiniteLine(
@@ -91,5 +109,13 @@ class MoodChart(pg.PlotWidget):
             if pts and pts[0][0] < self.now - KEEP_SECONDS:
                 del pts[: bisect_left(pts, self.now - KEEP_SECONDS, key=lambda p: p[0])]
             shown = pts[bisect_left(pts, start, key=lambda p: p[0]) :]  # only the window
-            self.curves[fid].setData([p[0] for p in shown], [p[1] for p in shown])
+            self.curves[fid].setData(*broken_at_gaps(shown))
         self.getPlotItem().setXRange(max(0.0, start), max(self.window, self.now), padding=0)
+
+
+def broken_at_gaps(pts: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of time-ordered points, with a NaN y between two more than GAP_S apart."""
+    xs = np.array([p[0] for p in pts], dtype=float)
+    ys = np.array([p[1] for p in pts], dtype=float)
+    cut = np.flatnonzero(np.diff(xs) > GAP_S) + 1
+    return np.insert(xs, cut, xs[cut]), np.insert(ys, cut, np.nan)

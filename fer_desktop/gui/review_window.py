@@ -1,22 +1,30 @@
-"""Review mode: play a recording with its boxes, the whole chart with a cursor, markers and
-segments. `fer-desktop review PATH`, or File → Open recording in the main window.
+"""Review mode: play a recording with its boxes, the whole chart with a cursor, markers,
+people (names, merged ids) and segments. `fer-desktop review PATH`, or File → Open recording
+in the main window.
 
+The chart runs on the recording time (fer_desktop.timeaxis: source time laid end to end at
+each seek); a dotted line shows where a seek was ("→2.2": to 2.2 s of the file), and no
+curve crosses a seek or a gap.
 Keys: Space plays and pauses, Left / Right step one frame, Page Up / Page Down jump to the
-previous / next marker, M adds a marker at the cursor.
+previous / next marker, M adds a marker at the cursor, Ctrl+S saves markers, names and
+merges beside the timeline.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -28,9 +36,27 @@ from PySide6.QtWidgets import (
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.report import face_colour
-from fer_desktop.review import Marker, Recording, VideoReader, open_recording
+from fer_desktop.results import FrameResult
+from fer_desktop.review import Person, Recording, VideoReader, open_recording
 
 from .video_view import VideoView
+
+ROLE_ID = Qt.ItemDataRole.UserRole  # the face list's items hold their person's id
+
+
+def button(text: str, slot) -> QPushButton:
+    """A button that calls `slot()` (without clicked's `checked`, which would land in the
+    slot's first parameter)."""
+    b = QPushButton(text)
+    b.clicked.connect(lambda _checked=False: slot())
+    return b
+
+
+def person_label(p: Person) -> str:
+    """A person in the legend and the merge dialog: the name, and the ids merged into it."""
+    if len(p.ids) > 1 and p.name == f"face {p.id}":
+        return f"face {'+'.join(map(str, p.ids))}"
+    return p.name
 
 
 class ReviewWindow(QMainWindow):
@@ -52,18 +78,19 @@ class ReviewWindow(QMainWindow):
     def _build(self) -> None:
         self.view = VideoView()
         self.chart = pg.PlotWidget(background="w")
-        self.chart.setLabel("bottom", "source time (s)")
+        self.chart.setLabel("bottom", "recording time (s)")
         self.chart.setLabel("left", "valence")
         self.chart.setYRange(-1.05, 1.05)
         self.chart.addLegend(offset=(5, 1), colCount=8)
-        series: dict[int, tuple[list, list]] = {}
-        for f in self.rec.frames:
-            for face in f.faces:
-                xs, ys = series.setdefault(face.id, ([], []))
-                xs.append(f.t_source)
-                ys.append(face.valence)
-        for fid, (xs, ys) in sorted(series.items()):
-            self.chart.plot(xs, ys, pen=pg.mkPen(face_colour(fid), width=2), name=f"face {fid}")
+        self.curves: dict[int, pg.PlotDataItem] = {}  # person id -> its curve
+        for n, (t, t_source) in enumerate(self.rec.seeks()):
+            line = pg.InfiniteLine(  # labels on three heights, so neighbours stay readable
+                t,
+                pen=pg.mkPen("#9e9e9e", width=1, style=Qt.PenStyle.DotLine),
+                label=f"→{t_source:.1f}",
+                labelOpts={"position": 0.05 + 0.08 * (n % 3), "color": "#757575"},
+            )
+            self.chart.addItem(line)
         self.cursor = pg.InfiniteLine(0.0, movable=True, pen=pg.mkPen("#c62828", width=2))
         self.cursor.sigPositionChanged.connect(self._cursor_moved)
         self.chart.addItem(self.cursor)
@@ -71,7 +98,7 @@ class ReviewWindow(QMainWindow):
         self._marker_lines: list[pg.InfiniteLine] = []
 
         self.play_btn = QPushButton("Play")
-        self.play_btn.clicked.connect(self.toggle_play)
+        self.play_btn.clicked.connect(lambda _checked=False: self.toggle_play())
         self.markers = QListWidget()
         self.markers.itemActivated.connect(lambda item: self.jump_to_marker(self.markers.row(item)))
         buttons = QHBoxLayout()
@@ -79,22 +106,29 @@ class ReviewWindow(QMainWindow):
             ("Add marker (M)", self.add_marker),
             ("Edit note", self.edit_marker),
             ("Delete", self.delete_marker),
-            ("Save markers", self.save_markers),
+            ("Save", self.save),
         ):
-            b = QPushButton(text)
-            b.clicked.connect(slot)
-            buttons.addWidget(b)
+            buttons.addWidget(button(text, slot))
+        self.faces = QListWidget()
+        self.faces.itemActivated.connect(lambda item: self.jump_to_person(item.data(ROLE_ID)))
+        face_buttons = QHBoxLayout()
+        for text, slot in (
+            ("Name…", self.name_person),
+            ("Merge into…", self.merge_person),
+            ("Unmerge", self.unmerge_person),
+        ):
+            face_buttons.addWidget(button(text, slot))
         self.segments = QTableWidget()
         export = QHBoxLayout()
         for text, slot in (("Export segment CSV", self.export_csv),
                            ("Export segment clip", self.export_clip)):  # fmt: skip
-            b = QPushButton(text)
-            b.clicked.connect(slot)
-            export.addWidget(b)
+            export.addWidget(button(text, slot))
 
         side = QVBoxLayout()
         side.addWidget(self.markers, 1)
         side.addLayout(buttons)
+        side.addWidget(self.faces, 1)
+        side.addLayout(face_buttons)
         side.addWidget(self.segments, 2)
         side.addLayout(export)
         side_widget = QWidget()
@@ -112,6 +146,7 @@ class ReviewWindow(QMainWindow):
         layout.addWidget(main, 1)
         layout.addWidget(self.play_btn)
         self.setCentralWidget(central)
+        self._refresh_people()
         self._refresh_markers()
 
     def _keys(self) -> None:
@@ -122,6 +157,7 @@ class ReviewWindow(QMainWindow):
             ("PgDown", lambda: self.step_marker(+1)),
             ("PgUp", lambda: self.step_marker(-1)),
             ("M", self.add_marker),
+            ("Ctrl+S", self.save),
         ):
             QShortcut(QKeySequence(key), self, activated=slot)
 
@@ -141,13 +177,25 @@ class ReviewWindow(QMainWindow):
         self.current = i
         result = self.rec.frames[i]
         result.height, result.width = bgr.shape[:2]  # the boxes are drawn on this frame
-        self.view.show_frame(bgr, result)
+        self.view.show_frame(bgr, self._as_people(result))
         self.view.update()
+        t = float(self.rec.times[i])
         self.cursor.blockSignals(True)
-        self.cursor.setValue(result.t_source)
+        self.cursor.setValue(t)
         self.cursor.blockSignals(False)
+        names = ", ".join(self.rec.person(f.id)[1] for f in result.faces)
         self.statusBar().showMessage(
-            f"frame {result.index}  t {result.t_source:.2f} s  faces {len(result.faces)}"
+            f"frame {result.index}  t {t:.2f} s (source {result.t_source:.2f} s)  "
+            f"faces {len(result.faces)}{': ' + names if names else ''}"
+        )
+
+    def _as_people(self, result: FrameResult) -> FrameResult:
+        """The frame with each face under its person's id (merged ids share one colour)."""
+        ids = [self.rec.person(f.id)[0] for f in result.faces]
+        if ids == [f.id for f in result.faces]:
+            return result
+        return replace(
+            result, faces=[replace(f, id=i) for f, i in zip(result.faces, ids, strict=True)]
         )
 
     def seek(self, t: float) -> None:
@@ -178,6 +226,102 @@ class ReviewWindow(QMainWindow):
             return
         self.show_frame(self.current + 1)
 
+    # --- people: the chart's curves, the face list, names and merges --------------------------
+    def _plot_people(self, people: list[Person]) -> None:
+        plot = self.chart.getPlotItem()
+        for curve in self.curves.values():
+            plot.removeItem(curve)
+            if plot.legend is not None:
+                plot.legend.removeItem(curve)
+        self.curves = {}
+        series = self.rec.chart_series()
+        for p in people:
+            xs, ys = series.get(p.id, (np.zeros(0), np.zeros(0)))
+            self.curves[p.id] = self.chart.plot(
+                xs,
+                ys,
+                pen=pg.mkPen(face_colour(p.id), width=2),
+                name=person_label(p),
+                connect="finite",
+            )
+
+    def _refresh_people(self) -> None:
+        people = self.rec.people()
+        self._plot_people(people)
+        self.faces.clear()
+        for p in people:
+            ids = f"  (ids {', '.join(map(str, p.ids))})" if len(p.ids) > 1 else ""
+            item = QListWidgetItem(f"● {p.name}{ids}  {p.frames} frames")
+            item.setForeground(QColor(face_colour(p.id)))
+            item.setData(ROLE_ID, p.id)
+            self.faces.addItem(item)
+        if self.current >= 0:
+            self.show_frame(self.current)
+
+    def selected_person(self) -> int | None:
+        """The person chosen in the face list (None, and a hint, when there is none)."""
+        item = self.faces.currentItem()
+        if item is None:
+            self.statusBar().showMessage("Choose a person in the list first", 5000)
+            return None
+        return int(item.data(ROLE_ID))
+
+    def name_person(self, face_id: int | None = None, name: str | None = None) -> None:
+        """Name the selected person (or `face_id`'s); asks for the name unless given."""
+        face_id = self.selected_person() if face_id is None else face_id
+        if face_id is None:
+            return
+        if name is None:
+            current = self.rec.sidecar.names.get(self.rec.person(face_id)[0], "")
+            name, ok = QInputDialog.getText(self, "Name", f"Name for face {face_id}:", text=current)
+            if not ok:
+                return
+        self.rec.name_face(face_id, name)
+        self._refresh_people()
+        self._refresh_segments()
+
+    def merge_person(self, face_id: int | None = None, into: int | None = None) -> None:
+        """The selected person (or `face_id`) is the same person as `into` (asked for)."""
+        face_id = self.selected_person() if face_id is None else face_id
+        if face_id is None:
+            return
+        if into is None:
+            others = [p for p in self.rec.people() if p.id != self.rec.person(face_id)[0]]
+            if not others:
+                return
+            choice, ok = QInputDialog.getItem(
+                self, "Merge", f"Face {face_id} is the same person as:",
+                [person_label(p) for p in others], 0, False,
+            )  # fmt: skip
+            if not ok:
+                return
+            into = others[[person_label(p) for p in others].index(choice)].id
+        try:
+            self.rec.merge(face_id, into)
+        except FerDesktopError as exc:
+            self._problem(str(exc))
+            return
+        self._refresh_people()
+        self._refresh_segments()
+
+    def unmerge_person(self, face_id: int | None = None) -> None:
+        """Split the selected person's ids (or `face_id`) back into their own people."""
+        pid = self.selected_person() if face_id is None else self.rec.person(face_id)[0]
+        if pid is None:
+            return
+        person = next((p for p in self.rec.people() if p.id == pid), None)
+        for fid in [face_id] if face_id is not None else (person.ids if person else []):
+            self.rec.unmerge(fid)
+        self._refresh_people()
+        self._refresh_segments()
+
+    def jump_to_person(self, person_id: int) -> None:
+        """To the first frame this person is in."""
+        for k, f in enumerate(self.rec.frames):
+            if any(self.rec.person(face.id)[0] == person_id for face in f.faces):
+                self.show_frame(k)
+                return
+
     # --- markers and segments ----------------------------------------------------------------
     def _refresh_markers(self) -> None:
         self.rec.markers.sort(key=lambda m: m.t)
@@ -187,7 +331,12 @@ class ReviewWindow(QMainWindow):
         self._marker_lines = []
         for m in self.rec.markers:
             self.markers.addItem(f"{m.t:7.2f} s  {m.note}")
-            line = pg.InfiniteLine(m.t, pen=pg.mkPen("#444", style=Qt.PenStyle.DashLine))
+            line = pg.InfiniteLine(
+                m.t,
+                pen=pg.mkPen("#444", style=Qt.PenStyle.DashLine),
+                label=m.note or None,
+                labelOpts={"position": 0.95, "color": "#444"},
+            )
             self.chart.addItem(line)
             self._marker_lines.append(line)
         self._refresh_segments()
@@ -198,21 +347,21 @@ class ReviewWindow(QMainWindow):
             for face in self.rec.summary(a, b):
                 rows.append((name, a, b, face))
         labels = self.rec.labels
-        heads = ["segment", "from", "to", "face", *labels, "mean valence", "strongest at"]
+        heads = ["segment", "from", "to", "person", *labels, "mean valence", "strongest at"]
         self.segments.setColumnCount(len(heads))
         self.segments.setHorizontalHeaderLabels(heads)
         self.segments.setRowCount(len(rows))
         self._segment_rows = rows
         for r, (name, a, b, face) in enumerate(rows):
             strongest = f"{face['strongest_t']:.1f} s ({face['strongest_valence']:+.2f})"
-            values = [name, f"{a:.1f}", f"{b:.1f}", str(face["face_id"]),
+            values = [name, f"{a:.1f}", f"{b:.1f}", face["name"],
                       *(f"{100 * face[f'share_{lab}']:.0f}%" for lab in labels),
                       f"{face['mean_valence']:+.2f}", strongest]  # fmt: skip
             for c, v in enumerate(values):
                 self.segments.setItem(r, c, QTableWidgetItem(v))
 
     def add_marker(self, note: str = "") -> None:
-        self.rec.markers.append(Marker(self.rec.frames[self.current].t_source, note))
+        self.rec.markers.append(self.rec.marker_at(self.current, note))
         self._refresh_markers()
 
     def edit_marker(self) -> None:
@@ -232,22 +381,28 @@ class ReviewWindow(QMainWindow):
             del self.rec.markers[row]
             self._refresh_markers()
 
-    def save_markers(self) -> Path | None:
+    def save(self) -> Path | None:
+        """Markers, names and merges into the sidecar beside the timeline."""
         try:
-            path = self.rec.save_markers()
+            path = self.rec.save()
         except FerDesktopError as exc:
-            self.errors.append(str(exc))
-            self.statusBar().showMessage(str(exc), 8000)
+            self._problem(str(exc))
             return None
-        self.statusBar().showMessage(f"Markers saved to {path}", 5000)
+        self.statusBar().showMessage(f"Markers and names saved to {path}", 5000)
         return path
+
+    save_markers = save
+
+    def _problem(self, message: str) -> None:
+        self.errors.append(message)
+        self.statusBar().showMessage(message, 8000)
 
     def jump_to_marker(self, row: int) -> None:
         if 0 <= row < len(self.rec.markers):
             self.seek(self.rec.markers[row].t)
 
     def step_marker(self, direction: int) -> None:
-        t = self.rec.frames[self.current].t_source
+        t = float(self.rec.times[self.current])
         times = [m.t for m in self.rec.markers]
         later = [x for x in times if (x > t + 1e-6 if direction > 0 else x < t - 1e-6)]
         if later:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.results import FrameResult
+from fer_desktop.results import FrameResult, header_record
 
 
 class OutputError(FerDesktopError):
@@ -32,6 +32,13 @@ class SessionInfo:
     settings: dict
     fps: float | None = None
     extra: dict = field(default_factory=dict)
+    name: str = "fer_desktop"  # the stream's name (`live --name`): LSL, headers
+
+    def header(self) -> dict:
+        """The "header" line every stream starts with."""
+        return header_record(
+            self.labels, self.settings, source=self.source, name=self.name, fps=self.fps
+        )
 
 
 class Output:
@@ -54,6 +61,9 @@ class Output:
 
     def close(self, summary: dict) -> None:
         """The session ends (or this output is removed); release files, ports and threads."""
+
+    def abandon(self) -> None:
+        """Give up on a reader that blocks `close` (called from another thread)."""
 
     @property
     def state(self) -> str:

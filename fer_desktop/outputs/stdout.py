@@ -1,8 +1,7 @@
 """JSON lines on a stream (stdout): a header, then one line per frame or event.
 
-A closed pipe ends the session quietly (`OutputClosed`). With `latest=True` a slow reader
-never holds the analysis back: a writer thread sends the newest line and the lines the
-reader had no time for are dropped and counted.
+A closed pipe raises `OutputClosed`: the session drops this output and goes on with the
+others, or ends quietly when it was the only one.
 """
 
 from __future__ import annotations
@@ -10,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
+import stat
 import sys
 import threading
 from typing import TextIO
@@ -17,20 +18,27 @@ from typing import TextIO
 import numpy as np
 
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
-from fer_desktop.results import FrameResult, event_record, frame_record, header_record
+from fer_desktop.results import FrameResult, event_record, frame_record
 
 
-def shrink_pipe(stream: TextIO) -> None:
-    """On Linux, make a pipe's kernel buffer one page, so it cannot hold seconds of lines."""
+def pipe_fd(stream: TextIO) -> int | None:
+    """The stream's file descriptor when it is a pipe, made non-blocking with a one-page
+    kernel buffer (Linux), so lines cannot wait there for seconds; else None."""
     try:
-        import fcntl
-        import stat
-
         fd = stream.fileno()
-        if stat.S_ISFIFO(os.fstat(fd).st_mode):
-            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 4096)
-    except (ImportError, AttributeError, OSError, ValueError):
-        pass  # not a pipe, or not Linux: the newest-only slot still bounds our side
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return None
+    except (AttributeError, OSError, ValueError):
+        return None
+    with contextlib.suppress(ImportError, AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 4096)
+    os.set_blocking(fd, False)
+    return fd
+
+
+_PIPE_LOCK = threading.Lock()
 
 
 def dumps(obj: dict) -> str:
@@ -38,77 +46,67 @@ def dumps(obj: dict) -> str:
 
 
 class JsonLinesOutput(Output):
+    """JSON lines on a stream. It writes where it is called: `live` runs it behind a
+    `HandOff`, so that a slow reader drops its oldest lines (counted in the end line)
+    instead of slowing everything else."""
+
     name = "stdout"
 
-    def __init__(self, stream: TextIO | None = None, latest: bool = False):
+    def __init__(self, stream: TextIO | None = None, tag: str | None = None):
         self.stream = stream or sys.stdout
-        self.latest = latest
-        self.dropped = 0
-        self._slot: str | None = None
-        self._cond = threading.Condition()
-        self._closed = False
+        self.tag = tag  # several streams on one stdout: each line says whose it is
         self._broken = False
-        self._thread: threading.Thread | None = None
+        self._fd: int | None = None  # a pipe, written directly and never blocking for long
+        self._abandoned = threading.Event()
 
     def start(self, info: SessionInfo) -> None:
-        self._write(dumps(header_record(info.labels, info.settings, source=info.source)))
-        if self.latest:
-            shrink_pipe(self.stream)
-            self._thread = threading.Thread(target=self._writer, name="stdout", daemon=True)
-            self._thread.start()
+        self.stream.flush()
+        self._fd = pipe_fd(self.stream)
+        self._write(dumps(info.header()))
 
     def frame(self, result: FrameResult, bgr: np.ndarray) -> None:
-        self._send(dumps(frame_record(result)))
+        self._write(dumps(frame_record(result)))
 
     def event(self, record: dict) -> None:
-        self._send(dumps(record))
+        self._write(dumps(record))
 
     def relabel(self, labels: list[str]) -> bool:
-        self._send(dumps(event_record("labels", None, labels=labels)))
+        self._write(dumps(event_record("labels", None, labels=labels)))
         return True
 
     def close(self, summary: dict) -> None:
-        if self._broken:
-            return
-        end = {**summary, "dropped_lines": self.dropped} if self.latest else summary
-        line = dumps(event_record("end", None, **end))
-        if self._thread is None:
+        if not self._broken:
             with contextlib.suppress(OutputClosed):
-                self._write(line)
-            return
-        with self._cond:  # the writer sends it last; a reader that never reads cannot hang us
-            self._slot, self._closed = line, True
-            self._cond.notify_all()
-        self._thread.join(timeout=2.0)
+                self._write(dumps(event_record("end", None, **summary)))
 
-    def _send(self, line: str) -> None:
-        if not self.latest:
-            self._write(line)
-            return
-        if self._broken:
-            raise OutputClosed("the reader closed the stream")
-        with self._cond:
-            if self._slot is not None:
-                self.dropped += 1
-            self._slot = line
-            self._cond.notify()
-
-    def _writer(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._slot is not None or self._closed)
-                if self._slot is None:
-                    return  # closed, and everything was sent
-                line, self._slot = self._slot, None
-            try:
-                self._write(line)
-            except OutputClosed:
-                return
+    def abandon(self) -> None:
+        """Stop waiting for a reader that does not read (the session is ending)."""
+        self._abandoned.set()
 
     def _write(self, line: str) -> None:
+        if self._broken:
+            raise OutputClosed("the reader closed the stream")
+        if self.tag is not None:
+            line = f'{{"stream":{json.dumps(self.tag)},{line[1:]}'
         try:
-            self.stream.write(line + "\n")
-            self.stream.flush()
+            if self._fd is None:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            else:
+                with _PIPE_LOCK:  # several streams' lines never interleave
+                    self._write_pipe((line + "\n").encode())
         except (BrokenPipeError, ValueError) as exc:  # ValueError: the stream was closed
             self._broken = True
             raise OutputClosed("the reader closed the stream") from exc
+
+    def _write_pipe(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            if self._abandoned.is_set():
+                self._broken = True
+                raise OutputClosed("the reader stopped reading")
+            select.select([], [self._fd], [], 0.1)
+            try:
+                view = view[os.write(self._fd, view) :]
+            except BlockingIOError:
+                continue

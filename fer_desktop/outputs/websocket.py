@@ -48,7 +48,7 @@ import numpy as np
 
 from fer_desktop.outputs import Output, OutputError, SessionInfo
 from fer_desktop.outputs.stdout import dumps
-from fer_desktop.results import FrameResult, event_record, frame_record, header_record
+from fer_desktop.results import FrameResult, event_record, frame_record
 
 QUEUE_LINES = 8  # newest frame lines kept per client while it is behind
 STALE_SECONDS = 0.25  # a frame line this old is dropped when a newer one waits
@@ -243,7 +243,7 @@ class WebSocketOutput(Output):
 
     # --- server thread ----------------------------------------------------------------------
     def start(self, info: SessionInfo) -> None:
-        self._header = dumps(header_record(info.labels, info.settings, source=info.source))
+        self._header = dumps(info.header())
         started: dict = {}
         ready = threading.Event()
         self._thread = threading.Thread(

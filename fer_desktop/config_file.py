@@ -1,0 +1,112 @@
+"""`live --config rig.toml`: everything `live` takes, from one file a rig starts with.
+
+Top-level keys are `live`'s long options with `_` for `-` (`serve`, `lsl`, `name`,
+`record`, `reconnect_backoff`…); the `[analysis]` table holds `Settings` fields
+(`smoothing`, `model`, `calibrate_s`, …, also those without an option, such as
+`reid_seconds`). Options given on the command line win over the file. A key the command does
+not know, or a value of the wrong type, is one line naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from fer_desktop.errors import UsageError
+from fer_desktop.settings import Settings
+
+NOT_IN_FILE = {"config", "command", "debug", "self_test", "help"}
+
+
+def _line_of(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), 1):
+        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return number
+    return None
+
+
+def _where(path: Path, text: str, key: str) -> str:
+    line = _line_of(text, key)
+    return f"{path}, line {line}" if line else str(path)
+
+
+def _expected(action: argparse.Action) -> tuple[type, ...]:
+    """The TOML types an option accepts."""
+    if action.nargs == 0 or isinstance(action, argparse.BooleanOptionalAction):
+        return (bool,)
+    if action.type is int:
+        return (int,)
+    if action.type is float:
+        return (int, float)
+    return (str,)
+
+
+def _check(path: Path, text: str, key: str, value: Any, expected: tuple[type, ...]) -> None:
+    ok = isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected)
+    if not ok:
+        names = " or ".join("true/false" if t is bool else t.__name__ for t in expected)
+        raise UsageError(
+            f"{_where(path, text, key)}: {key} must be {names} (got {type(value).__name__})"
+        )
+
+
+def load(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """The file's values, checked against `parser`'s options and Settings' fields."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except FileNotFoundError:
+        raise UsageError(f"--config {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--config {path}: cannot read it ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"--config {path}: not valid TOML: {exc}") from None
+    actions = {a.dest: a for a in parser._actions if a.dest not in NOT_IN_FILE}
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    analysis = data.pop("analysis", {})
+    if not isinstance(analysis, dict):
+        raise UsageError(f"{_where(path, text, 'analysis')}: analysis must be a [analysis] table")
+    for key, value in data.items():
+        action = actions.get(key)
+        if key in fields:
+            raise UsageError(
+                f"{_where(path, text, key)}: {key} is a setting: put it under [analysis]"
+            )
+        if action is None:
+            known = ", ".join(sorted(k for k in actions if k not in fields))
+            raise UsageError(
+                f"{_where(path, text, key)}: unknown key {key!r} (known keys: {known})"
+            )
+        if isinstance(action, argparse._AppendAction):  # repeatable: one value or a list
+            value = value if isinstance(value, list) else [value]
+            for item in value:
+                _check(path, text, key, item, _expected(action))
+            values[key] = value
+            continue
+        _check(path, text, key, value, _expected(action))
+        if action.choices and value not in action.choices:
+            raise UsageError(
+                f"{_where(path, text, key)}: {key} must be one of "
+                f"{', '.join(map(str, action.choices))}"
+            )
+        values[key] = Path(value) if action.type is Path else value
+    for key, value in analysis.items():
+        if key not in fields:
+            raise UsageError(
+                f"{_where(path, text, key)}: unknown setting {key!r} in [analysis] (known: "
+                f"{', '.join(sorted(fields))})"
+            )
+        if fields[key].type in ("int", "float"):
+            _check(path, text, key, value, (int,) if fields[key].type == "int" else (int, float))
+        values[key] = value
+    try:
+        Settings.of(**{k: v for k, v in values.items() if k in fields})
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    return values

@@ -1,0 +1,40 @@
+"""The window's calibration: "Calibrate neutral", "Reset calibration" and their notices."""
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings
+
+from fer_desktop.gui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.resize(960, 720)
+    w.show()
+    yield w
+    assert w.stop_worker()
+
+
+def _state(window) -> str | None:
+    faces = window.last_result.faces if window.last_result else []
+    return faces[0].cal_state if faces else None
+
+
+def test_calibrate_and_reset_in_the_window_say_what_happened(qtbot, window):
+    actions = {a.text(): a for a in window.findChildren(type(window.marker_action))}
+    assert {"Calibrate neutral", "Reset calibration"} <= set(actions)
+    window.start_source("demo")
+    qtbot.waitUntil(lambda: window.last_result is not None, timeout=60_000)
+    window.calibrate_neutral(0.5)
+    qtbot.waitUntil(lambda: any("calibrated on its neutral face" in n for n in window.notes),
+                    timeout=60_000)  # fmt: skip
+    qtbot.waitUntil(lambda: _state(window) == "calibrated", timeout=10_000)
+    actions["Reset calibration"].trigger()
+    qtbot.waitUntil(lambda: any("calibration reset" in n for n in window.notes), timeout=60_000)
+    qtbot.waitUntil(lambda: _state(window) == "", timeout=10_000)
+    assert window.last_result.faces[0].calibrated is None

@@ -1,0 +1,236 @@
+"""`live` as a rig uses it: outputs never hold each other back, a closed stdout ends only
+stdout, SIGTERM is a clean stop. Real processes, a real slow pipe reader, a real LSL inlet."""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO
+
+CLI = [sys.executable, "-m", "fer_desktop"]
+SLOW_READER = (
+    "import sys, time\n"
+    "n = 0\n"
+    "for line in sys.stdin:\n"
+    "    n += 1\n"
+    "    time.sleep(0.1)\n"
+    "print(n, file=sys.stderr)\n"
+)
+
+
+def lsl_samples(name: str, proc: subprocess.Popen, seconds: float) -> list[float]:
+    """Timestamps of the samples an inlet on stream `name` receives while `proc` runs."""
+    from mne_lsl import lsl
+
+    infos = lsl.resolve_streams(timeout=20, name=name)
+    assert infos, f"no LSL stream {name}"
+    inlet = lsl.StreamInlet(infos[0])
+    inlet.open_stream(timeout=10)
+    stamps: list[float] = []
+    deadline = time.time() + seconds
+    while time.time() < deadline and proc.poll() is None:
+        _, ts = inlet.pull_chunk(timeout=0.2)
+        stamps += list(ts)
+    inlet.close_stream()
+    return stamps
+
+
+@pytest.fixture
+def lsl_name():
+    pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
+    return f"fer_rig_{os.getpid()}_{time.monotonic_ns() % 100000}"
+
+
+def test_a_slow_stdout_reader_does_not_hold_back_lsl(lsl_name):
+    """A reader taking 0.1 s a line (10 lines/s) of a 30 fps stream: LSL keeps full rate,
+    stdout drops its oldest lines and says how many."""
+    live = subprocess.Popen(
+        [*CLI, "live", "--source", "demo", "--lsl", "--name", lsl_name, "--max-frames", "240"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    reader = subprocess.Popen(
+        [sys.executable, "-c", SLOW_READER],
+        stdin=live.stdout,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    live.stdout.close()
+    stamps = lsl_samples(lsl_name, live, 30)
+    assert live.wait(timeout=30) == 0, live.stderr.read()
+    _, read = reader.communicate(timeout=60)
+    lines_read = int(read.split()[0])
+    # LSL got (nearly) every analysed frame, at the source's pace, while the reader read a
+    # fraction of them: nothing waits for the reader
+    assert len(stamps) >= 200, len(stamps)
+    assert lines_read < 150
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert max(gaps) < 0.5  # before: 1.5 s gaps while the session waited for the pipe
+
+
+def test_a_closed_stdout_ends_only_stdout(lsl_name):
+    live = subprocess.Popen(
+        f"{sys.executable} -m fer_desktop live --source demo --lsl --name {lsl_name} "
+        "--max-frames 150 | head -3",
+        shell=True,
+        executable="/bin/bash",
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stamps = lsl_samples(lsl_name, live, 30)
+    out, err = live.communicate(timeout=30)
+    assert live.returncode == 0, err
+    assert len(out.splitlines()) == 3
+    assert len(stamps) >= 130  # LSL ran on to the end after `head` closed stdout
+    assert "stdout stopped: the reader closed the stream; the other outputs go on" in err
+
+
+def test_the_end_line_and_exit_status_after_sigterm():
+    live = subprocess.Popen(
+        [*CLI, "live", "--source", "demo"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    header = json.loads(live.stdout.readline())
+    assert header["type"] == "header" and header["name"] == "fer_desktop" and header["fps"]
+    live.stdout.readline()
+    live.terminate()
+    rest, _ = live.communicate(timeout=10)
+    assert live.returncode == 0
+    assert json.loads(rest.splitlines()[-1])["stopped"] == "terminated"
+
+
+def test_a_file_played_as_a_camera_drops_what_the_analysis_has_no_time_for(demo_video):
+    from fer_desktop.rehearsal import FileCamera
+
+    camera = FileCamera(demo_video, loop=True)  # 3 s at 15 fps, again and again
+    seen = []
+    try:
+        for frame in camera:
+            seen.append(frame.t_source)
+            if len(seen) == 12:
+                break
+            time.sleep(0.3)  # a slow analysis: the camera does not wait for it
+    finally:
+        camera.close()
+    assert seen == sorted(seen) and seen[-1] > 3.0  # past the end of the file: it looped
+    assert camera.dropped > 20  # ~4 of every 5 frames had to go
+    assert all(b - a > 0.15 for a, b in itertools.pairwise(seen))  # the newest, never a queue
+
+
+def test_live_rehearses_on_a_looped_file_with_one_rising_clock(demo_video):
+    out = subprocess.run(
+        [*CLI, "live", "--source", str(demo_video), "--loop", "--max-frames", "60"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    frames = [json.loads(x) for x in out.stdout.splitlines()]
+    frames = [f for f in frames if f["type"] == "frame"]
+    times = [f["t_source"] for f in frames]
+    assert [f["frame"] for f in frames] == list(range(60))
+    assert times == sorted(times) and times[-1] > 3.5  # the 3 s clip, and on into the 2nd pass
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--reconnect-backoff", "1,x"], "--reconnect-backoff 1,x: give seconds"),
+        (["--loop"], "--loop and --as-camera take a video file"),
+        (["--health", "-1"], "--health must be 0"),
+    ],
+)
+def test_bad_rig_options_are_one_line(options, message):
+    out = subprocess.run(
+        [*CLI, "live", "--source", "demo", *options],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert out.stderr.startswith("fer-desktop: error: ") and message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_config_file_starts_a_rig_and_options_override_it(tmp_path):
+    config = tmp_path / "rig.toml"
+    config.write_text(
+        '# the driver camera\nsource = "demo"\nname = "driver"\nmax_frames = 3\n\n'
+        "[analysis]\nsmoothing = 0.8\nreid_seconds = 3.0\n"
+    )
+    for extra, name, smoothing in [
+        ([], "driver", 0.8),
+        (["--name", "cab", "--smoothing", "0.3"], "cab", 0.3),
+    ]:
+        out = subprocess.run(
+            [*CLI, "live", "--config", str(config), *extra],
+            cwd=REPO, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        lines = [json.loads(x) for x in out.stdout.splitlines()]
+        header = lines[0]
+        assert (header["name"], header["settings"]["smoothing"]) == (name, smoothing)
+        assert header["settings"]["reid_seconds"] == 3.0
+        assert sum(x["type"] == "frame" for x in lines) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('source = "demo"\nsmoothing = 0.5\n', "line 2: smoothing is a setting: put it under"),
+        ('source = "demo"\nmax_frames = "ten"\n', "line 2: max_frames must be int (got str)"),
+        ('source = "demo"\nserv = "ws://x:1"\n', "line 2: unknown key 'serv'"),
+        ("[analysis]\nsmothing = 0.5\n", "line 2: unknown setting 'smothing' in [analysis]"),
+        ("[analysis]\nsmoothing = 3\n", "--smoothing must be between 0.0 and 0.95"),
+        ('source = "demo\n', "not valid TOML"),
+    ],
+)
+def test_a_bad_config_file_is_one_line_naming_the_line(tmp_path, text, message):
+    config = tmp_path / "rig.toml"
+    config.write_text(text)
+    out = subprocess.run(
+        [*CLI, "live", "--config", str(config)], cwd=REPO, capture_output=True, text=True
+    )
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_two_sources_in_one_process_are_two_named_streams(demo_video, tmp_path, lsl_name):
+    out = subprocess.run(
+        [*CLI, "live", "--source", "demo", "--source", str(demo_video), "--max-frames", "20",
+         "--name", f"{lsl_name}_a", "--name", f"{lsl_name}_b", "--record", str(tmp_path),
+         "--no-record-video"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    for name in (f"{lsl_name}_a", f"{lsl_name}_b"):
+        mine = [x for x in lines if x["stream"] == name]
+        assert mine[0]["type"] == "header" and mine[0]["name"] == name
+        frames = [x["frame"] for x in mine if x["type"] == "frame"]
+        assert frames == list(range(20))  # each stream its own counter
+        recorded = list((tmp_path / name).glob("session-*.csv"))
+        assert len(recorded) == 1 and not list((tmp_path / name).glob("*.mkv"))
+
+
+def test_two_sources_with_one_name_are_refused():
+    out = subprocess.run(
+        [*CLI, "live", "--source", "demo", "--source", "demo", "--name", "x", "--name", "x"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "two sources with the same stream name: x, x" in out.stderr
