@@ -334,3 +334,21 @@ def test_close_does_not_wait_for_a_client_that_never_reads_and_readers_get_the_e
         assert lines[-1]["type"] == "event" and lines[-1]["event"] == "end"
         assert lines[-1]["frames"] == sent and lines[-1]["dropped_lines"] == 0
     assert closes == [1001, 1001]
+
+
+def test_abandon_cuts_every_connection_at_once():
+    """What live's hand-off calls when close() takes too long."""
+    output = WebSocketOutput("ws://127.0.0.1:0")
+    output.start(SessionInfo("test", LABELS, {}))
+    stuck = stuck_websocket_client(output.host, output.port)
+    with client(output.url) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "header"
+        output.abandon()
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+        assert closed.value.rcvd is None  # cut, no goodbye
+    read_until_cut(stuck)
+    stuck.close()
+    output.close({})  # after abandon: nothing left to wait for
+    output._thread.join(10)
+    assert not output._thread.is_alive()

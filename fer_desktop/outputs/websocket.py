@@ -56,7 +56,7 @@ EVENT_LINES = 64  # event lines (markers, gaps…) kept per client beyond those
 IN_FLIGHT = 2  # messages sent ahead of the client's last pong: at most 2 per round trip
 MAX_MESSAGE_BYTES = 4096  # incoming messages; larger ones close that client (1009)
 GOODBYE_SECONDS = 0.5  # a client's closing handshake at the end
-CLOSE_SECONDS = 0.8  # close() as a whole: then the remaining connections are cut
+CLOSE_SECONDS = 0.7  # close() as a whole (within live's hand-off's 0.8 s): then cut the rest
 TOKEN_BYTES = 24
 
 
@@ -166,6 +166,8 @@ class ClientQueue:
 
     def finish(self, summary: dict) -> None:
         """The session ends: the client gets what is queued, then the end line."""
+        if self.ending.is_set():
+            return
         self.summary = summary
         self.ending.set()
 
@@ -391,6 +393,13 @@ class WebSocketOutput(Output):
         if self._stop is not None:
             self._stop.set()
 
+    def _cut(self) -> None:
+        self._closing = True
+        for ws in list(self._connections):
+            ws.transport.abort()
+        if self._stop is not None:
+            self._stop.set()
+
     def _post(self, callback, *args) -> None:
         if self._loop is not None and not self._loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop is shutting down
@@ -412,7 +421,11 @@ class WebSocketOutput(Output):
         """Each client gets the end line and a 1001 close; returns within about a second."""
         self._post(self._finish, summary)
         if self._thread is not None:
-            self._thread.join(timeout=CLOSE_SECONDS + 0.15)
+            self._thread.join(timeout=CLOSE_SECONDS + 0.1)
+
+    def abandon(self) -> None:
+        """Cut every connection now, goodbyes or not (from another thread)."""
+        self._post(self._cut)
 
     @property
     def state(self) -> str:
