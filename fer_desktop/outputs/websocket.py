@@ -175,7 +175,7 @@ class ClientQueue:
         """The queued lines, then the end line."""
         while self.lines:
             yield self._pop()
-        yield dumps(event_record("end", None, **self.summary, dropped_lines=self.dropped))
+        yield dumps(event_record("end", None, **{**self.summary, "dropped_lines": self.dropped}))
 
 
 async def wait_for_window(pongs: deque[asyncio.Future[float]]) -> None:
