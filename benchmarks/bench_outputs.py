@@ -6,12 +6,21 @@ them. All clocks are the machine's monotonic clock (time.perf_counter, liblsl's 
 so times compare across processes. Printed, median and p95:
 - frame arrival in the session -> received by the consumer (includes the analysis);
 - frame handed to the outputs -> received (what the output adds on top of the analysis).
+
+Then the WebSocket server alone, fed synthetic frames at 25 per second for --seconds (30),
+with four clients in other processes: one reading as fast as it can, two reading one message
+every 0.2 s (the websockets client with max_queue=2, and with its default of 16), and one that
+never reads. Printed: each client's lag while the stream runs (its time of reading minus the
+frame's t_wall; median, p95, max), frames read, the drop count it was told, whether it got
+the end line and the close code; and how long close() took with all four connected.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -20,10 +29,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np
+
 from benchmarks.common import machine, shared_video, stats
-from fer_desktop.outputs import Output
+from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.outputs.lsl import LslOutput
 from fer_desktop.outputs.websocket import WebSocketOutput
+from fer_desktop.results import FrameResult, TrackedFace, now_iso
 from fer_desktop.session import FrameAnalysed, Session, SessionOptions
 from fer_desktop.settings import Settings
 
@@ -59,6 +71,37 @@ with connect(sys.argv[1]) as ws:
 json.dump(out, open(sys.argv[3], "w"))
 """
 
+WS_READER = """
+import json, sys, time
+from datetime import datetime
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+url, max_queue, pause, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+deadline = time.time() + float(sys.argv[5])
+rows, end, code = [], False, "none: the reader gave up"
+with connect(url, proxy=None, max_queue=max_queue, close_timeout=1) as ws:
+    print("ready", flush=True)
+    try:
+        while time.time() < deadline:
+            msg = json.loads(ws.recv(timeout=max(0.01, deadline - time.time())))
+            if msg["type"] == "frame":
+                t = datetime.fromisoformat(msg["t_wall"]).timestamp()
+                rows.append([time.time() - t, msg.get("dropped_lines", 0), time.time()])
+            end = end or msg.get("event") == "end"
+            time.sleep(pause)
+    except ConnectionClosed as exc:
+        code = exc.rcvd.code if exc.rcvd else None
+    except TimeoutError:
+        pass
+json.dump({"rows": rows, "end": end, "code": code}, open(out, "w"))
+"""
+WS_CLIENTS = {  # name: (max_queue, seconds between reads)
+    "reads at once (max_queue=16)": (16, 0.0),
+    "reads 5/s (max_queue=2)": (2, 0.2),
+    "reads 5/s (max_queue=16)": (16, 0.2),
+}
+LABELS = ["happy", "neutral", "sad"]
+
 
 class HandOff(Output):
     """Notes when each frame is handed to the outputs (it runs first in the list)."""
@@ -72,7 +115,94 @@ class HandOff(Output):
         self.at[result.index] = time.perf_counter()
 
 
+def synthetic_frame(index: int, fps: float) -> FrameResult:
+    p = np.array([0.7, 0.2, 0.1])
+    face = TrackedFace(1, (10.0, 20.0, 100.0, 120.0), 0.9, p, p, "happy", 0.6)
+    return FrameResult(index, index / fps, now_iso(), 640, 480, LABELS, [face])
+
+
+def stuck_client(host: str, port: int) -> socket.socket:
+    """Completes the WebSocket handshake, then never reads."""
+    sock = socket.create_connection((host, port))
+    sock.sendall(
+        f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    return sock
+
+
+def seconds_stats(values_s: list[float]) -> str:
+    a = np.asarray(values_s)
+    return f"median {np.median(a):5.2f} s  p95 {np.percentile(a, 95):5.2f} s  max {a.max():5.2f} s"
+
+
+def slow_clients(seconds: float, fps: float = 25.0) -> None:
+    """The WebSocket server alone: lag of fast, slow and stuck clients; close() time."""
+    tmp = Path(tempfile.mkdtemp())
+    output = WebSocketOutput("ws://127.0.0.1:0")
+    output.start(SessionInfo("synthetic", LABELS, {}))
+    readers = []
+    for i, (max_queue, pause) in enumerate(WS_CLIENTS.values()):
+        p = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                WS_READER,
+                output.url,
+                str(max_queue),
+                str(pause),
+                str(tmp / f"{i}.json"),
+                str(seconds + 5),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        p.stdout.readline()
+        readers.append(p)
+    stuck = stuck_client(output.host, output.port)
+    time.sleep(0.5)
+    t0, sent = time.perf_counter(), 0
+    while time.perf_counter() - t0 < seconds:
+        output.frame(synthetic_frame(sent, fps), None)
+        sent += 1
+        time.sleep(max(0.0, t0 + sent / fps - time.perf_counter()))
+    connected = output.clients
+    closed_at = time.time()
+    t_close = time.perf_counter()
+    output.close({"frames": sent})
+    close_s = time.perf_counter() - t_close
+    for p in readers:
+        p.wait(timeout=30)
+    stuck.close()
+    print(f"\nWebSocket server alone: {sent} frames at {fps:g}/s for {seconds:g} s")
+    print("  (lag of the frames read while the stream ran; read counts all, after it too)")
+    for i, name in enumerate(WS_CLIENTS):
+        got = json.loads((tmp / f"{i}.json").read_text())
+        lags = [lag for lag, _, read in got["rows"] if read < closed_at]
+        told = got["rows"][-1][1] if got["rows"] else 0
+        print(
+            f"  client {name:29} lag {seconds_stats(lags)}   read {len(lags)}, "
+            f"told dropped {told}, end line {'yes' if got['end'] else 'no'}, "
+            f"close code {got['code']}"
+        )
+    print(f"  close() with {connected} clients connected (one never reads): {close_s:.2f} s")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=30.0, help="length of the slow-client run")
+    ap.add_argument("--ws-only", action="store_true", help="only the WebSocket server run")
+    args = ap.parse_args()
+    if not args.ws_only:
+        session_delays()
+    else:
+        print(f"machine: {machine()}")
+    slow_clients(args.seconds)
+
+
+def session_delays() -> None:
     video = shared_video("talking_head_512.mp4")
     tmp = Path(tempfile.mkdtemp())
     name = f"fer_bench_{os.getpid()}"

@@ -1,18 +1,48 @@
 """A WebSocket server that sends each frame's JSON line to every connected client.
 
 `live --serve ws://127.0.0.1:8765` binds to localhost unless the user names another
-interface. Each client gets the header line first, then frames and events. Each client has a
-short queue: a slow or stuck client never slows the analysis, its oldest lines are dropped
-and counted instead.
+interface. Each client gets the header line first, then frames and events, and at the end an
+"end" event line and a close with code 1001 (going away).
+
+Who may connect:
+- a browser page only when its `Origin` is allowed: the server's own http://HOST:PORT (and
+  http://localhost:PORT on loopback), plus `allow_origins`; any other gets HTTP 403. Clients
+  that send no Origin (programs, not browsers) are served;
+- on any address other than loopback (127.0.0.0/8, ::1, localhost) every client needs the
+  token (`?token=` in the URL or `Authorization: Bearer`), else HTTP 401. The token is given
+  or generated and announced through `log`, like Jupyter's;
+- messages from clients are read and ignored; one over MAX_MESSAGE_BYTES closes that client
+  with 1009 (message too big).
+
+A slow client stays near the present. Each message is followed by a ping and at most
+IN_FLIGHT messages go out ahead of the client's last pong, so lines cannot pile up in socket
+buffers: a client answers a ping only once its library has read that far. The lines waiting
+for a client are the newest QUEUE_LINES frame lines, none older than STALE_SECONDS while a
+newer one waits, and its event lines (up to EVENT_LINES); the others are dropped. Every frame
+line sent to a client that has lost lines carries `"dropped_lines": N`, the number that client
+has lost so far, and so does its end line. The client's own receive queue still adds to its
+lag: the websockets client reads up to `max_queue` messages ahead (16 by default, 3 s at 5
+messages a second), so a slow reader should pass a small one (2). One client gets at most
+IN_FLIGHT messages per network round trip (40 a second at 50 ms). A client that never reads
+holds only its own short queue; the others are not slowed, and keepalive pings (every 20 s)
+close it after 20 s without a pong.
+
+close() returns within CLOSE_SECONDS: clients get GOODBYE_SECONDS to take the end line and
+answer the close; one further behind may miss its last lines when its connection is cut.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
+import hmac
+import ipaddress
+import secrets
 import threading
-from urllib.parse import urlsplit
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from urllib.parse import parse_qs, quote, urlsplit
 
 import numpy as np
 
@@ -20,10 +50,14 @@ from fer_desktop.outputs import Output, OutputError, SessionInfo
 from fer_desktop.outputs.stdout import dumps
 from fer_desktop.results import FrameResult, event_record, frame_record
 
-QUEUE_LINES = 8
-# Kernel and library buffers per client are kept small too: lines waiting there are lines
-# the client will see late. 32 KiB holds about 50 frames.
-SEND_BUFFER_BYTES = 32 * 1024
+QUEUE_LINES = 8  # newest frame lines kept per client while it is behind
+STALE_SECONDS = 0.25  # a frame line this old is dropped when a newer one waits
+EVENT_LINES = 64  # event lines (markers, gaps…) kept per client beyond those
+IN_FLIGHT = 2  # messages sent ahead of the client's last pong: at most 2 per round trip
+MAX_MESSAGE_BYTES = 4096  # incoming messages; larger ones close that client (1009)
+GOODBYE_SECONDS = 0.5  # a client's closing handshake at the end
+CLOSE_SECONDS = 0.7  # close() as a whole (within live's hand-off's 0.8 s): then cut the rest
+TOKEN_BYTES = 24
 
 
 def parse_ws_url(url: str) -> tuple[str, int]:
@@ -40,15 +74,147 @@ def parse_ws_url(url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", port
 
 
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1; any other name or address is not."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
+
+
+def normalize_origin(origin: str) -> str:
+    """'HTTPS://Example.org:443/' -> 'https://example.org', as browsers send it."""
+    if origin == "null":  # pages from file:// and sandboxed frames
+        return origin
+    parts = urlsplit(origin.strip())
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise OutputError(f"--allow-origin {origin}: the port must be a number") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OutputError(f"--allow-origin {origin}: use http(s)://HOST[:PORT]")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + ("" if port in (None, default) else f":{port}")
+
+
+def with_dropped(line: str, dropped: int) -> str:
+    """A frame line with `"dropped_lines": dropped` added (lines are compact JSON objects)."""
+    return f'{line[:-1]},"dropped_lines":{dropped}}}'
+
+
+class ClientQueue:
+    """The lines waiting for one client: the newest QUEUE_LINES frame lines, none older than
+    STALE_SECONDS while a newer one waits, and up to EVENT_LINES event lines; older lines are
+    dropped and counted."""
+
+    def __init__(self, header: str):
+        self.lines: deque[tuple[float | None, str]] = deque([(None, header)])
+        self.frames = 0
+        self.dropped = 0
+        self.ready = asyncio.Event()
+        self.ending = asyncio.Event()
+        self.summary: dict = {}
+
+    def put(self, line: str, frame: bool) -> int:
+        """Queue a line (a frame line with the time it was queued); return how many lines
+        were dropped to make room."""
+        before = self.dropped
+        self.lines.append((time.monotonic() if frame else None, line))
+        self.frames += frame
+        if self.frames > QUEUE_LINES:
+            self._drop(frames_only=True)
+        if len(self.lines) > QUEUE_LINES + EVENT_LINES:
+            self._drop(frames_only=False)
+        self.ready.set()
+        return self.dropped - before
+
+    def _drop(self, frames_only: bool) -> None:
+        for i, (queued, _) in enumerate(self.lines):
+            if queued is not None or not frames_only:
+                del self.lines[i]
+                self.frames -= queued is not None
+                self.dropped += 1
+                return
+
+    def drop_stale(self) -> int:
+        """Drop frame lines that waited over STALE_SECONDS while a newer frame line waits."""
+        before = self.dropped
+        now = time.monotonic()
+        while self.frames > 1:
+            queued = next(q for q, _ in self.lines if q is not None)
+            if now - queued <= STALE_SECONDS:
+                break
+            self._drop(frames_only=True)
+        return self.dropped - before
+
+    def _pop(self) -> str:
+        queued, line = self.lines.popleft()
+        if queued is None:
+            return line
+        self.frames -= 1
+        return with_dropped(line, self.dropped) if self.dropped else line
+
+    async def get(self) -> str:
+        """The oldest waiting line (a frame line carries the drop count once there is one)."""
+        while not self.lines:
+            self.ready.clear()
+            await self.ready.wait()
+        return self._pop()
+
+    def finish(self, summary: dict) -> None:
+        """The session ends: the client gets what is queued, then the end line."""
+        if self.ending.is_set():
+            return
+        self.summary = summary
+        self.ending.set()
+
+    def remaining(self) -> Iterator[str]:
+        """The queued lines, then the end line."""
+        while self.lines:
+            yield self._pop()
+        yield dumps(event_record("end", None, **{**self.summary, "dropped_lines": self.dropped}))
+
+
+async def wait_for_window(pongs: deque[asyncio.Future[float]]) -> None:
+    """Wait until fewer than IN_FLIGHT sent messages are not yet acknowledged by a pong."""
+    while pongs and (len(pongs) >= IN_FLIGHT or pongs[0].done()):
+        await pongs.popleft()
+
+
 class WebSocketOutput(Output):
     name = "WebSocket"
 
-    def __init__(self, url: str = "ws://127.0.0.1:8765"):
+    def __init__(
+        self,
+        url: str = "ws://127.0.0.1:8765",
+        allow_origins: Iterable[str] = (),
+        token: str | None = None,
+        require_token: bool = False,
+        log: Callable[[str], None] | None = None,
+    ):
+        """`allow_origins`: browser origins served besides the server's own page.
+        `token`: what clients must present; generated when the address is not loopback (or
+        `require_token`) and none is given. `log` gets one line per refused client and the
+        token announcement; it is called from the server's thread."""
         self.host, self.port = parse_ws_url(url)
+        if token is not None and not token.strip():
+            raise OutputError("--token: give a non-empty token")
+        if token is None and (require_token or not is_loopback(self.host)):
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+        self.token = token
+        self.allow_origins = {normalize_origin(o) for o in allow_origins}
+        self.log = log or (lambda line: None)
         self.dropped = 0
         self.sent = 0
-        self._queues: set[asyncio.Queue] = set()
+        self.refused = 0
+        self._queues: set[ClientQueue] = set()
+        self._connections: set = set()
+        self._handlers: set[asyncio.Task] = set()
         self._header = ""
+        self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
@@ -59,8 +225,25 @@ class WebSocketOutput(Output):
 
     @property
     def url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
+        return f"ws://{self._netloc()}"
 
+    @property
+    def client_url(self) -> str:
+        """The URL to give clients: with `?token=` when there is one."""
+        return f"{self.url}/?token={quote(self.token, safe='')}" if self.token else self.url
+
+    def _netloc(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def own_origins(self) -> set[str]:
+        """Origins of pages this server itself serves: http://HOST:PORT (and localhost)."""
+        own = {f"http://{self._netloc()}"}
+        if self.host in ("127.0.0.1", "::1", "localhost"):
+            own.add(f"http://localhost:{self.port}")
+        return own
+
+    # --- server thread ----------------------------------------------------------------------
     def start(self, info: SessionInfo) -> None:
         self._header = dumps(info.header())
         started: dict = {}
@@ -72,6 +255,8 @@ class WebSocketOutput(Output):
         ready.wait(10)
         if "error" in started:
             raise OutputError(f"cannot serve {self.url}: {started['error']}")
+        if self.token:
+            self.log(f"WebSocket clients need the token: {self.client_url}")
 
     def _serve(self, started: dict, ready: threading.Event) -> None:
         from websockets.asyncio.server import serve
@@ -84,8 +269,9 @@ class WebSocketOutput(Output):
                     self._client,
                     self.host,
                     self.port,
-                    max_queue=4,
-                    write_limit=SEND_BUFFER_BYTES,
+                    process_request=self._admit,
+                    max_size=MAX_MESSAGE_BYTES,
+                    close_timeout=GOODBYE_SECONDS,
                 )
             except OSError as exc:
                 started["error"] = exc.strerror or str(exc)
@@ -93,57 +279,153 @@ class WebSocketOutput(Output):
                 return
             if self.port == 0:  # an ephemeral port was asked for: report the real one
                 self.port = next(iter(server.sockets)).getsockname()[1]
+            self.allow_origins |= self.own_origins()
             ready.set()
-            async with server:
-                await self._stop.wait()
+            await self._stop.wait()
+            await self._shut_down(server)
 
         asyncio.run(main())
 
+    async def _shut_down(self, server) -> None:
+        """Say goodbye to every client (end line, 1001), cutting those not done in time."""
+        deadline = asyncio.get_running_loop().time() + CLOSE_SECONDS
+        if self._handlers:  # each says goodbye in _client, within GOODBYE_SECONDS
+            await asyncio.wait(set(self._handlers), timeout=GOODBYE_SECONDS + 0.1)
+        server.close()  # refuses new clients, closes any left with 1001
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout_at(deadline):
+                await server.wait_closed()
+        for ws in list(self._connections) + list(server.all_connections):
+            ws.transport.abort()
+
+    def _admit(self, connection, request):
+        """process_request: refuse foreign browser pages (403) and missing tokens (401)."""
+        origins = request.headers.get_all("Origin")
+        if len(origins) > 1:
+            return self._refuse(connection, 400, "send one Origin header")
+        if origins and origins[0].rstrip("/").lower() not in self.allow_origins:
+            return self._refuse(
+                connection,
+                403,
+                f"pages from {origins[0]} may not read this stream (--allow-origin to allow)",
+            )
+        if self.token and not self._token_ok(request):
+            response = self._refuse(connection, 401, "missing or wrong token")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        return None
+
+    def _token_ok(self, request) -> bool:
+        given = parse_qs(urlsplit(request.path).query).get("token", [])
+        for auth in request.headers.get_all("Authorization"):
+            scheme, _, credentials = auth.partition(" ")
+            if scheme.lower() == "bearer":
+                given.append(credentials.strip())
+        expected = (self.token or "").encode()
+        return any(hmac.compare_digest(t.encode(), expected) for t in given)
+
+    def _refuse(self, connection, status: int, reason: str):
+        self.refused += 1
+        peer = connection.remote_address
+        who = f"{peer[0]}:{peer[1]}" if peer else "a client"
+        self.log(f"WebSocket: refused {who} ({status}): {reason}")
+        return connection.respond(status, f"{reason}\n")
+
     async def _client(self, ws) -> None:
-        queue: asyncio.Queue = asyncio.Queue(QUEUE_LINES)
-        sock = ws.transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
-        queue.put_nowait(self._header)
+        if self._closing:
+            return
+        queue = ClientQueue(self._header)
         self._queues.add(queue)
+        self._connections.add(ws)
+        self._handlers.add(asyncio.current_task())
+        tasks = [
+            asyncio.create_task(self._send(ws, queue)),
+            asyncio.create_task(self._read(ws)),
+            asyncio.create_task(queue.ending.wait()),
+        ]
         try:
-            while True:
-                await ws.send(await queue.get())
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if queue.ending.is_set():
+                await self._goodbye(ws, queue)
         except Exception:  # the client went away; nothing to report
             return
         finally:
             self._queues.discard(queue)
+            self._connections.discard(ws)
+            self._handlers.discard(asyncio.current_task())
 
-    def _fanout(self, line: str) -> None:
+    async def _send(self, ws, queue: ClientQueue) -> None:
+        """Send lines, each followed by a ping, at most IN_FLIGHT ahead of the last pong."""
+        pongs: deque[asyncio.Future[float]] = deque()
+        while True:
+            await wait_for_window(pongs)
+            self.dropped += queue.drop_stale()
+            await ws.send(await queue.get())
+            pongs.append(await ws.ping())
+
+    @staticmethod
+    async def _read(ws) -> None:
+        """Read and ignore what the client sends (so pongs keep arriving)."""
+        async for _ in ws:
+            pass
+
+    async def _goodbye(self, ws, queue: ClientQueue) -> None:
+        """The lines still queued (stale frame lines dropped), the end line, a 1001 close."""
+        from websockets.frames import CloseCode
+
+        self.dropped += queue.drop_stale()
+        for line in queue.remaining():
+            await ws.send(line)
+        await ws.close(CloseCode.GOING_AWAY)
+
+    def _fanout(self, line: str, frame: bool) -> None:
         for queue in list(self._queues):
-            if queue.full():
-                queue.get_nowait()
-                self.dropped += 1
-            queue.put_nowait(line)
+            self.dropped += queue.put(line, frame)
             self.sent += 1
 
-    def _post(self, line: str) -> None:
+    def _finish(self, summary: dict) -> None:
+        self._closing = True
+        for queue in list(self._queues):
+            queue.finish(summary)
+        if self._stop is not None:
+            self._stop.set()
+
+    def _cut(self) -> None:
+        self._closing = True
+        for ws in list(self._connections):
+            ws.transport.abort()
+        if self._stop is not None:
+            self._stop.set()
+
+    def _post(self, callback, *args) -> None:
         if self._loop is not None and not self._loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop is shutting down
-                self._loop.call_soon_threadsafe(self._fanout, line)
+                self._loop.call_soon_threadsafe(callback, *args)
 
+    # --- session thread ---------------------------------------------------------------------
     def frame(self, result: FrameResult, bgr: np.ndarray) -> None:
         if self._queues:
-            self._post(dumps(frame_record(result)))
+            self._post(self._fanout, dumps(frame_record(result)), True)
 
     def event(self, record: dict) -> None:
-        self._post(dumps(record))
+        self._post(self._fanout, dumps(record), False)
 
     def relabel(self, labels: list[str]) -> bool:
-        self._post(dumps(event_record("labels", None, labels=labels)))
+        self._post(self._fanout, dumps(event_record("labels", None, labels=labels)), False)
         return True
 
     def close(self, summary: dict) -> None:
-        if self._loop is not None and self._stop is not None:
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._stop.set)
+        """Each client gets the end line and a 1001 close; returns within about a second."""
+        self._post(self._finish, summary)
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=CLOSE_SECONDS + 0.1)
+
+    def abandon(self) -> None:
+        """Cut every connection now, goodbyes or not (from another thread)."""
+        self._post(self._cut)
 
     @property
     def state(self) -> str:
