@@ -175,6 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
         "unless you name another interface)",
     )
     lv.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="let browser pages from ORIGIN (e.g. https://lab.example.org) read the WebSocket "
+        "stream; pages this program serves are always allowed, others refused (403)",
+    )
+    lv.add_argument(
+        "--token",
+        help="the token WebSocket clients must give (?token= or Authorization: Bearer); "
+        "without it, one is generated and printed when --serve is not a loopback address",
+    )
+    lv.add_argument(
         "--record",
         type=Path,
         metavar="DIR",

@@ -4,6 +4,7 @@ stdout, SIGTERM is a clean stop. Real processes, a real slow pipe reader, a real
 import itertools
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -234,3 +235,36 @@ def test_two_sources_with_one_name_are_refused():
     )  # fmt: skip
     assert out.returncode == 2
     assert "two sources with the same stream name: x, x" in out.stderr
+
+
+def test_live_serves_websocket_clients_with_the_token_and_refuses_foreign_pages():
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    live = subprocess.Popen(
+        [*CLI, "live", "--source", "demo", "--no-stdout", "--serve", f"ws://127.0.0.1:{port}",
+         "--token", "s3cret"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        first = live.stderr.readline()  # the start-up lines: where to connect, and it is up
+        assert f"need the token: ws://127.0.0.1:{port}/?token=s3cret" in first
+        assert "output WS" in live.stderr.readline()
+        url = f"ws://127.0.0.1:{port}"
+        with pytest.raises(InvalidStatus) as refused:
+            connect(url, open_timeout=10)
+        assert refused.value.response.status_code == 401
+        with pytest.raises(InvalidStatus) as foreign:
+            connect(f"{url}/?token=s3cret", origin="https://evil.example.com", open_timeout=10)
+        assert foreign.value.response.status_code == 403
+        with connect(f"{url}/?token=s3cret", open_timeout=10, max_queue=2) as ws:
+            header = json.loads(ws.recv(timeout=10))
+            assert header["type"] == "header" and header["name"] == "fer_desktop"
+            assert json.loads(ws.recv(timeout=10))["type"] in ("frame", "event")
+    finally:
+        live.terminate()
+        live.communicate(timeout=10)
+    assert live.returncode == 0

@@ -82,7 +82,13 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
     if stream.serve:
         from fer_desktop.outputs.websocket import WebSocketOutput
 
-        outputs.append(HandOff(WebSocketOutput(stream.serve)))
+        server = WebSocketOutput(
+            stream.serve,
+            allow_origins=args.allow_origin or (),
+            token=args.token,
+            log=lambda line: print(f"fer-desktop: {line}", file=sys.stderr, flush=True),
+        )
+        outputs.append(HandOff(server))
     if stream.record:
         recording = recording_outputs(stream.record, args.format, video=args.record_video)
         outputs.append(HandOff(recording, depth=64))
