@@ -1,0 +1,151 @@
+"""The live window, offscreen: keys from one table (and its help page), Space pauses with an
+overlay, Play after the end starts the file again, the recording folder is asked once and
+created, the video pauses behind dialogs, geometry and the last source are remembered."""
+
+import time
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from fer_desktop.gui import shortcuts
+from fer_desktop.gui.main_window import MainWindow
+
+
+def make(qtbot, path, size=(960, 720)):
+    w = MainWindow(QSettings(str(path), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    if size:
+        w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = make(qtbot, tmp_path / "settings.ini")
+    yield w
+    assert w.stop_worker()
+
+
+def press(qtbot, w, key, modifier=Qt.KeyboardModifier.NoModifier):
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    qtbot.keyClick(w, key, modifier)
+
+
+def test_the_keys_and_the_help_page_come_from_one_table(qtbot, window):
+    for row in shortcuts.LIVE:
+        action = window.key_actions[row.action]
+        assert [s.toString() for s in action.shortcuts()] == [
+            QKeySequence(k).toString() for k in row.keys
+        ]
+    page = shortcuts.help_html("Live window", shortcuts.LIVE)
+    for row in shortcuts.LIVE:
+        assert row.description in page and shortcuts.key_text(row.keys) in page
+    help_menu = window.menuBar().actions()[-1].menu()
+    assert "&Keyboard shortcuts" in [a.text() for a in help_menu.actions()]
+    assert window.key_actions["shortcuts"].shortcut().toString() == "F1"
+    assert "window was still busy" in window.status_label.toolTip()  # "not drawn" explained
+
+
+def wait_frames(qtbot, w, n):
+    start = w.frames_shown
+    qtbot.waitUntil(lambda: w.frames_shown >= start + n, timeout=60_000)
+
+
+def test_space_pauses_with_an_overlay_and_plays_on(qtbot, window):
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    press(qtbot, window, Qt.Key.Key_Space)
+    assert window.play.isChecked() and window.view.overlay == "Paused"
+    qtbot.waitUntil(lambda: window.worker.session.paused, timeout=5000)
+    press(qtbot, window, Qt.Key.Key_Space)
+    assert not window.play.isChecked() and window.view.overlay == ""
+    wait_frames(qtbot, window, 3)
+
+
+def test_play_after_the_end_starts_the_file_again(qtbot, window, demo_video):
+    window.fast.setChecked(True)
+    window.start_source(str(demo_video))
+    qtbot.waitUntil(lambda: "source ended" in window.notes, timeout=60_000)
+    assert window.ended and window.play.text() == "Play"
+    window.notes.clear()
+    window.toggle_pause()  # Play
+    qtbot.waitUntil(lambda: not window.ended, timeout=30_000)  # frames again
+    assert window.play.text() == "Pause"
+    qtbot.waitUntil(lambda: "source ended" in window.notes, timeout=60_000)  # to the end again
+
+
+def test_the_recording_folder_is_asked_once_and_created(qtbot, window, tmp_path, monkeypatch):
+    window.setProperty("scripted", True)
+    folder = tmp_path / "recordings" / "today"  # not there yet
+    asked = []
+
+    def choose(*_args, **_kwargs):
+        asked.append(1)
+        return str(folder)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", choose)
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    for _ in range(2):
+        # recordings are named by the second they start in: start in a new one
+        second = time.strftime("%H%M%S")
+        qtbot.waitUntil(lambda s=second: time.strftime("%H%M%S") != s, timeout=5000)
+        press(qtbot, window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+        assert "REC" in window.view.banner
+        press(qtbot, window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+    assert len(asked) == 1 and len(list(folder.glob("*.csv"))) == 2
+
+
+def test_a_folder_that_cannot_be_made_is_said(qtbot, window, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    window.start_source("demo")
+    assert not window.start_recording(str(blocker / "sub"))
+    assert "cannot record into" in window.errors[-1]
+    assert not window.record_btn.isChecked()
+
+
+def test_the_video_pauses_behind_the_first_start_notice(qtbot, window):
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    seen = []
+
+    def look_and_close():
+        qtbot.waitUntil(lambda: window.worker.session.paused, timeout=5000)
+        seen.append(window.view.overlay)
+        QApplication.activeModalWidget().accept()
+
+    def when_shown():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            QTimer.singleShot(0, look_and_close)
+        else:
+            QTimer.singleShot(50, when_shown)
+
+    QTimer.singleShot(0, when_shown)
+    window.show_notice_once()
+    assert seen == ["Paused"]
+    qtbot.waitUntil(lambda: not window.worker.session.paused, timeout=5000)
+    assert window.view.overlay == ""
+    wait_frames(qtbot, window, 2)
+
+
+def test_size_position_and_source_are_remembered(qtbot, tmp_path, demo_video):
+    path = tmp_path / "s.ini"
+    w = make(qtbot, path)
+    w.resize(800, 600)
+    w.start_source(str(demo_video))
+    w.close()
+    again = make(qtbot, path, size=None)
+    assert abs(again.width() - 800) <= 4 and abs(again.height() - 600) <= 4  # (frame margins)
+    assert again.last_source() == str(demo_video)
