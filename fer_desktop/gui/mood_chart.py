@@ -20,10 +20,10 @@ KEEP_SECONDS = 600.0  # history kept, so widening the window brings older data b
 GAP_S = 1.0  # no line joins two points of a face further apart than this
 # A marker's note: dark on a light box near the top, readable over the bands and lines.
 MARKER_LABEL = {
-    "position": 0.9,
+    "position": 0.97,
     "color": "#000",
     "fill": (255, 255, 255, 220),
-    "anchors": [(0, 1), (0, 1)],
+    "anchors": [(0, 0), (0, 0)],  # hangs down and right of the line's top: never cut off
 }
 
 

@@ -25,7 +25,6 @@ class SegmentTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().hide()
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(30)
         header.setTextElideMode(Qt.TextElideMode.ElideRight)
 
@@ -38,6 +37,13 @@ class SegmentTable(QTableWidget):
             item.setToolTip(HEAD_TIPS.get(head, f"share of time read as {head}"
                                           if head in labels else head))  # fmt: skip
             self.setHorizontalHeaderItem(c, item)
+        header = self.horizontalHeader()
+        for c, head in enumerate(heads):  # numbers as wide as they are; names share the rest
+            wide = head in ("segment", "person", "strongest")
+            mode = (
+                QHeaderView.ResizeMode.Stretch if wide else QHeaderView.ResizeMode.ResizeToContents
+            )
+            header.setSectionResizeMode(c, mode)
         self.setRowCount(len(rows))
         self.rows = rows
         for r, (name, a, b, face) in enumerate(rows):
