@@ -149,3 +149,16 @@ def test_size_position_and_source_are_remembered(qtbot, tmp_path, demo_video):
     again = make(qtbot, path, size=None)
     assert abs(again.width() - 800) <= 4 and abs(again.height() - 600) <= 4  # (frame margins)
     assert again.last_source() == str(demo_video)
+
+
+def test_a_new_source_starts_a_clean_chart_with_the_legend_above_it(qtbot, window, demo_video):
+    window.start_source("demo")
+    qtbot.waitUntil(lambda: window.chart.now > 1.0, timeout=60_000)
+    window.add_marker()
+    window.start_source(str(demo_video))
+    chart = window.chart
+    assert chart.series == {} and chart.markers == [] and chart.now == 0.0
+    wait_frames(qtbot, window, 5)
+    ends = [pts[-1][0] for pts in chart.series.values()]
+    assert ends and max(ends) <= 3.0  # only the new file's points: no line from the demo
+    assert chart.legend.parentItem() is not chart.getPlotItem().vb  # not over the lines

@@ -305,7 +305,9 @@ class MainWindow(QMainWindow):
 
     # --- the worker -----------------------------------------------------------------------
     def start_source(self, spec: str) -> None:
-        """Stop the current worker (if any) and analyse `spec` on a fresh one."""
+        """Stop the current worker (if any) and analyse `spec` on a fresh one. A recording
+        ends with its source (saved; the status bar says where)."""
+        recording = self.recording_path
         self.stop_worker()
         self.source_spec = spec
         self.settings.setValue("last_source", spec)
@@ -341,6 +343,8 @@ class MainWindow(QMainWindow):
         self.worker.finished.connect(self.thread.quit)
         self.worker.finished.connect(self._worker_finished)
         self.thread.start()
+        if recording:
+            self.statusBar().showMessage(f"Recording saved to {recording} (new source)", 10000)
 
     def stop_worker(self, timeout_ms: int = 2000) -> bool:
         """Stop the worker thread; True when it ended within the timeout."""
