@@ -1,7 +1,8 @@
 """The main window: video view, mood chart, source picker, controls, recording, status.
 
 The widgets are made in `live_layout`; what goes out (recording, LSL, WebSocket) is kept by
-`OutputsController`; the keys are the table in `shortcuts.LIVE`.
+`OutputsController`; the keys are the table in `shortcuts.LIVE`; dialogs and preferences are
+the parts in `live_dialogs` and `live_settings`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QThread, QTimer, Slot
 from PySide6.QtGui import QAction, QIcon
-from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.report import write_report
@@ -21,23 +22,19 @@ from fer_desktop.session import (
     AddMarker,
     AddOutput,
     CalibrateNeutral,
-    ChangeSettings,
     Command,
     Pause,
     ResetCalibration,
     Seek,
     SetRealtime,
 )
-from fer_desktop.settings import Settings
-from fer_desktop.sources import IMAGE_SUFFIXES
 
 from . import live_layout, shortcuts
-from .dialogs import last_folder, save_path
+from .live_dialogs import LiveDialogs
+from .live_settings import LiveSettings
 from .live_texts import (
-    ABOUT_TEXT,
     APP_NAME,
     ICON_PATH,
-    NOTICE_TEXT,
     RANGE_CHOICES,
     is_file,
     list_cameras,
@@ -45,12 +42,8 @@ from .live_texts import (
 from .outputs_controller import OutputsController, clock
 from .worker import PipelineWorker, Shown
 
-# The analysis settings the window sets, saved as "analysis/<name>" (Settings' own names).
-WINDOW_SETTINGS = ("model", "smoothing", "detector_range", "detector_tiles", "min_face_px")
-STOP_AND_SAVE = "Stop and save"
 
-
-class MainWindow(QMainWindow):
+class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
         self.settings = settings or QSettings(APP_NAME, APP_NAME)
@@ -165,143 +158,12 @@ class MainWindow(QMainWindow):
         help_menu.addAction(keys["shortcuts"])
         help_menu.addAction(self._action("&About fer_desktop", self.show_about))
 
-    # --- dialogs: the video pauses behind each ------------------------------------------------
-    def modal(self, show: Callable[[], object]):
-        """Run a dialog with the video paused behind it (unless it was paused already)."""
-        was_paused = self.play.isChecked()
-        if not was_paused and self.worker is not None:
-            self._send(Pause(True))
-            self.view.overlay = "Paused"
-            self.view.update()
-        try:
-            return show()
-        finally:
-            if not was_paused and not self.closing:
-                self._send(Pause(False))
-                self.view.overlay = ""
-                self.view.update()
-
-    def show_about(self) -> None:
-        self.modal(lambda: QMessageBox.about(self, "About fer_desktop", ABOUT_TEXT))
-
-    def show_shortcuts(self) -> None:
-        text = shortcuts.help_html("Live window", shortcuts.LIVE) + shortcuts.help_html(
-            "Review window", shortcuts.REVIEW
-        )
-        self.modal(lambda: QMessageBox.information(self, "Keyboard shortcuts", text))
-
-    def show_notice_once(self) -> None:
-        """The responsible-use notice, on first start only (remembered in the settings)."""
-        if self.settings.value("notice_shown", False, type=bool) or self.property("scripted"):
-            return
-        self.modal(lambda: QMessageBox.information(self, "Before you start", NOTICE_TEXT))
-        self.settings.setValue("notice_shown", True)
-        self.settings.sync()
-
-    def _open_review(self) -> None:
-        path, _ = self.modal(
-            lambda: QFileDialog.getOpenFileName(
-                self,
-                "Open a recording",
-                str(last_folder(self.settings, "record", self.record_folder())),
-                "Timelines and videos (*.csv *.jsonl *.mkv *.mp4 *.avi *.mov);;All files (*)",
-            )
-        )
-        if path:
-            self.open_review(path)
-
-    def open_review(self, path: str):
-        from .review_window import ReviewWindow
-
-        try:
-            window = ReviewWindow(Path(path), self.settings)
-        except FerDesktopError as exc:
-            self.on_error(str(exc))
-            return None
-        self.review_windows.append(window)
-        window.show()
-        return window
-
-    def open_file(self) -> None:
-        exts = " ".join(f"*{e}" for e in sorted(IMAGE_SUFFIXES))
-        path, _ = self.modal(
-            lambda: QFileDialog.getOpenFileName(
-                self,
-                "Open a video or an image",
-                str(last_folder(self.settings, "open")),
-                f"Videos and images (*.mp4 *.avi *.mov *.mkv *.webm {exts});;All files (*)",
-            )
-        )
-        if path:
-            self.settings.setValue("folders/open", str(Path(path).parent))
-            self.start_source(path)
-
     def _fill_sources(self) -> None:
         self.source_box.clear()
         for cam in list_cameras():
             self.source_box.addItem(f"Camera {cam.split(':')[1]}", cam)
         self.source_box.addItem("Built-in demo", "demo")
         self.source_box.addItem("Open video or image…", "__open__")
-
-    # --- settings -------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        self._restoring = True  # the widgets' change signals must not save half a state
-        s = self.settings
-        stored = {
-            k: s.value(f"analysis/{k}") for k in WINDOW_SETTINGS if s.contains(f"analysis/{k}")
-        }
-        try:
-            self.analysis = Settings.parse(stored)
-        except FerDesktopError as exc:  # a preference from another version: start afresh
-            self.analysis = Settings()
-            self.statusBar().showMessage(f"Saved settings ignored: {exc}", 10000)
-        a = self.analysis
-        self._set_combo(self.model_box, a.model)
-        self.smoothing.setValue(round(a.smoothing * 100))
-        self._set_combo(self.range_box, f"{a.detector_range}:{a.detector_tiles}")
-        self.min_face.setValue(a.min_face_px)
-        self._set_combo(self.window_box, int(s.value("chart_window", 60)))
-        self.format_box.setCurrentText(str(s.value("format", "csv")))
-        self.chart.set_window(self.window_box.currentData())
-        geometry = s.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        self._restoring = False
-
-    def _save_settings(self) -> None:
-        if self._restoring:
-            return
-        s = self.settings
-        for key in WINDOW_SETTINGS:
-            s.setValue(f"analysis/{key}", getattr(self.analysis, key))
-        s.setValue("chart_window", self.window_box.currentData())
-        s.setValue("format", self.format_box.currentText())
-        s.sync()
-
-    def last_source(self) -> str | None:
-        """The source used last time, when it can be opened again without a camera probe
-        (the demo, or a file that is still there)."""
-        spec = str(self.settings.value("last_source", ""))
-        if spec == "demo" or (spec and is_file(spec) and Path(spec).is_file()):
-            return spec
-        return None
-
-    def _change(self, **changes) -> None:
-        """A setting changed in the window: a new Settings object, sent to the session."""
-        if self._restoring:
-            return
-        try:
-            self.analysis = self.analysis.replace(**changes)
-        except FerDesktopError as exc:
-            self.on_error(str(exc))
-            return
-        self._send(ChangeSettings(self.analysis))
-
-    @staticmethod
-    def _set_combo(box: QComboBox, data) -> None:
-        i = box.findData(data)
-        if i >= 0:
-            box.setCurrentIndex(i)
 
     # --- the worker -----------------------------------------------------------------------
     def start_source(self, spec: str) -> None:
@@ -508,19 +370,6 @@ class MainWindow(QMainWindow):
             i = self.source_box.findData(spec)
         self.source_box.setCurrentIndex(i)
 
-    def record_folder(self) -> str | None:
-        """The folder recordings go to, once chosen (it is created when missing)."""
-        folder = self.settings.value("record_dir", "")
-        return str(folder) if folder else None
-
-    def choose_record_folder(self) -> str | None:
-        start = self.record_folder() or str(Path.home())
-        folder = self.modal(lambda: QFileDialog.getExistingDirectory(self, "Record into…", start))
-        if folder:
-            self.settings.setValue("record_dir", folder)
-            self.statusBar().showMessage(f"Recordings go to {folder}", 6000)
-        return folder or None
-
     def _record_toggled(self, on: bool) -> None:
         if not on:
             self.outputs.stop_recording()
@@ -570,23 +419,6 @@ class MainWindow(QMainWindow):
     def save_snapshot(self, path: str) -> bool:
         return self.grab().save(path, "PNG")
 
-    def _snapshot_dialog(self) -> None:
-        name = f"snapshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
-        path = self.modal(
-            lambda: save_path(
-                self, self.settings, "snapshot", "Save snapshot", name, "PNG (*.png)", ".png",
-                self.record_folder(),
-            )
-        )  # fmt: skip
-        if not path:
-            return
-        if not self.save_snapshot(path):
-            self.on_error(f"could not save {path}")
-            return
-        if self.recording_path:  # the timeline notes where the snapshot went
-            self._send(AddMarker(f"snapshot {path}"))
-        self.statusBar().showMessage(f"Snapshot saved to {path}", 6000)
-
     def _update_status(self) -> None:
         times = self._fps_times
         if times and time.perf_counter() - times[-1] > 2.0:  # nothing shown lately: no fps
@@ -619,30 +451,6 @@ class MainWindow(QMainWindow):
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
             self.start_source(urls[0])
-
-    def ask_stop_recording(self) -> bool:
-        """While recording: Stop and save (True) or Keep recording (False)."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("You are recording")
-        box.setText(f"You are recording to\n{self.recording_path or 'a new recording'}")
-        box.setInformativeText("Stop the recording, save it and quit?")
-        stop = box.addButton(STOP_AND_SAVE, QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Keep recording", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(stop)
-        self.modal(box.exec)
-        return box.clickedButton() is stop or self.closing
-
-    def quit_now(self) -> None:
-        """Close everything without asking (SIGTERM, Ctrl-C): the recording is saved."""
-        self.closing = True
-        while (dialog := QApplication.activeModalWidget()) is not None and dialog is not self:
-            dialog.close()
-            if QApplication.activeModalWidget() is dialog:  # it refused: hide it
-                dialog.hide()
-        self.close()
-        QApplication.closeAllWindows()
-        QTimer.singleShot(0, QApplication.quit)
 
     def closeEvent(self, event) -> None:
         asking = self.outputs.recording_on and not self.closing and not self.property("scripted")
