@@ -7,7 +7,8 @@ each seek); a dotted line shows where a seek was ("→2.2": to 2.2 s of the file
 curve crosses a seek or a gap. Click or drag on the chart to seek.
 
 Every edit (markers, names, merges) is saved to the sidecar beside the timeline as it is
-made; Ctrl+Z undoes the last one. The keys are the table in `shortcuts.REVIEW`.
+made; Ctrl+Z undoes the last one. The keys are the table in `shortcuts.REVIEW`. People and
+files (exports, the report) are the parts in `review_people` and `review_files`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ import copy
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -32,19 +31,17 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.report import face_colour, write_report
 from fer_desktop.results import FrameResult
-from fer_desktop.review import Marker, Person, Recording, VideoReader, open_recording
+from fer_desktop.review import Marker, Recording, VideoReader, open_recording
 
 from . import shortcuts
-from .dialogs import save_path
 from .live_texts import APP_NAME
 from .review_chart import ReviewChart
 from .review_extremes import extreme_stretch
+from .review_files import ReviewFiles
+from .review_people import ROLE_ID, ReviewPeople
 from .segment_table import SegmentTable
 from .video_view import VideoView
-
-ROLE_ID = Qt.ItemDataRole.UserRole  # the face list's items hold their person's id
 
 
 def button(text: str, slot, tip: str = "") -> QPushButton:
@@ -56,14 +53,7 @@ def button(text: str, slot, tip: str = "") -> QPushButton:
     return b
 
 
-def person_label(p: Person) -> str:
-    """A person in the legend and the merge dialog: the name, and the ids merged into it."""
-    if len(p.ids) > 1 and p.name == f"face {p.id}":
-        return f"face {'+'.join(map(str, p.ids))}"
-    return p.name
-
-
-class ReviewWindow(QMainWindow):
+class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
     def __init__(self, path: Path, settings: QSettings | None = None):
         super().__init__()
         self.settings = settings or QSettings(APP_NAME, APP_NAME)
@@ -315,84 +305,6 @@ class ReviewWindow(QMainWindow):
         self.errors.append(message)
         self.statusBar().showMessage(message, 8000)
 
-    # --- people: the chart's curves, the face list, names and merges --------------------------
-    def _refresh_people(self) -> None:
-        people = self.rec.people()
-        self.chart.show_people(people, self.rec.chart_series(), person_label)
-        self.faces.clear()
-        for p in people:
-            ids = f"  (ids {', '.join(map(str, p.ids))})" if len(p.ids) > 1 else ""
-            item = QListWidgetItem(f"● {p.name}{ids}  {p.frames} frames")
-            item.setForeground(QColor(face_colour(p.id)))
-            item.setData(ROLE_ID, p.id)
-            self.faces.addItem(item)
-        if self.current >= 0:
-            self.show_frame(self.current)
-
-    def selected_person(self) -> int | None:
-        """The person chosen in the face list (None, and a hint, when there is none)."""
-        item = self.faces.currentItem()
-        if item is None:
-            self.statusBar().showMessage("Choose a person in the list first", 5000)
-            return None
-        return int(item.data(ROLE_ID))
-
-    def name_person(self, face_id: int | None = None, name: str | None = None) -> None:
-        """Name the selected person (or `face_id`'s); asks for the name unless given."""
-        face_id = self.selected_person() if face_id is None else face_id
-        if face_id is None:
-            return
-        if name is None:
-            current = self.rec.sidecar.names.get(self.rec.person(face_id)[0], "")
-            name, ok = QInputDialog.getText(self, "Name", f"Name for face {face_id}:", text=current)
-            if not ok:
-                return
-        before = self._state()
-        self.rec.name_face(face_id, name)
-        self._edited(f"Face {face_id} named {name!r}", before)
-
-    def merge_person(self, face_id: int | None = None, into: int | None = None) -> None:
-        """The selected person (or `face_id`) is the same person as `into` (asked for)."""
-        face_id = self.selected_person() if face_id is None else face_id
-        if face_id is None:
-            return
-        if into is None:
-            others = [p for p in self.rec.people() if p.id != self.rec.person(face_id)[0]]
-            if not others:
-                return
-            choice, ok = QInputDialog.getItem(
-                self, "Merge", f"Face {face_id} is the same person as:",
-                [person_label(p) for p in others], 0, False,
-            )  # fmt: skip
-            if not ok:
-                return
-            into = others[[person_label(p) for p in others].index(choice)].id
-        before = self._state()
-        try:
-            self.rec.merge(face_id, into)
-        except FerDesktopError as exc:
-            self._problem(str(exc))
-            return
-        self._edited(f"Face {face_id} merged into face {into}", before)
-
-    def unmerge_person(self, face_id: int | None = None) -> None:
-        """Split the selected person's ids (or `face_id`) back into their own people."""
-        pid = self.selected_person() if face_id is None else self.rec.person(face_id)[0]
-        if pid is None:
-            return
-        person = next((p for p in self.rec.people() if p.id == pid), None)
-        before = self._state()
-        for fid in [face_id] if face_id is not None else (person.ids if person else []):
-            self.rec.unmerge(fid)
-        self._edited(f"Face {face_id or pid} unmerged", before)
-
-    def jump_to_person(self, person_id: int) -> None:
-        """To the first frame this person is in."""
-        for k, f in enumerate(self.rec.frames):
-            if any(self.rec.person(face.id)[0] == person_id for face in f.faces):
-                self.show_frame(k)
-                return
-
     # --- markers and segments ----------------------------------------------------------------
     def _number(self, m: Marker) -> int:
         """A marker's number: given once, kept when markers are added before it (the
@@ -482,61 +394,6 @@ class ReviewWindow(QMainWindow):
     def selected_segment(self) -> tuple[str, float, float]:
         picked = self.segments.selected()
         return picked if picked is not None else self.rec.segments()[0]
-
-    # --- files: exports and the report ---------------------------------------------------------
-    def _suggested(self, suffix: str) -> str:
-        name = self.selected_segment()[0].replace(" ", "_").replace("/", "_")
-        return f"{self.rec.timeline_path.stem}-{name}{suffix}"
-
-    def export_csv(self, path: str | None = None) -> str | None:
-        _name, a, b = self.selected_segment()
-        path = path or save_path(
-            self, self.settings, "export", "Export segment", self._suggested(".csv"),
-            "CSV (*.csv)", ".csv", self.rec.timeline_path.parent,
-        )  # fmt: skip
-        if path:
-            try:
-                self.rec.export_csv(a, b, Path(path))
-            except FerDesktopError as exc:
-                self._problem(str(exc))
-                return None
-            self.statusBar().showMessage(f"Segment saved to {path}", 5000)
-        return path or None
-
-    def export_clip(self, path: str | None = None) -> int:
-        _name, a, b = self.selected_segment()
-        path = path or save_path(
-            self, self.settings, "export", "Export clip", self._suggested(".mkv"),
-            "Matroska (*.mkv)", ".mkv", self.rec.timeline_path.parent,
-        )  # fmt: skip
-        if not path:
-            return 0
-        try:
-            n = self.rec.export_clip(a, b, Path(path))
-        except FerDesktopError as exc:
-            self._problem(str(exc))
-            return 0
-        self.statusBar().showMessage(f"Clip of {n} frames saved to {path}", 5000)
-        return n
-
-    def make_report(self, ask: bool = True) -> Path | None:
-        """The HTML report with the markers and names as they are now, beside the timeline;
-        then (with `ask`) the offer to open it."""
-        if self.save() is None:
-            return None
-        try:
-            _png, html = write_report(self.rec.timeline_path, None)
-        except (OSError, ValueError, KeyError, FerDesktopError) as exc:
-            self._problem(f"report failed: {exc}")
-            return None
-        self.statusBar().showMessage(f"Report written: {html}", 10000)
-        if ask:
-            answer = QMessageBox.question(
-                self, "Report written", f"The report is in\n{html}\n\nOpen it now?"
-            )
-            if answer == QMessageBox.StandardButton.Yes:
-                QDesktopServices.openUrl(QUrl.fromLocalFile(str(html)))
-        return html
 
     def closeEvent(self, event) -> None:
         if self.unsaved and self.save() is None:

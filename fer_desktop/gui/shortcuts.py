@@ -37,7 +37,7 @@ REVIEW = (
     Shortcut(("PgUp",), "previous_marker", "To the previous marker"),
     Shortcut(("M",), "marker", "A marker at the cursor, its note asked for"),
     Shortcut(("Delete",), "delete_marker", "Delete the selected marker"),
-    Shortcut(("Ctrl+Z",), "undo", "Undo the last change to markers"),
+    Shortcut(("Ctrl+Z",), "undo", "Undo the last edit (markers, names, merges)"),
     Shortcut(("Ctrl+S",), "save", "Save markers, names and merges (they are saved as you go)"),
     Shortcut(("Ctrl+P",), "report", "Write the HTML report and offer to open it"),
     Shortcut(("F1",), "shortcuts", "This list of keyboard shortcuts"),
