@@ -162,3 +162,23 @@ def test_a_new_source_starts_a_clean_chart_with_the_legend_above_it(qtbot, windo
     ends = [pts[-1][0] for pts in chart.series.values()]
     assert ends and max(ends) <= 3.0  # only the new file's points: no line from the demo
     assert chart.legend.parentItem() is not chart.getPlotItem().vb  # not over the lines
+
+
+def test_a_long_marker_note_is_recorded_whole(qtbot, window, tmp_path):
+    from fer_desktop.timeline import read_timeline
+
+    window.setProperty("scripted", True)
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    assert window.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+    note = "the second boss fight starts, the player looks at the map first; " * 3
+    qtbot.mouseClick(window.note_edit, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(window.note_edit, note)
+    qtbot.keyClick(window.note_edit, Qt.Key.Key_Return)
+    wait_frames(qtbot, window, 3)
+    path = window.recording_path
+    window.record_btn.click()
+    qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+    assert not window.record_btn.isChecked() and "REC" not in window.view.banner
+    assert [m["note"] for m in read_timeline(path)["markers"]] == [note.strip()]

@@ -30,7 +30,8 @@ class OutputsController(QObject):
         super().__init__(parent)
         self._send = send
         self.recording: list[Output] = []  # the timeline and video being written
-        self.recording_path: str | None = None  # set once the timeline is open
+        self.timeline: Output | None = None  # the recording's timeline, once open
+        self.recording_path: str | None = None  # its path
         self.started_at: float | None = None  # time.monotonic() when the timeline opened
         self.streams: dict[str, Output] = {}  # "LSL" / "WebSocket", when switched on
 
@@ -104,7 +105,8 @@ class OutputsController(QObject):
     def new_source(self) -> list[Output]:
         """A new session starts: the recording ended with the old one; each stream switched
         on is opened afresh. Returns the outputs to add to the new session."""
-        self.recording, self.recording_path, self.started_at = [], None, None
+        self.recording, self.timeline = [], None
+        self.recording_path, self.started_at = None, None
         for name, output in list(self.streams.items()):
             self.streams[name] = self._new_stream(name) or output
         self.changed.emit()
@@ -113,6 +115,7 @@ class OutputsController(QObject):
     # --- what the session reports -----------------------------------------------------------
     def output_started(self, output: Output) -> None:
         if isinstance(output, TimelineWriter) and output in self.recording:
+            self.timeline = output
             self.recording_path = str(output.path)
             self.started_at = time.monotonic()
             self.changed.emit()
@@ -120,14 +123,16 @@ class OutputsController(QObject):
     def output_ended(self, output: Output, error: str) -> None:
         if error:
             self.problem.emit(f"{output.name} stopped: {error}")
-        if output in self.recording:
-            self.recording.remove(output)
-            if self.recording:  # stop the rest of the recording with it
-                self._send(RemoveOutput(self.recording[0]))
-            if isinstance(output, TimelineWriter):
-                self.recording_path, self.started_at = None, None
-                if not error:
-                    self.recordingSaved.emit(str(output.path))
+        if output in self.recording:  # the recording ends as a whole: stop the rest with it
+            rest = [o for o in self.recording if o is not output]
+            self.recording = []
+            for other in rest:
+                self._send(RemoveOutput(other))
+        if output is self.timeline:
+            path, self.timeline = self.recording_path, None
+            self.recording_path, self.started_at = None, None
+            if not error and path:
+                self.recordingSaved.emit(path)
         for name, stream in list(self.streams.items()):
             if stream is output and error:
                 del self.streams[name]
