@@ -182,3 +182,21 @@ def test_a_long_marker_note_is_recorded_whole(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
     assert not window.record_btn.isChecked() and "REC" not in window.view.banner
     assert [m["note"] for m in read_timeline(path)["markers"]] == [note.strip()]
+
+
+def test_faces_past_the_tenth_colour_get_their_own_line_style(qtbot):
+    import numpy as np
+
+    from fer_desktop.gui.face_style import face_style
+    from fer_desktop.gui.mood_chart import MoodChart
+    from fer_desktop.report import face_colour
+    from fer_desktop.results import FrameResult, TrackedFace
+
+    chart = MoodChart(30.0)
+    qtbot.addWidget(chart)
+    probs = np.ones(3, np.float32) / 3
+    faces = [TrackedFace(i, (0, 0, 9, 9), 1.0, probs, probs, "neutral", 0.0) for i in (1, 11)]
+    chart.add(FrameResult(0, 0.0, 0.0, 99, 99, ["happy", "neutral", "sad"], faces))
+    assert face_colour(1) == face_colour(11) and face_style(1) != face_style(11)
+    pens = [chart.curves[i].opts["pen"] for i in (1, 11)]
+    assert pens[0].color() == pens[1].color() and pens[0].style() != pens[1].style()

@@ -12,8 +12,9 @@ from bisect import bisect_left
 import numpy as np
 import pyqtgraph as pg
 
-from fer_desktop.report import face_colour
 from fer_desktop.results import FrameResult
+
+from .face_style import face_pen
 
 BAND = 0.2  # |valence| below this reads as neutral
 KEEP_SECONDS = 600.0  # history kept, so widening the window brings older data back
@@ -98,9 +99,7 @@ class MoodChart(pg.PlotWidget):
             pts = self.series.setdefault(face.id, [])
             pts.append((result.t_source, face.valence))
             if face.id not in self.curves:
-                curve = self.plot(
-                    [], [], pen=pg.mkPen(face_colour(face.id), width=2), connect="finite"
-                )
+                curve = self.plot([], [], pen=face_pen(face.id), connect="finite")
                 self.legend.addItem(curve, f"face {face.id}")
                 self.curves[face.id] = curve
         self._redraw()

@@ -12,9 +12,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from fer_desktop.report import face_colour
 from fer_desktop.review import Marker, Person
 
+from .face_style import face_pen
 from .mood_chart import MARKER_LABEL
 
 
@@ -76,7 +76,7 @@ class ReviewChart(pg.PlotWidget):
         self.curves = {}
         for p in people:
             xs, ys = series.get(p.id, (np.zeros(0), np.zeros(0)))
-            curve = self.plot(xs, ys, pen=pg.mkPen(face_colour(p.id), width=2), connect="finite")
+            curve = self.plot(xs, ys, pen=face_pen(p.id), connect="finite")
             self.legend.addItem(curve, label(p))
             self.curves[p.id] = curve
 

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from fer_desktop.report import face_colour
 from fer_desktop.results import FrameResult
 
+from .face_style import face_style
+
 LABEL_COLOURS = {"happy": QColor("#2ca02c"), "neutral": QColor("#9e9e9e"), "sad": QColor("#1f77b4")}
 
 
@@ -89,7 +91,7 @@ class VideoView(QWidget):
             x, y, w, h = face.box
             box = QRectF(target.x() + x * sx, target.y() + y * sy, w * sx, h * sy)
             colour = QColor(face_colour(face.id))
-            p.setPen(QPen(colour, 3))
+            p.setPen(QPen(colour, 3, face_style(face.id)))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(box)
             label_colour = LABEL_COLOURS.get(face.label, QColor("#ff9800"))
