@@ -4,6 +4,7 @@ stdout, SIGTERM is a clean stop. Real processes, a real slow pipe reader, a real
 import itertools
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -268,3 +269,57 @@ def test_live_serves_websocket_clients_with_the_token_and_refuses_foreign_pages(
         live.terminate()
         live.communicate(timeout=10)
     assert live.returncode == 0
+
+
+RIG = REPO / "packaging" / "rig"
+
+
+def unit_settings() -> dict[str, str]:
+    """The [Service] keys of the example systemd unit."""
+    import configparser
+
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str
+    unit.read(RIG / "fer-desktop-live.service")
+    return dict(unit["Service"])
+
+
+def test_the_example_config_is_valid():
+    from fer_desktop.cli import _subparser, build_parser
+    from fer_desktop.config_file import load
+
+    parser = build_parser()
+    values = load(RIG / "rig.toml", _subparser(parser, "live"))
+    assert values["name"] == ["driver"] and values["wait_for_camera"] is True
+
+
+def test_the_service_stops_and_fails_the_way_systemd_reads_it(tmp_path):
+    """Without systemd here: its ExecStart with a rehearsal config, stopped with its
+    KillSignal (exit 0, an end line, well within TimeoutStopSec); a busy port fails with a
+    status its RestartPreventExitStatus names (no restart loop)."""
+    unit = unit_settings()
+    assert unit["Restart"] == "on-failure" and unit["KillSignal"] == "SIGTERM"
+    command = unit["ExecStart"].split()
+    assert command[1:3] == ["live", "--config"]
+    config = tmp_path / "rig.toml"
+    config.write_text('source = ["demo"]\nname = ["rehearsal"]\n')
+    live = subprocess.Popen(
+        [*CLI, *command[1:3], str(config)], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    assert json.loads(live.stdout.readline())["name"] == "rehearsal"
+    live.send_signal(getattr(signal, unit["KillSignal"]))
+    rest, _ = live.communicate(timeout=float(unit["TimeoutStopSec"]))
+    assert live.returncode == 0  # a requested stop: the unit is not marked failed
+    assert json.loads(rest.splitlines()[-1])["event"] == "end"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config.write_text(f'source = ["demo"]\nserve = "ws://127.0.0.1:{port}"\n')
+        failed = subprocess.run(
+            [*CLI, "live", "--config", str(config)], cwd=REPO, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+    assert str(failed.returncode) in unit["RestartPreventExitStatus"].split()
+    assert failed.stdout == ""  # refused before any header is written
+    assert len(failed.stderr.strip().splitlines()) == 1 and "cannot serve" in failed.stderr

@@ -72,9 +72,6 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
     never holds back the analysis or the others. The recording's timeline and video share
     one, so they stay frame for frame together."""
     outputs: list[Output] = []
-    if not args.no_stdout:
-        lines = JsonLinesOutput(sys.stdout, tag=stream.name if tag else None)
-        outputs.append(HandOff(lines, depth=1 if args.latest else 16))
     if args.lsl:
         from fer_desktop.outputs.lsl import LslOutput
 
@@ -92,6 +89,9 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
     if stream.record:
         recording = recording_outputs(stream.record, args.format, video=args.record_video)
         outputs.append(HandOff(recording, depth=64))
+    if not args.no_stdout:  # last: a busy port or an unwritable folder fails before a header
+        lines = JsonLinesOutput(sys.stdout, tag=stream.name if tag else None)
+        outputs.append(HandOff(lines, depth=1 if args.latest else 16))
     return outputs
 
 
