@@ -544,6 +544,10 @@ def recording_outputs(folder: Path, fmt: str = "csv", video: bool = True) -> lis
 
     The k-th video frame is the k-th "frame" row of the timeline.
     """
-    stem = Path(folder) / f"session-{time.strftime('%Y%m%d-%H%M%S')}"
-    timeline = open_timeline(stem.with_suffix(f".{fmt}"), fmt)
-    return [timeline, VideoOutput(stem.with_suffix(".mkv"))] if video else [timeline]
+    return recording_pair(Path(folder) / f"session-{time.strftime('%Y%m%d-%H%M%S')}", fmt, video)
+
+
+def recording_pair(stem: Path, fmt: str = "csv", video: bool = True) -> list[Output]:
+    """[timeline, video] at `stem`.{csv|jsonl, mkv} (the video only when asked)."""
+    timeline = open_timeline(stem.with_name(f"{stem.name}.{fmt}"), fmt)
+    return [timeline, VideoOutput(stem.with_name(f"{stem.name}.mkv"))] if video else [timeline]

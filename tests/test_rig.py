@@ -323,3 +323,27 @@ def test_the_service_stops_and_fails_the_way_systemd_reads_it(tmp_path):
     assert str(failed.returncode) in unit["RestartPreventExitStatus"].split()
     assert failed.stdout == ""  # refused before any header is written
     assert len(failed.stderr.strip().splitlines()) == 1 and "cannot serve" in failed.stderr
+
+
+def test_a_rotated_recording_loses_no_frame_at_the_cuts(demo_video, tmp_path):
+    import av
+
+    from fer_desktop.timeline import read_timeline
+
+    out = subprocess.run(
+        [*CLI, "live", "--source", str(demo_video), "--record", str(tmp_path),
+         "--rotate-mb", "0.15", "--no-stdout"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    parts = sorted(tmp_path.glob("session-*-part*.csv"))
+    assert len(parts) >= 3
+    numbers = []
+    for part in parts:
+        timeline = read_timeline(part)
+        assert timeline["summary"] is not None  # each part closed properly
+        rows = [f["frame"] for f in timeline["frames"]]
+        with av.open(str(part.with_suffix(".mkv"))) as video:
+            assert sum(1 for _ in video.decode(video=0)) == len(rows)  # row k = frame k
+        numbers += rows
+    assert numbers == list(range(45))  # the whole 3 s clip, each frame once, in order
