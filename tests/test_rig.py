@@ -347,3 +347,16 @@ def test_a_rotated_recording_loses_no_frame_at_the_cuts(demo_video, tmp_path):
             assert sum(1 for _ in video.decode(video=0)) == len(rows)  # row k = frame k
         numbers += rows
     assert numbers == list(range(45))  # the whole 3 s clip, each frame once, in order
+
+
+def test_the_readme_embedding_example_runs(demo_video, capsys):
+    import re
+
+    text = (REPO / "README.md").read_text()
+    code = re.search(r"<!-- tested: tests/test_rig.py -->\n```python\n(.*?)```", text, re.S)
+    assert code, "the README's embedding example is missing"
+    exec(code.group(1), {"source": str(demo_video)})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == "30 frames"
+    faces = [line.split() for line in printed if line[0].isdigit() and len(line.split()) == 4]
+    assert len(faces) >= 28 and {f[2] for f in faces} <= {"happy", "neutral", "sad"}
