@@ -251,6 +251,7 @@ class Session:
             fps=getattr(self._source, "fps", None),
             extra={"every": self.options.every},
             name=self.options.name,
+            size=getattr(self._source, "size", None),
         )
 
     def _open_first(self) -> FrameSource | None:

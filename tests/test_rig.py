@@ -106,6 +106,7 @@ def test_the_end_line_and_exit_status_after_sigterm():
     )
     header = json.loads(live.stdout.readline())
     assert header["type"] == "header" and header["name"] == "fer_desktop" and header["fps"]
+    assert header["size"] == [640, 480]
     live.stdout.readline()
     live.terminate()
     rest, _ = live.communicate(timeout=10)
