@@ -11,9 +11,9 @@ from fer_desktop._version import __version__
 
 EXIT_OK, EXIT_FAILED_INPUT, EXIT_CANNOT_START, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
-EPILOG = """exit status: 0 success; 1 some input failed (each named on stderr); 2 cannot start
-(bad option, missing or corrupt model, unwritable output); 3 internal error (a bug);
-130 interrupted."""
+EPILOG = """exit status: 0 success (for live also a stop by SIGTERM); 1 some input failed (each
+named on stderr); 2 cannot start (bad option, missing or corrupt model, unwritable output,
+port in use); 3 internal error (a bug); 130 interrupted (Ctrl-C)."""
 
 
 def _add_settings_options(p: argparse.ArgumentParser) -> None:
@@ -228,6 +228,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="with --record: also record the analysed video (default); --no-record-video "
         "records the timeline only (no images stored)",
+    )
+    lv.add_argument(
+        "--rotate-minutes",
+        type=float,
+        metavar="MIN",
+        help="with --record: start a new part (timeline + video) every MIN minutes; the cut "
+        "falls between two frames, nothing is lost",
+    )
+    lv.add_argument(
+        "--rotate-mb",
+        type=float,
+        metavar="MB",
+        help="with --record: start a new part when the current one reaches MB megabytes",
     )
     lv.add_argument(
         "--health",
