@@ -187,3 +187,21 @@ def test_review_times_start_at_the_recording_s_own_start(qtbot, tmp_path):
     assert first > 1.0
     assert float(w.segments.item(0, 1).text()) == pytest.approx(first, abs=0.05)
     w.close()
+
+
+def test_an_edit_that_cannot_be_saved_is_marked_and_said(qtbot, recording, tmp_path):
+    from fer_desktop import sidecar
+
+    w = opened(qtbot, recording, tmp_path)
+    blocker = sidecar.path_for(recording)
+    blocker.mkdir()  # a folder where the sidecar file goes: the write fails
+    w.add_marker("kept in the window")
+    assert w.unsaved and w.windowTitle().endswith(" *")
+    assert "not saved" in w.errors[-1]
+    blocker.rmdir()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    qtbot.keyClick(w, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert not w.unsaved and not w.windowTitle().endswith("*")
+    assert [m.note for m in open_recording(recording).markers] == ["kept in the window"]
+    w.close()
