@@ -19,18 +19,13 @@ from fer_desktop.sources import ends_early
 from fer_desktop.timeaxis import time_axis
 from fer_desktop.timeline import read_timeline
 
+# One colour per face: 20 hues far from the labels' own green (happy), blue (sad) and grey
+# (neutral), so a box's colour is never read as a label.
 FACE_COLOURS = [
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-]
+    "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#7b4173", "#e6550d",
+    "#843c39", "#d6616b", "#ce6dbd", "#8c6d31", "#bd9e39", "#e7969c", "#a55194", "#ad494a",
+    "#de9ed6", "#e7ba52", "#fd8d3c", "#5254a3",
+]  # fmt: skip
 
 
 RESPONSIBLE_USE = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import queue
 import threading
 import time
@@ -545,7 +546,19 @@ def recording_outputs(folder: Path, fmt: str = "csv", video: bool = True) -> lis
 
     The k-th video frame is the k-th "frame" row of the timeline.
     """
-    return recording_pair(Path(folder) / f"session-{time.strftime('%Y%m%d-%H%M%S')}", fmt, video)
+    return recording_pair(new_stem(Path(folder)), fmt, video)
+
+
+def new_stem(folder: Path) -> Path:
+    """`folder`/session-YYYYmmdd-HHMMSS, with -2, -3… when a recording of that second exists."""
+    base = f"session-{time.strftime('%Y%m%d-%H%M%S')}"
+    taken = {p.stem for p in folder.glob(f"{base}*")} if folder.is_dir() else set()
+
+    def free(name: str) -> bool:
+        return not any(t == name or t.startswith(f"{name}-part") for t in taken)
+
+    names = itertools.chain([base], (f"{base}-{k}" for k in itertools.count(2)))
+    return folder / next(n for n in names if free(n))
 
 
 def recording_pair(stem: Path, fmt: str = "csv", video: bool = True) -> list[Output]:

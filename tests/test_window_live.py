@@ -184,19 +184,29 @@ def test_a_long_marker_note_is_recorded_whole(qtbot, window, tmp_path):
     assert [m["note"] for m in read_timeline(path)["markers"]] == [note.strip()]
 
 
-def test_faces_past_the_tenth_colour_get_their_own_line_style(qtbot):
+def test_face_colours_are_not_label_colours_and_repeat_with_another_line_style(qtbot):
     import numpy as np
+    from PySide6.QtGui import QColor
 
     from fer_desktop.gui.face_style import face_style
     from fer_desktop.gui.mood_chart import MoodChart
-    from fer_desktop.report import face_colour
+    from fer_desktop.gui.video_view import LABEL_COLOURS
+    from fer_desktop.report import FACE_COLOURS, face_colour
     from fer_desktop.results import FrameResult, TrackedFace
 
+    n = len(FACE_COLOURS)
+    assert n >= 20 and len(set(FACE_COLOURS)) == n
+    for colour in FACE_COLOURS:  # no face is drawn in a label's colour: no green box on "sad"
+        hue = QColor(colour).hslHue()
+        for label in LABEL_COLOURS.values():
+            if label.hslSaturation() > 40:  # grey (neutral) has no hue
+                assert abs(hue - label.hslHue()) % 360 > 25, (colour, label.name())
     chart = MoodChart(30.0)
     qtbot.addWidget(chart)
     probs = np.ones(3, np.float32) / 3
-    faces = [TrackedFace(i, (0, 0, 9, 9), 1.0, probs, probs, "neutral", 0.0) for i in (1, 11)]
+    ids = (1, n + 1)
+    faces = [TrackedFace(i, (0, 0, 9, 9), 1.0, probs, probs, "neutral", 0.0) for i in ids]
     chart.add(FrameResult(0, 0.0, 0.0, 99, 99, ["happy", "neutral", "sad"], faces))
-    assert face_colour(1) == face_colour(11) and face_style(1) != face_style(11)
-    pens = [chart.curves[i].opts["pen"] for i in (1, 11)]
+    assert face_colour(1) == face_colour(n + 1) and face_style(1) != face_style(n + 1)
+    pens = [chart.curves[i].opts["pen"] for i in ids]
     assert pens[0].color() == pens[1].color() and pens[0].style() != pens[1].style()

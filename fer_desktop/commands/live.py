@@ -30,6 +30,7 @@ from fer_desktop.session import (
     Session,
     SessionOptions,
     Status,
+    new_stem,
     recording_outputs,
     recording_pair,
 )
@@ -104,7 +105,7 @@ def _recording(args, folder: Path) -> list[Output]:
         raise UsageError("--rotate-minutes and --rotate-mb must be more than 0")
     return [
         RotatingRecording(
-            folder,
+            new_stem(folder),
             lambda stem: recording_pair(stem, args.format, video=args.record_video),
             max_s=args.rotate_minutes * 60 if args.rotate_minutes else None,
             max_bytes=int(args.rotate_mb * 1e6) if args.rotate_mb else None,

@@ -20,21 +20,22 @@ from fer_desktop.results import FrameResult
 
 
 class RotatingRecording(Output):
-    """Recording parts made by `make(stem)`, a new one every `max_s` seconds or `max_bytes`."""
+    """Recording parts `stem`-partNN made by `make(part_stem)`, a new one every `max_s`
+    seconds or `max_bytes`."""
 
     name = "recording"
 
     def __init__(
         self,
-        folder: Path,
+        stem: Path,
         make: Callable[[Path], list[Output]],
         max_s: float | None = None,
         max_bytes: int | None = None,
     ):
-        self.folder = Path(folder)
+        self.folder = Path(stem).parent
         self.make = make
         self.max_s, self.max_bytes = max_s, max_bytes
-        self.stem = self.folder / f"session-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.stem = stem
         self.part = 0
         self.parts: list[list[Output]] = []
         self._info: SessionInfo | None = None
