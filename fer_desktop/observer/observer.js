@@ -95,7 +95,10 @@ function onEvent(line) {
     source.className = "source";
     source.textContent = marker.source;
     item.append(when, note, source);
-    document.getElementById("markers").prepend(item);
+    const list = document.getElementById("markers");
+    list.prepend(item);
+    while (list.children.length > 200) list.lastChild.remove();  // the newest 200 listed
+    while (markers.length > 200) markers.shift();
     scheduleDraw();
   } else if (line.event === "end") {
     setState("session ended", "ended");
@@ -124,15 +127,8 @@ function draw() {
     g.beginPath(); g.moveTo(left, y(v)); g.lineTo(w - right, y(v)); g.stroke();
     g.fillText(v.toFixed(1), 4, y(v) + 4);
   }
-  for (const s of [60, 45, 30, 15, 0]) g.fillText("-" + s + " s", x(latest - s) - 12, h - 6);
-  g.setLineDash([5, 4]);
-  g.strokeStyle = "#444";
-  for (const m of markers) {
-    if (m.t < latest - WINDOW_S) continue;
-    g.beginPath(); g.moveTo(x(m.t), top); g.lineTo(x(m.t), h - bottom); g.stroke();
-    g.fillText(m.note, x(m.t) + 3, top + 10);
-  }
-  g.setLineDash([]);
+  for (const s of [60, 45, 30, 15]) g.fillText("−" + s + " s", x(latest - s) - 12, h - 6);
+  g.fillText("now", x(latest) - 20, h - 6);
   g.lineWidth = 2;
   for (const [id, face] of faces) {
     g.strokeStyle = colour(id);
@@ -146,6 +142,22 @@ function draw() {
     g.stroke();
   }
   g.lineWidth = 1;
+  g.setLineDash([5, 4]);
+  g.strokeStyle = "#444";
+  g.fillStyle = "#222";
+  markers.forEach((m, i) => {
+    if (m.t < latest - WINDOW_S) return;
+    g.beginPath(); g.moveTo(x(m.t), top); g.lineTo(x(m.t), h - bottom); g.stroke();
+    const text = m.note || "marker";
+    const width = g.measureText(text).width;
+    const at = x(m.t) + 3 + width > w - right ? x(m.t) - 3 - width : x(m.t) + 3;
+    const row = top + 12 + (i % 4) * 14;  // neighbours on different rows
+    g.fillStyle = "rgba(255, 255, 255, 0.85)";
+    g.fillRect(at - 2, row - 10, width + 4, 13);
+    g.fillStyle = "#222";
+    g.fillText(text, at, row);
+  });
+  g.setLineDash([]);
   canvas.dataset.drawn = String(faces.size);
 }
 
