@@ -55,6 +55,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import numpy as np
 
+from fer_desktop import observer
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, OutputError, SessionInfo
 from fer_desktop.outputs.stdout import dumps
@@ -251,6 +252,12 @@ class WebSocketOutput(Output):
         return f"ws://{self._netloc()}"
 
     @property
+    def page_url(self) -> str:
+        """The observer page: http://HOST:PORT/ (with `?token=` when there is one)."""
+        page = f"http://{self._netloc()}/"
+        return f"{page}?token={quote(self.token, safe='')}" if self.token else page
+
+    @property
     def client_url(self) -> str:
         """The URL to give clients: with `?token=` when there is one."""
         return f"{self.url}/?token={quote(self.token, safe='')}" if self.token else self.url
@@ -279,7 +286,10 @@ class WebSocketOutput(Output):
         if "error" in started:
             raise OutputError(f"cannot serve {self.url}: {started['error']}")
         if self.token:
-            self.log(f"WebSocket clients need the token: {self.client_url}")
+            self.log(
+                f"WebSocket clients need the token: {self.client_url} "
+                f"(the observer page: {self.page_url})"
+            )
 
     def _serve(self, started: dict, ready: threading.Event) -> None:
         from websockets.asyncio.server import serve
@@ -346,7 +356,7 @@ class WebSocketOutput(Output):
         if path not in PAGES:
             return connection.respond(404, "no such page: the observer page is at /\n")
         name, kind = PAGES[path]
-        text = resources.files("fer_desktop.observer").joinpath(name).read_text("utf-8")
+        text = resources.files(observer).joinpath(name).read_text("utf-8")
         response = connection.respond(200, text)
         headers = response.headers
         del headers["Content-Type"]
