@@ -122,12 +122,20 @@ def run(args) -> int:
         shutil.move(page, out)
         shutil.move(png, out.with_suffix(".png"))
         page, png = out, out.with_suffix(".png")
+    status = 0
     if args.clips:
-        links = write_clips(timeline, page.parent / f"{page.stem}_clips", args.clips)
-        text = page.read_text(encoding="utf-8")
-        section = clips_section(links, args.clips)
-        at = text.find("<h2>Segments</h2>")
-        at = at if at >= 0 else text.rfind("</body>")
-        page.write_text(text[:at] + section + text[at:], encoding="utf-8")
+        try:
+            links = write_clips(timeline, page.parent / f"{page.stem}_clips", args.clips)
+        except FerDesktopError as exc:  # no video beside the timeline: the report stands
+            print(f"fer-desktop: no clips: {exc}", file=sys.stderr)
+            links, status = [], 1
+        if not links and status == 0:
+            print("fer-desktop: no clips: the recording has no markers", file=sys.stderr)
+        if links:
+            text = page.read_text(encoding="utf-8")
+            at = text.find("<h2>Segments</h2>")
+            at = at if at >= 0 else text.rfind("</body>")
+            section = clips_section(links, args.clips)
+            page.write_text(text[:at] + section + text[at:], encoding="utf-8")
     print(page)
-    return 0
+    return status
