@@ -115,6 +115,31 @@ def test_the_page_is_served_from_the_package_with_its_headers(tmp_path, demo_vid
         assert missing.value.code == 404
 
 
+def test_with_a_token_the_page_may_come_from_the_address_the_browser_used():
+    """A server on all interfaces is opened as http://<its LAN address>:PORT/: with a token,
+    a page whose origin is the Host it asked for is its own page (here: a server bound to
+    localhost, reached as 127.0.0.1); without the token it is still refused."""
+    from websockets.exceptions import InvalidStatus
+
+    from fer_desktop.outputs import SessionInfo
+
+    server = WebSocketOutput("ws://localhost:0", require_token=True)
+    server.start(SessionInfo("test", sorted(LABELS), {}))
+    try:
+        url, origin = f"ws://127.0.0.1:{server.port}", f"http://127.0.0.1:{server.port}"
+        with connect(f"{url}/?token={server.token}", origin=origin, proxy=None) as ws:
+            assert json.loads(ws.recv(timeout=WAIT_S))["type"] == "header"
+        with pytest.raises(InvalidStatus) as refused, connect(url, origin=origin, proxy=None):
+            pass
+        assert refused.value.response.status_code == 401
+        foreign = "http://evil.example.com"
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"{url}/?token={server.token}", origin=foreign, proxy=None)
+        assert refused.value.response.status_code == 403
+    finally:
+        server.close({})
+
+
 def test_the_observer_page_shows_labels_chart_and_markers_in_chromium(
     browser, tmp_path, face_video, pipeline
 ):

@@ -115,7 +115,7 @@ def _say(event) -> None:
     if isinstance(event, OutputStarted) and event.output.name != "stdout":  # where each is
         print(f"fer-desktop: output {event.output.state}", file=sys.stderr, flush=True)
         page = getattr(getattr(event.output, "outputs", [None])[0], "page_url", None)
-        if page and "?token=" not in page:  # with a token, the server said it already
+        if page:
             print(f"fer-desktop: the observer page: {page}", file=sys.stderr, flush=True)
     elif isinstance(event, Status):
         print(f"fer-desktop: {event.text}", file=sys.stderr, flush=True)

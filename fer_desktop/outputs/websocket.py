@@ -6,7 +6,9 @@ interface. Each client gets the header line first, then frames and events, and a
 
 Who may connect:
 - a browser page only when its `Origin` is allowed: the server's own http://HOST:PORT (and
-  http://localhost:PORT on loopback), plus `allow_origins`; any other gets HTTP 403. Clients
+  http://localhost:PORT on loopback; with a token, http:// and the Host the client asked
+  for, so the observer page works on a server bound to 0.0.0.0), plus `allow_origins`; any
+  other gets HTTP 403. Clients
   that send no Origin (programs, not browsers) are served;
 - on any address other than loopback (127.0.0.0/8, ::1, localhost) every client needs the
   token (`?token=` in the URL or `Authorization: Bearer`), else HTTP 401. The token is given
@@ -286,10 +288,7 @@ class WebSocketOutput(Output):
         if "error" in started:
             raise OutputError(f"cannot serve {self.url}: {started['error']}")
         if self.token:
-            self.log(
-                f"WebSocket clients need the token: {self.client_url} "
-                f"(the observer page: {self.page_url})"
-            )
+            self.log(f"WebSocket clients need the token: {self.client_url}")
 
     def _serve(self, started: dict, ready: threading.Event) -> None:
         from websockets.asyncio.server import serve
@@ -339,7 +338,8 @@ class WebSocketOutput(Output):
         origins = request.headers.get_all("Origin")
         if len(origins) > 1:
             return self._refuse(connection, 400, "send one Origin header")
-        if origins and origins[0].rstrip("/").lower() not in self.allow_origins:
+        origin = origins[0].rstrip("/").lower() if origins else None
+        if origin and origin not in self.allow_origins and not self._own_page(origin, request):
             return self._refuse(
                 connection,
                 403,
@@ -369,6 +369,13 @@ class WebSocketOutput(Output):
             "img-src 'self' data:; frame-ancestors 'none'"
         )
         return response
+
+    def _own_page(self, origin: str, request) -> bool:
+        """With a token: the observer page from whichever address reached this server (one
+        bound to 0.0.0.0 is opened as http://192.168.1.5:PORT/). Its origin is the Host it
+        asked for; a page elsewhere that made its name point here still lacks the token."""
+        host = request.headers.get("Host", "").lower()
+        return self.token is not None and bool(host) and origin == f"http://{host}"
 
     def _token_ok(self, request) -> bool:
         given = parse_qs(urlsplit(request.path).query).get("token", [])
