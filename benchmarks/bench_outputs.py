@@ -13,6 +13,10 @@ every 0.2 s (the websockets client with max_queue=2, and with its default of 16)
 never reads. Printed: each client's lag while the stream runs (its time of reading minus the
 frame's t_wall; median, p95, max), frames read, the drop count it was told, whether it got
 the end line and the close code; and how long close() took with all four connected.
+
+Then `live` as a rig runs it (`--rig`, also by default): the LSL rate while stdout has a reader
+taking 0.1 s a line (rate and longest gap between samples), and SIGTERM to exit with a
+WebSocket client reading and one never reading (median of 5 runs).
 """
 
 from __future__ import annotations
@@ -194,12 +198,79 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=30.0, help="length of the slow-client run")
     ap.add_argument("--ws-only", action="store_true", help="only the WebSocket server run")
+    ap.add_argument("--rig", action="store_true", help="only the rig runs (LSL rate, SIGTERM)")
     args = ap.parse_args()
+    if args.rig:
+        print(f"machine: {machine()}")
+        rig_runs()
+        return
     if not args.ws_only:
         session_delays()
     else:
         print(f"machine: {machine()}")
     slow_clients(args.seconds)
+    if not args.ws_only:
+        rig_runs()
+
+
+SLOW_READER = "import sys, time\nfor line in sys.stdin:\n    time.sleep(0.1)\n"
+LIVE = [sys.executable, "-m", "fer_desktop", "live", "--source", "demo"]
+
+
+def rig_runs() -> None:
+    """LSL beside a slow stdout reader; SIGTERM to exit with clients connected."""
+    import itertools
+
+    from mne_lsl import lsl
+
+    name = f"fer_rig_bench_{os.getpid()}"
+    live = subprocess.Popen(
+        [*LIVE, "--lsl", "--name", name], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    reader = subprocess.Popen([sys.executable, "-c", SLOW_READER], stdin=live.stdout)
+    live.stdout.close()
+    inlet = lsl.StreamInlet(lsl.resolve_streams(timeout=60, name=name)[0])
+    inlet.open_stream(timeout=10)
+    stamps: list[float] = []
+    end = time.time() + 15
+    while time.time() < end:
+        stamps += list(inlet.pull_chunk(timeout=0.2)[1])
+    live.terminate()
+    live.wait(10)
+    reader.kill()
+    span = stamps[-1] - stamps[0]
+    gap = max(b - a for a, b in itertools.pairwise(stamps))
+    print(
+        f"LSL beside a stdout reader taking 0.1 s a line: {len(stamps) / span:.1f} samples/s "
+        f"(source 30 fps), longest gap {gap:.2f} s"
+    )
+    times = [sigterm_to_exit() for _ in range(5)]
+    print(
+        f"SIGTERM to exit, a WebSocket client reading and one never reading: {seconds_stats(times)}"
+    )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+
+
+def sigterm_to_exit() -> float:
+    from websockets.sync.client import connect
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    live = subprocess.Popen(
+        [*LIVE, "--no-stdout", "--serve", f"ws://127.0.0.1:{port}"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    live.stderr.readline()  # the start-up line: the server is up
+    stuck = stuck_client("127.0.0.1", port)
+    with connect(f"ws://127.0.0.1:{port}", max_queue=2) as ws:
+        ws.recv(timeout=10)
+        t0 = time.perf_counter()
+        live.terminate()
+        live.wait(30)
+        took = time.perf_counter() - t0
+    stuck.close()
+    return took
 
 
 def session_delays() -> None:

@@ -269,6 +269,19 @@ def build_parser() -> argparse.ArgumentParser:
         "records the timeline only (no images stored)",
     )
     lv.add_argument(
+        "--rotate-minutes",
+        type=float,
+        metavar="MIN",
+        help="with --record: start a new part (timeline + video) every MIN minutes; the cut "
+        "falls between two frames, nothing is lost",
+    )
+    lv.add_argument(
+        "--rotate-mb",
+        type=float,
+        metavar="MB",
+        help="with --record: start a new part when the current one reaches MB megabytes",
+    )
+    lv.add_argument(
         "--health",
         type=float,
         default=0.0,

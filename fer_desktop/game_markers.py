@@ -198,7 +198,7 @@ def import_events(timeline_path: Path, log_path: Path) -> ImportResult:
                 f"({iso_time(first)} – {iso_time(last)})"
             )
             continue
-        k = max(_last_at_or_before(walls, e.wall), 0)
+        k = max(_last_at_or_before(walls, e.wall + 1e-6), 0)  # times hold microseconds
         t_source = frames[k]["t_source"] + min(max(e.wall - walls[k], 0.0), axis.step)
         frame = int(frames[k]["frame"])
         marker = SidecarMarker(t_source, e.note, frame, "import", iso_time(e.wall))

@@ -23,7 +23,7 @@ class LoopedVideo(FrameSource):
     def __init__(self, path: Path, every: int = 1, loop: bool = True):
         self.path, self.every, self.loop = Path(path), every, loop
         self._video = VideoSource(self.path, every=every)  # a bad file fails here, at once
-        self.name, self.fps = self._video.name, self._video.fps
+        self.name, self.fps, self.size = self._video.name, self._video.fps, self._video.size
         self._stop = threading.Event()
 
     def __iter__(self) -> Iterator[Frame]:
@@ -53,7 +53,7 @@ class FileCamera(FrameSource):
     def __init__(self, path: Path, loop: bool = False):
         self._file = LoopedVideo(path, loop=loop)
         self.name = f"{self._file.name} (as a camera)"
-        self.fps = self._file.fps
+        self.fps, self.size = self._file.fps, self._file.size
         self.dropped = 0
         self._cond = threading.Condition()
         self._latest: tuple[Frame, float] | None = None

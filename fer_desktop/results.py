@@ -11,7 +11,7 @@ Line schema (stdout, WebSocket, JSONL), one JSON object per line, told apart by 
 - "event": marker, gap (camera lost / back), setting, seek, calibration (a face's calibration
   state changed: face_id, state), status, end — with "event" naming it.
 `t_wall` is always an ISO 8601 UTC string with microseconds, taken when the frame arrived;
-`t_source` is seconds on the session's time base (the capture clock since the session started
+`t_source` is seconds on the session's time base (the capture clock since the first frame
 for cameras, the file's own time for files); `frame` counts the session's analysed frames
 and only goes up.
 """

@@ -199,7 +199,7 @@ class Session:
         self.realtime = self.options.realtime
         self.last_t = 0.0
         self.frames = 0  # frames analysed: the `frame` number, which only goes up
-        self._wall0 = time.time()  # the cameras' time base: t_source = capture - this
+        self._wall0: float | None = None  # cameras: t_source = capture - the first capture
         self._seeked = False
         self._started: float | None = None  # time.time() when run() began
         self._walls: deque[tuple[float, float]] = deque(maxlen=WALL_HISTORY)
@@ -254,7 +254,7 @@ class Session:
     def run(self) -> SessionSummary:
         """Analyse until the source ends, `stop()` is called or the reader goes away."""
         t0 = time.perf_counter()
-        self._wall0 = self._started = time.time()
+        self._started = time.time()
         summary = SessionSummary()
         extra: dict = {}
         try:
@@ -293,6 +293,7 @@ class Session:
             fps=getattr(self._source, "fps", None),
             extra={"every": self.options.every},
             name=self.options.name,
+            size=getattr(self._source, "size", None),
         )
 
     def _open_first(self) -> FrameSource | None:
@@ -393,6 +394,8 @@ class Session:
         captured = frame.captured if frame.captured is not None else time.time()
         t = frame.t_source
         if self._source.live:  # cameras (and what plays as one): the capture clock
+            if self._wall0 is None:
+                self._wall0 = captured
             t = captured - self._wall0
         return dataclasses.replace(frame, index=self.frames, t_source=t, captured=captured)
 
@@ -525,7 +528,8 @@ class Session:
         record = event_record("marker", self.last_t, note=note, source=source)
         when = wall_seconds(t_wall)
         if when is not None and self._walls:
-            k = max(bisect.bisect_right(self._walls, (when, float("inf"))) - 1, 0)
+            # t_wall strings hold microseconds: a frame's own t_wall finds that frame
+            k = max(bisect.bisect_right(self._walls, (when + 1e-6, float("inf"))) - 1, 0)
             captured, t_source = self._walls[k]
             record["t_source"] = round(t_source + min(max(when - captured, 0.0), 1.0), 4)
             record["t_wall"] = t_wall
@@ -614,6 +618,10 @@ def recording_outputs(folder: Path, fmt: str = "csv", video: bool = True) -> lis
 
     The k-th video frame is the k-th "frame" row of the timeline.
     """
-    stem = Path(folder) / f"session-{time.strftime('%Y%m%d-%H%M%S')}"
-    timeline = open_timeline(stem.with_suffix(f".{fmt}"), fmt)
-    return [timeline, VideoOutput(stem.with_suffix(".mkv"))] if video else [timeline]
+    return recording_pair(Path(folder) / f"session-{time.strftime('%Y%m%d-%H%M%S')}", fmt, video)
+
+
+def recording_pair(stem: Path, fmt: str = "csv", video: bool = True) -> list[Output]:
+    """[timeline, video] at `stem`.{csv|jsonl, mkv} (the video only when asked)."""
+    timeline = open_timeline(stem.with_name(f"{stem.name}.{fmt}"), fmt)
+    return [timeline, VideoOutput(stem.with_name(f"{stem.name}.mkv"))] if video else [timeline]

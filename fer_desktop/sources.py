@@ -41,6 +41,7 @@ class FrameSource:
 
     name = "source"
     fps: float | None = None
+    size: tuple[int, int] | None = None  # width, height of its frames, when known before
     live = False  # True for sources that run in real time (camera, demo)
 
     def __iter__(self) -> Iterator[Frame]:
@@ -194,6 +195,7 @@ class VideoSource(FrameSource):
             raise SourceError(f"{self.path}: not a video OpenCV can read")
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and math.isfinite(fps) and 0 < fps < 1000 else 30.0
+        self.size = _capture_size(self._cap)
         count = self._cap.get(cv2.CAP_PROP_FRAME_COUNT)
         self.frame_count = int(count) if count and count > 0 else None
         self._pos, self._seek_to = 0, None
@@ -288,6 +290,7 @@ class CameraSource(FrameSource):
             self._cap.set(cv2.CAP_PROP_FPS, fps)
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 0 < fps < 1000 else 30.0
+        self.size = _capture_size(self._cap)
         self._lock = threading.Condition()
         self._latest: np.ndarray | None = None
         self._stamp = 0.0  # time.time() when the newest frame was read
@@ -443,6 +446,11 @@ def prefetched(source: Iterable, depth: int = 4, work: Callable | None = None) -
     finally:
         stop.set()
         thread.join(timeout=5.0)
+
+
+def _capture_size(cap: cv2.VideoCapture) -> tuple[int, int] | None:
+    width, height = (int(cap.get(p)) for p in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT))
+    return (width, height) if width > 0 and height > 0 else None
 
 
 def camera_id(spec: str) -> int | str:

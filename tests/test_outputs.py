@@ -99,6 +99,9 @@ def test_lsl_inlet_receives_frames_and_markers(demo_video):
     events = [json.loads(m) for m, _ in received["markers"]]
     assert [e["note"] for e in events if e["event"] == "marker"] == ["lap 10", "lap 20"]
     assert events[-1]["event"] == "end" and events[-1]["frames"] == 45  # the end marker
+    from tests.test_schema import STREAM, validator
+
+    assert all(validator(STREAM).is_valid(e) for e in events)  # the schema's event lines
     marker_ts = [ts for _, ts in received["markers"]]
     assert marker_ts == sorted(marker_ts)
 

@@ -17,10 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import av
+import jsonschema
 import numpy as np
 import pytest
 from websockets.sync.client import connect
 
+from fer_desktop import schemas
 from fer_desktop.cli import main
 from fer_desktop.game_markers import import_events, read_event_log
 from fer_desktop.outputs.websocket import MAX_MESSAGE_BYTES, WebSocketOutput
@@ -107,7 +109,7 @@ def game_recording(tmp_path_factory, pipeline) -> dict:
             json.dumps({"type": "marker", "note": "n", "t_wall": "2001-01-01T00:00:00Z"}),
         ):
             ws.send(bad)
-            errors.append(next_line(ws, lambda line: line["type"] == "error")["error"])
+            errors.append(next_line(ws, lambda line: line["type"] == "error"))
         past = frames[5]  # a moment the game saw earlier: placed there, not now
         ws.send(json.dumps({"type": "marker", "note": "boss #2", "t_wall": past["t_wall"]}))
         earlier = next_line(ws, lambda line: line.get("event") == "marker")
@@ -127,7 +129,11 @@ def game_recording(tmp_path_factory, pipeline) -> dict:
 
 
 def test_a_game_places_markers_and_bad_messages_get_one_line_errors(game_recording):
-    errors = game_recording["errors"]
+    lines = [*game_recording["errors"], game_recording["earlier"], game_recording["now"]]
+    stream = jsonschema.Draft202012Validator(schemas.load("stream"))
+    for line in lines:  # the shipped schema holds the error replies and the game's markers
+        stream.validate(line)
+    errors = [e["error"] for e in game_recording["errors"]]
     assert errors[0].startswith("not JSON (Expecting value")
     assert errors[1] == f"message too big: at most {MAX_MESSAGE_BYTES} bytes"
     assert errors[2].startswith("send a JSON object")

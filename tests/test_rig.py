@@ -4,6 +4,7 @@ stdout, SIGTERM is a clean stop. Real processes, a real slow pipe reader, a real
 import itertools
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -105,6 +106,7 @@ def test_the_end_line_and_exit_status_after_sigterm():
     )
     header = json.loads(live.stdout.readline())
     assert header["type"] == "header" and header["name"] == "fer_desktop" and header["fps"]
+    assert header["size"] == [640, 480]
     live.stdout.readline()
     live.terminate()
     rest, _ = live.communicate(timeout=10)
@@ -268,3 +270,94 @@ def test_live_serves_websocket_clients_with_the_token_and_refuses_foreign_pages(
         live.terminate()
         live.communicate(timeout=10)
     assert live.returncode == 0
+
+
+RIG = REPO / "packaging" / "rig"
+
+
+def unit_settings() -> dict[str, str]:
+    """The [Service] keys of the example systemd unit."""
+    import configparser
+
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str
+    unit.read(RIG / "fer-desktop-live.service")
+    return dict(unit["Service"])
+
+
+def test_the_example_config_is_valid():
+    from fer_desktop.cli import _subparser, build_parser
+    from fer_desktop.config_file import load
+
+    parser = build_parser()
+    values = load(RIG / "rig.toml", _subparser(parser, "live"))
+    assert values["name"] == ["driver"] and values["wait_for_camera"] is True
+
+
+def test_the_service_stops_and_fails_the_way_systemd_reads_it(tmp_path):
+    """Without systemd here: its ExecStart with a rehearsal config, stopped with its
+    KillSignal (exit 0, an end line, well within TimeoutStopSec); a busy port fails with a
+    status its RestartPreventExitStatus names (no restart loop)."""
+    unit = unit_settings()
+    assert unit["Restart"] == "on-failure" and unit["KillSignal"] == "SIGTERM"
+    command = unit["ExecStart"].split()
+    assert command[1:3] == ["live", "--config"]
+    config = tmp_path / "rig.toml"
+    config.write_text('source = ["demo"]\nname = ["rehearsal"]\n')
+    live = subprocess.Popen(
+        [*CLI, *command[1:3], str(config)], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    assert json.loads(live.stdout.readline())["name"] == "rehearsal"
+    live.send_signal(getattr(signal, unit["KillSignal"]))
+    rest, _ = live.communicate(timeout=float(unit["TimeoutStopSec"]))
+    assert live.returncode == 0  # a requested stop: the unit is not marked failed
+    assert json.loads(rest.splitlines()[-1])["event"] == "end"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config.write_text(f'source = ["demo"]\nserve = "ws://127.0.0.1:{port}"\n')
+        failed = subprocess.run(
+            [*CLI, "live", "--config", str(config)], cwd=REPO, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+    assert str(failed.returncode) in unit["RestartPreventExitStatus"].split()
+    assert failed.stdout == ""  # refused before any header is written
+    assert len(failed.stderr.strip().splitlines()) == 1 and "cannot serve" in failed.stderr
+
+
+def test_a_rotated_recording_loses_no_frame_at_the_cuts(demo_video, tmp_path):
+    import av
+
+    from fer_desktop.timeline import read_timeline
+
+    out = subprocess.run(
+        [*CLI, "live", "--source", str(demo_video), "--record", str(tmp_path),
+         "--rotate-mb", "0.15", "--no-stdout"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    parts = sorted(tmp_path.glob("session-*-part*.csv"))
+    assert len(parts) >= 3
+    numbers = []
+    for part in parts:
+        timeline = read_timeline(part)
+        assert timeline["summary"] is not None  # each part closed properly
+        rows = [f["frame"] for f in timeline["frames"]]
+        with av.open(str(part.with_suffix(".mkv"))) as video:
+            assert sum(1 for _ in video.decode(video=0)) == len(rows)  # row k = frame k
+        numbers += rows
+    assert numbers == list(range(45))  # the whole 3 s clip, each frame once, in order
+
+
+def test_the_readme_embedding_example_runs(demo_video, capsys):
+    import re
+
+    text = (REPO / "README.md").read_text()
+    code = re.search(r"<!-- tested: tests/test_rig.py -->\n```python\n(.*?)```", text, re.S)
+    assert code, "the README's embedding example is missing"
+    exec(code.group(1), {"source": str(demo_video)})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == "30 frames"
+    faces = [line.split() for line in printed if line[0].isdigit() and len(line.split()) == 4]
+    assert len(faces) >= 28 and {f[2] for f in faces} <= {"happy", "neutral", "sad"}

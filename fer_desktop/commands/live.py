@@ -19,6 +19,7 @@ from fer_desktop.calibration import CalibrationError
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output
 from fer_desktop.outputs.handoff import HandOff
+from fer_desktop.outputs.rotation import RotatingRecording
 from fer_desktop.outputs.stdout import JsonLinesOutput
 from fer_desktop.outputs.websocket import parse_ws_url
 from fer_desktop.rehearsal import FileCamera, LoopedVideo
@@ -30,6 +31,7 @@ from fer_desktop.session import (
     SessionOptions,
     Status,
     recording_outputs,
+    recording_pair,
 )
 from fer_desktop.settings import Settings
 from fer_desktop.sources import FrameSource
@@ -72,9 +74,6 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
     never holds back the analysis or the others. The recording's timeline and video share
     one, so they stay frame for frame together."""
     outputs: list[Output] = []
-    if not args.no_stdout:
-        lines = JsonLinesOutput(sys.stdout, tag=stream.name if tag else None)
-        outputs.append(HandOff(lines, depth=1 if args.latest else 16))
     if args.lsl:
         from fer_desktop.outputs.lsl import LslOutput
 
@@ -90,9 +89,27 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
         )
         outputs.append(HandOff(server))
     if stream.record:
-        recording = recording_outputs(stream.record, args.format, video=args.record_video)
-        outputs.append(HandOff(recording, depth=64))
+        outputs.append(HandOff(_recording(args, stream.record), depth=64))
+    if not args.no_stdout:  # last: a busy port or an unwritable folder fails before a header
+        lines = JsonLinesOutput(sys.stdout, tag=stream.name if tag else None)
+        outputs.append(HandOff(lines, depth=1 if args.latest else 16))
     return outputs
+
+
+def _recording(args, folder: Path) -> list[Output]:
+    """The recording's timeline and video, cut into parts when --rotate-* asks for it."""
+    if not (args.rotate_minutes or args.rotate_mb):
+        return recording_outputs(folder, args.format, video=args.record_video)
+    if (args.rotate_minutes or 0) < 0 or (args.rotate_mb or 0) < 0:
+        raise UsageError("--rotate-minutes and --rotate-mb must be more than 0")
+    return [
+        RotatingRecording(
+            folder,
+            lambda stem: recording_pair(stem, args.format, video=args.record_video),
+            max_s=args.rotate_minutes * 60 if args.rotate_minutes else None,
+            max_bytes=int(args.rotate_mb * 1e6) if args.rotate_mb else None,
+        )
+    ]
 
 
 def _stop_on_signals(sessions: list[Session]) -> dict:

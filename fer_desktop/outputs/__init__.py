@@ -33,11 +33,17 @@ class SessionInfo:
     fps: float | None = None
     extra: dict = field(default_factory=dict)
     name: str = "fer_desktop"  # the stream's name (`live --name`): LSL, headers
+    size: tuple[int, int] | None = None  # the frames' width and height, when known
 
     def header(self) -> dict:
         """The "header" line every stream starts with."""
         return header_record(
-            self.labels, self.settings, source=self.source, name=self.name, fps=self.fps
+            self.labels,
+            self.settings,
+            source=self.source,
+            name=self.name,
+            fps=self.fps,
+            size=list(self.size) if self.size else None,
         )
 
 
