@@ -100,6 +100,8 @@ function onEvent(line) {
     while (list.children.length > 200) list.lastChild.remove();  // the newest 200 listed
     while (markers.length > 200) markers.shift();
     scheduleDraw();
+  } else if (line.event === "status" && line.note !== "source ended") {
+    setState(line.note, line.note.startsWith("camera lost") ? "closed" : "live");
   } else if (line.event === "end") {
     setState("session ended", "ended");
   } else if (line.event === "labels") {
