@@ -11,9 +11,9 @@ from fer_desktop._version import __version__
 
 EXIT_OK, EXIT_FAILED_INPUT, EXIT_CANNOT_START, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
-EPILOG = """exit status: 0 success; 1 some input failed (each named on stderr); 2 cannot start
-(bad option, missing or corrupt model, unwritable output); 3 internal error (a bug);
-130 interrupted."""
+EPILOG = """exit status: 0 success (for live also a stop by SIGTERM); 1 some input failed (each
+named on stderr); 2 cannot start (bad option, missing or corrupt model, unwritable output,
+port in use); 3 internal error (a bug); 130 interrupted (Ctrl-C)."""
 
 
 def _add_settings_options(p: argparse.ArgumentParser) -> None:

@@ -31,7 +31,7 @@ class FlakyCamera:
     failed_reopens = 2
     frames_per_life = 8
 
-    def __init__(self, index: int = 0, **_):
+    def __init__(self, index: int = 0, *_capture, **_):
         cls = type(self)
         if cls.opened > 0 and cls.failed_reopens > 0:
             cls.failed_reopens -= 1

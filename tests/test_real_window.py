@@ -87,3 +87,50 @@ def test_without_any_display_the_window_says_what_to_do():
     )
     assert out.returncode == 2
     assert "no display found" in out.stderr and "QT_QPA_PLATFORM=offscreen" in out.stderr
+
+
+ASSETS = REPO / "assets"
+
+
+def _run_window(args: list[str], display: str, timeout: float = 180) -> None:
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    out = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_readme_screenshots_from_this_build(xvfb, tmp_path):
+    """The live window on the demo and review on a recording of it (two markers, a name),
+    photographed from this build. FER_UPDATE_SCREENSHOTS=1 writes them to assets/ for the
+    README (assets/screenshot_demo.png, assets/screenshot_review.png)."""
+    import cv2
+
+    from fer_desktop.review import open_recording
+    from fer_desktop.sources import DemoSource
+    from tests.conftest import write_video
+
+    out = ASSETS if os.environ.get("FER_UPDATE_SCREENSHOTS") else tmp_path
+    demo_shot, review_shot = out / "screenshot_demo.png", out / "screenshot_review.png"
+    _run_window(["gui", "--source", "demo", "--exit-after", "10",
+                 "--screenshot", str(demo_shot)], xvfb)  # fmt: skip
+    demo = DemoSource(fps=15.0, duration=10.0, realtime=False)
+    clip = write_video(tmp_path / "demo.avi", (f.bgr for f in demo))
+    live = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", "live", "--source", str(clip),
+         "--record", str(tmp_path / "rec"), "--no-stdout"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert live.returncode == 0, live.stderr
+    timeline = next((tmp_path / "rec").glob("*.csv"))
+    rec = open_recording(timeline)
+    n = len(rec.frames)
+    rec.markers = [rec.marker_at(n // 3, "question 1"), rec.marker_at(2 * n // 3, "question 2")]
+    rec.name_face(1, "Speaker")
+    rec.save()
+    _run_window(["review", str(timeline), "--exit-after", "5",
+                 "--screenshot", str(review_shot)], xvfb)  # fmt: skip
+    for shot in (demo_shot, review_shot):
+        img = cv2.imread(str(shot))
+        assert img is not None and img.std() > 20

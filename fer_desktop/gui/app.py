@@ -64,7 +64,8 @@ def run(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("fer_desktop")
     window = MainWindow()
-    source, note = (args.source, None) if args.source else default_source()
+    last = window.last_source()
+    source, note = (args.source or last, None) if args.source or last else default_source()
     window.show()
     window.start_source(source)
     interrupted = close_on_signals(window)
@@ -104,8 +105,19 @@ def run(args) -> int:
     return 1 if window.source_failed else code
 
 
-def close_on_signals(window: MainWindow) -> list[int]:
-    """Ctrl-C and SIGTERM close the window properly (recordings end with their summary).
+def quit_all(window) -> None:
+    """Close every window without a question, then end the event loop."""
+    quit_now = getattr(window, "quit_now", None)
+    if quit_now is not None:
+        quit_now()
+        return
+    QApplication.closeAllWindows()
+    QTimer.singleShot(0, QApplication.quit)
+
+
+def close_on_signals(window) -> list[int]:
+    """Ctrl-C and SIGTERM close the window properly (recordings end with their summary),
+    without a question, and end the process (open dialogs are closed).
 
     Python runs signal handlers only between bytecodes, so a timer wakes the interpreter
     while Qt's event loop waits. The returned list fills with the signal received."""
@@ -113,7 +125,7 @@ def close_on_signals(window: MainWindow) -> list[int]:
 
     def handler(signum, _frame) -> None:
         received.append(signum)
-        QTimer.singleShot(0, window.close)
+        QTimer.singleShot(0, lambda: quit_all(window))
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)

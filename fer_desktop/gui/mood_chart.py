@@ -12,12 +12,20 @@ from bisect import bisect_left
 import numpy as np
 import pyqtgraph as pg
 
-from fer_desktop.report import face_colour
 from fer_desktop.results import FrameResult
+
+from .face_style import face_pen
 
 BAND = 0.2  # |valence| below this reads as neutral
 KEEP_SECONDS = 600.0  # history kept, so widening the window brings older data back
 GAP_S = 1.0  # no line joins two points of a face further apart than this
+# A marker's note: dark on a light box near the top, readable over the bands and lines.
+MARKER_LABEL = {
+    "position": 0.97,
+    "color": "#000",
+    "fill": (255, 255, 255, 220),
+    "anchors": [(0, 0), (0, 0)],  # hangs down and right of the line's top: never cut off
+}
 
 
 class MoodChart(pg.PlotWidget):
@@ -37,9 +45,11 @@ class MoodChart(pg.PlotWidget):
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setLabel("left", "valence")
         plot.setLabel("bottom", "time (s)")
-        # One compact row at the top, so several faces do not hide the lines.
-        legend = plot.addLegend(offset=(5, 1), colCount=8, labelTextSize="8pt")
-        legend.setBrush(pg.mkBrush(255, 255, 255, 140))  # readable, the curves still show
+        # The legend sits in a row of its own above the plot: it never covers a line.
+        self.legend = pg.LegendItem(colCount=10, labelTextSize="8pt")
+        plot.layout.removeItem(plot.titleLabel)  # no title: its row holds the legend
+        plot.layout.addItem(self.legend, 0, 1)
+        plot.legend = self.legend
         for lo, hi, colour in (
             (BAND, 1.05, (44, 160, 44, 30)),
             (-1.05, -BAND, (31, 119, 180, 30)),
@@ -69,6 +79,13 @@ class MoodChart(pg.PlotWidget):
         self.series.clear()
         self.curves.clear()
 
+    def reset(self) -> None:
+        """A new source: no lines, no markers, time from 0 again."""
+        self.clear_faces()
+        self.clear_markers()
+        self.now = 0.0
+        self._redraw()
+
     def clear_markers(self) -> None:
         for _t, line in self.markers:
             self.getPlotItem().removeItem(line)
@@ -82,13 +99,9 @@ class MoodChart(pg.PlotWidget):
             pts = self.series.setdefault(face.id, [])
             pts.append((result.t_source, face.valence))
             if face.id not in self.curves:
-                self.curves[face.id] = self.plot(
-                    [],
-                    [],
-                    pen=pg.mkPen(face_colour(face.id), width=2),
-                    name=f"face {face.id}",
-                    connect="finite",
-                )
+                curve = self.plot([], [], pen=face_pen(face.id), connect="finite")
+                self.legend.addItem(curve, f"face {face.id}")
+                self.curves[face.id] = curve
         self._redraw()
 
     def _forget_after(self, t: float) -> None:
@@ -98,7 +111,11 @@ class MoodChart(pg.PlotWidget):
 
     def add_marker(self, t: float, note: str = "") -> None:
         line = pg.InfiniteLine(
-            t, angle=90, pen=pg.mkPen("#444", style=pg.QtCore.Qt.DashLine), label=note or None
+            t,
+            angle=90,
+            pen=pg.mkPen("#212121", width=1.5, style=pg.QtCore.Qt.DashLine),
+            label=note or None,
+            labelOpts=MARKER_LABEL,
         )
         self.getPlotItem().addItem(line)
         self.markers.append((t, line))

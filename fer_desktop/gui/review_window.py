@@ -4,72 +4,72 @@ in the main window.
 
 The chart runs on the recording time (fer_desktop.timeaxis: source time laid end to end at
 each seek); a dotted line shows where a seek was ("→2.2": to 2.2 s of the file), and no
-curve crosses a seek or a gap.
-Keys: Space plays and pauses, Left / Right step one frame, Page Up / Page Down jump to the
-previous / next marker, M adds a marker at the cursor, Ctrl+S saves markers, names and
-merges beside the timeline.
+curve crosses a seek or a gap. Click or drag on the chart to seek.
+
+Every edit (markers, names, merges) is saved to the sidecar beside the timeline as it is
+made; Ctrl+Z undoes the last one. The keys are the table in `shortcuts.REVIEW`. People and
+files (exports, the report) are the parts in `review_people` and `review_files`.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QListWidget,
-    QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.report import face_colour
 from fer_desktop.results import FrameResult
-from fer_desktop.review import Person, Recording, VideoReader, open_recording
+from fer_desktop.review import Marker, Recording, VideoReader, open_recording
 
+from . import shortcuts
+from .live_texts import APP_NAME
+from .review_chart import ReviewChart
+from .review_extremes import extreme_stretch
+from .review_files import ReviewFiles
+from .review_people import ROLE_ID, ReviewPeople
+from .segment_table import SegmentTable
 from .video_view import VideoView
 
-ROLE_ID = Qt.ItemDataRole.UserRole  # the face list's items hold their person's id
 
-
-def button(text: str, slot) -> QPushButton:
+def button(text: str, slot, tip: str = "") -> QPushButton:
     """A button that calls `slot()` (without clicked's `checked`, which would land in the
     slot's first parameter)."""
     b = QPushButton(text)
+    b.setToolTip(tip)
     b.clicked.connect(lambda _checked=False: slot())
     return b
 
 
-def person_label(p: Person) -> str:
-    """A person in the legend and the merge dialog: the name, and the ids merged into it."""
-    if len(p.ids) > 1 and p.name == f"face {p.id}":
-        return f"face {'+'.join(map(str, p.ids))}"
-    return p.name
-
-
-class ReviewWindow(QMainWindow):
-    def __init__(self, path: Path):
+class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
+    def __init__(self, path: Path, settings: QSettings | None = None):
         super().__init__()
+        self.settings = settings or QSettings(APP_NAME, APP_NAME)
         self.rec: Recording = open_recording(path)
         self.reader = VideoReader(self.rec.video_path)
-        self.setWindowTitle(f"fer_desktop review — {self.rec.timeline_path.name}")
         self.resize(1200, 800)
         self.current = -1  # index into rec.frames of the frame shown
         self.errors: list[str] = []
+        self.unsaved = False  # the last edit could not be written to the sidecar
+        self.undo_stack: list[tuple[str, tuple]] = []  # (what was done, the state before)
+        self._next_number = 1
+        for m in self.rec.markers:
+            self._number(m)
+        self._title()
         self._build()
-        self._keys()
+        self._menus()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self.show_frame(0)
@@ -77,60 +77,33 @@ class ReviewWindow(QMainWindow):
     # --- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
         self.view = VideoView()
-        self.chart = pg.PlotWidget(background="w")
-        self.chart.setLabel("bottom", "recording time (s)")
-        self.chart.setLabel("left", "valence")
-        self.chart.setYRange(-1.05, 1.05)
-        self.chart.addLegend(offset=(5, 1), colCount=8)
-        self.curves: dict[int, pg.PlotDataItem] = {}  # person id -> its curve
-        for n, (t, t_source) in enumerate(self.rec.seeks()):
-            line = pg.InfiniteLine(  # labels on three heights, so neighbours stay readable
-                t,
-                pen=pg.mkPen("#9e9e9e", width=1, style=Qt.PenStyle.DotLine),
-                label=f"→{t_source:.1f}",
-                labelOpts={"position": 0.05 + 0.08 * (n % 3), "color": "#757575"},
-            )
-            self.chart.addItem(line)
-        self.cursor = pg.InfiniteLine(0.0, movable=True, pen=pg.mkPen("#c62828", width=2))
-        self.cursor.sigPositionChanged.connect(self._cursor_moved)
-        self.chart.addItem(self.cursor)
+        self.chart = ReviewChart(self.rec.seeks(), self.seek)
+        self.chart.cursor.sigPositionChanged.connect(lambda: self.seek(self.cursor_t))
         self.chart.scene().sigMouseClicked.connect(self._chart_clicked)
-        self._marker_lines: list[pg.InfiniteLine] = []
-
-        self.play_btn = QPushButton("Play")
-        self.play_btn.clicked.connect(lambda _checked=False: self.toggle_play())
+        self.play_btn = button("Play", self.toggle_play, "Play or pause (Space)")
         self.markers = QListWidget()
         self.markers.itemActivated.connect(lambda item: self.jump_to_marker(self.markers.row(item)))
-        buttons = QHBoxLayout()
-        for text, slot in (
-            ("Add marker (M)", self.add_marker),
-            ("Edit note", self.edit_marker),
-            ("Delete", self.delete_marker),
-            ("Save", self.save),
-        ):
-            buttons.addWidget(button(text, slot))
         self.faces = QListWidget()
         self.faces.itemActivated.connect(lambda item: self.jump_to_person(item.data(ROLE_ID)))
-        face_buttons = QHBoxLayout()
-        for text, slot in (
-            ("Name…", self.name_person),
-            ("Merge into…", self.merge_person),
-            ("Unmerge", self.unmerge_person),
-        ):
-            face_buttons.addWidget(button(text, slot))
-        self.segments = QTableWidget()
-        export = QHBoxLayout()
-        for text, slot in (("Export segment CSV", self.export_csv),
-                           ("Export segment clip", self.export_clip)):  # fmt: skip
-            export.addWidget(button(text, slot))
-
+        self.segments = SegmentTable()
         side = QVBoxLayout()
         side.addWidget(self.markers, 1)
-        side.addLayout(buttons)
+        side.addLayout(self._row(("Add marker (M)", self.add_marker, "A marker at the cursor"),
+                                 ("Edit note", self.edit_marker, "The selected marker's note"),
+                                 ("Delete", self.delete_marker, "Undo with Ctrl+Z"),
+                                 ("Undo", self.undo, "Undo the last edit (Ctrl+Z)")))  # fmt: skip
         side.addWidget(self.faces, 1)
-        side.addLayout(face_buttons)
+        side.addLayout(self._row(("Name…", self.name_person, ""),
+                                 ("Merge into…", self.merge_person, ""),
+                                 ("Unmerge", self.unmerge_person, "")))  # fmt: skip
+        side.addLayout(self._row(
+            ("Saddest stretch", lambda: self.jump_to_extreme(-1), "Lowest mean valence, 3 s"),
+            ("Happiest stretch", lambda: self.jump_to_extreme(+1), "Highest mean valence, 3 s"),
+        ))  # fmt: skip
         side.addWidget(self.segments, 2)
-        side.addLayout(export)
+        side.addLayout(self._row(("Export segment CSV", self.export_csv, ""),
+                                 ("Export segment clip", self.export_clip, ""),
+                                 ("Report", self.make_report, "HTML report, Ctrl+P")))  # fmt: skip
         side_widget = QWidget()
         side_widget.setLayout(side)
         left = QSplitter(Qt.Orientation.Vertical)
@@ -140,7 +113,9 @@ class ReviewWindow(QMainWindow):
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(left)
         main.addWidget(side_widget)
-        main.setSizes([800, 400])
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        main.setSizes([700, 500])
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(main, 1)
@@ -149,30 +124,74 @@ class ReviewWindow(QMainWindow):
         self._refresh_people()
         self._refresh_markers()
 
-    def _keys(self) -> None:
-        for key, slot in (
-            ("Space", self.toggle_play),
-            ("Right", lambda: self.show_frame(self.current + 1)),
-            ("Left", lambda: self.show_frame(self.current - 1)),
-            ("PgDown", lambda: self.step_marker(+1)),
-            ("PgUp", lambda: self.step_marker(-1)),
-            ("M", self.add_marker),
-            ("Ctrl+S", self.save),
-        ):
-            QShortcut(QKeySequence(key), self, activated=slot)
+    @staticmethod
+    def _row(*buttons: tuple) -> QHBoxLayout:
+        row = QHBoxLayout()
+        for text, slot, tip in buttons:
+            row.addWidget(button(text, slot, tip))
+        return row
+
+    def _menus(self) -> None:
+        self.key_actions = shortcuts.bind(
+            self,
+            shortcuts.REVIEW,
+            {
+                "play": self.toggle_play,
+                "next_frame": lambda: self.show_frame(self.current + 1),
+                "previous_frame": lambda: self.show_frame(self.current - 1),
+                "next_marker": lambda: self.step_marker(+1),
+                "previous_marker": lambda: self.step_marker(-1),
+                "marker": lambda: self.add_marker(ask=True),
+                "delete_marker": self.delete_marker,
+                "undo": self.undo,
+                "save": self.save,
+                "report": self.make_report,
+                "shortcuts": self.show_shortcuts,
+                "close": self.close,
+            },
+        )
+        keys = self.key_actions
+        file_menu = self.menuBar().addMenu("&File")
+        for name, text in (("save", "&Save"), ("report", "Write &report…"), ("close", "&Close")):
+            keys[name].setText(text)
+            file_menu.addAction(keys[name])
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for name, text in (("undo", "&Undo"), ("marker", "Add &marker"),
+                           ("delete_marker", "&Delete marker")):  # fmt: skip
+            keys[name].setText(text)
+            edit_menu.addAction(keys[name])
+        help_menu = self.menuBar().addMenu("&Help")
+        keys["shortcuts"].setText("&Keyboard shortcuts")
+        help_menu.addAction(keys["shortcuts"])
+
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(
+            self, "Keyboard shortcuts", shortcuts.help_html("Review window", shortcuts.REVIEW)
+        )
+
+    def _title(self) -> None:
+        mark = " *" if self.unsaved else ""
+        self.setWindowTitle(f"fer_desktop review — {self.rec.timeline_path.name}{mark}")
 
     # --- playback and seeking ---------------------------------------------------------------
     @property
+    def curves(self) -> dict:
+        return self.chart.curves
+
+    @property
+    def cursor(self):
+        return self.chart.cursor
+
+    @property
     def cursor_t(self) -> float:
-        return float(self.cursor.value())
+        return float(self.chart.cursor.value())
 
     def show_frame(self, i: int) -> None:
         """Show frame i (clamped) with its boxes, and put the chart's cursor on it."""
         i = min(max(i, 0), len(self.rec.frames) - 1)
         bgr = self.reader.read(self.rec.video_index[i])
         if bgr is None:
-            self.errors.append(f"video frame {self.rec.video_index[i]} cannot be read")
-            self.statusBar().showMessage(self.errors[-1], 5000)
+            self._problem(f"video frame {self.rec.video_index[i]} cannot be read")
             return
         self.current = i
         result = self.rec.frames[i]
@@ -180,9 +199,7 @@ class ReviewWindow(QMainWindow):
         self.view.show_frame(bgr, self._as_people(result))
         self.view.update()
         t = float(self.rec.times[i])
-        self.cursor.blockSignals(True)
-        self.cursor.setValue(t)
-        self.cursor.blockSignals(False)
+        self.chart.set_cursor(t)
         names = ", ".join(self.rec.person(f.id)[1] for f in result.faces)
         self.statusBar().showMessage(
             f"frame {result.index}  t {t:.2f} s (source {result.t_source:.2f} s)  "
@@ -200,9 +217,6 @@ class ReviewWindow(QMainWindow):
 
     def seek(self, t: float) -> None:
         self.show_frame(self.rec.frame_at(t))
-
-    def _cursor_moved(self) -> None:
-        self.seek(self.cursor_t)
 
     def _chart_clicked(self, event) -> None:
         point = self.chart.getPlotItem().vb.mapSceneToView(event.scenePos())
@@ -226,160 +240,52 @@ class ReviewWindow(QMainWindow):
             return
         self.show_frame(self.current + 1)
 
-    # --- people: the chart's curves, the face list, names and merges --------------------------
-    def _plot_people(self, people: list[Person]) -> None:
-        plot = self.chart.getPlotItem()
-        for curve in self.curves.values():
-            plot.removeItem(curve)
-            if plot.legend is not None:
-                plot.legend.removeItem(curve)
-        self.curves = {}
-        series = self.rec.chart_series()
-        for p in people:
-            xs, ys = series.get(p.id, (np.zeros(0), np.zeros(0)))
-            self.curves[p.id] = self.chart.plot(
-                xs,
-                ys,
-                pen=pg.mkPen(face_colour(p.id), width=2),
-                name=person_label(p),
-                connect="finite",
-            )
-
-    def _refresh_people(self) -> None:
-        people = self.rec.people()
-        self._plot_people(people)
-        self.faces.clear()
-        for p in people:
-            ids = f"  (ids {', '.join(map(str, p.ids))})" if len(p.ids) > 1 else ""
-            item = QListWidgetItem(f"● {p.name}{ids}  {p.frames} frames")
-            item.setForeground(QColor(face_colour(p.id)))
-            item.setData(ROLE_ID, p.id)
-            self.faces.addItem(item)
-        if self.current >= 0:
-            self.show_frame(self.current)
-
-    def selected_person(self) -> int | None:
-        """The person chosen in the face list (None, and a hint, when there is none)."""
-        item = self.faces.currentItem()
-        if item is None:
-            self.statusBar().showMessage("Choose a person in the list first", 5000)
-            return None
-        return int(item.data(ROLE_ID))
-
-    def name_person(self, face_id: int | None = None, name: str | None = None) -> None:
-        """Name the selected person (or `face_id`'s); asks for the name unless given."""
-        face_id = self.selected_person() if face_id is None else face_id
-        if face_id is None:
+    def jump_to_extreme(self, sign: int) -> None:
+        """To the start of the saddest (-1) or happiest (+1) 3-second stretch of anyone."""
+        found = extreme_stretch(self.rec.chart_series(), sign)
+        if found is None:
+            self._problem("No face in this recording")
             return
-        if name is None:
-            current = self.rec.sidecar.names.get(self.rec.person(face_id)[0], "")
-            name, ok = QInputDialog.getText(self, "Name", f"Name for face {face_id}:", text=current)
-            if not ok:
-                return
-        self.rec.name_face(face_id, name)
+        t, pid, mean = found
+        self.seek(t)
+        which = "Saddest" if sign < 0 else "Happiest"
+        name = self.rec.person(pid)[1]
+        self.statusBar().showMessage(f"{which} stretch: {name} at {t:.1f} s, {mean:+.2f}", 8000)
+
+    # --- edits: each saved as it is made, each undoable ---------------------------------------
+    def _state(self) -> tuple:
+        side = self.rec.sidecar
+        return copy.deepcopy((self.rec.markers, side.names, side.merges))
+
+    def _edited(self, what: str, before: tuple, select: Marker | None = None) -> None:
+        """After an edit: remember how to undo it, show it (`select` chosen), save it."""
+        self.undo_stack.append((what, before))
         self._refresh_people()
-        self._refresh_segments()
+        self._refresh_markers(select)
+        self._autosave(what)
 
-    def merge_person(self, face_id: int | None = None, into: int | None = None) -> None:
-        """The selected person (or `face_id`) is the same person as `into` (asked for)."""
-        face_id = self.selected_person() if face_id is None else face_id
-        if face_id is None:
+    def undo(self) -> None:
+        if not self.undo_stack:
+            self.statusBar().showMessage("Nothing to undo", 4000)
             return
-        if into is None:
-            others = [p for p in self.rec.people() if p.id != self.rec.person(face_id)[0]]
-            if not others:
-                return
-            choice, ok = QInputDialog.getItem(
-                self, "Merge", f"Face {face_id} is the same person as:",
-                [person_label(p) for p in others], 0, False,
-            )  # fmt: skip
-            if not ok:
-                return
-            into = others[[person_label(p) for p in others].index(choice)].id
-        try:
-            self.rec.merge(face_id, into)
-        except FerDesktopError as exc:
-            self._problem(str(exc))
-            return
+        what, (markers, names, merges) = self.undo_stack.pop()
+        self.rec.markers = markers
+        self.rec.sidecar.names, self.rec.sidecar.merges = names, merges
         self._refresh_people()
-        self._refresh_segments()
-
-    def unmerge_person(self, face_id: int | None = None) -> None:
-        """Split the selected person's ids (or `face_id`) back into their own people."""
-        pid = self.selected_person() if face_id is None else self.rec.person(face_id)[0]
-        if pid is None:
-            return
-        person = next((p for p in self.rec.people() if p.id == pid), None)
-        for fid in [face_id] if face_id is not None else (person.ids if person else []):
-            self.rec.unmerge(fid)
-        self._refresh_people()
-        self._refresh_segments()
-
-    def jump_to_person(self, person_id: int) -> None:
-        """To the first frame this person is in."""
-        for k, f in enumerate(self.rec.frames):
-            if any(self.rec.person(face.id)[0] == person_id for face in f.faces):
-                self.show_frame(k)
-                return
-
-    # --- markers and segments ----------------------------------------------------------------
-    def _refresh_markers(self) -> None:
-        self.rec.markers.sort(key=lambda m: m.t)
-        self.markers.clear()
-        for line in self._marker_lines:
-            self.chart.removeItem(line)
-        self._marker_lines = []
-        for m in self.rec.markers:
-            self.markers.addItem(f"{m.t:7.2f} s  {m.note}")
-            line = pg.InfiniteLine(
-                m.t,
-                pen=pg.mkPen("#444", style=Qt.PenStyle.DashLine),
-                label=m.note or None,
-                labelOpts={"position": 0.95, "color": "#444"},
-            )
-            self.chart.addItem(line)
-            self._marker_lines.append(line)
-        self._refresh_segments()
-
-    def _refresh_segments(self) -> None:
-        rows = []
-        for name, a, b in self.rec.segments():
-            for face in self.rec.summary(a, b):
-                rows.append((name, a, b, face))
-        labels = self.rec.labels
-        heads = ["segment", "from", "to", "person", *labels, "mean valence", "strongest at"]
-        self.segments.setColumnCount(len(heads))
-        self.segments.setHorizontalHeaderLabels(heads)
-        self.segments.setRowCount(len(rows))
-        self._segment_rows = rows
-        for r, (name, a, b, face) in enumerate(rows):
-            strongest = f"{face['strongest_t']:.1f} s ({face['strongest_valence']:+.2f})"
-            values = [name, f"{a:.1f}", f"{b:.1f}", face["name"],
-                      *(f"{100 * face[f'share_{lab}']:.0f}%" for lab in labels),
-                      f"{face['mean_valence']:+.2f}", strongest]  # fmt: skip
-            for c, v in enumerate(values):
-                self.segments.setItem(r, c, QTableWidgetItem(v))
-
-    def add_marker(self, note: str = "") -> None:
-        self.rec.markers.append(self.rec.marker_at(self.current, note))
         self._refresh_markers()
+        self._autosave(f"Undone: {what}")
 
-    def edit_marker(self) -> None:
-        row = self.markers.currentRow()
-        if row < 0:
+    def _autosave(self, what: str) -> None:
+        try:
+            path = self.rec.save()
+        except FerDesktopError as exc:
+            self.unsaved = True
+            self._title()
+            self._problem(f"{what}, but not saved: {exc}")
             return
-        note, ok = QInputDialog.getText(
-            self, "Marker note", "Note:", text=self.rec.markers[row].note
-        )
-        if ok:
-            self.rec.markers[row].note = note
-            self._refresh_markers()
-
-    def delete_marker(self) -> None:
-        row = self.markers.currentRow()
-        if row >= 0:
-            del self.rec.markers[row]
-            self._refresh_markers()
+        self.unsaved = False
+        self._title()
+        self.statusBar().showMessage(f"{what} (saved to {path.name})", 5000)
 
     def save(self) -> Path | None:
         """Markers, names and merges into the sidecar beside the timeline."""
@@ -388,6 +294,8 @@ class ReviewWindow(QMainWindow):
         except FerDesktopError as exc:
             self._problem(str(exc))
             return None
+        self.unsaved = False
+        self._title()
         self.statusBar().showMessage(f"Markers and names saved to {path}", 5000)
         return path
 
@@ -396,6 +304,81 @@ class ReviewWindow(QMainWindow):
     def _problem(self, message: str) -> None:
         self.errors.append(message)
         self.statusBar().showMessage(message, 8000)
+
+    # --- markers and segments ----------------------------------------------------------------
+    def _number(self, m: Marker) -> int:
+        """A marker's number: given once, kept when markers are added before it (the
+        attribute travels with the marker, also through undo's copies)."""
+        if getattr(m, "number", None) is None:
+            m.number = self._next_number
+            self._next_number += 1
+        return m.number
+
+    def marker_name(self, m: Marker) -> str:
+        return f"marker {self._number(m)}"
+
+    def _refresh_markers(self, select: Marker | None = None) -> None:
+        self.rec.markers.sort(key=lambda m: m.t)
+        self.markers.clear()
+        for m in self.rec.markers:
+            self.markers.addItem(f"{self.marker_name(m)}  {m.t:7.2f} s  {m.note}")
+            self.markers.item(self.markers.count() - 1).setToolTip(m.note)
+        names = [f"{self._number(m)}" for m in self.rec.markers]
+        self.chart.show_markers(self.rec.markers, names)
+        rows = [i for i, m in enumerate(self.rec.markers) if m is select]
+        if rows:
+            self.markers.setCurrentRow(rows[0])
+        self._refresh_segments()
+
+    def _refresh_segments(self) -> None:
+        start = float(self.rec.times[0])  # the recording's own times, from its first frame
+        rows = []
+        for name, a, b in self.rec.segments():
+            for face in self.rec.summary(a, b):
+                rows.append((name, max(a, start), b, face))
+        self.segments.show_rows(rows, self.rec.labels)
+
+    def add_marker(self, note: str = "", ask: bool = False) -> Marker | None:
+        """A marker at the cursor, selected; with `ask`, its note is asked for at once."""
+        before = self._state()
+        marker = self.rec.marker_at(self.current, note)
+        self._number(marker)
+        self.rec.markers.append(marker)
+        self._edited(f"{self.marker_name(marker)} added at {marker.t:.2f} s", before, marker)
+        if ask:
+            self.edit_marker()
+        return marker
+
+    def selected_marker(self) -> Marker | None:
+        row = self.markers.currentRow()
+        if not 0 <= row < len(self.rec.markers):
+            self.statusBar().showMessage("Choose a marker in the list first", 5000)
+            return None
+        return self.rec.markers[row]
+
+    def edit_marker(self, note: str | None = None) -> None:
+        """The selected marker's note (asked for, naming the marker, unless given)."""
+        m = self.selected_marker()
+        if m is None:
+            return
+        if note is None:
+            note, ok = QInputDialog.getText(
+                self, f"Note of {self.marker_name(m)}",
+                f"Note of {self.marker_name(m)} at {m.t:.2f} s:", text=m.note,
+            )  # fmt: skip
+            if not ok:
+                return
+        before = self._state()
+        m.note = note
+        self._edited(f"{self.marker_name(m)}'s note changed", before, m)
+
+    def delete_marker(self) -> None:
+        m = self.selected_marker()
+        if m is None:
+            return
+        before = self._state()
+        self.rec.markers.remove(m)
+        self._edited(f"{self.marker_name(m)} deleted (Ctrl+Z brings it back)", before)
 
     def jump_to_marker(self, row: int) -> None:
         if 0 <= row < len(self.rec.markers):
@@ -409,30 +392,18 @@ class ReviewWindow(QMainWindow):
             self.seek(min(later) if direction > 0 else max(later))
 
     def selected_segment(self) -> tuple[str, float, float]:
-        row = self.segments.currentRow()
-        if row < 0:
-            return self.rec.segments()[0]
-        name, a, b, _face = self._segment_rows[row]
-        return name, a, b
-
-    def export_csv(self, path: str | None = None) -> str | None:
-        _name, a, b = self.selected_segment()
-        path = path or QFileDialog.getSaveFileName(self, "Export segment", "", "CSV (*.csv)")[0]
-        if path:
-            self.rec.export_csv(a, b, Path(path))
-            self.statusBar().showMessage(f"Segment saved to {path}", 5000)
-        return path or None
-
-    def export_clip(self, path: str | None = None) -> int:
-        _name, a, b = self.selected_segment()
-        path = path or QFileDialog.getSaveFileName(self, "Export clip", "", "Matroska (*.mkv)")[0]
-        if not path:
-            return 0
-        n = self.rec.export_clip(a, b, Path(path))
-        self.statusBar().showMessage(f"Clip of {n} frames saved to {path}", 5000)
-        return n
+        picked = self.segments.selected()
+        return picked if picked is not None else self.rec.segments()[0]
 
     def closeEvent(self, event) -> None:
+        if self.unsaved and self.save() is None:
+            answer = QMessageBox.question(
+                self, "Edits not saved",
+                f"Your edits could not be saved:\n{self.errors[-1]}\n\nClose and lose them?",
+            )  # fmt: skip
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         self.timer.stop()
         self.reader.close()
         super().closeEvent(event)

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from fer_desktop.report import face_colour
 from fer_desktop.results import FrameResult
 
+from .face_style import face_style
+
 LABEL_COLOURS = {"happy": QColor("#2ca02c"), "neutral": QColor("#9e9e9e"), "sad": QColor("#1f77b4")}
 
 
@@ -25,7 +27,8 @@ class VideoView(QWidget):
         self._rgb: np.ndarray | None = None
         self.result: FrameResult | None = None
         self.message = "Starting…"
-        self.banner = ""  # e.g. "camera lost, reconnecting" or "● REC"
+        self.banner = ""  # e.g. "camera lost, reconnecting" or "● REC 00:12"
+        self.overlay = ""  # large, in the middle of the picture: "Paused"
 
     def show_frame(self, bgr: np.ndarray, result: FrameResult) -> None:
         self._rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
@@ -60,12 +63,23 @@ class VideoView(QWidget):
                 Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
                 self.message,
             )
+        if self.overlay:
+            self._draw_overlay(p)
         if self.banner:
             width = p.fontMetrics().horizontalAdvance(self.banner) + 20
             p.fillRect(QRectF(8, 8, width, 30), QColor(0, 0, 0, 160))
             p.setPen(QColor("#ff5252") if "REC" in self.banner else QColor("#ffd740"))
             p.drawText(QRectF(18, 8, width, 30), Qt.AlignmentFlag.AlignVCenter, self.banner)
         p.end()
+
+    def _draw_overlay(self, p: QPainter) -> None:
+        p.setFont(QFont(self.font().family(), 28, QFont.Weight.Bold))
+        width = p.fontMetrics().horizontalAdvance(self.overlay) + 48
+        box = QRectF((self.width() - width) / 2, (self.height() - 64) / 2, width, 64)
+        p.fillRect(box, QColor(0, 0, 0, 170))
+        p.setPen(QColor("white"))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, self.overlay)
+        p.setFont(QFont(self.font().family(), 14, QFont.Weight.Bold))
 
     def _draw_faces(self, p: QPainter, target: QRectF) -> None:
         result = self.result
@@ -77,7 +91,7 @@ class VideoView(QWidget):
             x, y, w, h = face.box
             box = QRectF(target.x() + x * sx, target.y() + y * sy, w * sx, h * sy)
             colour = QColor(face_colour(face.id))
-            p.setPen(QPen(colour, 3))
+            p.setPen(QPen(colour, 3, face_style(face.id)))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(box)
             label_colour = LABEL_COLOURS.get(face.label, QColor("#ff9800"))

@@ -1,0 +1,149 @@
+"""The live window's dialogs, as a part of MainWindow: the video pauses behind each one;
+file dialogs open where the last one was; the question before closing while recording."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from fer_desktop.errors import FerDesktopError
+from fer_desktop.session import AddMarker, Pause
+from fer_desktop.sources import IMAGE_SUFFIXES
+
+from . import shortcuts
+from .dialogs import last_folder, save_path
+from .live_texts import ABOUT_TEXT, NOTICE_TEXT
+
+STOP_AND_SAVE = "Stop and save"
+
+
+class LiveDialogs:
+    """Mixed into MainWindow (it provides settings, play, view, worker, _send…)."""
+
+    def modal(self, show: Callable[[], object]):
+        """Run a dialog with the video paused behind it (unless it was paused already)."""
+        was_paused = self.play.isChecked()
+        if not was_paused and self.worker is not None:
+            self._send(Pause(True))
+            self.view.overlay = "Paused"
+            self.view.update()
+        try:
+            return show()
+        finally:
+            if not was_paused and not self.closing:
+                self._send(Pause(False))
+                self.view.overlay = ""
+                self.view.update()
+
+    def show_about(self) -> None:
+        self.modal(lambda: QMessageBox.about(self, "About fer_desktop", ABOUT_TEXT))
+
+    def show_shortcuts(self) -> None:
+        text = shortcuts.help_html("Live window", shortcuts.LIVE) + shortcuts.help_html(
+            "Review window", shortcuts.REVIEW
+        )
+        self.modal(lambda: QMessageBox.information(self, "Keyboard shortcuts", text))
+
+    def show_notice_once(self) -> None:
+        """The responsible-use notice, on first start only (remembered in the settings)."""
+        if self.settings.value("notice_shown", False, type=bool) or self.property("scripted"):
+            return
+        self.modal(lambda: QMessageBox.information(self, "Before you start", NOTICE_TEXT))
+        self.settings.setValue("notice_shown", True)
+        self.settings.sync()
+
+    def _open_review(self) -> None:
+        path, _ = self.modal(
+            lambda: QFileDialog.getOpenFileName(
+                self,
+                "Open a recording",
+                str(last_folder(self.settings, "record", self.record_folder())),
+                "Timelines and videos (*.csv *.jsonl *.mkv *.mp4 *.avi *.mov);;All files (*)",
+            )
+        )
+        if path:
+            self.open_review(path)
+
+    def open_review(self, path: str):
+        from .review_window import ReviewWindow
+
+        try:
+            window = ReviewWindow(Path(path), self.settings)
+        except FerDesktopError as exc:
+            self.on_error(str(exc))
+            return None
+        self.review_windows.append(window)
+        window.show()
+        return window
+
+    def open_file(self) -> None:
+        exts = " ".join(f"*{e}" for e in sorted(IMAGE_SUFFIXES))
+        path, _ = self.modal(
+            lambda: QFileDialog.getOpenFileName(
+                self,
+                "Open a video or an image",
+                str(last_folder(self.settings, "open")),
+                f"Videos and images (*.mp4 *.avi *.mov *.mkv *.webm {exts});;All files (*)",
+            )
+        )
+        if path:
+            self.settings.setValue("folders/open", str(Path(path).parent))
+            self.start_source(path)
+
+    def record_folder(self) -> str | None:
+        """The folder recordings go to, once chosen (it is created when missing)."""
+        folder = self.settings.value("record_dir", "")
+        return str(folder) if folder else None
+
+    def choose_record_folder(self) -> str | None:
+        start = self.record_folder() or str(Path.home())
+        folder = self.modal(lambda: QFileDialog.getExistingDirectory(self, "Record into…", start))
+        if folder:
+            self.settings.setValue("record_dir", folder)
+            self.statusBar().showMessage(f"Recordings go to {folder}", 6000)
+        return folder or None
+
+    def _snapshot_dialog(self) -> None:
+        name = f"snapshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
+        path = self.modal(
+            lambda: save_path(
+                self, self.settings, "snapshot", "Save snapshot", name, "PNG (*.png)", ".png",
+                self.record_folder(),
+            )
+        )  # fmt: skip
+        if not path:
+            return
+        if not self.save_snapshot(path):
+            self.on_error(f"could not save {path}")
+            return
+        if self.recording_path:  # the timeline notes where the snapshot went
+            self._send(AddMarker(f"snapshot {path}"))
+        self.statusBar().showMessage(f"Snapshot saved to {path}", 6000)
+
+    def ask_stop_recording(self) -> bool:
+        """While recording: Stop and save (True) or Keep recording (False)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("You are recording")
+        box.setText(f"You are recording to\n{self.recording_path or 'a new recording'}")
+        box.setInformativeText("Stop the recording, save it and quit?")
+        stop = box.addButton(STOP_AND_SAVE, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep recording", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(stop)
+        self.modal(box.exec)
+        return box.clickedButton() is stop or self.closing
+
+    def quit_now(self) -> None:
+        """Close everything without asking (SIGTERM, Ctrl-C): the recording is saved."""
+        self.closing = True
+        while (dialog := QApplication.activeModalWidget()) is not None and dialog is not self:
+            dialog.close()
+            if QApplication.activeModalWidget() is dialog:  # it refused: hide it
+                dialog.hide()
+        self.close()
+        QApplication.closeAllWindows()
+        QTimer.singleShot(0, QApplication.quit)

@@ -1,0 +1,54 @@
+"""The live window's fixed texts and choices."""
+
+from __future__ import annotations
+
+import glob
+import sys
+from pathlib import Path
+
+APP_NAME = "fer_desktop"
+ICON_PATH = Path(__file__).resolve().parent.parent.parent / "assets" / "fer_desktop.svg"
+MODEL_CHOICES = [
+    ("3class", "happy / neutral / sad"),
+    ("2class", "happy / sad"),
+]
+# (menu text, settings key) -> detector range and tile rows
+RANGE_CHOICES = {
+    "auto:0": ("Automatic", "auto", 0),
+    "short:1": ("Near faces", "short", 1),
+    "full:1": ("Far faces", "full", 1),
+    "full:2": ("Crowd (tiled)", "full", 2),
+}
+
+NOTICE_TEXT = (
+    "fer_desktop reads the look of faces: happy, neutral or sad.\n\n"
+    "• The label describes the look of a face, not what the person feels.\n"
+    "• Ask people before recording them.\n"
+    "• Do not use it to make decisions about people. The EU AI Act, Art. 5(1)(f), prohibits "
+    "emotion recognition in workplaces and education, except for medical or safety reasons.\n\n"
+    "Everything runs on this computer: no frame leaves it, and nothing is stored unless you "
+    "record."
+)
+ABOUT_TEXT = (
+    "<b>fer_desktop</b> — happy / neutral / sad, read from faces in real time, offline.<br><br>"
+    + NOTICE_TEXT.replace("\n", "<br>")
+    + "<br><br>Face detection: MediaPipe BlazeFace (Apache-2.0). Model A: trained on FER2013 "
+    "with FER+ votes; see each model's card in models/."
+)
+STATUS_TIP = (
+    "fps: frames shown per second. detect / classify: time per frame of each stage. "
+    "not drawn: frames analysed (and recorded, when recording) but not drawn, because the "
+    "window was still busy drawing the one before; the recording misses none of them."
+)
+
+
+def list_cameras() -> list[str]:
+    """Camera specs found on this machine (Linux: /dev/video*), without opening them."""
+    if sys.platform.startswith("linux"):
+        nums = sorted(int(p[len("/dev/video") :]) for p in glob.glob("/dev/video[0-9]*"))
+        return [f"camera:{n}" for n in nums]
+    return ["camera:0"]
+
+
+def is_file(spec: str) -> bool:
+    return spec != "demo" and not spec.startswith("camera:")

@@ -1,0 +1,146 @@
+"""What the live window sends out, in one place: the recording and the LSL / WebSocket streams.
+
+The window shows this object's state and calls its methods; the session (through `send`)
+does the work and reports back with `output_started` / `output_ended`. No widgets here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from fer_desktop.errors import FerDesktopError
+from fer_desktop.outputs import Output
+from fer_desktop.session import AddOutput, Command, RemoveOutput, recording_outputs
+from fer_desktop.timeline import TimelineWriter
+
+WS_URL = "ws://127.0.0.1:8765"
+STREAMS = ("LSL", "WebSocket")
+
+
+class OutputsController(QObject):
+    changed = Signal()  # the recording or a stream started or stopped
+    recordingSaved = Signal(str)  # the timeline's path, closed without an error
+    problem = Signal(str)  # something the user must read
+
+    def __init__(self, send: Callable[[Command], None], parent: QObject | None = None):
+        super().__init__(parent)
+        self._send = send
+        self.recording: list[Output] = []  # the timeline and video being written
+        self.timeline: Output | None = None  # the recording's timeline, once open
+        self.recording_path: str | None = None  # its path
+        self.started_at: float | None = None  # time.monotonic() when the timeline opened
+        self.streams: dict[str, Output] = {}  # "LSL" / "WebSocket", when switched on
+
+    # --- state ------------------------------------------------------------------------------
+    @property
+    def recording_on(self) -> bool:
+        """A recording was asked for and has not ended yet (it may still be opening)."""
+        return bool(self.recording) or self.recording_path is not None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_at if self.started_at is not None else 0.0
+
+    def states(self) -> list[str]:
+        """For the status bar: "● REC 01:02", then each stream's own state text."""
+        out = [o.state for o in self.streams.values()]
+        if self.recording_path:
+            out.insert(0, f"● REC {clock(self.elapsed())}")
+        return out
+
+    # --- the recording ----------------------------------------------------------------------
+    def start_recording(self, folder: str | Path, fmt: str = "csv") -> bool:
+        """Record into `folder` (created when missing); False, and `problem`, when it cannot."""
+        folder = Path(folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.recording = recording_outputs(folder, fmt)
+        except (OSError, FerDesktopError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            self.problem.emit(f"cannot record into {folder}: {reason}")
+            self.recording = []
+            return False
+        for output in self.recording:
+            self._send(AddOutput(output))
+        self.changed.emit()
+        return True
+
+    def stop_recording(self) -> None:
+        """Ask the session to close the recording (it says when with `output_ended`)."""
+        for output in self.recording:
+            self._send(RemoveOutput(output))
+
+    # --- streams ----------------------------------------------------------------------------
+    def set_stream(self, name: str, on: bool) -> bool:
+        """Switch a stream on or off; False when it could not be switched on."""
+        old = self.streams.pop(name, None)
+        if old is not None:
+            self._send(RemoveOutput(old))
+        if on:
+            output = self._new_stream(name)
+            if output is None:
+                self.changed.emit()
+                return False
+            self.streams[name] = output
+            self._send(AddOutput(output))
+        self.changed.emit()
+        return True
+
+    def _new_stream(self, name: str) -> Output | None:
+        try:
+            if name == "LSL":
+                from fer_desktop.outputs.lsl import LslOutput
+
+                return LslOutput()
+            from fer_desktop.outputs.websocket import WebSocketOutput
+
+            return WebSocketOutput(WS_URL)
+        except FerDesktopError as exc:
+            self.problem.emit(str(exc))
+            return None
+
+    def new_source(self) -> list[Output]:
+        """A new session starts: the recording ended with the old one; each stream switched
+        on is opened afresh. Returns the outputs to add to the new session."""
+        self.recording, self.timeline = [], None
+        self.recording_path, self.started_at = None, None
+        for name, output in list(self.streams.items()):
+            self.streams[name] = self._new_stream(name) or output
+        self.changed.emit()
+        return list(self.streams.values())
+
+    # --- what the session reports -----------------------------------------------------------
+    def output_started(self, output: Output) -> None:
+        if isinstance(output, TimelineWriter) and output in self.recording:
+            self.timeline = output
+            self.recording_path = str(output.path)
+            self.started_at = time.monotonic()
+            self.changed.emit()
+
+    def output_ended(self, output: Output, error: str) -> None:
+        if error:
+            self.problem.emit(f"{output.name} stopped: {error}")
+        if output in self.recording:  # the recording ends as a whole: stop the rest with it
+            rest = [o for o in self.recording if o is not output]
+            self.recording = []
+            for other in rest:
+                self._send(RemoveOutput(other))
+        if output is self.timeline:
+            path, self.timeline = self.recording_path, None
+            self.recording_path, self.started_at = None, None
+            if not error and path:
+                self.recordingSaved.emit(path)
+        for name, stream in list(self.streams.items()):
+            if stream is output and error:
+                del self.streams[name]
+        self.changed.emit()
+
+
+def clock(seconds: float) -> str:
+    """01:02 (or 1:02:03 past an hour)."""
+    s = int(seconds)
+    h, m = divmod(s // 60, 60)
+    return f"{h}:{m:02d}:{s % 60:02d}" if h else f"{m:02d}:{s % 60:02d}"

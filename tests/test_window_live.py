@@ -1,0 +1,202 @@
+"""The live window, offscreen: keys from one table (and its help page), Space pauses with an
+overlay, Play after the end starts the file again, the recording folder is asked once and
+created, the video pauses behind dialogs, geometry and the last source are remembered."""
+
+import time
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from fer_desktop.gui import shortcuts
+from fer_desktop.gui.main_window import MainWindow
+
+
+def make(qtbot, path, size=(960, 720)):
+    w = MainWindow(QSettings(str(path), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    if size:
+        w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = make(qtbot, tmp_path / "settings.ini")
+    yield w
+    assert w.stop_worker()
+
+
+def press(qtbot, w, key, modifier=Qt.KeyboardModifier.NoModifier):
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
+    qtbot.keyClick(w, key, modifier)
+
+
+def test_the_keys_and_the_help_page_come_from_one_table(qtbot, window):
+    for row in shortcuts.LIVE:
+        action = window.key_actions[row.action]
+        assert [s.toString() for s in action.shortcuts()] == [
+            QKeySequence(k).toString() for k in row.keys
+        ]
+    page = shortcuts.help_html("Live window", shortcuts.LIVE)
+    for row in shortcuts.LIVE:
+        assert row.description in page and shortcuts.key_text(row.keys) in page
+    help_menu = window.menuBar().actions()[-1].menu()
+    assert "&Keyboard shortcuts" in [a.text() for a in help_menu.actions()]
+    assert window.key_actions["shortcuts"].shortcut().toString() == "F1"
+    assert "window was still busy" in window.status_label.toolTip()  # "not drawn" explained
+
+
+def wait_frames(qtbot, w, n):
+    start = w.frames_shown
+    qtbot.waitUntil(lambda: w.frames_shown >= start + n, timeout=60_000)
+
+
+def test_space_pauses_with_an_overlay_and_plays_on(qtbot, window):
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    press(qtbot, window, Qt.Key.Key_Space)
+    assert window.play.isChecked() and window.view.overlay == "Paused"
+    qtbot.waitUntil(lambda: window.worker.session.paused, timeout=5000)
+    press(qtbot, window, Qt.Key.Key_Space)
+    assert not window.play.isChecked() and window.view.overlay == ""
+    wait_frames(qtbot, window, 3)
+
+
+def test_play_after_the_end_starts_the_file_again(qtbot, window, demo_video):
+    window.fast.setChecked(True)
+    window.start_source(str(demo_video))
+    qtbot.waitUntil(lambda: "source ended" in window.notes, timeout=60_000)
+    assert window.ended and window.play.text() == "Play"
+    window.notes.clear()
+    window.toggle_pause()  # Play
+    qtbot.waitUntil(lambda: not window.ended, timeout=30_000)  # frames again
+    assert window.play.text() == "Pause"
+    qtbot.waitUntil(lambda: "source ended" in window.notes, timeout=60_000)  # to the end again
+
+
+def test_the_recording_folder_is_asked_once_and_created(qtbot, window, tmp_path, monkeypatch):
+    window.setProperty("scripted", True)
+    folder = tmp_path / "recordings" / "today"  # not there yet
+    asked = []
+
+    def choose(*_args, **_kwargs):
+        asked.append(1)
+        return str(folder)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", choose)
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    for _ in range(2):
+        # recordings are named by the second they start in: start in a new one
+        second = time.strftime("%H%M%S")
+        qtbot.waitUntil(lambda s=second: time.strftime("%H%M%S") != s, timeout=5000)
+        press(qtbot, window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+        assert "REC" in window.view.banner
+        press(qtbot, window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+    assert len(asked) == 1 and len(list(folder.glob("*.csv"))) == 2
+
+
+def test_a_folder_that_cannot_be_made_is_said(qtbot, window, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    window.start_source("demo")
+    assert not window.start_recording(str(blocker / "sub"))
+    assert "cannot record into" in window.errors[-1]
+    assert not window.record_btn.isChecked()
+
+
+def test_the_video_pauses_behind_the_first_start_notice(qtbot, window):
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    seen = []
+
+    def look_and_close():
+        qtbot.waitUntil(lambda: window.worker.session.paused, timeout=5000)
+        seen.append(window.view.overlay)
+        QApplication.activeModalWidget().accept()
+
+    def when_shown():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            QTimer.singleShot(0, look_and_close)
+        else:
+            QTimer.singleShot(50, when_shown)
+
+    QTimer.singleShot(0, when_shown)
+    window.show_notice_once()
+    assert seen == ["Paused"]
+    qtbot.waitUntil(lambda: not window.worker.session.paused, timeout=5000)
+    assert window.view.overlay == ""
+    wait_frames(qtbot, window, 2)
+
+
+def test_size_position_and_source_are_remembered(qtbot, tmp_path, demo_video):
+    path = tmp_path / "s.ini"
+    w = make(qtbot, path)
+    w.resize(800, 600)
+    w.start_source(str(demo_video))
+    w.close()
+    again = make(qtbot, path, size=None)
+    assert abs(again.width() - 800) <= 4 and abs(again.height() - 600) <= 4  # (frame margins)
+    assert again.last_source() == str(demo_video)
+
+
+def test_a_new_source_starts_a_clean_chart_with_the_legend_above_it(qtbot, window, demo_video):
+    window.start_source("demo")
+    qtbot.waitUntil(lambda: window.chart.now > 1.0, timeout=60_000)
+    window.add_marker()
+    window.start_source(str(demo_video))
+    chart = window.chart
+    assert chart.series == {} and chart.markers == [] and chart.now == 0.0
+    wait_frames(qtbot, window, 5)
+    ends = [pts[-1][0] for pts in chart.series.values()]
+    assert ends and max(ends) <= 3.0  # only the new file's points: no line from the demo
+    assert chart.legend.parentItem() is not chart.getPlotItem().vb  # not over the lines
+
+
+def test_a_long_marker_note_is_recorded_whole(qtbot, window, tmp_path):
+    from fer_desktop.timeline import read_timeline
+
+    window.setProperty("scripted", True)
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    assert window.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+    note = "the second boss fight starts, the player looks at the map first; " * 3
+    qtbot.mouseClick(window.note_edit, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(window.note_edit, note)
+    qtbot.keyClick(window.note_edit, Qt.Key.Key_Return)
+    wait_frames(qtbot, window, 3)
+    path = window.recording_path
+    window.record_btn.click()
+    qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+    assert not window.record_btn.isChecked() and "REC" not in window.view.banner
+    assert [m["note"] for m in read_timeline(path)["markers"]] == [note.strip()]
+
+
+def test_faces_past_the_tenth_colour_get_their_own_line_style(qtbot):
+    import numpy as np
+
+    from fer_desktop.gui.face_style import face_style
+    from fer_desktop.gui.mood_chart import MoodChart
+    from fer_desktop.report import face_colour
+    from fer_desktop.results import FrameResult, TrackedFace
+
+    chart = MoodChart(30.0)
+    qtbot.addWidget(chart)
+    probs = np.ones(3, np.float32) / 3
+    faces = [TrackedFace(i, (0, 0, 9, 9), 1.0, probs, probs, "neutral", 0.0) for i in (1, 11)]
+    chart.add(FrameResult(0, 0.0, 0.0, 99, 99, ["happy", "neutral", "sad"], faces))
+    assert face_colour(1) == face_colour(11) and face_style(1) != face_style(11)
+    pens = [chart.curves[i].opts["pen"] for i in (1, 11)]
+    assert pens[0].color() == pens[1].color() and pens[0].style() != pens[1].style()
