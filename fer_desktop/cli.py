@@ -1,4 +1,4 @@
-"""The fer-desktop command: gui (default), predict, analyze, live and models."""
+"""The fer-desktop command: gui (default), review, report, predict, analyze, live and models."""
 
 from __future__ import annotations
 
@@ -76,6 +76,39 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("path", type=Path, help="a recorded timeline (.csv/.jsonl) or its video")
     rv.add_argument("--exit-after", type=float, metavar="SECONDS", help="close after SECONDS")
     rv.add_argument("--screenshot", type=Path, metavar="PNG", help="save the window as PNG")
+
+    rp = sub.add_parser(
+        "report",
+        help="the report of a recording (markers and names as review left them)",
+        epilog=EPILOG,
+    )
+    rp.add_argument(
+        "recording",
+        type=Path,
+        metavar="RECORDING",
+        help="a recording folder (its newest session) or a timeline (.csv/.jsonl)",
+    )
+    rp.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="the report's .html file (default: <timeline>_report.html beside the timeline)",
+    )
+    rp.add_argument(
+        "--clips",
+        type=float,
+        metavar="SECONDS",
+        help="also one H.264 clip per marker, SECONDS either side, linked from the report",
+    )
+    rp.add_argument(
+        "--import-events",
+        type=Path,
+        metavar="LOG",
+        help="first import a game's event log (CSV or JSON lines: a wall-clock time and a "
+        "note per row, e.g. t_wall,note) as markers into the recording's sidecar; rows that "
+        "cannot be read are named and left out",
+    )
+    rp.add_argument("--no-thumbnails", action="store_true", help="no small picture of each face")
 
     pr = sub.add_parser("predict", help="label the faces in images", epilog=EPILOG)
     pr.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
@@ -185,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--token",
         help="the token WebSocket clients must give (?token= or Authorization: Bearer); "
         "without it, one is generated and printed when --serve is not a loopback address",
+    )
+    lv.add_argument(
+        "--marker-inlet",
+        metavar="NAME",
+        help="follow the LSL marker stream NAME (a game's; string markers): each sample "
+        "becomes a marker at the time it was sent (needs the [lsl] extra)",
     )
     lv.add_argument(
         "--record",
@@ -355,6 +394,12 @@ def cmd_live(args) -> int:
     return run(args, _settings(args))
 
 
+def cmd_report(args) -> int:
+    from fer_desktop.commands.report import run
+
+    return run(args)
+
+
 def cmd_models(args) -> int:
     from fer_desktop.commands.models import run
 
@@ -373,6 +418,7 @@ COMMANDS = {
     "predict": cmd_predict,
     "analyze": cmd_analyze,
     "live": cmd_live,
+    "report": cmd_report,
     "models": cmd_models,
     "self-test": cmd_self_test,
 }

@@ -397,10 +397,11 @@ def as_recorded(timeline: dict, timeline_path: Path) -> dict:
     axis = time_axis(frames, timeline.get("seeks")) if frames else None
     if side.markers is None:
         markers = [
-            (m["t_source"], m.get("t_wall"), None, m.get("note") or "") for m in timeline["markers"]
+            (m["t_source"], m.get("t_wall"), None, m.get("note") or "", m.get("source") or "")
+            for m in timeline["markers"]
         ]
     else:
-        markers = [(m.t_source, None, m.frame, m.note) for m in side.markers]
+        markers = [(m.t_source, None, m.frame, m.note, m.source) for m in side.markers]
     out = dict(timeline)
     if axis is not None:
         times = axis.times_of_frames([f["frame"] for f in timeline["faces"]])
@@ -415,12 +416,22 @@ def as_recorded(timeline: dict, timeline_path: Path) -> dict:
             for g in timeline["gaps"]
         ]
         markers = [
-            (axis.time_of(t, wall, frame), None, None, note) for t, wall, frame, note in markers
+            (axis.time_of(t, wall, frame), None, None, note, source)
+            for t, wall, frame, note, source in markers
         ]
-    out["markers"] = [{"t_source": t, "note": note} for t, _, _, note in markers]
+    out["markers"] = sorted(
+        ({"t_source": t, "note": note, "source": source} for t, _, _, note, source in markers),
+        key=lambda m: m["t_source"],
+    )
     out["faces"] = [{**f, "face_id": side.canonical(int(f["face_id"]))} for f in out["faces"]]
     out["names"] = {side.canonical(fid): name for fid, name in side.names.items() if name}
     return out
+
+
+def _source(marker: dict) -> str:
+    """' <span class="note">(websocket)</span>': who placed a marker, when known."""
+    source = marker.get("source")
+    return f" <span class='note'>({html.escape(source)})</span>" if source else ""
 
 
 def face_name(timeline: dict, face_id: int) -> str:
@@ -623,7 +634,7 @@ def render_html(
     thumbs = face_thumbnails(timeline) if thumbnails and faces else {}
     markers = (
         "".join(
-            f"<li>{_clock(m['t_source'])} {esc(m.get('note') or '')}</li>"
+            f"<li>{_clock(m['t_source'])} {esc(m.get('note') or '')}{_source(m)}</li>"
             for m in timeline["markers"]
         )
         or "<li>none</li>"

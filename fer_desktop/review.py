@@ -45,6 +45,8 @@ class Marker:
     t: float  # recording time (s)
     note: str = ""
     frame: int | None = None  # the session's frame number it was placed on
+    source: str = ""  # who placed it (window, websocket, lsl, import), when known
+    t_wall: str | None = None  # when it happened (ISO UTC), when known
 
 
 @dataclass
@@ -148,7 +150,7 @@ class Recording:
         k = self.axis.index_of_frame(m.frame) if m.frame is not None else None
         k = self.frame_at(m.t) if k is None else k
         t_source = self.frames[k].t_source + max(m.t - float(self.times[k]), 0.0)
-        return SidecarMarker(t_source, m.note, self.frames[k].index)
+        return SidecarMarker(t_source, m.note, self.frames[k].index, m.source, m.t_wall)
 
     def save(self) -> Path:
         """Markers, names and merges into the sidecar file (written atomically)."""
@@ -238,26 +240,47 @@ class Recording:
             raise ReviewError(f"cannot write {path}: {exc.strerror or exc}") from exc
         return path
 
-    def export_clip(self, start: float, end: float, path: Path) -> int:
-        """The video between two recording times as a Matroska clip, timed by recording
-        time; returns its frame count."""
+    def frame_rate(self) -> float:
+        """The recording's real frame rate: its frames' own times (the median step)."""
+        return 1.0 / self.axis.step if self.axis.step > 0 else 30.0
+
+    def export_clip(self, start: float, end: float, path: Path, labels: bool = False) -> int:
+        """The video between two recording times as an H.264 clip (MP4 unless `path` says
+        .mkv or .mov), each frame at its own recording time, at the recording's frame rate;
+        `labels` draws each face's box and label. The segment's rows go beside it as CSV
+        (`path` with .csv). Returns the clip's frame count."""
         import av
 
+        path = Path(path)
+        last = float(self.times[-1])
+        if start > last + self.axis.step:
+            raise ReviewError(
+                f"a clip from {start:.2f} s is past the end of the recording ({last:.2f} s)"
+            )
+        if end < start:
+            raise ReviewError(f"a clip ends ({end:.2f} s) before it starts ({start:.2f} s)")
         chosen = self.indices(start, end)
+        if not chosen:
+            raise ReviewError(f"no frame between {start:.2f} s and {end:.2f} s")
+        codec, fmt = clip_codec(), CLIP_FORMATS.get(path.suffix.lower(), "mp4")
+        rate = Fraction(round(self.frame_rate() * 1000), 1000)
         written = 0
         reader = VideoReader(self.video_path)
         try:
-            with av.open(str(path), "w", format="matroska") as out:
+            with av.open(str(path), "w", format=fmt) as out:
                 stream, last_pts = None, -1
                 for i in chosen:
                     bgr = reader.read(self.video_index[i])
                     if bgr is None:
                         continue
                     if stream is None:
-                        stream = out.add_stream("mjpeg", rate=30)
+                        stream = out.add_stream(codec, rate=rate)
                         stream.width, stream.height = bgr.shape[1] // 2 * 2, bgr.shape[0] // 2 * 2
-                        stream.pix_fmt = "yuvj420p"
-                        stream.time_base = stream.codec_context.time_base = CLIP_TIME_BASE
+                        stream.pix_fmt = "yuv420p"
+                        stream.time_base = CLIP_TIME_BASE
+                        stream.codec_context.time_base = CLIP_TIME_BASE
+                    if labels:
+                        bgr = draw_faces(bgr, self.frames[i], self.person)
                     frame = av.VideoFrame.from_ndarray(
                         np.ascontiguousarray(bgr[: stream.height, : stream.width]), format="bgr24"
                     )
@@ -273,7 +296,53 @@ class Recording:
             raise ReviewError(f"cannot write {path}: {exc}") from exc
         finally:
             reader.close()
+        if not written:
+            path.unlink(missing_ok=True)
+            raise ReviewError(f"{self.video_path}: no frame between {start:.2f} and {end:.2f} s")
+        self.export_csv(start, end, path.with_suffix(".csv"))
         return written
+
+
+CLIP_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+H264_ENCODERS = ("libx264", "h264", "libopenh264")  # whichever this PyAV has, in this order
+
+
+def clip_codec() -> str:
+    """The H.264 encoder PyAV has here."""
+    import av
+
+    have = av.codecs_available
+    for name in H264_ENCODERS:
+        if name in have:
+            try:
+                av.codec.Codec(name, "w")
+            except (av.FFmpegError, ValueError):
+                continue
+            return name
+    raise ReviewError("this PyAV has no H.264 encoder (libx264, h264 or libopenh264)")
+
+
+def draw_faces(bgr: np.ndarray, frame: FrameResult, person) -> np.ndarray:
+    """A copy of the picture with each face's box and "name: label" in its colour."""
+    import cv2
+
+    from fer_desktop.report import face_colour
+
+    out = bgr.copy()
+    for face in frame.faces:
+        pid, name = person(face.id)
+        colour = face_colour(pid).lstrip("#")
+        r, g, b = (int(colour[k : k + 2], 16) for k in (0, 2, 4))
+        x, y, w, h = (round(v) for v in face.box)
+        cv2.rectangle(out, (x, y), (x + w, y + h), (b, g, r), 2)
+        text = f"{name}: {face.label}"
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6, 2)
+        top = max(y - th - base - 4, 0)
+        cv2.rectangle(out, (x, top), (x + tw + 6, top + th + base + 4), (b, g, r), -1)
+        cv2.putText(
+            out, text, (x + 3, top + th + 2), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2
+        )
+    return out
 
 
 class VideoReader:
@@ -414,15 +483,20 @@ def _video_index(t: dict, video_path: Path, recorded_here: bool) -> list[int]:
 def _markers(t: dict, axis: TimeAxis, side: Sidecar) -> list[Marker]:
     """The sidecar's markers when it has some, else the timeline's, on the recording time."""
     if side.markers is not None:
-        placed = [(m.t_source, m.note, None, m.frame) for m in side.markers]
+        placed = [(m.t_source, m.note, None, m.frame, m.source, m.t_wall) for m in side.markers]
     else:
-        placed = [(m["t_source"], m.get("note") or "", m.get("t_wall"), None) for m in t["markers"]]
+        placed = [
+            (m["t_source"], m.get("note") or "", m.get("t_wall"), None, m.get("source") or "",
+             m.get("t_wall"))
+            for m in t["markers"]
+        ]  # fmt: skip
     out = []
-    for t_source, note, wall, frame in placed:
+    for t_source, note, wall, frame, source, when in placed:
         if t_source is None:
             continue
         k = axis.place(t_source, wall, frame)
-        out.append(Marker(axis.time_of(t_source, wall, frame), note, int(axis.frame[k])))
+        t = axis.time_of(t_source, wall, frame)
+        out.append(Marker(t, note, int(axis.frame[k]), source, when))
     return sorted(out, key=lambda m: m.t)
 
 

@@ -2,19 +2,23 @@
 
 A `Session` owns pacing (a file's own speed, or as fast as possible), pause and seek, the
 reconnect policy for a lost camera, markers and setting changes. Other threads steer it with
-typed commands (`send`); it reports what happens through one callback of typed events. It
-runs in whichever thread calls `run`: the main thread for the command line, a QThread for
-the window (gui/worker.py moves its events onto queued Qt signals). No Qt here.
+typed commands (`send`); markers from outside (a game over WebSocket, an LSL stream) come
+through `inbound_marker`, which checks them for the sender. It reports what happens through
+one callback of typed events. It runs in whichever thread calls `run`: the main thread for
+the command line, a QThread for the window (gui/worker.py moves its events onto queued Qt
+signals). No Qt here.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import itertools
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +30,7 @@ from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
 from fer_desktop.outputs.video import VideoOutput
 from fer_desktop.pipeline import Detected, Pipeline
-from fer_desktop.results import FrameResult, event_record
+from fer_desktop.results import FrameResult, event_record, iso_time
 from fer_desktop.settings import Settings
 from fer_desktop.sources import (
     CameraSource,
@@ -38,11 +42,19 @@ from fer_desktop.sources import (
     open_source,
     prefetched,
 )
+from fer_desktop.timeaxis import wall_seconds
 from fer_desktop.timeline import open_timeline
 
 # Seconds before each attempt to reopen a lost camera: the first at once (a USB hiccup is
 # often over by then), then longer; the last repeats. `live --reconnect-backoff` sets it.
 RECONNECT_BACKOFF = (0.0, 0.5, 1.0, 2.0, 4.0)
+MAX_NOTE_CHARS = 1000  # a marker's note
+FUTURE_SLACK_S = 2.0  # a marker's t_wall may be this far ahead of our clock (another machine)
+WALL_HISTORY = 36_000  # (wall, t_source) of the last frames: places markers given a past t_wall
+
+
+class MarkerError(FerDesktopError):
+    """A marker from outside (a game, a stream) that cannot be placed; the session goes on."""
 
 
 # --- commands (any thread -> the session) --------------------------------------------------
@@ -64,6 +76,8 @@ class Seek:
 @dataclass(frozen=True)
 class AddMarker:
     note: str = ""
+    source: str = "window"  # who placed it: window, websocket, lsl, import
+    t_wall: str | None = None  # ISO UTC: when it happened (earlier in the session); None: now
 
 
 @dataclass(frozen=True)
@@ -190,6 +204,8 @@ class Session:
         self.frames = 0  # frames analysed: the `frame` number, which only goes up
         self._wall0: float | None = None  # cameras: t_source = capture - the first capture
         self._seeked = False
+        self._started: float | None = None  # time.time() when run() began
+        self._walls: deque[tuple[float, float]] = deque(maxlen=WALL_HISTORY)
 
     # --- any thread ----------------------------------------------------------------------
     def send(self, command: Command) -> None:
@@ -201,6 +217,33 @@ class Session:
         if reason and not self._stop.is_set():
             self._stop_reason = reason
         self._stop.set()
+
+    def inbound_marker(self, note: str, source: str, t_wall: str | None = None) -> None:
+        """A marker from outside the window (a game over WebSocket, an LSL stream), from any
+        thread: checked here (MarkerError, one line, for the sender), then placed by the
+        session's thread. `t_wall` (ISO 8601 with a time zone) places it in the past, within
+        the session; without it, now."""
+        if not isinstance(note, str):
+            raise MarkerError("a marker's note must be text")
+        if len(note) > MAX_NOTE_CHARS:
+            raise MarkerError(f"a marker's note is at most {MAX_NOTE_CHARS} characters")
+        if t_wall is not None:
+            t_wall = iso_time(self.check_wall(t_wall))
+        self.send(AddMarker(note, source, t_wall))
+
+    def check_wall(self, t_wall: str) -> float:
+        """A marker's t_wall as epoch seconds, when it falls within this session."""
+        when = parse_wall(t_wall)
+        now, started = time.time(), self._started
+        if started is None:
+            raise MarkerError("the session has not started yet: send the marker without t_wall")
+        if when < started:
+            raise MarkerError(
+                f"t_wall {t_wall} is before this session started ({iso_time(started)})"
+            )
+        if when > now + FUTURE_SLACK_S:
+            raise MarkerError(f"t_wall {t_wall} is in the future (now {iso_time(now)})")
+        return min(when, now)
 
     @property
     def stopping(self) -> bool:
@@ -214,6 +257,7 @@ class Session:
     def run(self) -> SessionSummary:
         """Analyse until the source ends, `stop()` is called or the reader goes away."""
         t0 = time.perf_counter()
+        self._started = time.time()
         summary = SessionSummary()
         extra: dict = {}
         try:
@@ -369,6 +413,7 @@ class Session:
         result = self.pipeline.process(frame, detected)
         self.last_t = result.t_source
         self.frames += 1
+        self._walls.append((frame.captured, result.t_source))
         self._calibration_notices()
         for output in list(self.outputs):
             self._guarded(output, output.frame, result, frame.bgr)
@@ -438,8 +483,8 @@ class Session:
                     p.tracker.reset(remember=True)  # the same people keep their ids
                     self._emit_event("seek", to_t_source=round(target / source.fps, 4))
                     self._seeked = True
-            case AddMarker(note):
-                self._emit_event("marker", note=note)
+            case AddMarker(note, source, t_wall):
+                self._marker(note, source, t_wall)
             case ChangeSettings(settings):
                 labels = p.labels
                 changed = p.apply(settings)
@@ -479,6 +524,20 @@ class Session:
             for output in list(self.outputs):
                 self._guarded(output, output.event, record)
             self.on_event(Status(notice.text))
+
+    def _marker(self, note: str, source: str, t_wall: str | None) -> None:
+        """A "marker" event; one with a past `t_wall` gets the t_source of that moment (the
+        frame analysed just before it, plus the time since, within a second)."""
+        record = event_record("marker", self.last_t, note=note, source=source)
+        when = wall_seconds(t_wall)
+        if when is not None and self._walls:
+            # t_wall strings hold microseconds: a frame's own t_wall finds that frame
+            k = max(bisect.bisect_right(self._walls, (when + 1e-6, float("inf"))) - 1, 0)
+            captured, t_source = self._walls[k]
+            record["t_source"] = round(t_source + min(max(when - captured, 0.0), 1.0), 4)
+            record["t_wall"] = t_wall
+        for output in list(self.outputs):
+            self._guarded(output, output.event, record)
 
     def _setting(self, **changes) -> None:
         self._emit_event("setting", **changes)
@@ -539,6 +598,22 @@ class Session:
                 self.on_event(OutputEnded(output, str(exc)))
             else:
                 self.on_event(OutputEnded(output))
+
+
+def parse_wall(text: str) -> float:
+    """An ISO 8601 time with a time zone ('2026-12-01T22:15:03.120Z', '…+01:00') as epoch
+    seconds; MarkerError, naming it, otherwise."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except (AttributeError, TypeError, ValueError):
+        raise MarkerError(
+            f"t_wall {text!r} is not an ISO 8601 time (e.g. 2026-12-01T22:15:03.120Z)"
+        ) from None
+    if moment.tzinfo is None:
+        raise MarkerError(f"t_wall {text!r} has no time zone: add Z (UTC) or e.g. +01:00")
+    return moment.timestamp()
 
 
 def recording_outputs(folder: Path, fmt: str = "csv", video: bool = True) -> list[Output]:

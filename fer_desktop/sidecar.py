@@ -4,12 +4,15 @@ The timeline itself is never rewritten. The sidecar is `<timeline>.markers.json`
 it had when it held markers only; such files read as before):
 
     {"version": 2,
-     "markers": [{"t_source": 12.5, "frame": 311, "note": "boss #2"}],
+     "markers": [{"t_source": 12.5, "frame": 311, "note": "boss #2",
+                  "source": "import", "t_wall": "2026-12-01T22:15:03.120000+00:00"}],
      "names": {"3": "Player A"},
      "merges": {"7": 3}}
 
 - a marker's `frame` is the session's frame number (it only goes up, so it stays exact after
   a seek); `t_source` is the file's time there, for readers that know no frames;
+- a marker's `source` (window, websocket, lsl, import) and `t_wall` (when it happened) are
+  there when known;
 - `names`: face id -> a name for that person;
 - `merges`: face id -> the id it was merged into (the same person came back under a new id).
   Chains resolve (7 -> 3 -> 1 is person 1); a name belongs to the id at the end of the chain.
@@ -43,12 +46,19 @@ class SidecarMarker:
     t_source: float
     note: str = ""
     frame: int | None = None  # the session's frame number, when known
+    source: str = ""  # who placed it (window, websocket, lsl, import), when known
+    t_wall: str | None = None  # ISO UTC: when it happened, when known
 
     def record(self) -> dict:
         out: dict = {"t_source": round(float(self.t_source), 4)}
         if self.frame is not None:
             out["frame"] = int(self.frame)
-        return {**out, "note": self.note}
+        out["note"] = self.note
+        if self.source:
+            out["source"] = self.source
+        if self.t_wall:
+            out["t_wall"] = self.t_wall
+        return out
 
 
 @dataclass
@@ -136,6 +146,8 @@ def parse(data: dict) -> Sidecar:
                 float(m["t_source"]),
                 m.get("note") or "",
                 None if m.get("frame") is None else int(m["frame"]),
+                str(m.get("source") or ""),
+                m.get("t_wall") or None,
             )
             for m in data["markers"]
         ]

@@ -11,6 +11,9 @@ with a header (columns, model, settings) and, when closed properly, ends with a 
 row: a file without one was cut short. The k-th "frame" row is the k-th frame of the video
 recorded beside it.
 
+A marker row's `label` says who placed it (its `source`: window, websocket, lsl), when
+known; its `t_wall` is when it happened (earlier than the row before it when a game said so).
+
 CSV: the first line is `# {header as JSON}`; every other line is a CSV row, notes quoted as
 CSV quotes them (commas, quotes, `#` and newlines survive). Read it losslessly with
 `pandas.read_csv(path, skiprows=1, keep_default_na=False)`, or with `read_timeline`.
@@ -212,7 +215,10 @@ class CsvTimeline(TimelineWriter):
                 k: v for k, v in record.items() if k not in ("type", "event", "t_source", "t_wall")
             }
             note = json.dumps(extra) if record["event"] in JSON_NOTES else note
-        self._csv.writerow(self._row(record["event"], t, record["t_wall"], note=note))
+        row = self._row(record["event"], t, record["t_wall"], note=note)
+        if record["event"] == "marker" and record.get("source"):
+            row[-3] = record["source"]  # a marker row's `label`: who placed it
+        self._csv.writerow(row)
 
     def _write_summary(self, summary: dict) -> None:
         self._csv.writerow(self._row("summary", "", summary["closed"], note=json.dumps(summary)))
@@ -323,7 +329,10 @@ def _from_csv(row: dict, labels: list[str]) -> dict:
         return json.loads(row["note"])
     if kind in JSON_NOTES:
         return {"type": "event", "event": kind, **common, **json.loads(row["note"] or "{}")}
-    return {"type": "event", "event": kind, **common, "note": row["note"]}
+    out = {"type": "event", "event": kind, **common, "note": row["note"]}
+    if kind == "marker" and row.get("label"):
+        out["source"] = row["label"]
+    return out
 
 
 def _file(out: dict, obj: dict) -> None:

@@ -18,6 +18,8 @@ from websockets.sync.client import connect
 from fer_desktop.outputs import OutputError, SessionInfo
 from fer_desktop.outputs.websocket import (
     EVENT_LINES,
+    HARD_MESSAGE_BYTES,
+    MAX_MESSAGE_BYTES,
     QUEUE_LINES,
     WebSocketOutput,
     is_loopback,
@@ -174,16 +176,21 @@ def test_a_token_given_on_loopback_is_required_too():
             assert json.loads(ws.recv(timeout=5))["type"] == "header"
 
 
-def test_an_oversize_message_closes_that_client_with_1009_and_the_server_goes_on():
+def test_an_oversize_message_gets_an_error_and_a_huge_one_closes_with_1009():
     with serving() as output:
         with client(output.url) as ws:
-            ws.send("x" * 4097)
+            assert json.loads(ws.recv(timeout=5))["type"] == "header"
+            ws.send("x" * (MAX_MESSAGE_BYTES + 1))  # an error line back; the client stays
+            assert json.loads(ws.recv(timeout=5)) == {
+                "type": "error",
+                "error": f"message too big: at most {MAX_MESSAGE_BYTES} bytes",
+            }
+            ws.send("x" * (HARD_MESSAGE_BYTES + 1))  # not even read: closed
             with pytest.raises(ConnectionClosed) as closed:
                 while True:
                     ws.recv(timeout=5)
             assert closed.value.rcvd.code == 1009
         with client(output.url) as ws:
-            ws.send("x" * 4096)  # at the limit: read and ignored
             assert json.loads(ws.recv(timeout=5))["type"] == "header"
             output.frame(synthetic_frame(0), None)
             assert json.loads(ws.recv(timeout=5))["type"] == "frame"

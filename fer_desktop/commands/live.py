@@ -132,6 +132,9 @@ def _stop_on_signals(sessions: list[Session]) -> dict:
 def _say(event) -> None:
     if isinstance(event, OutputStarted) and event.output.name != "stdout":  # where each is
         print(f"fer-desktop: output {event.output.state}", file=sys.stderr, flush=True)
+        page = getattr(getattr(event.output, "outputs", [None])[0], "page_url", None)
+        if page:
+            print(f"fer-desktop: the observer page: {page}", file=sys.stderr, flush=True)
     elif isinstance(event, Status):
         print(f"fer-desktop: {event.text}", file=sys.stderr, flush=True)
     elif isinstance(event, OutputEnded) and event.error:
@@ -194,9 +197,15 @@ def run(args, settings: Settings) -> int:
         outputs = _outputs(args, stream, tag=len(streams) > 1)
         session = Session(stream.source, settings, options, outputs, on_event=health.wrap(_say))
         health.session = session
+        _take_markers(session, outputs)
         sessions.append(session)
+    inlets = _marker_inlets(args, sessions)
     stopped_by = _stop_on_signals(sessions)
-    summaries = [sessions[0].run()] if len(sessions) == 1 else _run_together(sessions)
+    try:
+        summaries = [sessions[0].run()] if len(sessions) == 1 else _run_together(sessions)
+    finally:
+        for inlet in inlets:
+            inlet.close()
     if args.save_baseline:
         baselines = sessions[0].pipeline.calibrator().baselines()
         if not baselines:
@@ -213,6 +222,36 @@ def run(args, settings: Settings) -> int:
         return 130
     failed = sum(s is None for s in summaries)
     return 0 if not failed else (1 if failed < len(summaries) else 2)
+
+
+def _take_markers(session: Session, outputs: list[Output]) -> None:
+    """WebSocket clients (a game, the observer page) may place markers in this session."""
+    from fer_desktop.outputs.websocket import WebSocketOutput
+
+    for output in outputs:
+        for inner in getattr(output, "outputs", [output]):
+            if isinstance(inner, WebSocketOutput):
+                inner.on_marker = lambda note, t_wall: session.inbound_marker(
+                    note, "websocket", t_wall
+                )
+
+
+def _marker_inlets(args, sessions: list[Session]) -> list:
+    """`--marker-inlet NAME`: a game's LSL marker stream, followed into every session."""
+    if not args.marker_inlet:
+        return []
+    from fer_desktop.game_markers import LslMarkerInlet
+
+    def place(note: str, t_wall: str | None) -> None:
+        for session in sessions:
+            session.inbound_marker(note, "lsl", t_wall)
+
+    def log(line: str) -> None:
+        print(f"fer-desktop: {line}", file=sys.stderr, flush=True)
+
+    inlet = LslMarkerInlet(args.marker_inlet, place, log)
+    inlet.start()
+    return [inlet]
 
 
 def _run_together(sessions: list[Session]) -> list:

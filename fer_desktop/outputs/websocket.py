@@ -6,13 +6,22 @@ interface. Each client gets the header line first, then frames and events, and a
 
 Who may connect:
 - a browser page only when its `Origin` is allowed: the server's own http://HOST:PORT (and
-  http://localhost:PORT on loopback), plus `allow_origins`; any other gets HTTP 403. Clients
+  http://localhost:PORT on loopback; with a token, http:// and the Host the client asked
+  for, so the observer page works on a server bound to 0.0.0.0), plus `allow_origins`; any
+  other gets HTTP 403. Clients
   that send no Origin (programs, not browsers) are served;
 - on any address other than loopback (127.0.0.0/8, ::1, localhost) every client needs the
   token (`?token=` in the URL or `Authorization: Bearer`), else HTTP 401. The token is given
   or generated and announced through `log`, like Jupyter's;
-- messages from clients are read and ignored; one over MAX_MESSAGE_BYTES closes that client
-  with 1009 (message too big).
+- a client may place a marker: `{"type": "marker", "note": "boss #2"}`, with an optional
+  `"t_wall": "2026-12-01T22:15:03.120Z"` to place it earlier in the session. What cannot be
+  taken (not JSON, over MAX_MESSAGE_BYTES, another type, a wrong field, a time outside the
+  session) gets `{"type": "error", "error": "…"}` back and that client stays connected; the
+  marker itself comes back to every client as an "event" line (`"source": "websocket"`).
+  Only a message over HARD_MESSAGE_BYTES closes the client, with 1009 (message too big);
+- plain HTTP GET / (no WebSocket upgrade) answers the observer page (fer_desktop/observer):
+  each face's label and a chart of the last minute, read from this stream on the same
+  origin; it passes on the `?token=` of its own URL. The page holds no data.
 
 A slow client stays near the present. Each message is followed by a ping and at most
 IN_FLIGHT messages go out ahead of the client's last pong, so lines cannot pile up in socket
@@ -37,15 +46,19 @@ import asyncio
 import contextlib
 import hmac
 import ipaddress
+import json
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from importlib import resources
 from urllib.parse import parse_qs, quote, urlsplit
 
 import numpy as np
 
+from fer_desktop import observer
+from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, OutputError, SessionInfo
 from fer_desktop.outputs.stdout import dumps
 from fer_desktop.results import FrameResult, event_record, frame_record
@@ -54,7 +67,15 @@ QUEUE_LINES = 8  # newest frame lines kept per client while it is behind
 STALE_SECONDS = 0.25  # a frame line this old is dropped when a newer one waits
 EVENT_LINES = 64  # event lines (markers, gaps…) kept per client beyond those
 IN_FLIGHT = 2  # messages sent ahead of the client's last pong: at most 2 per round trip
-MAX_MESSAGE_BYTES = 4096  # incoming messages; larger ones close that client (1009)
+MAX_MESSAGE_BYTES = 4096  # incoming messages; larger ones get an error back
+HARD_MESSAGE_BYTES = 65536  # larger ones close that client (1009) unread
+MARKER_FIELDS = {"type", "note", "t_wall"}
+PAGES = {  # the observer page's files: path -> (file, content type)
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/observer.js": ("observer.js", "text/javascript; charset=utf-8"),
+    "/observer.css": ("observer.css", "text/css; charset=utf-8"),
+}
 GOODBYE_SECONDS = 0.5  # a client's closing handshake at the end
 CLOSE_SECONDS = 0.7  # close() as a whole (within live's hand-off's 0.8 s): then cut the rest
 TOKEN_BYTES = 24
@@ -194,11 +215,14 @@ class WebSocketOutput(Output):
         token: str | None = None,
         require_token: bool = False,
         log: Callable[[str], None] | None = None,
+        on_marker: Callable[[str, str | None], None] | None = None,
     ):
         """`allow_origins`: browser origins served besides the server's own page.
         `token`: what clients must present; generated when the address is not loopback (or
         `require_token`) and none is given. `log` gets one line per refused client and the
-        token announcement; it is called from the server's thread."""
+        token announcement; it is called from the server's thread. `on_marker(note, t_wall)`
+        takes a client's marker (Session.inbound_marker; it raises FerDesktopError to refuse
+        it); without it markers are refused. It is called from the server's thread."""
         self.host, self.port = parse_ws_url(url)
         if token is not None and not token.strip():
             raise OutputError("--token: give a non-empty token")
@@ -207,6 +231,8 @@ class WebSocketOutput(Output):
         self.token = token
         self.allow_origins = {normalize_origin(o) for o in allow_origins}
         self.log = log or (lambda line: None)
+        self.on_marker = on_marker
+        self.markers = 0  # taken from clients
         self.dropped = 0
         self.sent = 0
         self.refused = 0
@@ -226,6 +252,12 @@ class WebSocketOutput(Output):
     @property
     def url(self) -> str:
         return f"ws://{self._netloc()}"
+
+    @property
+    def page_url(self) -> str:
+        """The observer page: http://HOST:PORT/ (with `?token=` when there is one)."""
+        page = f"http://{self._netloc()}/"
+        return f"{page}?token={quote(self.token, safe='')}" if self.token else page
 
     @property
     def client_url(self) -> str:
@@ -270,7 +302,7 @@ class WebSocketOutput(Output):
                     self.host,
                     self.port,
                     process_request=self._admit,
-                    max_size=MAX_MESSAGE_BYTES,
+                    max_size=HARD_MESSAGE_BYTES,
                     close_timeout=GOODBYE_SECONDS,
                 )
             except OSError as exc:
@@ -299,11 +331,15 @@ class WebSocketOutput(Output):
             ws.transport.abort()
 
     def _admit(self, connection, request):
-        """process_request: refuse foreign browser pages (403) and missing tokens (401)."""
+        """process_request: the observer page for a plain GET; refuse foreign browser pages
+        (403) and missing tokens (401)."""
+        if "websocket" not in request.headers.get("Upgrade", "").lower():
+            return self._page(connection, urlsplit(request.path).path)
         origins = request.headers.get_all("Origin")
         if len(origins) > 1:
             return self._refuse(connection, 400, "send one Origin header")
-        if origins and origins[0].rstrip("/").lower() not in self.allow_origins:
+        origin = origins[0].rstrip("/").lower() if origins else None
+        if origin and origin not in self.allow_origins and not self._own_page(origin, request):
             return self._refuse(
                 connection,
                 403,
@@ -314,6 +350,32 @@ class WebSocketOutput(Output):
             response.headers["WWW-Authenticate"] = "Bearer"
             return response
         return None
+
+    def _page(self, connection, path: str):
+        """One of the observer page's files (no data in them: the stream needs the token)."""
+        if path not in PAGES:
+            return connection.respond(404, "no such page: the observer page is at /\n")
+        name, kind = PAGES[path]
+        text = resources.files(observer).joinpath(name).read_text("utf-8")
+        response = connection.respond(200, text)
+        headers = response.headers
+        del headers["Content-Type"]
+        headers["Content-Type"] = kind
+        headers["Cache-Control"] = "no-store"
+        headers["Referrer-Policy"] = "no-referrer"  # the URL may hold the token
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Content-Security-Policy"] = (
+            f"default-src 'self'; connect-src 'self' ws://{self._netloc()}; "
+            "img-src 'self' data:; frame-ancestors 'none'"
+        )
+        return response
+
+    def _own_page(self, origin: str, request) -> bool:
+        """With a token: the observer page from whichever address reached this server (one
+        bound to 0.0.0.0 is opened as http://192.168.1.5:PORT/). Its origin is the Host it
+        asked for; a page elsewhere that made its name point here still lacks the token."""
+        host = request.headers.get("Host", "").lower()
+        return self.token is not None and bool(host) and origin == f"http://{host}"
 
     def _token_ok(self, request) -> bool:
         given = parse_qs(urlsplit(request.path).query).get("token", [])
@@ -340,7 +402,7 @@ class WebSocketOutput(Output):
         self._handlers.add(asyncio.current_task())
         tasks = [
             asyncio.create_task(self._send(ws, queue)),
-            asyncio.create_task(self._read(ws)),
+            asyncio.create_task(self._read(ws, queue)),
             asyncio.create_task(queue.ending.wait()),
         ]
         try:
@@ -366,11 +428,44 @@ class WebSocketOutput(Output):
             await ws.send(await queue.get())
             pongs.append(await ws.ping())
 
-    @staticmethod
-    async def _read(ws) -> None:
-        """Read and ignore what the client sends (so pongs keep arriving)."""
-        async for _ in ws:
-            pass
+    async def _read(self, ws, queue: ClientQueue) -> None:
+        """Take the client's markers; anything else gets an error line back (reading on
+        also keeps the pongs arriving)."""
+        async for message in ws:
+            error = self.take(message)
+            if error:
+                queue.put(dumps({"type": "error", "error": error}), frame=False)
+
+    def take(self, message: str | bytes) -> str | None:
+        """A client's message: None when it placed a marker, else why it was refused."""
+        if isinstance(message, bytes):
+            return "send markers as text messages (JSON), not binary"
+        if len(message.encode("utf-8")) > MAX_MESSAGE_BYTES:
+            return f"message too big: at most {MAX_MESSAGE_BYTES} bytes"
+        try:
+            data = json.loads(message)
+        except ValueError as exc:
+            return f"not JSON ({exc.msg} at character {exc.pos})"
+        if not isinstance(data, dict):
+            return 'send a JSON object: {"type": "marker", "note": "..."}'
+        if data.get("type") != "marker":
+            return f'unknown message type {data.get("type")!r}: only "marker" is taken'
+        unknown = sorted(set(data) - MARKER_FIELDS)
+        if unknown:
+            return f"unknown field {unknown[0]!r}: a marker has note and t_wall (optional)"
+        note, t_wall = data.get("note", ""), data.get("t_wall")
+        if not isinstance(note, str):
+            return "note must be a string"
+        if t_wall is not None and not isinstance(t_wall, str):
+            return "t_wall must be an ISO 8601 string, e.g. 2026-12-01T22:15:03.120Z"
+        if self.on_marker is None:
+            return "this stream does not take markers"
+        try:
+            self.on_marker(note, t_wall)
+        except FerDesktopError as exc:
+            return str(exc)
+        self.markers += 1
+        return None
 
     async def _goodbye(self, ws, queue: ClientQueue) -> None:
         """The lines still queued (stale frame lines dropped), the end line, a 1001 close."""
