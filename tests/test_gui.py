@@ -148,3 +148,36 @@ def test_menus_marker_keys_and_calibration(qtbot, window, tmp_path):
     assert [m["note"] for m in timeline["markers"]] == ["boss #2 start"]
     assert any("calibrate_neutral_s" in s for s in timeline["settings"])
     assert any(f["calibrated"] for f in timeline["faces"])
+
+
+def test_a_marker_is_timed_when_its_note_is_begun(qtbot, window, tmp_path):
+    """The tester starts typing at one moment and presses Enter later: the marker is at the
+    first key (it was 2.3 s late); M times one and takes its note, Esc places it without."""
+    from PySide6.QtCore import Qt
+
+    window.setProperty("scripted", True)
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    window.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+    wait_frames(qtbot, window, 5)
+    qtbot.mouseClick(window.note_edit, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(window.note_edit, "b")
+    begun = window.last_result.t_source
+    wait_frames(qtbot, window, 30)  # a slow typist
+    qtbot.keyClicks(window.note_edit, "oss #2")
+    entered = window.last_result.t_source
+    qtbot.keyClick(window.note_edit, Qt.Key.Key_Return)
+    window.start_marker()  # M
+    m_at = window.last_result.t_source
+    wait_frames(qtbot, window, 10)
+    qtbot.keyClick(window.note_edit, Qt.Key.Key_Escape)
+    wait_frames(qtbot, window, 3)
+    path = window.recording_path
+    window.record_btn.setChecked(False)
+    qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+    markers = read_timeline(path)["markers"]
+    assert [m["note"] for m in markers] == ["boss #2", ""]
+    assert entered - begun > 0.5  # the typing took a while…
+    assert abs(markers[0]["t_source"] - begun) < 0.2  # …and the marker is where it began
+    assert abs(markers[1]["t_source"] - m_at) < 0.2

@@ -4,6 +4,7 @@ hangs them on the window (`window.play`, `window.model_box`…); the window conn
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -119,12 +120,15 @@ def _recording_bar(w) -> None:
     w.format_box.addItems(["csv", "jsonl"])
     rec.addWidget(w.format_box)
     w.note_edit = QLineEdit()
-    w.note_edit.setPlaceholderText("marker note (optional)")
-    w.note_edit.setToolTip("Type a note, then Enter: a marker with this note (M: without one)")
+    w.note_edit.setPlaceholderText(NOTE_PLACEHOLDER)
+    w.note_edit.setToolTip(
+        "A marker is timed when you press M or start typing its note; Enter places it with "
+        "the note, Esc without one"
+    )
     w.note_edit.setMinimumWidth(200)
-    # M places a marker; while typing a note, Enter places it with the note (and Ctrl+M
-    # works everywhere). The note box takes focus only when clicked, so M is not typed
-    # into it by accident.
+    # M times a marker and moves here for its note (Enter; Esc: none); typing here first
+    # times it at the first key. The box takes focus only when clicked or after M, so M is
+    # not typed into it by accident.
     w.note_edit.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
     rec.addWidget(w.note_edit)
     w.recording_bar = rec
@@ -132,3 +136,13 @@ def _recording_bar(w) -> None:
     w.lsl_box.setToolTip("Stream to Lab Streaming Layer (needs mne-lsl)")
     w.ws_box = QCheckBox("WebSocket")
     w.ws_box.setToolTip(f"Serve each frame's JSON at {WS_URL} (this computer only)")
+
+
+NOTE_PLACEHOLDER = "marker note (optional)"
+
+
+def on_escape(widget: QWidget, slot) -> None:
+    """Esc in this widget (and only there) calls `slot`."""
+    shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), widget)
+    shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+    shortcut.activated.connect(slot)

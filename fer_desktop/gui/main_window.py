@@ -18,11 +18,13 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.report import write_report
+from fer_desktop.results import iso_time
 from fer_desktop.session import (
     AddMarker,
     AddOutput,
     CalibrateNeutral,
     Command,
+    MarkerError,
     Pause,
     ResetCalibration,
     Seek,
@@ -66,7 +68,8 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.errors: list[str] = []
         self.notes: list[str] = []
         self.first_labelled_at: float | None = None  # time.time() of the first labelled face
-        self.outputs = OutputsController(self._send, self)
+        self.outputs = OutputsController(self._send, self, marker=self._game_marker)
+        self._marker_at: tuple[float, float] | None = None  # a marker begun, not yet placed
         self._restoring = True
         live_layout.build(self)
         self._connect()
@@ -93,6 +96,8 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.min_face.valueChanged.connect(lambda v: self._change(min_face_px=v))
         self.record_btn.toggled.connect(self._record_toggled)
         self.note_edit.returnPressed.connect(self.add_marker)
+        self.note_edit.textEdited.connect(self._note_started)
+        live_layout.on_escape(self.note_edit, self._note_escaped)
         self.lsl_box.toggled.connect(lambda on: self.outputs.set_stream("LSL", on))
         self.ws_box.toggled.connect(lambda on: self.outputs.set_stream("WebSocket", on))
         self.outputs.changed.connect(self._outputs_changed)
@@ -107,7 +112,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
             {
                 "pause": self.toggle_pause,
                 "record": self.record_btn.toggle,
-                "marker": self.add_marker,
+                "marker": self.start_marker,
                 "open": self.open_file,
                 "review": self._open_review,
                 "shortcuts": self.show_shortcuts,
@@ -387,13 +392,49 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self._outputs_changed()
         return ok
 
+    def _now(self) -> tuple[float, float]:
+        """(wall clock, the shown frame's t_source): when a marker is placed."""
+        return time.time(), self.last_result.t_source if self.last_result else 0.0
+
+    def _game_marker(self, note: str, t_wall: str | None) -> None:
+        """A marker a game sent over the WebSocket (its server's thread): checked and placed
+        by whichever session runs now; a bad one is answered to the game in one line."""
+        worker = self.worker
+        if worker is None:
+            raise MarkerError("no source is playing: nothing to mark")
+        worker.session.inbound_marker(note, "websocket", t_wall)
+
+    def start_marker(self) -> None:
+        """M: a marker at this moment; its note can be typed now (Enter), or none (Esc)."""
+        if self._marker_at is not None:
+            self.add_marker()  # the one before had no Enter yet: it goes as it is
+        self._marker_at = self._now()
+        self.note_edit.setPlaceholderText(
+            f"note for the marker at {self._marker_at[1]:.1f} s: Enter (Esc: no note)"
+        )
+        self.note_edit.setFocus()
+
+    def _note_started(self, text: str) -> None:
+        """The marker is timed when its note is begun, not when Enter is pressed."""
+        if self._marker_at is None and text:
+            self._marker_at = self._now()
+
+    def _note_escaped(self) -> None:
+        if self._marker_at is not None and not self.note_edit.text().strip():
+            self.add_marker()
+        self.note_edit.clear()
+        self.view.setFocus()
+
     def add_marker(self) -> None:
         note = self.note_edit.text().strip()
         self.note_edit.clear()
+        self.note_edit.setPlaceholderText(live_layout.NOTE_PLACEHOLDER)
         self.view.setFocus()  # back to the video, so the next M is a marker again
-        t = self.last_result.t_source if self.last_result else 0.0
+        wall, t = self._marker_at or self._now()
+        self._marker_at = None
         self.chart.add_marker(t, note)
-        self._send(AddMarker(note))  # to the recording, LSL and WebSocket, whichever are on
+        # to the recording, LSL and WebSocket (whichever are on), at the moment it was begun
+        self._send(AddMarker(note, "window", iso_time(wall)))
         streams = self.outputs.streams
         if self.recording_path:
             self.statusBar().showMessage(f"Marker at {t:.1f} s {note}", 4000)

@@ -26,9 +26,15 @@ class OutputsController(QObject):
     recordingSaved = Signal(str)  # the timeline's path, closed without an error
     problem = Signal(str)  # something the user must read
 
-    def __init__(self, send: Callable[[Command], None], parent: QObject | None = None):
+    def __init__(
+        self,
+        send: Callable[[Command], None],
+        parent: QObject | None = None,
+        marker: Callable[[str, str | None], None] | None = None,
+    ):
         super().__init__(parent)
         self._send = send
+        self._marker = marker  # a game's marker (note, t_wall), from the WebSocket's thread
         self.recording: list[Output] = []  # the timeline and video being written
         self.timeline: Output | None = None  # the recording's timeline, once open
         self.recording_path: str | None = None  # its path
@@ -97,7 +103,7 @@ class OutputsController(QObject):
                 return LslOutput()
             from fer_desktop.outputs.websocket import WebSocketOutput
 
-            return WebSocketOutput(WS_URL)
+            return WebSocketOutput(WS_URL, on_marker=self._marker)
         except FerDesktopError as exc:
             self.problem.emit(str(exc))
             return None
