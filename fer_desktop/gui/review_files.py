@@ -40,13 +40,13 @@ class ReviewFiles:
     def export_clip(self, path: str | None = None) -> int:
         _name, a, b = self.selected_segment()
         path = path or save_path(
-            self, self.settings, "export", "Export clip", self._suggested(".mkv"),
-            "Matroska (*.mkv)", ".mkv", self.rec.timeline_path.parent,
+            self, self.settings, "export", "Export clip", self._suggested(".mp4"),
+            "MP4, H.264 (*.mp4);;Matroska (*.mkv)", ".mp4", self.rec.timeline_path.parent,
         )  # fmt: skip
         if not path:
             return 0
-        try:
-            n = self.rec.export_clip(a, b, Path(path))
+        try:  # the boxes and labels drawn, as the review shows them; the rows beside it
+            n = self.rec.export_clip(a, b, Path(path), labels=True)
         except FerDesktopError as exc:
             self._problem(str(exc))
             return 0

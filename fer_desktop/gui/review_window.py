@@ -321,7 +321,8 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
         self.rec.markers.sort(key=lambda m: m.t)
         self.markers.clear()
         for m in self.rec.markers:
-            self.markers.addItem(f"{self.marker_name(m)}  {m.t:7.2f} s  {m.note}")
+            source = f" ({m.source})" if m.source not in ("", "window") else ""
+            self.markers.addItem(f"{self.marker_name(m)}  {m.t:7.2f} s  {m.note}{source}")
             self.markers.item(self.markers.count() - 1).setToolTip(m.note)
         names = [f"{self._number(m)}" for m in self.rec.markers]
         self.chart.show_markers(self.rec.markers, names)
