@@ -17,6 +17,7 @@ rewritten.
 from __future__ import annotations
 
 import csv
+import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -47,6 +48,7 @@ class Marker:
     frame: int | None = None  # the session's frame number it was placed on
     source: str = ""  # who placed it (window, websocket, lsl, import), when known
     t_wall: str | None = None  # when it happened (ISO UTC), when known
+    number: int | None = None  # its name's number ("marker 3"), kept across edits and saves
 
 
 @dataclass
@@ -150,7 +152,7 @@ class Recording:
         k = self.axis.index_of_frame(m.frame) if m.frame is not None else None
         k = self.frame_at(m.t) if k is None else k
         t_source = self.frames[k].t_source + max(m.t - float(self.times[k]), 0.0)
-        return SidecarMarker(t_source, m.note, self.frames[k].index, m.source, m.t_wall)
+        return SidecarMarker(t_source, m.note, self.frames[k].index, m.source, m.t_wall, m.number)
 
     def save(self) -> Path:
         """Markers, names and merges into the sidecar file (written atomically)."""
@@ -483,21 +485,29 @@ def _video_index(t: dict, video_path: Path, recorded_here: bool) -> list[int]:
 def _markers(t: dict, axis: TimeAxis, side: Sidecar) -> list[Marker]:
     """The sidecar's markers when it has some, else the timeline's, on the recording time."""
     if side.markers is not None:
-        placed = [(m.t_source, m.note, None, m.frame, m.source, m.t_wall) for m in side.markers]
+        placed = [
+            (m.t_source, m.note, None, m.frame, m.source, m.t_wall, m.number) for m in side.markers
+        ]
     else:
         placed = [
             (m["t_source"], m.get("note") or "", m.get("t_wall"), None, m.get("source") or "",
-             m.get("t_wall"))
+             m.get("t_wall"), None)
             for m in t["markers"]
         ]  # fmt: skip
     out = []
-    for t_source, note, wall, frame, source, when in placed:
+    for t_source, note, wall, frame, source, when, number in placed:
         if t_source is None:
             continue
         k = axis.place(t_source, wall, frame)
         t = axis.time_of(t_source, wall, frame)
-        out.append(Marker(t, note, int(axis.frame[k]), source, when))
-    return sorted(out, key=lambda m: m.t)
+        out.append(Marker(t, note, int(axis.frame[k]), source, when, number))
+    out.sort(key=lambda m: m.t)
+    taken = {m.number for m in out if m.number is not None}
+    free = (n for n in itertools.count(1) if n not in taken)
+    for m in out:  # numbers given once, in time order, to markers that have none yet
+        if m.number is None:
+            m.number = next(free)
+    return out
 
 
 def open_recording(path: Path) -> Recording:

@@ -48,9 +48,12 @@ class SidecarMarker:
     frame: int | None = None  # the session's frame number, when known
     source: str = ""  # who placed it (window, websocket, lsl, import), when known
     t_wall: str | None = None  # ISO UTC: when it happened, when known
+    number: int | None = None  # its name's number ("marker 3"), kept when others are added
 
     def record(self) -> dict:
         out: dict = {"t_source": round(float(self.t_source), 4)}
+        if self.number is not None:
+            out["number"] = int(self.number)
         if self.frame is not None:
             out["frame"] = int(self.frame)
         out["note"] = self.note
@@ -148,6 +151,7 @@ def parse(data: dict) -> Sidecar:
                 None if m.get("frame") is None else int(m["frame"]),
                 str(m.get("source") or ""),
                 m.get("t_wall") or None,
+                None if m.get("number") is None else int(m["number"]),
             )
             for m in data["markers"]
         ]

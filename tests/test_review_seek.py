@@ -18,7 +18,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QPushButton
 
 from fer_desktop import sidecar
-from fer_desktop.review import Marker, ReviewError, VideoReader, open_recording
+from fer_desktop.review import ReviewError, VideoReader, open_recording
 from fer_desktop.session import AddMarker, FrameAnalysed, Seek, Session, SessionOptions
 from fer_desktop.session import recording_outputs as recording_outputs_of
 from fer_desktop.settings import Settings
@@ -189,7 +189,8 @@ def test_review_window_on_a_recording_with_a_seek(qtbot, seek_recording, tmp_pat
     add = next(b for b in w.findChildren(QPushButton) if b.text() == "Add marker (M)")
     qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
     [new] = [m for m in w.rec.markers if m.frame == w.rec.frames[k + 3].index]
-    assert new == Marker(w.rec.times[k + 3], "", w.rec.frames[k + 3].index)
+    assert (new.t, new.note, new.frame) == (w.rec.times[k + 3], "", w.rec.frames[k + 3].index)
+    assert new.number == 3  # after the recording's two markers
     new.note = "back again"
     assert w.save() is not None
     saved = sidecar.load(seek_recording)
@@ -330,8 +331,13 @@ def test_the_live_chart_stays_in_time_order_through_a_seek(qtbot, seek_recording
 def test_the_report_of_a_recording_with_a_seek_and_review_edits(seek_recording, tmp_path):
     """The report reads the recording as review does: time only goes up, markers where they
     were placed, and the names and merges made in review."""
+    import shutil
+
     from fer_desktop.report import as_recorded, write_report
 
+    for suffix in (".csv", ".mkv"):  # a copy of its own: other tests edit the sidecar
+        shutil.copy(seek_recording.with_suffix(suffix), tmp_path / f"rec{suffix}")
+    seek_recording = tmp_path / "rec.csv"
     timeline = read_timeline(seek_recording)
     face_ids = sorted({f["face_id"] for f in timeline["faces"]})
     side = sidecar.load(seek_recording)
@@ -344,6 +350,6 @@ def test_the_report_of_a_recording_with_a_seek_and_review_edits(seek_recording, 
     assert raw != sorted(raw)  # the file's own time went back
     notes = [m["note"] for m in sorted(shown["markers"], key=lambda m: m["t_source"])]
     assert notes == ["before seek", "after seek"]
-    _, html_path = write_report(seek_recording, tmp_path, thumbnails=False)
+    _, html_path = write_report(seek_recording, tmp_path / "report", thumbnails=False)
     page = html_path.read_text()
     assert "Player &lt;A&gt;" in page and f"face {face_ids[0]}<" not in page

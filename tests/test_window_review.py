@@ -71,6 +71,8 @@ def test_edits_survive_close_and_reopen_and_undo_brings_a_marker_back(qtbot, rec
     w.close()  # with ✕: nothing asked, nothing lost
     again = opened(qtbot, recording, tmp_path)
     assert [m.note for m in again.rec.markers] == ["", long_note]
+    # the names are saved with them: "marker 3" is still marker 3 after reopening
+    assert [again.marker_name(m) for m in again.rec.markers] == ["marker 3", "marker 1"]
     assert again.rec.person(1)[1] == "Player A"
     # Ctrl+Z brings the deleted marker back (in the window it was deleted in)
     w2 = again

@@ -64,7 +64,6 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
         self.errors: list[str] = []
         self.unsaved = False  # the last edit could not be written to the sidecar
         self.undo_stack: list[tuple[str, tuple]] = []  # (what was done, the state before)
-        self._next_number = 1
         for m in self.rec.markers:
             self._number(m)
         self._title()
@@ -307,11 +306,10 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
 
     # --- markers and segments ----------------------------------------------------------------
     def _number(self, m: Marker) -> int:
-        """A marker's number: given once, kept when markers are added before it (the
-        attribute travels with the marker, also through undo's copies)."""
-        if getattr(m, "number", None) is None:
-            m.number = self._next_number
-            self._next_number += 1
+        """A marker's number: given once, kept when markers are added before it, and saved
+        in the sidecar (it travels with the marker, also through undo's copies)."""
+        if m.number is None:
+            m.number = max((x.number or 0 for x in self.rec.markers), default=0) + 1
         return m.number
 
     def marker_name(self, m: Marker) -> str:
