@@ -8,11 +8,12 @@ TRAIN_STAMP := $(TRAIN_VENV)/.installed
 DETECTOR := models/detector/face_detection_short_range.tflite
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-train run test lint train train-quick models seed-study bench package clean help
+.PHONY: setup setup-train run test test-fast lint train train-quick models seed-study bench package clean help
 
 help:
 	@echo "make run      set up .venv if needed and start the desktop app"
 	@echo "make test     set up if needed, then ruff and pytest"
+	@echo "make test-fast  the same without the tests marked slow (over 5 s each)"
 	@echo "make train    retrain both shipped models (needs ../shared/data/fer2013.npz)"
 	@echo "make bench    run the benchmarks in benchmarks/"
 
@@ -21,7 +22,7 @@ setup: $(STAMP) $(DETECTOR)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[gui,dev]'
 	touch $(STAMP)
 
 # The face detector's weights come from the official mediapipe 0.10.21 wheel on PyPI
@@ -49,6 +50,10 @@ lint: setup
 test: setup setup-train lint
 	QT_QPA_PLATFORM=offscreen FER_TRAIN_PYTHON=$(TRAIN_VENV)/bin/python \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quick loop: every test but those marked slow (over 5 s each here).
+test-fast: PYTEST_ARGS = -m "not slow"
+test-fast: test
 
 # One network (about 85 min here) gives both shipped models.
 train models: setup setup-train

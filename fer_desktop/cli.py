@@ -259,12 +259,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _prepare_environment(command: str) -> None:
+    """Native libraries' log levels, and for a window Qt's variables, before they load."""
+    from fer_desktop._quiet import quiet_native_logs
+
+    quiet_native_logs()
+    if command in ("gui", "review"):
+        from fer_desktop.gui import prepare_qt_environment
+
+        prepare_qt_environment()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = "self-test" if args.self_test else (args.command or "gui")
     if command == "gui" and args.command is None:
         args = parser.parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
+    _prepare_environment(command)
     from fer_desktop.errors import FerDesktopError
 
     handler = COMMANDS[command]
