@@ -276,11 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     command = "self-test" if args.self_test else (args.command or "gui")
     if command == "gui" and args.command is None:
         args = parser.parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
-    _prepare_environment(command)
     from fer_desktop.errors import FerDesktopError
 
     handler = COMMANDS[command]
     try:
+        _prepare_environment(command)
         if getattr(args, "config", None):  # live --config: the file, then the options
             from fer_desktop.config_file import load
 
