@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TRAIN_VENV := .venv-train
 TRAIN_STAMP := $(TRAIN_VENV)/.installed
+PKG_VENV := .venv-package
+PKG_STAMP := $(PKG_VENV)/.installed
 DETECTOR := models/detector/face_detection_short_range.tflite
 PYTEST_ARGS ?=
 
@@ -79,11 +81,20 @@ bench: setup
 	$(BIN)/python benchmarks/bench_vs_fer.py
 
 clean:
-	rm -rf $(VENV) $(TRAIN_VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TRAIN_VENV) $(PKG_VENV) build dist .pytest_cache .ruff_cache
 
 # A one-folder desktop app in dist/fer-desktop (PyInstaller); see packaging/README.md.
-package: setup
-	$(BIN)/python -m pip install -q 'pyinstaller>=6.10,<7'
-	$(BIN)/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
+# Built from its own venv holding only the app and [gui]: its cv2 is opencv-python-headless
+# (in .venv, mediapipe's opencv-contrib-python with its Qt 5 owns cv2), and no test tool,
+# mediapipe or Dask is there to be picked up. The notices are generated from that venv.
+$(PKG_STAMP): pyproject.toml
+	test -x $(PKG_VENV)/bin/python || $(PY) -m venv $(PKG_VENV)
+	$(PKG_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PKG_VENV)/bin/python -m pip install -q -e '.[gui]' 'pyinstaller>=6.10,<7'
+	touch $(PKG_STAMP)
+
+package: $(PKG_STAMP) $(DETECTOR)
+	$(PKG_VENV)/bin/python packaging/notices.py build/THIRD_PARTY_NOTICES.txt
+	$(PKG_VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
 		packaging/fer_desktop.spec
 	@du -sh dist/fer-desktop

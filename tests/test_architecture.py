@@ -38,11 +38,13 @@ def test_core_needs_no_tensorflow():
 
 
 def test_qt_starts_after_cv2_set_its_qt_variables():
-    """cv2 points QT_QPA_PLATFORM_PLUGIN_PATH at its own Qt; the gui package undoes that."""
+    """cv2 points QT_QPA_PLATFORM_PLUGIN_PATH at its own Qt; the window's start undoes that
+    (fer_desktop.gui.prepare_qt_environment, called by `fer-desktop gui` and `review`)."""
     code = (
         "import os, cv2\n"
         "assert 'cv2' in os.environ.get('QT_QPA_PLATFORM_PLUGIN_PATH', ''), 'cv2 set nothing'\n"
         "import fer_desktop.gui\n"
+        "fer_desktop.gui.prepare_qt_environment()\n"
         "from PySide6.QtWidgets import QApplication, QLabel\n"
         "app = QApplication([])\n"
         "w = QLabel('hello'); w.show(); app.processEvents()\n"
