@@ -194,3 +194,39 @@ def test_workers_that_do_not_match_are_named_before_any_work(tmp_path, cluster, 
     assert f"worker {cluster.address_of('bare')}: face detector model" in message
     assert cluster.address_of("good") not in message
     assert not list(out.iterdir())  # nothing was started
+
+
+def test_ctrl_c_leaves_an_index_that_says_what_was_not_written(tmp_path, cluster, demo_video):
+    """`analyze --scheduler` interrupted (SIGINT) after its first video: the index holds
+    every video, written ones ok and the rest partial ("interrupted"); exit status 130."""
+    from fer_desktop.cli import EXIT_INTERRUPTED
+
+    work = tmp_path / "client"
+    (work / "videos").mkdir(parents=True)
+    for k in range(6):
+        shutil.copy(demo_video, work / "videos" / f"clip{k}.avi")
+    cluster.add_worker("only")
+    cluster.wait_for(1)
+    index_csv = work / "out" / "index.csv"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fer_desktop", "analyze", "videos", "--out", "out", "--quiet",
+         "--scheduler", cluster.client.scheduler.address],
+        cwd=work, env=_env(REPO, work / "home"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if index_csv.exists() and ",ok," in index_csv.read_text():
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == EXIT_INTERRUPTED, err
+    rows = Index(work / "out").rows
+    assert sorted(rows) == [f"clip{k}" for k in range(6)]
+    done = [r for r in rows.values() if r["status"] == "ok"]
+    cut = [r for r in rows.values() if r["status"] == "partial"]
+    assert done and cut and len(done) + len(cut) == 6, rows
+    assert {r["error"] for r in cut} == {"interrupted"}
+    for row in done:
+        assert len(read_timeline(Path(work / row["timeline"]))["frames"]) == 45
