@@ -73,7 +73,7 @@ def test_bundle_holds_no_second_qt_mediapipe_or_tensorflow():
     """Built from the package venv: headless OpenCV (no Qt 5 of its own), no mediapipe; the
     notices generated from what is in it."""
     names = [p.relative_to(BUNDLE).as_posix() for p in BUNDLE.rglob("*")]
-    for unwanted in ("mediapipe/", "tensorflow", "PyQt5", "libQt5", "cv2/qt/"):
+    for unwanted in ("mediapipe/", "tensorflow/", "PyQt5", "libQt5", "cv2/qt/"):
         assert not [n for n in names if unwanted in n], unwanted
     notices = (BUNDLE / "_internal" / "THIRD_PARTY_NOTICES.txt").read_text(encoding="utf-8")
     assert "opencv-python-headless" in notices and "libx264" in notices
