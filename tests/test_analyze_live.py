@@ -48,6 +48,7 @@ def test_analyze_every_nth_frame(tmp_path, demo_video):
     assert [round(f["t_source"] * 15) for f in faces] == list(range(0, 45, 3))  # 15 fps file
 
 
+@pytest.mark.slow
 def test_analyze_shared_talking_head(tmp_path, face_video):
     out = run_cli("analyze", face_video, "--out", tmp_path, "--every", "5", "--quiet")
     assert out.returncode == 0, out.stderr

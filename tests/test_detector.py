@@ -45,6 +45,7 @@ def test_auto_gives_the_near_models_boxes_for_one_face_at_the_camera(face_video)
             assert auto.detect(frame, i / 25) == near.detect(frame, i / 25), f"frame {i}"
 
 
+@pytest.mark.slow
 def test_threaded_tiles_find_what_one_thread_finds():
     frames = _frames(shared_path("videos", "crowd_1080p.mp4"), 10)
     with FaceDetector("full", tiles=2, threads=1) as one, FaceDetector("full", tiles=2) as two:

@@ -71,6 +71,7 @@ def test_too_little_data_and_no_faces_say_so(tmp_path, pipeline):
     assert "<b>No faces found</b>" in html and "valence over time per face" not in html
 
 
+@pytest.mark.slow
 def test_brief_and_small_faces_are_folded_away(tmp_path, pipeline):
     crowd = shared_path("videos", "crowd_1080p.mp4")
     analyze_video(pipeline, crowd, tmp_path, "csv", 2, report=True)
