@@ -121,6 +121,7 @@ def test_baseline_saves_loads_and_refuses_other_labels(tmp_path):
         Baseline.load(tmp_path / "bad.json", ["happy", "sad"])
 
 
+@pytest.mark.slow
 def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(tmp_path, demo_video):
     saved = tmp_path / "me.json"
     out = subprocess.run(

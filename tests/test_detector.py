@@ -88,6 +88,7 @@ def test_ids_in_the_crowd_last(crowd_runs):
         assert len(fragments) <= len(life) // 4, (name, sorted(life.values()))
 
 
+@pytest.mark.slow
 def test_the_app_runs_without_loading_mediapipe():
     """MediaPipe's models run on LiteRT directly: detecting faces never imports mediapipe
     (nor the matplotlib it brings)."""
@@ -105,6 +106,7 @@ def test_the_app_runs_without_loading_mediapipe():
     assert out.stdout.split() == ["False", "False"]
 
 
+@pytest.mark.slow
 def test_a_far_face_at_640x480_is_found_on_every_frame(grace_hopper_bgr):
     """Grace Hopper's face at about 55 px in a 640x480 frame: the near model misses it, the
     survey finds it and the far model follows it on every frame."""
