@@ -14,6 +14,7 @@ face's time in view counts, summed over faces (`face_seconds`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import functools
@@ -21,8 +22,9 @@ import glob
 import json
 import os
 import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -589,12 +591,32 @@ def _gather_on_dask(client, jobs: list[Job], on_row: Callable[[dict], None]) -> 
     try:
         for future in as_completed(list(futures)):
             job = futures.pop(future)
-            on_row(_written(job, future))
+            with ctrl_c_deferred():
+                on_row(_written(job, future))
     except KeyboardInterrupt:
-        for future, job in futures.items():
-            future.cancel()
-            on_row(unfinished(job, "partial", "interrupted"))
+        with ctrl_c_deferred():
+            for future, job in futures.items():
+                future.cancel()
+                on_row(unfinished(job, "partial", "interrupted"))
         raise
+
+
+@contextlib.contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """Ctrl-C while a video is written and indexed is taken once that is done (as a
+    KeyboardInterrupt then), so that no timeline, index or overview is left half-made."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _written(job: Job, future) -> dict:
