@@ -99,7 +99,8 @@ def test_wheel_installs_and_works_outside_the_repository(tmp_path, astronaut_png
     venv = tmp_path / "venv"
     assert run(sys.executable, "-m", "venv", venv).returncode == 0
     py, app = venv / "bin" / "python", venv / "bin" / "fer-desktop"
-    out = run(py, "-m", "pip", "install", "-q", wheel, timeout=900)
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # see no source tree
+    out = run(py, "-m", "pip", "install", "-q", wheel, env=clean, timeout=900)
     assert out.returncode == 0, out.stderr[-2000:]
     env = {
         "HOME": str(tmp_path / "home"),
