@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[gui,dev]'
+	# Both OpenCV wheels write the one cv2 folder, the last installed wins: here always
+	# mediapipe's opencv-contrib-python (a superset; the app runs on either).
+	$(BIN)/python -m pip install -q --force-reinstall --no-deps opencv-contrib-python
 	touch $(STAMP)
 
 # The face detector's weights come from the official mediapipe 0.10.21 wheel on PyPI
