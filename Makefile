@@ -5,14 +5,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TRAIN_VENV := .venv-train
 TRAIN_STAMP := $(TRAIN_VENV)/.installed
+PKG_VENV := .venv-package
+PKG_STAMP := $(PKG_VENV)/.installed
 DETECTOR := models/detector/face_detection_short_range.tflite
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-train run test lint train train-quick models seed-study bench package clean help
+.PHONY: setup setup-train run test test-fast lint train train-quick models seed-study bench package clean help
 
 help:
 	@echo "make run      set up .venv if needed and start the desktop app"
 	@echo "make test     set up if needed, then ruff and pytest"
+	@echo "make test-fast  the same without the tests marked slow (over 5 s each)"
 	@echo "make train    retrain both shipped models (needs ../shared/data/fer2013.npz)"
 	@echo "make bench    run the benchmarks in benchmarks/"
 
@@ -21,7 +24,10 @@ setup: $(STAMP) $(DETECTOR)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[gui,dev]'
+	# Both OpenCV wheels write the one cv2 folder, the last installed wins: here always
+	# mediapipe's opencv-contrib-python (a superset; the app runs on either).
+	$(BIN)/python -m pip install -q --force-reinstall --no-deps opencv-contrib-python
 	touch $(STAMP)
 
 # The face detector's weights come from the official mediapipe 0.10.21 wheel on PyPI
@@ -50,6 +56,10 @@ test: setup setup-train lint
 	QT_QPA_PLATFORM=offscreen FER_TRAIN_PYTHON=$(TRAIN_VENV)/bin/python \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The quick loop: every test but those marked slow (over 5 s each here).
+test-fast: PYTEST_ARGS = -m "not slow"
+test-fast: test
+
 # One network (about 85 min here) gives both shipped models.
 train models: setup setup-train
 	$(TRAIN_VENV)/bin/python -m training ship --task all
@@ -74,11 +84,20 @@ bench: setup
 	$(BIN)/python benchmarks/bench_vs_fer.py
 
 clean:
-	rm -rf $(VENV) $(TRAIN_VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TRAIN_VENV) $(PKG_VENV) build dist .pytest_cache .ruff_cache
 
 # A one-folder desktop app in dist/fer-desktop (PyInstaller); see packaging/README.md.
-package: setup
-	$(BIN)/python -m pip install -q 'pyinstaller>=6.10,<7'
-	$(BIN)/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
+# Built from its own venv holding only the app and [gui]: its cv2 is opencv-python-headless
+# (in .venv, mediapipe's opencv-contrib-python with its Qt 5 owns cv2), and no test tool,
+# mediapipe or Dask is there to be picked up. The notices are generated from that venv.
+$(PKG_STAMP): pyproject.toml
+	test -x $(PKG_VENV)/bin/python || $(PY) -m venv $(PKG_VENV)
+	$(PKG_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PKG_VENV)/bin/python -m pip install -q -e '.[gui]' 'pyinstaller>=6.10,<7'
+	touch $(PKG_STAMP)
+
+package: $(PKG_STAMP) $(DETECTOR)
+	$(PKG_VENV)/bin/python packaging/notices.py build/THIRD_PARTY_NOTICES.txt
+	$(PKG_VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
 		packaging/fer_desktop.spec
 	@du -sh dist/fer-desktop

@@ -47,9 +47,10 @@ def bench_window(clip: Path, seconds: float) -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    import fer_desktop.gui  # noqa: F401
+    from fer_desktop.gui import prepare_qt_environment
     from fer_desktop.gui.main_window import MainWindow
 
+    prepare_qt_environment()  # cv2's Qt 5 variables undone, as the window's start does
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
         w = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))

@@ -50,8 +50,10 @@ def main() -> None:
 
     from PySide6.QtWidgets import QApplication
 
+    from fer_desktop.gui import prepare_qt_environment
     from fer_desktop.gui.review_window import ReviewWindow
 
+    prepare_qt_environment()  # cv2's Qt 5 variables undone, as the window's start does
     app = QApplication.instance() or QApplication([])
     w = ReviewWindow(tmp / "ten_minutes.csv")
     w.resize(1200, 800)

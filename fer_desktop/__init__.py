@@ -4,7 +4,6 @@ For notebooks: `fer_desktop.read_timeline(path)` and `fer_desktop.analyze_file(p
 return pandas DataFrames (see fer_desktop.api); `fer_desktop.Settings` holds every setting.
 """
 
-from fer_desktop import _quiet  # noqa: F401  (native libraries' log levels, before they load)
 from fer_desktop._version import __version__
 
 __all__ = ["Settings", "__version__", "analyze_file", "read_timeline"]

@@ -1,7 +1,8 @@
 """Keep native libraries' logging (LiteRT, FFmpeg inside OpenCV) off the terminal.
 
-The environment variables must be set before those libraries load: the package's
-`__init__` imports this module first. FFmpeg's own lines ("moov atom not found") would
+The environment variables must be set before those libraries load: the entry points
+(`cli.main`, hence the window too) and the API functions call `quiet_native_logs()` first;
+importing fer_desktop changes nothing. FFmpeg's own lines ("moov atom not found") would
 otherwise land in the middle of our one-line error messages when files are decoded on
 another thread; the error itself still reaches the user as one line.
 
@@ -18,9 +19,20 @@ import sys
 import threading
 from collections.abc import Iterator
 
-if not os.environ.get("FER_DESKTOP_NATIVE_LOGS"):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+QUIET_LOG_LEVELS = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "OPENCV_FFMPEG_LOGLEVEL": "-8",  # AV_LOG_QUIET
+}
+
+
+def quiet_native_logs() -> None:
+    """Set the native libraries' log levels (unless FER_DESKTOP_NATIVE_LOGS is set, or the
+    user set a level); call it before they load. Child processes inherit them."""
+    if os.environ.get("FER_DESKTOP_NATIVE_LOGS"):
+        return
+    for name, value in QUIET_LOG_LEVELS.items():
+        os.environ.setdefault(name, value)
+
 
 _lock = threading.RLock()  # re-entrant, so a nested use cannot deadlock
 

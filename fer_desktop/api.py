@@ -129,6 +129,9 @@ def analyze_file(
     `timeline` keeps the timeline file there (.csv or .jsonl); by default nothing is written
     anywhere that outlives the call.
     """
+    from fer_desktop._quiet import quiet_native_logs
+
+    quiet_native_logs()  # before the session loads LiteRT and FFmpeg
     from fer_desktop.session import Session, SessionOptions
     from fer_desktop.sources import VideoSource
     from fer_desktop.timeline import open_timeline

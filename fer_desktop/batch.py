@@ -14,18 +14,22 @@ face's time in view counts, summed over faces (`face_seconds`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import functools
 import glob
 import json
 import os
 import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from fer_desktop._quiet import quiet_native_logs
 from fer_desktop._version import __version__
 from fer_desktop.classifier import resolve_model_path
 from fer_desktop.detector_models import sha256_of as file_sha256
@@ -252,6 +256,7 @@ class Collector(Output):
 def analyze_collected(job: Job) -> dict:
     """On a cluster worker: analyse one video into memory and return it; nothing is written
     there, so a worker that dies mid-video leaves nothing behind to clean up."""
+    quiet_native_logs()  # a worker started by `dask worker` did not run our entry point
     pipeline = _pipeline_for(job.config)
     sha = file_sha256(job.path) if job.path.is_file() else ""
     source = _open_video(job, pipeline)
@@ -544,13 +549,17 @@ def run_on_dask(
 ) -> None:
     """Run the jobs on a Dask cluster: `tcp://HOST:8786`, or `local` for a LocalCluster.
 
-    Workers read each video by its path (a shared filesystem, as on HPC and NFS) and send its
+    Workers read each video by its absolute path (resolved here: workers started in another
+    folder see the same file only on a shared filesystem, as on HPC and NFS) and send its
     results back; this process writes every timeline and the index, so resume works as for
-    the local pool. A video whose worker dies is run again on another worker by Dask, and is
-    written once, when its results arrive.
+    the local pool. Before any work, every worker must run this app's version with the same
+    model file and have the detector models (else one UsageError naming each worker). Each
+    result is released once written, so a worker that dies later costs only its own video:
+    Dask runs that one again on another worker, and it is written once. Ctrl-C marks every
+    video not yet written partial before it stops the batch.
     """
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster
     except ImportError as exc:
         raise UsageError("--scheduler needs Dask: pip install 'fer-desktop[cluster]'") from exc
     cluster = None
@@ -561,21 +570,123 @@ def run_on_dask(
     except OSError as exc:
         raise UsageError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from exc
     try:
-        futures = {
-            client.submit(analyze_collected, job, key=f"fer-{job.settings_key()}-{job.name}"): job
-            for job in jobs
-        }
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                on_row(write_collected(job, future.result()))
-            except SourceError as exc:
-                on_row(unfinished(job, "failed", str(exc)))
-            except (KeyboardInterrupt, FerDesktopError):
-                raise
-            except Exception as exc:  # the cluster gave up on it (workers kept dying…)
-                on_row(unfinished(job, "failed", f"on the cluster: {exc}"))
+        check_workers(client, jobs)
+        _gather_on_dask(client, jobs, on_row)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _gather_on_dask(client, jobs: list[Job], on_row: Callable[[dict], None]) -> None:
+    """Submit every job, write each result as it arrives and release it at once."""
+    from distributed import as_completed
+
+    futures = {
+        client.submit(
+            analyze_collected, on_worker(job), key=f"fer-{job.settings_key()}-{job.name}"
+        ): job
+        for job in jobs
+    }
+    try:
+        for future in as_completed(list(futures)):
+            job = futures.pop(future)
+            with ctrl_c_deferred():
+                on_row(_written(job, future))
+    except KeyboardInterrupt:
+        with ctrl_c_deferred():
+            for future, job in futures.items():
+                future.cancel()
+                on_row(unfinished(job, "partial", "interrupted"))
+        raise
+
+
+@contextlib.contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """Ctrl-C while a video is written and indexed is taken once that is done (as a
+    KeyboardInterrupt then), so that no timeline, index or overview is left half-made."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def _written(job: Job, future) -> dict:
+    """A finished future's video written here (its index row); the future released first,
+    so that the cluster forgets the result and never computes it again."""
+    try:
+        payload = future.result()
+    except SourceError as exc:
+        return unfinished(job, "failed", str(exc))
+    except (KeyboardInterrupt, FerDesktopError):
+        raise
+    except Exception as exc:  # the cluster gave up on it (workers kept dying…)
+        return unfinished(job, "failed", f"on the cluster: {exc}")
+    finally:
+        future.release()
+    try:
+        return write_collected(job, payload)
+    except SourceError as exc:
+        return unfinished(job, "failed", str(exc))
+
+
+def on_worker(job: Job) -> Job:
+    """The job as a worker gets it: the video's path absolute (as this process sees it)."""
+    return dataclasses.replace(job, path=job.path.absolute())
+
+
+def worker_identity(models: list[str]) -> dict:
+    """On a worker: its app version, each model's sha256 and a detector problem ('' if
+    none)."""
+    from fer_desktop import detector_models
+
+    problem = ""
+    try:
+        for range_ in ("short", "full"):
+            detector_models.find(range_)
+    except FerDesktopError as exc:
+        problem = str(exc)
+    return {
+        "version": __version__,
+        "models": {m: model_sha256(m) for m in models},
+        "detector": problem,
+    }
+
+
+def check_workers(client, jobs: list[Job]) -> None:
+    """Refuse (one UsageError line naming each worker) when a worker runs another version of
+    the app, another model file, or lacks the detector models; or when there is no worker."""
+    models = sorted({str(job.config.model) for job in jobs})
+    seen = client.run(worker_identity, models)
+    if not seen:
+        raise UsageError("the Dask cluster has no workers")
+    here = worker_identity(models)
+    problems = [
+        p for address, info in sorted(seen.items()) if (p := _mismatch(address, info, here))
+    ]
+    if problems:
+        raise UsageError("; ".join(problems))
+
+
+def _mismatch(address: str, info: dict, here: dict) -> str:
+    """What is wrong with one worker ('' when nothing)."""
+    if info["version"] != here["version"]:
+        return (
+            f"worker {address} runs fer-desktop {info['version']} (this is "
+            f"{here['version']}): install the same version on every worker"
+        )
+    for model, sha in here["models"].items():
+        if info["models"].get(model) != sha:
+            theirs = info["models"].get(model) or "missing"
+            return f"worker {address} has another model file {model} (sha256 {theirs[:12]})"
+    if info["detector"]:
+        return f"worker {address}: {info['detector']}"
+    return ""

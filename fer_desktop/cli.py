@@ -311,6 +311,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _prepare_environment(command: str) -> None:
+    """Native libraries' log levels, and for a window Qt's variables, before they load."""
+    from fer_desktop._quiet import quiet_native_logs
+
+    quiet_native_logs()
+    if command in ("gui", "review"):
+        from fer_desktop.gui import prepare_qt_environment
+
+        prepare_qt_environment()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -321,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
 
     handler = COMMANDS[command]
     try:
+        _prepare_environment(command)
         if getattr(args, "config", None):  # live --config: the file, then the options
             from fer_desktop.config_file import load
 

@@ -10,7 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
+from fer_desktop.gui import prepare_qt_environment
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+prepare_qt_environment()  # as the window's start does: cv2's Qt 5 variables (if any) undone
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -77,10 +80,10 @@ def demo_video(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def face_video(demo_video) -> Path:
-    """../shared/videos/talking_head_512.mp4 when present, else the demo clip."""
-    shared = SHARED / "videos" / "talking_head_512.mp4"
-    return shared if shared.exists() else demo_video
+def face_video() -> Path:
+    """../shared/videos/talking_head_512.mp4 (200 frames, one person), or a skip: never
+    another video in its place (the demo clip is `demo_video`, 45 frames)."""
+    return shared_path("videos", "talking_head_512.mp4")
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ def run_cli(*args, **kw):
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO, **kw)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_analyze_writes_timeline_and_report(tmp_path, demo_video, fmt):
     out = run_cli("analyze", demo_video, "--out", tmp_path, "--format", fmt, "--report")
@@ -40,6 +41,7 @@ def test_analyze_writes_timeline_and_report(tmp_path, demo_video, fmt):
     assert (tmp_path / "demo_report.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_analyze_every_nth_frame(tmp_path, demo_video):
     out = run_cli("analyze", demo_video, "--out", tmp_path, "--every", "3", "--quiet")
     assert out.returncode == 0, out.stderr
@@ -48,6 +50,7 @@ def test_analyze_every_nth_frame(tmp_path, demo_video):
     assert [round(f["t_source"] * 15) for f in faces] == list(range(0, 45, 3))  # 15 fps file
 
 
+@pytest.mark.slow
 def test_analyze_shared_talking_head(tmp_path, face_video):
     out = run_cli("analyze", face_video, "--out", tmp_path, "--every", "5", "--quiet")
     assert out.returncode == 0, out.stderr
@@ -80,6 +83,7 @@ def test_killed_analyze_leaves_a_readable_timeline(tmp_path, face_video):
     assert len(timeline["faces"]) >= rows_before_kill > 20
 
 
+@pytest.mark.slow
 def test_analyze_bad_inputs(tmp_path, demo_video):
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")

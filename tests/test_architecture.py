@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 CORE = sorted(
     ".".join(p.relative_to(REPO).with_suffix("").parts)
@@ -38,11 +40,13 @@ def test_core_needs_no_tensorflow():
 
 
 def test_qt_starts_after_cv2_set_its_qt_variables():
-    """cv2 points QT_QPA_PLATFORM_PLUGIN_PATH at its own Qt; the gui package undoes that."""
+    """cv2 points QT_QPA_PLATFORM_PLUGIN_PATH at its own Qt; the window's start undoes that
+    (fer_desktop.gui.prepare_qt_environment, called by `fer-desktop gui` and `review`)."""
     code = (
         "import os, cv2\n"
-        "assert 'cv2' in os.environ.get('QT_QPA_PLATFORM_PLUGIN_PATH', ''), 'cv2 set nothing'\n"
+        "if 'cv2' not in os.environ.get('QT_QPA_PLATFORM_PLUGIN_PATH', ''): raise SystemExit(7)\n"
         "import fer_desktop.gui\n"
+        "fer_desktop.gui.prepare_qt_environment()\n"
         "from PySide6.QtWidgets import QApplication, QLabel\n"
         "app = QApplication([])\n"
         "w = QLabel('hello'); w.show(); app.processEvents()\n"
@@ -55,5 +59,7 @@ def test_qt_starts_after_cv2_set_its_qt_variables():
         cwd=REPO,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
+    if out.returncode == 7:
+        pytest.skip("this cv2 is headless: it sets no Qt variables to undo")
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["offscreen", "False"]

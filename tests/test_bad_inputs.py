@@ -38,6 +38,7 @@ def _groups(corpus, kinds):
     return groupby(chosen, key=lambda cp: cp[0].options)
 
 
+@pytest.mark.slow
 def test_predict_on_every_image_case(corpus):
     for options, group in _groups(corpus, {"image"}):
         group = list(group)
@@ -63,6 +64,7 @@ def _check_entry(case: Case, entry: dict) -> None:
         assert all(f["label"] in f["probs"] for f in entry["faces"])
 
 
+@pytest.mark.slow
 def test_analyze_on_every_video_case(corpus, tmp_path):
     videos = [(c, p) for c, p in corpus if c.kind == "video"]
     out = run_cli("analyze", *[p for _, p in videos], "--out", tmp_path, "--quiet")
@@ -155,6 +157,7 @@ def test_full_disk_during_analyze(tmp_path, demo_video):
     assert "No space left on device" in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_window_open_file_path_on_the_corpus(qtbot, corpus, tmp_path):
     from PySide6.QtCore import QSettings
 

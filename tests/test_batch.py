@@ -64,6 +64,7 @@ def test_inputs_folders_globs_and_unique_names(study):
     assert expand_inputs([str(study / "*.mp4")]) == ([], [f"{study / '*.mp4'}: no file matches"])
 
 
+@pytest.mark.slow
 def test_pool_matches_one_process_and_a_bad_video_does_not_stop_the_batch(study, tmp_path):
     serial, pooled = tmp_path / "serial", tmp_path / "pooled"
     one = run_cli("analyze", study, "--out", serial, "--jobs", "1", "--quiet")
@@ -83,6 +84,7 @@ def test_pool_matches_one_process_and_a_bad_video_does_not_stop_the_batch(study,
     assert index["day1/interview"]["status"] == "ok" and index["day1/interview"]["faces"] == "1"
 
 
+@pytest.mark.slow
 def test_resume_skips_finished_videos_and_redoes_the_rest(study, tmp_path):
     out = tmp_path / "out"
     run_cli("analyze", study, "--out", out, "--jobs", "1", "--quiet")
@@ -103,6 +105,7 @@ def test_an_image_is_not_a_video(tmp_path, astronaut_png):
     assert "real time" not in out.stdout
 
 
+@pytest.mark.slow
 def test_report_shows_settings_reliability_and_who_each_face_is(tmp_path, demo_video):
     out = run_cli("analyze", demo_video, "--out", tmp_path, "--report", "--quiet")
     assert out.returncode == 0, out.stderr
@@ -114,6 +117,7 @@ def test_report_shows_settings_reliability_and_who_each_face_is(tmp_path, demo_v
     assert "Art. 5(1)(f)" in html
 
 
+@pytest.mark.slow
 def test_a_file_that_ends_early_is_flagged_and_one_without_index_named(tmp_path):
     """A faststart MP4 cut in half still opens, and its container still claims the whole
     length; an MP4 whose index was to come last, cut in half, has none."""
@@ -178,6 +182,7 @@ def snapshot(folder):
     return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow
 def test_results_made_with_other_settings_are_refused_and_force_replaces_them(study, tmp_path):
     (study / "day2" / "broken.avi").unlink()
     out = tmp_path / "results"

@@ -73,6 +73,7 @@ def _frames(path, step: int, limit: int):
         ("short", "talking_head_512.mp4", 1.25),
     ],  # 640x640: no letterbox either way
 )
+@pytest.mark.slow
 def test_same_faces_as_mediapipe(range_, video, scale):
     ours = BlazeFace(detector_models.find(range_), range_)
     reference = _mediapipe(range_)

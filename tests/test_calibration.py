@@ -121,6 +121,7 @@ def test_baseline_saves_loads_and_refuses_other_labels(tmp_path):
         Baseline.load(tmp_path / "bad.json", ["happy", "sad"])
 
 
+@pytest.mark.slow
 def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(tmp_path, demo_video):
     saved = tmp_path / "me.json"
     out = subprocess.run(
@@ -215,6 +216,7 @@ def test_calibration_on_yale_reads_more_sad_photos_as_sad():
     assert result["calibrated"].get("happy", 0) >= result["raw"].get("happy", 0) - 1
 
 
+@pytest.mark.slow
 def test_a_clip_that_opens_with_a_smile_does_not_turn_later_smiles_sad(tmp_path):
     """Issue #20: calibrating on a smile read every later clear smile as sad."""
     shared_path("faces", "yale")
@@ -242,6 +244,7 @@ def test_a_clip_that_opens_with_a_smile_does_not_turn_later_smiles_sad(tmp_path)
     assert neutral and sum(f["label"] == "sad" for f in neutral) <= 0.05 * len(neutral)
 
 
+@pytest.mark.slow
 def test_analyze_says_when_a_face_got_no_baseline_and_the_report_says_calibration_was_on(
     tmp_path,
 ):

@@ -96,6 +96,7 @@ def test_wrong_input_shape_model_is_refused(tmp_path):
         MoodModel(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MODEL_FILES))
 def test_card_metrics_match_a_fresh_evaluation(name):
     from tests.conftest import shared_path

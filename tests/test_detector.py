@@ -45,6 +45,7 @@ def test_auto_gives_the_near_models_boxes_for_one_face_at_the_camera(face_video)
             assert auto.detect(frame, i / 25) == near.detect(frame, i / 25), f"frame {i}"
 
 
+@pytest.mark.slow
 def test_threaded_tiles_find_what_one_thread_finds():
     frames = _frames(shared_path("videos", "crowd_1080p.mp4"), 10)
     with FaceDetector("full", tiles=2, threads=1) as one, FaceDetector("full", tiles=2) as two:
@@ -87,6 +88,7 @@ def test_ids_in_the_crowd_last(crowd_runs):
         assert len(fragments) <= len(life) // 4, (name, sorted(life.values()))
 
 
+@pytest.mark.slow
 def test_the_app_runs_without_loading_mediapipe():
     """MediaPipe's models run on LiteRT directly: detecting faces never imports mediapipe
     (nor the matplotlib it brings)."""
@@ -104,6 +106,7 @@ def test_the_app_runs_without_loading_mediapipe():
     assert out.stdout.split() == ["False", "False"]
 
 
+@pytest.mark.slow
 def test_a_far_face_at_640x480_is_found_on_every_frame(grace_hopper_bgr):
     """Grace Hopper's face at about 55 px in a 640x480 frame: the near model misses it, the
     survey finds it and the far model follows it on every frame."""

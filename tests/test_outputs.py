@@ -43,6 +43,7 @@ def run_session(source, outputs, frames: int, on_frame=None, **options) -> Sessi
     return session
 
 
+@pytest.mark.slow
 def test_lsl_inlet_receives_frames_and_markers(demo_video):
     pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
     from mne_lsl import lsl
@@ -155,6 +156,7 @@ def test_documented_csv_recipe_keeps_awkward_notes(demo_video, tmp_path):
     assert [m["note"] for m in read_timeline(tmp_path / "t.csv")["markers"]] == notes
 
 
+@pytest.mark.slow
 def test_live_into_a_closed_pipe_exits_quietly(demo_video):
     proc = subprocess.run(
         f"{sys.executable} -m fer_desktop live --source {demo_video} | head -3",
@@ -169,6 +171,7 @@ def test_live_into_a_closed_pipe_exits_quietly(demo_video):
     assert proc.stderr.strip() == "", proc.stderr
 
 
+@pytest.mark.slow
 def test_live_latest_keeps_a_slow_reader_current():
     proc = subprocess.Popen(
         [*CLI, "live", "--source", "demo", "--latest"],
@@ -211,6 +214,7 @@ def test_window_live_and_analyze_share_one_session_class():
     assert inspect.getsource(session).count("in self._frames():") == 1  # one frame loop
 
 
+@pytest.mark.slow
 def test_window_exit_status_and_signals(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run(

@@ -67,3 +67,14 @@ def test_bundle_opens_the_window(tmp_path):
 
     img = cv2.imread(str(shot))
     assert img is not None and img.std() > 20
+
+
+def test_bundle_holds_no_second_qt_mediapipe_or_tensorflow():
+    """Built from the package venv: headless OpenCV (no Qt 5 of its own), no mediapipe; the
+    notices generated from what is in it."""
+    names = [p.relative_to(BUNDLE).as_posix() for p in BUNDLE.rglob("*")]
+    for unwanted in ("mediapipe/", "tensorflow/", "PyQt5", "libQt5", "cv2/qt/"):
+        assert not [n for n in names if unwanted in n], unwanted
+    notices = (BUNDLE / "_internal" / "THIRD_PARTY_NOTICES.txt").read_text(encoding="utf-8")
+    assert "opencv-python-headless" in notices and "libx264" in notices
+    assert "opencv-contrib-python" not in notices

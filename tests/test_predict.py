@@ -62,6 +62,7 @@ def test_bad_files_get_error_entries_and_nonzero_exit(tmp_path, astronaut_png):
     assert len(out.stderr.strip().splitlines()) >= 4
 
 
+@pytest.mark.slow
 def test_no_face_image_reports_no_face(tmp_path):
     import cv2
     import numpy as np
@@ -82,6 +83,7 @@ def small_faces_image(astronaut_bgr) -> np.ndarray:
     return canvas
 
 
+@pytest.mark.slow
 def test_each_image_is_read_on_its_own(tmp_path, astronaut_png, astronaut_bgr):
     crowd = tmp_path / "crowd.png"
     cv2.imwrite(str(crowd), small_faces_image(astronaut_bgr))

@@ -1,6 +1,7 @@
 """Face -> model input: property tests over any box, frame size and dtype."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -24,6 +25,7 @@ DTYPES = st.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.float64,
     align=st.booleans(),
     data=st.data(),
 )
+@pytest.mark.slow
 def test_any_box_on_any_frame_gives_48x48_uint8(
     h, w, channels, dtype, x, y, bw, bh, margin, align, data
 ):

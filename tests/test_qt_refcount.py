@@ -5,6 +5,7 @@ a few thousand frames. This guards the version pin in pyproject.toml."""
 import sys
 
 import numpy as np
+import pytest
 from PySide6.QtWidgets import QWidget
 
 
@@ -31,6 +32,7 @@ def test_python_overrides_keep_none_alive(qtbot):
     assert sys.getrefcount(None) >= before - 50
 
 
+@pytest.mark.slow
 def test_window_survives_many_frames_and_restarts(qtbot, tmp_path, demo_video):
     from PySide6.QtCore import QSettings
 

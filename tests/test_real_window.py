@@ -34,6 +34,7 @@ def xvfb():
     proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_window_shows_on_a_real_display(xvfb, tmp_path):
     env = {**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb"}
     app_shot = tmp_path / "app.png"
@@ -71,6 +72,7 @@ def test_window_shows_on_a_real_display(xvfb, tmp_path):
     assert app_shot.exists() and cv2.imread(str(app_shot)).std() > 20
 
 
+@pytest.mark.slow
 def test_without_any_display_the_window_says_what_to_do():
     env = {
         k: v

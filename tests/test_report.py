@@ -29,6 +29,7 @@ def demo_frames(n: int) -> list[np.ndarray]:
     return [f.bgr for f in DemoSource(fps=15.0, duration=n / 15.0, realtime=False)]
 
 
+@pytest.mark.slow
 def test_report_says_what_it_measures(tmp_path, pipeline, demo_video):
     row = analyze_video(pipeline, demo_video, tmp_path, "csv", 1, report=True)
     html = (tmp_path / "demo_report.html").read_text()
@@ -71,6 +72,7 @@ def test_too_little_data_and_no_faces_say_so(tmp_path, pipeline):
     assert "<b>No faces found</b>" in html and "valence over time per face" not in html
 
 
+@pytest.mark.slow
 def test_brief_and_small_faces_are_folded_away(tmp_path, pipeline):
     crowd = shared_path("videos", "crowd_1080p.mp4")
     analyze_video(pipeline, crowd, tmp_path, "csv", 2, report=True)
@@ -97,6 +99,7 @@ def test_a_moment_is_named_only_when_it_stands_out(tmp_path, pipeline, face_vide
     assert all(abs(v) >= STANDS_OUT for v in named)
 
 
+@pytest.mark.slow
 def test_overview_links_reports_and_sorts_empty_cells_last(tmp_path, pipeline, demo_video):
     out = tmp_path / "out"
     rows = [analyze_video(pipeline, demo_video, out, "csv", 1, report=True)]

@@ -25,6 +25,7 @@ def recording(tmp_path, demo_video):
     return next((tmp_path / "rec").glob("*.csv"))
 
 
+@pytest.mark.slow
 def test_review_window_seeks_marks_and_exports(qtbot, recording, tmp_path):
     from fer_desktop.gui.review_window import ReviewWindow
 
@@ -71,6 +72,7 @@ def test_review_window_seeks_marks_and_exports(qtbot, recording, tmp_path):
     w.close()
 
 
+@pytest.mark.slow
 def test_review_needs_a_video_beside_the_timeline(tmp_path, recording):
     recording.with_suffix(".mkv").unlink()
     with pytest.raises(ReviewError, match="no video found"):

@@ -48,6 +48,7 @@ def lsl_name():
     return f"fer_rig_{os.getpid()}_{time.monotonic_ns() % 100000}"
 
 
+@pytest.mark.slow
 def test_a_slow_stdout_reader_does_not_hold_back_lsl(lsl_name):
     """A reader taking 0.1 s a line (10 lines/s) of a 30 fps stream: LSL keeps full rate,
     stdout drops its oldest lines and says how many."""
@@ -77,6 +78,7 @@ def test_a_slow_stdout_reader_does_not_hold_back_lsl(lsl_name):
     assert max(gaps) < 0.5  # before: 1.5 s gaps while the session waited for the pipe
 
 
+@pytest.mark.slow
 def test_a_closed_stdout_ends_only_stdout(lsl_name):
     live = subprocess.Popen(
         f"{sys.executable} -m fer_desktop live --source demo --lsl --name {lsl_name} "
@@ -132,6 +134,7 @@ def test_a_file_played_as_a_camera_drops_what_the_analysis_has_no_time_for(demo_
     assert all(b - a > 0.15 for a, b in itertools.pairwise(seen))  # the newest, never a queue
 
 
+@pytest.mark.slow
 def test_live_rehearses_on_a_looped_file_with_one_rising_clock(demo_video):
     out = subprocess.run(
         [*CLI, "live", "--source", str(demo_video), "--loop", "--max-frames", "60"],

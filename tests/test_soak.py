@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import REPO
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["--window"]])
 def test_short_soak_reports_memory_and_frame_time(extra):
     out = subprocess.run(

@@ -3,6 +3,7 @@
 import itertools
 
 import numpy as np
+import pytest
 
 from fer_desktop.tracking import Tracker, iou
 
@@ -146,6 +147,7 @@ def test_a_face_missed_for_a_while_is_found_where_it_was_before_anyone_new_takes
     assert [f.id for f in faces] == ids[:1]
 
 
+@pytest.mark.slow
 def test_crowd_clip_one_id_per_person_and_no_swaps():
     """The crowd clip: 11 different faces (counted by eye, benchmarks/bench_ids.py); a face
     missed for a while or back after 2.6 s keeps its id, and no id jumps to another face."""

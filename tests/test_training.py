@@ -71,6 +71,7 @@ def _train_python() -> str:
     return python
 
 
+@pytest.mark.slow
 def test_quick_mode_trains_exports_and_cards(tmp_path):
     shared_path("data", "fer2013.npz")
     out = subprocess.run(

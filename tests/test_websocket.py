@@ -213,6 +213,7 @@ def test_binds_localhost_and_says_when_the_port_is_taken():
 
 
 # --- slow and stuck clients -----------------------------------------------------------------
+@pytest.mark.slow
 def test_a_slow_client_stays_near_the_present_and_is_told_what_it_lost():
     """The issue's case: 25 frames/s, a client reading 5 messages/s (small receive queue),
     beside a client that reads at once and one that never reads."""
@@ -258,6 +259,7 @@ def test_a_slow_client_stays_near_the_present_and_is_told_what_it_lost():
     assert max(lags) <= 2.0, f"lag median {np.median(lags):.3f} s, max {max(lags):.2f} s"
 
 
+@pytest.mark.slow
 def test_a_client_that_never_reads_holds_back_neither_the_session_nor_a_normal_client():
     output = WebSocketOutput("ws://127.0.0.1:0")
     got: list[dict] = []
