@@ -50,7 +50,9 @@ test: setup setup-train lint
 	QT_QPA_PLATFORM=offscreen FER_TRAIN_PYTHON=$(TRAIN_VENV)/bin/python \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# One network (about 85 min here) gives both shipped models.
+# One network (about 85 min here) gives both shipped models. Every epoch is checkpointed in
+# training/checkpoints/model_a/; after a kill, the same command continues from the last one.
+# Shipping needs a clean commit (python -m training ship --allow-dirty for experiments).
 train models: setup setup-train
 	$(TRAIN_VENV)/bin/python -m training ship --task all
 	$(TRAIN_VENV)/bin/python -m training report
