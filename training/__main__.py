@@ -51,7 +51,8 @@ def _run_options(s: argparse.ArgumentParser) -> None:
         "--run",
         default=None,
         help="the run's name: its checkpoints go to training/checkpoints/NAME/ and a killed "
-        "run given the same command continues there (default: model_a, or NAME-quick)",
+        "run given the same command continues there (default: model_a for ship, fit for fit; "
+        "with --quick, a temporary folder)",
     )
     s.add_argument("--checkpoints", type=Path, default=CHECKPOINTS, help=argparse.SUPPRESS)
     s.add_argument(
@@ -133,6 +134,11 @@ def _parser() -> argparse.ArgumentParser:
     _recipe_options(v)
     v.add_argument("--batches", type=int, default=30, help="timed training batches")
     v.add_argument("--name", default=None, help="the record's name (default: the first stage)")
+    v.add_argument(
+        "--no-determinism",
+        action="store_true",
+        help="time without deterministic kernels (what determinism costs)",
+    )
 
     c = sub.add_parser(
         "seed-study",
@@ -190,7 +196,15 @@ def main(argv: list[str] | None = None) -> int:
             from training import speed
 
             name = _speed_name(args)
-            speed.run(args.data, _recipe(args), args.batches, name, RUNS, _command(argv))
+            speed.run(
+                args.data,
+                _recipe(args),
+                args.batches,
+                name,
+                RUNS,
+                _command(argv),
+                determinism=not args.no_determinism,
+            )
             return 0
         if args.command == "seed-study":
             from training import crossval
@@ -290,11 +304,18 @@ def _recipe(args):
 
 
 def _speed_name(args) -> str:
-    return args.name or (args.first_stage or "stem") + (f"_w{args.width}" if args.width else "")
+    name = (args.first_stage or "stem") + (f"_w{args.width}" if args.width else "")
+    return args.name or name + ("_nondeterministic" if args.no_determinism else "")
 
 
 def _run_folder(args, default: str):
-    name = args.run or (default + ("-quick" if args.quick else ""))
+    """The run's name and checkpoint folder. --quick without --run checkpoints into a
+    temporary folder, so a quick check never resumes (or refuses) an older one."""
+    if args.quick and args.run is None:
+        import tempfile
+
+        return default + "-quick", Path(tempfile.mkdtemp(prefix="fer_quick_checkpoints_"))
+    name = args.run or default
     folder = args.checkpoints / name
     if args.restart:
         from training.checkpoint import clear
