@@ -71,15 +71,33 @@ def runs(tmp_path_factory):
     after_kill = sorted(p.name for p in (folder / "checkpoints" / "killed").iterdir())
     resumed = _start(_fit_command(folder, "killed"), folder, "resumed")
     other = _start(_fit_command(folder, "killed", epochs=4), folder, "other")
-    return {
+    result = {
         "folder": folder,
         "stalled": "".join(seen),
         "killed_rc": killed.returncode,
         "after_kill": after_kill,
         "whole": _finish(whole, folder, "whole"),
-        "resumed": _finish(resumed, folder, "resumed"),
-        "other": _finish(other, folder, "other"),
     }
+    # exporting the fitted network with other recipe options than it was fitted with
+    export = [
+        *_fit_command(folder, "whole", epochs=4)[:3],
+        "ship",
+        "--quick",
+        "--epochs",
+        "4",
+        "--reuse-fit",
+        "--fitted",
+        str(folder / "whole.keras"),
+        "--out",
+        str(folder / "export"),
+        "--float-dir",
+        str(folder / "export"),
+    ]
+    mismatch = _start(export, folder, "export")
+    result["resumed"] = _finish(resumed, folder, "resumed")
+    result["other"] = _finish(other, folder, "other")
+    result["export"] = _finish(mismatch, folder, "export")
+    return result
 
 
 def test_a_run_killed_mid_epoch_resumes_to_the_same_weights(runs):
@@ -109,6 +127,14 @@ def test_a_checkpoint_of_another_recipe_is_refused_in_one_line(runs):
     assert rc == 2 and len(lines) == 1, out[-2000:] + err[-2000:]
     assert "another recipe" in lines[0]
     assert "epoch 1:" not in out  # nothing was trained
+
+
+def test_a_fitted_network_is_exported_only_with_its_own_recipe(runs):
+    rc, out, err = runs["export"]
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert rc == 2 and len(lines) == 1, out[-2000:] + err[-2000:]
+    assert "another recipe" in lines[0]
+    assert not (runs["folder"] / "export" / "model_a_3class_int8.tflite").exists()
 
 
 def _state(epoch: int, value: float) -> ckpt.State:

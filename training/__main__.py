@@ -366,7 +366,7 @@ def _ship(args, argv) -> int:
         tasks,
         latency_runs=50 if args.quick else 2000,
         quick=args.quick,
-        fitted=None if args.quick else (args.fitted or RUNS / "model_a_fit.keras"),
+        fitted=args.fitted or (None if args.quick else RUNS / "model_a_fit.keras"),
         reuse_fit=args.reuse_fit,
         checkpoints=folder,
         origin=origin,

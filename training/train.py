@@ -428,6 +428,14 @@ def ship(
         log(f"loading the fitted network {fitted}")
         model = keras.models.load_model(fitted)
         info = json.loads(fitted.with_suffix(".json").read_text())
+        if "training" in info:  # a `fit` run record: its recipe must be this one
+            info = info["training"]
+            if info.get("recipe_hash") != recipe_hash(recipe):
+                raise ckpt.CheckpointError(
+                    f"{fitted} was trained with another recipe (hash {info.get('recipe_hash')}, "
+                    f"this command's is {recipe_hash(recipe)}); give the recipe options it "
+                    "was fitted with"
+                )
     else:
         log(f"training {recipe}")
         model, info = fit(votes, val, recipe, log, checkpoints, data_key, origin)
