@@ -54,7 +54,12 @@ def _run_options(s: argparse.ArgumentParser) -> None:
         "run given the same command continues there (default: model_a for ship, fit for fit; "
         "with --quick, a temporary folder)",
     )
-    s.add_argument("--checkpoints", type=Path, default=CHECKPOINTS, help=argparse.SUPPRESS)
+    s.add_argument(
+        "--checkpoints",
+        type=Path,
+        default=CHECKPOINTS,
+        help="the folder of run folders (default training/checkpoints, git-ignored)",
+    )
     s.add_argument(
         "--restart", action="store_true", help="discard the run's checkpoints and start over"
     )
