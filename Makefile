@@ -60,7 +60,9 @@ test: setup setup-train lint
 test-fast: PYTEST_ARGS = -m "not slow"
 test-fast: test
 
-# One network (about 85 min here) gives both shipped models.
+# One network (about 85 min here) gives both shipped models. Every epoch is checkpointed in
+# training/checkpoints/model_a/; after a kill, the same command continues from the last one.
+# Shipping needs a clean commit (python -m training ship --allow-dirty for experiments).
 train models: setup setup-train
 	$(TRAIN_VENV)/bin/python -m training ship --task all
 	$(TRAIN_VENV)/bin/python -m training report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -11,6 +12,57 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parent.parent
 RUNS = REPO / "training" / "runs"
+CHECKPOINTS = REPO / "training" / "checkpoints"
+
+
+def _first_stage(spec: str) -> str:
+    from training.recipe import parse_first_stage
+
+    try:
+        if spec:
+            parse_first_stage(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return spec
+
+
+def _recipe_options(s: argparse.ArgumentParser) -> None:
+    """Options that change the recipe (and so its hash), shared by ship, fit and speed."""
+    s.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    s.add_argument("--width", type=int, default=None, help="override the recipe's width")
+    s.add_argument(
+        "--first-stage",
+        type=_first_stage,
+        default=None,
+        help="layers at the full 48 px before the first pooling, e.g. c16-c16 (c = plain 3x3 "
+        "conv, s = separable; filters after the letter); default: the stride-2 stem",
+    )
+    s.add_argument("--mixup", type=float, default=None, help="mixup Beta(a, a); 0 = off")
+    s.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few hundred images and one epoch: checks every step in minutes",
+    )
+
+
+def _run_options(s: argparse.ArgumentParser) -> None:
+    """Checkpointing: where a run's epochs are saved and resumed from."""
+    s.add_argument(
+        "--run",
+        default=None,
+        help="the run's name: its checkpoints go to training/checkpoints/NAME/ and a killed "
+        "run given the same command continues there (default: model_a for ship, fit for fit; "
+        "with --quick, a temporary folder)",
+    )
+    s.add_argument(
+        "--checkpoints",
+        type=Path,
+        default=CHECKPOINTS,
+        help="the folder of run folders (default training/checkpoints, git-ignored)",
+    )
+    s.add_argument(
+        "--restart", action="store_true", help="discard the run's checkpoints and start over"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,8 +83,13 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ship", help="train, export (float32 + int8 TFLite) and card the models")
     s.add_argument("--task", choices=["2class", "3class", "all"], default="all")
-    s.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
-    s.add_argument("--width", type=int, default=None, help="override the recipe's width")
+    _recipe_options(s)
+    _run_options(s)
+    s.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="ship from a tree with uncommitted changes (an experiment; the card says dirty)",
+    )
     s.add_argument("--out", type=Path, default=REPO / "models", help="where the int8 files go")
     s.add_argument(
         "--float-dir",
@@ -64,10 +121,28 @@ def _parser() -> argparse.ArgumentParser:
         default=0.5,
         help="weight of the teachers' prediction in the targets (with --teacher)",
     )
-    s.add_argument(
-        "--quick",
+
+    f = sub.add_parser(
+        "fit",
+        help="train (with checkpoints) and score PublicTest without exporting: a run record "
+        "training/runs/fit_NAME.json and the fitted network training/runs/fit_NAME.keras",
+    )
+    _recipe_options(f)
+    _run_options(f)
+    f.add_argument("--fitted", type=Path, default=None, help="where the fitted network goes")
+
+    v = sub.add_parser(
+        "speed",
+        help="time training batches and the int8 per-face latency of a recipe's network "
+        "(untrained weights): a run record training/runs/speed_NAME.json",
+    )
+    _recipe_options(v)
+    v.add_argument("--batches", type=int, default=30, help="timed training batches")
+    v.add_argument("--name", default=None, help="the record's name (default: the first stage)")
+    v.add_argument(
+        "--no-determinism",
         action="store_true",
-        help="a few hundred images and one epoch: checks every step in minutes",
+        help="time without deterministic kernels (what determinism costs)",
     )
 
     c = sub.add_parser(
@@ -113,11 +188,29 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from training.checkpoint import CheckpointError
     from training.data import DatasetError
+    from training.provenance import DirtyTree
 
     try:
         if args.command == "ship":
-            return _ship(args)
+            return _ship(args, argv)
+        if args.command == "fit":
+            return _fit(args, argv)
+        if args.command == "speed":
+            from training import speed
+
+            name = _speed_name(args)
+            speed.run(
+                args.data,
+                _recipe(args),
+                args.batches,
+                name,
+                RUNS,
+                _command(argv),
+                determinism=not args.no_determinism,
+            )
+            return 0
         if args.command == "seed-study":
             from training import crossval
 
@@ -146,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
 
             print(report.write(REPO / "models", RUNS, REPO / "training" / "REPORT.md"))
             return 0
-    except DatasetError as exc:
+    except (DatasetError, CheckpointError, DirtyTree) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 1
@@ -191,13 +284,16 @@ def _evaluate(args) -> int:
     return status
 
 
-def _ship(args) -> int:
-    from training import data as D
-    from training.train import Recipe, ship
+def _command(argv: list[str] | None) -> str:
+    """The exact command line, for the run records and the cards."""
+    if argv is None:
+        return shlex.join(getattr(sys, "orig_argv", sys.argv))
+    return shlex.join(["python", "-m", "training", *argv])
 
-    dataset = D.load(args.data)
-    tasks = ["3class", "2class"] if args.task == "all" else [args.task]
-    float_dir = args.float_dir or RUNS / "float"
+
+def _recipe(args):
+    from training.recipe import Recipe
+
     recipe = Recipe()
     if args.quick:
         recipe.epochs, recipe.width = 1, 8
@@ -205,9 +301,68 @@ def _ship(args) -> int:
         recipe.epochs = args.epochs
     if args.width:
         recipe.width = args.width
+    if args.first_stage is not None:
+        recipe.first_stage = args.first_stage
+    if args.mixup is not None:
+        recipe.mixup_alpha = args.mixup
+    return recipe
+
+
+def _speed_name(args) -> str:
+    name = (args.first_stage or "stem") + (f"_w{args.width}" if args.width else "")
+    return args.name or name + ("_nondeterministic" if args.no_determinism else "")
+
+
+def _run_folder(args, default: str):
+    """The run's name and checkpoint folder. --quick without --run checkpoints into a
+    temporary folder, so a quick check never resumes (or refuses) an older one."""
+    if args.quick and args.run is None:
+        import tempfile
+
+        return default + "-quick", Path(tempfile.mkdtemp(prefix="fer_quick_checkpoints_"))
+    name = args.run or default
+    folder = args.checkpoints / name
+    if args.restart:
+        from training.checkpoint import clear
+
+        clear(folder)
+    return name, folder
+
+
+def _data(args):
+    from training import data as D
+
+    return D.load(args.data, expect_sha256=D.KNOWN_SHA256 if args.data is None else None)
+
+
+def _check_checkpoints(folder: Path, recipe, dataset, quick: bool) -> None:
+    """Refuse a checkpoint of another recipe or other data now, before the heavy imports."""
+    from training import checkpoint as ckpt
+    from training.recipe import data_key_of, recipe_hash
+
+    state = ckpt.latest(folder, lambda m: print(m, file=sys.stderr))
+    if state is not None:
+        ckpt.check_compatible(
+            state, recipe_hash(recipe), data_key_of(dataset.sha256, quick), folder
+        )
+
+
+def _ship(args, argv) -> int:
+    from training.provenance import provenance
+
+    origin = provenance(REPO, allow_dirty=args.allow_dirty or args.quick, command=_command(argv))
+    dataset = _data(args)
+    tasks = ["3class", "2class"] if args.task == "all" else [args.task]
+    float_dir = args.float_dir or RUNS / "float"
+    recipe = _recipe(args)
     if args.teacher:
         recipe.teachers = tuple(str(Path(t).resolve().relative_to(REPO)) for t in args.teacher)
         recipe.teacher_weight = args.teacher_weight
+    _name, folder = _run_folder(args, "model_a")
+    if not args.reuse_fit:
+        _check_checkpoints(folder, recipe, dataset, args.quick)
+    from training.train import ship
+
     ship(
         dataset,
         recipe,
@@ -216,9 +371,54 @@ def _ship(args) -> int:
         tasks,
         latency_runs=50 if args.quick else 2000,
         quick=args.quick,
-        fitted=None if args.quick else (args.fitted or RUNS / "model_a_fit.keras"),
+        fitted=args.fitted or (None if args.quick else RUNS / "model_a_fit.keras"),
         reuse_fit=args.reuse_fit,
+        checkpoints=folder,
+        origin=origin,
     )
+    return 0
+
+
+def _fit(args, argv) -> int:
+    """Train with checkpoints, save the network and a run record scored on PublicTest."""
+    import json
+    from dataclasses import asdict
+
+    from training.provenance import provenance
+
+    origin = provenance(REPO, allow_dirty=True, command=_command(argv))
+    dataset = _data(args)
+    recipe = _recipe(args)
+    name, folder = _run_folder(args, "fit")
+    _check_checkpoints(folder, recipe, dataset, args.quick)
+    from training.train import Validation, fit, prepare
+
+    votes, tasks, data_key = prepare(dataset, recipe, args.quick)
+    val = Validation(tasks)
+    model, info = fit(votes, val, recipe, None, folder, data_key, origin)
+    fitted = args.fitted or RUNS / f"fit_{name}.keras"
+    fitted.parent.mkdir(parents=True, exist_ok=True)
+    model.save(fitted)
+    scores = val.scores(val.logits(model))
+    record = {
+        "command": origin["command"],
+        "git_commit": origin["git_commit"],
+        "git_dirty": origin["git_dirty"],
+        "architecture": model.name,
+        "parameters": int(model.count_params()),
+        "recipe": asdict(recipe),
+        "data_key": data_key,
+        "public_dedup_best": {
+            n: {"accuracy": m["accuracy"], "balanced_accuracy": m["balanced_accuracy"]}
+            | ({"sad_recall": m["recall"]["sad"]} if "sad" in m.get("recall", {}) else {})
+            for n, m in scores.items()
+        },
+        "training": info,
+        "fitted": str(fitted),
+    }
+    out = RUNS / f"fit_{name}.json" if args.fitted is None else fitted.with_suffix(".json")
+    out.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"run record {out}")
     return 0
 
 

@@ -10,6 +10,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from training.recipe import parse_first_stage
+
 
 def seed_mlp(n_classes: int = 2) -> keras.Model:
     """The seed's baseline: 2304 -> 400 -> 200 -> 50 -> 2 on min-max-scaled pixels."""
@@ -134,6 +136,7 @@ def model_a_sep(
     spatial_dropout: float = 0.1,
     slope: float = 0.02,
     l2: float = 0.0,
+    first_stage: str = "",
 ) -> keras.Model:
     """Model A, second generation: a cheap stride-2 stem, then separable convolutions.
 
@@ -143,12 +146,18 @@ def model_a_sep(
     dropout after each stage. Global average pooling, dropout and one dense layer give logits;
     the softmax is a layer of its own (`probs`) so export can restrict the classes exactly
     (see `class_head`). Rescaling to 0..1 happens inside.
+
+    `first_stage` replaces the stride-2 stem with layers at the full 48 px followed by a 2x2
+    max-pooling (see `full_resolution_stage`); empty keeps the stem (the shipped network).
     """
     inputs = keras.Input((48, 48, 1), name="face")
     x = layers.Rescaling(1.0 / 255.0)(inputs)
-    x = layers.Conv2D(width, 3, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.LeakyReLU(negative_slope=slope)(x)
+    if first_stage:
+        x = full_resolution_stage(x, first_stage, slope)
+    else:
+        x = layers.Conv2D(width, 3, strides=2, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(negative_slope=slope)(x)
     for stage, n_blocks in enumerate(blocks):
         for _ in range(n_blocks):
             x = _sep_bn(x, width * 2 ** (stage + 1), slope, l2)
@@ -161,7 +170,23 @@ def model_a_sep(
     logits = layers.Dense(n_classes, name="logits")(x)
     outputs = layers.Softmax(name="probs")(logits)
     name = f"model_a_sep_w{width}_b{''.join(map(str, blocks))}"
+    if first_stage:
+        name = f"model_a_full_{first_stage.replace('-', '_')}_w{width}_b{''.join(map(str, blocks))}"
     return keras.Model(inputs, outputs, name=name)
+
+
+def full_resolution_stage(x, spec: str, slope: float = 0.02):
+    """Layers at the full 48 px (each with batch norm and leaky ReLU), then 2x2 max-pooling
+    to 24 px. A separable layer straight on the one-channel image would be a 1x1 conv, so
+    the first layer of a spec should be plain ("c")."""
+    for kind, filters in parse_first_stage(spec):
+        if kind == "c":
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        else:
+            x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(negative_slope=slope)(x)
+    return layers.MaxPool2D(2)(x)
 
 
 def class_head(

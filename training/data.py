@@ -17,6 +17,8 @@ from fer_desktop.detector_models import sha256_of as file_sha256
 from fer_desktop.preprocess import to_model_input
 
 DEFAULT_NPZ = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013.npz"
+# sha256 of the fer2013.npz every shipped model was trained on (the cards' data.sha256).
+KNOWN_SHA256 = "12f1b30052d3fee78871e3fdac0b122a3ad2efdf8d01a95475952dde13fb9cb7"
 FER_CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 HAPPY, SAD, NEUTRAL = 3, 4, 6
 FERPLUS_COLUMNS = [
@@ -51,11 +53,20 @@ class FerData:
     sha256: str
 
 
-def load(path: Path | None = None) -> FerData:
-    """Load FER2013 from an .npz, a Kaggle fer2013.csv or a train/ test/ image-folder tree."""
+def load(path: Path | None = None, expect_sha256: str | None = None) -> FerData:
+    """Load FER2013 from an .npz, a Kaggle fer2013.csv or a train/ test/ image-folder tree.
+
+    With `expect_sha256`, a file with another checksum is refused (DatasetError, one line)."""
     path = Path(path) if path else DEFAULT_NPZ
     if not path.exists():
         raise DatasetError(f"dataset not found: {path} (give --data PATH: .npz, .csv or folder)")
+    if expect_sha256 and path.is_file():
+        got = file_sha256(path)
+        if got != expect_sha256:
+            raise DatasetError(
+                f"{path} has sha256 {got[:16]}..., not the expected {expect_sha256[:16]}... "
+                "(a changed or damaged copy); give --data PATH to train on another file on purpose"
+            )
     if path.is_dir():
         return _load_folders(path)
     if path.suffix == ".npz":

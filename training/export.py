@@ -19,6 +19,17 @@ QUANTIZATION = (
 )
 
 
+def quantization_text(first_stage: str = "") -> str:
+    """The card's quantization line for a network with this first stage ("" = the stem)."""
+    if not first_stage:
+        return QUANTIZATION
+    return (
+        "int8 weights and activations (post-training quantization), except the first stage "
+        f"(the layers at 48 px, {first_stage}, before the first max-pooling), which runs in "
+        "float32; float32 pixels in, float32 probabilities out"
+    )
+
+
 def _converter(model) -> tf.lite.TFLiteConverter:
     """A converter over a SavedModel export of `model` (variables frozen as constants)."""
     tmp = Path(tempfile.mkdtemp(prefix="model_a_export_"))

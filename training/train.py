@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,10 +12,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from training import checkpoint as ckpt
 from training import evaluate as ev
 from training import export
 from training.architectures import averaged_logits, class_head, model_a_sep, with_softmax
-from training.augment import Augment, augment_batch
+from training.augment import augment_batch
 from training.data import (
     EMOTIONS,
     TASK_COLUMNS,
@@ -28,34 +29,25 @@ from training.data import (
     subsample_votes,
     vote_targets,
 )
+from training.provenance import git_commit
+from training.recipe import Recipe, data_key_of, recipe_hash
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-@dataclass
-class Recipe:
-    """Hyper-parameters of the shipped network; recorded in both cards."""
-
-    width: int = 32
-    blocks: tuple[int, int, int] = (2, 2, 2)
-    epochs: int = 70
-    batch_size: int = 128
-    learning_rate: float = 4e-3  # the peak of a one-cycle schedule
-    warmup_fraction: float = 0.1
-    weight_decay: float = 5e-4
-    dropout: float = 0.3
-    spatial_dropout: float = 0.1
-    min_votes: int = 2  # FER+ counts below this are dropped as outliers
-    augment: Augment = field(default_factory=Augment)
-    seed: int = 1234
-    # Distillation: fitted networks whose flip-averaged predictions are blended into the
-    # vote targets with this weight (0 = votes only).
-    teachers: tuple[str, ...] = ()
-    teacher_weight: float = 0.0
-
-
 def set_seeds(seed: int) -> None:
     keras.utils.set_random_seed(seed)
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of one epoch's shuffle, augmentation and dropout: a function of (seed, epoch)
+    only, so a resumed run draws what an uninterrupted one would."""
+    return int(np.random.SeedSequence([seed, epoch]).generate_state(1, np.uint32)[0] >> 1)
+
+
+def deterministic() -> None:
+    """Same inputs, same weights: deterministic kernels (CPU), seeds fixed per epoch."""
+    tf.config.experimental.enable_op_determinism()
 
 
 @dataclass
@@ -97,35 +89,51 @@ def selection_score(scores: dict) -> float:
     return float(np.mean(parts))
 
 
-class BestOnValidation(keras.callbacks.Callback):
-    """Scores PublicTest (dedup) each epoch and restores the best weights at the end."""
+class BestOnValidation:
+    """Scores PublicTest (dedup) after each epoch and keeps the best weights and the history
+    (both saved in every checkpoint)."""
 
     def __init__(self, val: Validation, log):
-        super().__init__()
         self.val, self.log = val, log
         self.best, self.best_epoch, self.best_weights, self.history = -1.0, 0, None, []
-        self.t0 = time.time()
 
-    def on_epoch_end(self, epoch, logs=None):
-        scores = self.val.scores(self.val.logits(self.model))
+    def state(self) -> dict:
+        return {"best": self.best, "best_epoch": self.best_epoch, "history": self.history}
+
+    def restore(self, header: dict, best_weights) -> None:
+        self.best, self.best_epoch = header["best"], header["best_epoch"]
+        self.history, self.best_weights = header["history"], best_weights
+
+    def epoch_end(self, model: keras.Model, epoch: int, loss: float, seconds: float) -> None:
+        scores = self.val.scores(self.val.logits(model))
         score = selection_score(scores)
         self.history.append({n: [m["accuracy"], m["balanced_accuracy"]] for n, m in scores.items()})
         if score > self.best:
             self.best, self.best_epoch = score, epoch + 1
-            self.best_weights = self.model.get_weights()
+            self.best_weights = model.get_weights()
         shown = "  ".join(
             f"{n} acc {m['accuracy']:.4f} bal {m['balanced_accuracy']:.4f}"
             for n, m in scores.items()
         )
         self.log(
-            f"  epoch {epoch + 1}: loss {logs.get('loss', 0):.4f}  {shown}  "
-            f"score {score:.4f} best {self.best:.4f}@{self.best_epoch}  "
-            f"{time.time() - self.t0:.0f} s"
+            f"  epoch {epoch + 1}: loss {loss:.4f}  {shown}  "
+            f"score {score:.4f} best {self.best:.4f}@{self.best_epoch}  {seconds:.0f} s"
         )
 
-    def on_train_end(self, logs=None):
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+
+class _StallForTests(keras.callbacks.Callback):
+    """FER_TRAIN_STALL=E:B makes training stop after batch B of epoch E (1-based) and wait:
+    the resume test kills the process there, in the middle of an epoch."""
+
+    def __init__(self, epoch: int, where: str):
+        super().__init__()
+        self.epoch = epoch
+        self.at = tuple(int(v) for v in where.split(":"))
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch + 1, batch + 1) == self.at:
+            print(f"stalled at epoch {self.at[0]} batch {self.at[1]}", flush=True)
+            time.sleep(3600)
 
 
 def teacher_probs(paths: tuple[str, ...], x: np.ndarray) -> np.ndarray:
@@ -137,32 +145,53 @@ def teacher_probs(paths: tuple[str, ...], x: np.ndarray) -> np.ndarray:
     return head.predict(x, batch_size=512, verbose=0).astype(np.float32)
 
 
-def fit(votes: VoteTargets, val: Validation, recipe: Recipe, log=None) -> tuple[keras.Model, dict]:
-    """Fit the 8-way network on Training's vote distributions; choose the epoch on PublicTest.
+def epoch_dataset(x: np.ndarray, t: np.ndarray, recipe: Recipe, epoch: int) -> tf.data.Dataset:
+    """One epoch of shuffled, augmented batches (x uint8 (N, 48, 48, 1)), drawn from
+    `epoch_seed(recipe.seed, epoch)` alone. With `mixup_alpha`, each batch is blended with
+    itself reversed, images and targets, by one Beta(alpha, alpha) weight per image."""
+    es = epoch_seed(recipe.seed, epoch)
+    order = np.random.default_rng(es).permutation(len(x))
+    aug, alpha = recipe.augment, recipe.mixup_alpha
 
-    With teachers in the recipe, the target is (1 - w) x votes + w x the teachers' prediction.
-    """
-    log = log or say
-    set_seeds(recipe.seed)
-    train = votes.usage == "Training"
-    x_tr = votes.x[train][..., None].astype(np.float32)
-    t_tr = votes.soft[train]
-    if recipe.teachers and recipe.teacher_weight > 0:
-        log(f"teacher targets from {', '.join(recipe.teachers)}")
-        w = recipe.teacher_weight
-        t_tr = (1.0 - w) * t_tr + w * teacher_probs(recipe.teachers, x_tr)
-    aug = recipe.augment
-    ds = (
-        tf.data.Dataset.from_tensor_slices((x_tr, t_tr))
-        .shuffle(len(x_tr), seed=recipe.seed, reshuffle_each_iteration=True)
+    def transform(i, batch):
+        xb, tb = batch
+        seed = tf.stack([tf.constant(es, tf.int64), i])
+        xb = augment_batch(tf.cast(xb, tf.float32), aug, seed)
+        if alpha > 0:
+            n = tf.shape(xb)[0]
+            key = tf.random.experimental.stateless_fold_in(seed, 1_000_003)
+            g1 = tf.random.stateless_gamma([n], key, alpha)
+            g2 = tf.random.stateless_gamma([n], key + 1, alpha)
+            lam = g1 / (g1 + g2)
+            xb = lam[:, None, None, None] * xb + (1 - lam[:, None, None, None]) * xb[::-1]
+            tb = lam[:, None] * tb + (1 - lam[:, None]) * tb[::-1]
+        return xb, tb
+
+    return (
+        tf.data.Dataset.from_tensor_slices((x[order], t[order]))
         .batch(recipe.batch_size, drop_remainder=True)
-        .map(lambda x, t: (augment_batch(x, aug), t), num_parallel_calls=tf.data.AUTOTUNE)
+        .enumerate()
+        .map(transform, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def build(recipe: Recipe) -> keras.Model:
+    """The recipe's 8-way network, compiled with its optimiser and learning-rate schedule."""
+    set_seeds(recipe.seed)
     model = model_a_sep(
-        len(EMOTIONS), recipe.width, recipe.blocks, recipe.dropout, recipe.spatial_dropout
+        len(EMOTIONS),
+        recipe.width,
+        recipe.blocks,
+        recipe.dropout,
+        recipe.spatial_dropout,
+        first_stage=recipe.first_stage,
     )
-    steps = recipe.epochs * (len(x_tr) // recipe.batch_size)
+    return model
+
+
+def _compile(model: keras.Model, recipe: Recipe, steps_per_epoch: int) -> None:
+    steps = recipe.epochs * steps_per_epoch
     warmup = int(steps * recipe.warmup_fraction)
     schedule = keras.optimizers.schedules.CosineDecay(
         recipe.learning_rate / 10,
@@ -176,16 +205,103 @@ def fit(votes: VoteTargets, val: Validation, recipe: Recipe, log=None) -> tuple[
         loss=keras.losses.CategoricalCrossentropy(),
         jit_compile=False,  # XLA on this CPU is 10x slower for these layers (measured)
     )
+    model.optimizer.build(model.trainable_variables)
+
+
+def _seed_dropout(model: keras.Model, seed: int) -> None:
+    """Every dropout layer's random state set from the epoch's seed (and the layer's place)."""
+    k = 0
+    for layer in model._flatten_layers(include_self=False):
+        gen = getattr(layer, "seed_generator", None)
+        if gen is not None:
+            k += 1
+            gen.state.assign(np.array([seed, k], dtype=gen.state.dtype))
+
+
+def fit(
+    votes: VoteTargets,
+    val: Validation,
+    recipe: Recipe,
+    log=None,
+    checkpoints: Path | None = None,
+    data_key: str = "",
+    provenance: dict | None = None,
+) -> tuple[keras.Model, dict]:
+    """Fit the 8-way network on Training's vote distributions; choose the epoch on PublicTest.
+
+    With teachers in the recipe, the target is (1 - w) x votes + w x the teachers' prediction.
+    With `checkpoints` (a folder), every epoch ends with a checkpoint there, and a run that
+    finds one continues after it: refused (CheckpointError) when it was made with another
+    recipe or other data. The result equals an uninterrupted run's (deterministic kernels,
+    per-epoch seeds).
+    """
+    log = log or say
+    deterministic()
+    train = votes.usage == "Training"
+    x_tr = votes.x[train][..., None].astype(np.uint8)
+    t_tr = votes.soft[train].astype(np.float32)
+    if recipe.teachers and recipe.teacher_weight > 0:
+        log(f"teacher targets from {', '.join(recipe.teachers)}")
+        w = recipe.teacher_weight
+        t_tr = (1.0 - w) * t_tr + w * teacher_probs(recipe.teachers, x_tr.astype(np.float32))
+    model = build(recipe)
+    steps_per_epoch = len(x_tr) // recipe.batch_size
+    _compile(model, recipe, steps_per_epoch)
     tracker = BestOnValidation(val, log)
-    t0 = time.time()
-    model.fit(ds, epochs=recipe.epochs, callbacks=[tracker], verbose=0)
-    seconds = time.time() - t0
+    r_hash = recipe_hash(recipe)
+    header = {
+        "recipe": asdict(recipe),
+        "recipe_hash": r_hash,
+        "data_key": data_key,
+        "epoch_seconds": [],
+        "segments": [],
+    }
+    start = 0
+    if checkpoints is not None:
+        state = ckpt.latest(checkpoints, log)
+        if state is not None:
+            ckpt.check_compatible(state, r_hash, data_key, checkpoints)
+            for var, value in zip(model.variables, state.model, strict=True):
+                var.assign(value)
+            for var, value in zip(model.optimizer.variables, state.optimizer, strict=True):
+                var.assign(value)
+            tracker.restore(state.header, state.best_weights)
+            header.update({k: state.header[k] for k in ("epoch_seconds", "segments")})
+            start = state.epoch
+            log(f"resuming {checkpoints} after epoch {start} of {recipe.epochs}")
+    header["segments"].append(dict(provenance or {}, first_epoch=start + 1))
+    stall = os.environ.get("FER_TRAIN_STALL")
+    for epoch in range(start, recipe.epochs):
+        t0 = time.time()
+        _seed_dropout(model, epoch_seed(recipe.seed, epoch))
+        ds = epoch_dataset(x_tr, t_tr, recipe, epoch)
+        callbacks = [_StallForTests(epoch, stall)] if stall else []
+        hist = model.fit(ds, epochs=1, verbose=0, callbacks=callbacks, shuffle=False)
+        seconds = time.time() - t0
+        tracker.epoch_end(model, epoch, float(hist.history["loss"][-1]), seconds)
+        header["epoch_seconds"].append(round(time.time() - t0, 2))
+        if checkpoints is not None:
+            ckpt.save(
+                checkpoints,
+                ckpt.State(
+                    epoch + 1,
+                    [v.numpy() for v in model.variables],
+                    [v.numpy() for v in model.optimizer.variables],
+                    tracker.best_weights,
+                    dict(header, **tracker.state()),
+                ),
+            )
+    if tracker.best_weights is not None:
+        model.set_weights(tracker.best_weights)
+    seconds = float(np.sum(header["epoch_seconds"]))
     info = {
         "train_seconds": round(seconds, 1),
-        "seconds_per_epoch": round(seconds / recipe.epochs, 1),
+        "seconds_per_epoch": round(seconds / max(len(header["epoch_seconds"]), 1), 1),
         "best_epoch": tracker.best_epoch,
         "public_dedup_by_epoch": tracker.history,
         "n_train": len(x_tr),
+        "recipe_hash": r_hash,
+        "segments": header["segments"],
     }
     return model, info
 
@@ -235,22 +351,6 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "training", "fer_desktop"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        return out.stdout.strip() + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 PROTOCOL = (
     "Fit on FER2013 Training; choose the epoch and the sad log-prior on PublicTest with every "
     "image that has an exact pixel copy in Training removed; report PrivateTest with those "
@@ -292,6 +392,16 @@ LIMITATIONS = [
 ]
 
 
+def prepare(data: FerData, recipe: Recipe, quick: bool = False):
+    """Vote targets, the two tasks, and the key a checkpoint's data must match."""
+    votes = vote_targets(data, recipe.min_votes)
+    all_tasks = {n: make_task(data, n) for n in ("3class", "2class")}
+    if quick:
+        votes = subsample_votes(votes, 600)
+        all_tasks = {n: subsample(t, 200) for n, t in all_tasks.items()}
+    return votes, all_tasks, data_key_of(data.sha256, quick)
+
+
 def ship(
     data: FerData,
     recipe: Recipe,
@@ -303,23 +413,32 @@ def ship(
     quick: bool = False,
     fitted: Path | None = None,
     reuse_fit: bool = False,
+    checkpoints: Path | None = None,
+    origin: dict | None = None,
 ) -> dict[str, dict]:
-    """Train one 8-way network (or load a fitted one), then export, evaluate and card each head."""
+    """Train one 8-way network (or load a fitted one), then export, evaluate and card each head.
+
+    `checkpoints`: the run's checkpoint folder (resumes from it); `origin`: `provenance()`,
+    recorded in the cards."""
     out_dir.mkdir(parents=True, exist_ok=True)
     float_dir.mkdir(parents=True, exist_ok=True)
-    votes = vote_targets(data, recipe.min_votes)
-    all_tasks = {n: make_task(data, n) for n in ("3class", "2class")}
-    if quick:
-        votes = subsample_votes(votes, 600)
-        all_tasks = {n: subsample(t, 200) for n, t in all_tasks.items()}
+    votes, all_tasks, data_key = prepare(data, recipe, quick)
     val = Validation(all_tasks)
     if reuse_fit and fitted and fitted.exists():
         log(f"loading the fitted network {fitted}")
         model = keras.models.load_model(fitted)
         info = json.loads(fitted.with_suffix(".json").read_text())
+        if "training" in info:  # a `fit` run record: its recipe must be this one
+            info = info["training"]
+            if info.get("recipe_hash") != recipe_hash(recipe):
+                raise ckpt.CheckpointError(
+                    f"{fitted} was trained with another recipe (hash {info.get('recipe_hash')}, "
+                    f"this command's is {recipe_hash(recipe)}); give the recipe options it "
+                    "was fitted with"
+                )
     else:
         log(f"training {recipe}")
-        model, info = fit(votes, val, recipe, log)
+        model, info = fit(votes, val, recipe, log, checkpoints, data_key, origin)
         if fitted:
             model.save(fitted)
             fitted.with_suffix(".json").write_text(json.dumps(info, indent=1) + "\n")
@@ -332,6 +451,7 @@ def ship(
     x3, y3 = all_tasks["3class"].subset("PublicTest", dedup=True)
     neutral_faces = x3[y3 == all_tasks["3class"].labels.index("neutral")]
     run = _Run(data, model, recipe, info, out_dir, float_dir, rep, latency_runs, log, neutral_faces)
+    run.origin = origin or {}
     return {name: _ship_head(run, all_tasks[name], priors[name]) for name in tasks}
 
 
@@ -349,6 +469,7 @@ class _Run:
     latency_runs: int
     log: object
     neutral_faces: np.ndarray  # FER+ neutral PublicTest faces (the card's neutral reference)
+    origin: dict = field(default_factory=dict)  # provenance(): commit, dirty, command
 
 
 def _ship_head(run: _Run, task: Task, prior: list[float]) -> dict:
@@ -379,7 +500,8 @@ def _ship_head(run: _Run, task: Task, prior: list[float]) -> dict:
             "architecture": model.name,
             "parameters": int(head.count_params()),
             "tensors": export.tensor_details(int8_path),
-            "quantization": f"{export.QUANTIZATION}; calibrated on {len(rep)} Training faces",
+            "quantization": f"{export.quantization_text(recipe.first_stage)}; "
+            f"calibrated on {len(rep)} Training faces",
             "input_contract": "48x48x1 grayscale pixels on the 0-255 scale (float32); any "
             "rescaling is inside the model. Faces are cropped and resized by "
             "fer_desktop.preprocess.face_to_input.",
@@ -417,7 +539,9 @@ def _ship_head(run: _Run, task: Task, prior: list[float]) -> dict:
             ],
             "latency_int8_one_face_one_thread": ev.latency_ms(int8_path, latency_runs),
             "training": info,
-            "git_commit": git_commit(),
+            "git_commit": run.origin.get("git_commit") or git_commit(),
+            "git_dirty": run.origin.get("git_dirty", git_commit().endswith("+dirty")),
+            "command": run.origin.get("command", ""),
         }
     )
     card_path.write_text(json.dumps(card, indent=2) + "\n")
