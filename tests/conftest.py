@@ -92,3 +92,20 @@ def pipeline():
 
     with Pipeline() as p:
         yield p
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """The live window, real and shown (offscreen), with settings of its own; its worker
+    must stop when the test ends."""
+    from PySide6.QtCore import QSettings
+
+    from fer_desktop.gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.resize(960, 720)
+    w.show()
+    yield w
+    assert w.stop_worker()

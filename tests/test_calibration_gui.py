@@ -4,21 +4,6 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings
-
-from fer_desktop.gui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.resize(960, 720)
-    w.show()
-    yield w
-    assert w.stop_worker()
-
 
 def _state(window) -> str | None:
     faces = window.last_result.faces if window.last_result else []

@@ -16,17 +16,6 @@ from fer_desktop.report import face_colour
 from fer_desktop.timeline import read_timeline
 
 
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.resize(960, 720)
-    w.show()
-    yield w
-    assert w.stop_worker()
-
-
 def wait_frames(qtbot, w, n, timeout=60_000):
     start = w.frames_shown
     qtbot.waitUntil(lambda: w.frames_shown >= start + n, timeout=timeout)
