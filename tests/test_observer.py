@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import urllib.request
 from pathlib import Path
 
@@ -16,9 +15,9 @@ import pytest
 from websockets.sync.client import connect
 
 from fer_desktop.outputs.websocket import WebSocketOutput
-from fer_desktop.session import OutputStarted, Session, SessionOptions, recording_outputs
 from fer_desktop.timeline import read_timeline
 from tests.conftest import REPO
+from tests.test_playtest import GameSession
 
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 WAIT_S = 60
@@ -66,37 +65,10 @@ def faces_shown(driver) -> list[dict]:
     )
 
 
-class Served:
-    """A real session on a video (its own speed, looped at the end by holding) served with
-    markers taken from clients, and recorded."""
-
-    def __init__(self, video: Path, folder: Path, pipeline, **server_options):
-        self.server = WebSocketOutput("ws://127.0.0.1:0", **server_options)
-        options = SessionOptions(realtime=True, hold_at_end=True)
-        outputs = [self.server, *recording_outputs(folder, "csv", video=False)]
-        self.started = threading.Event()
-        self.session = Session(str(video), pipeline, options, outputs, on_event=self._event)
-        self.server.on_marker = lambda note, t_wall: self.session.inbound_marker(
-            note, "websocket", t_wall
-        )
-        self.thread = threading.Thread(target=self.session.run, daemon=True)
-
-    def _event(self, event) -> None:
-        if isinstance(event, OutputStarted) and event.output is self.server:
-            self.started.set()
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        assert self.started.wait(WAIT_S)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.session.stop()
-        self.thread.join(WAIT_S)
-
-    @property
-    def page(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}/"
+def Served(video: Path, folder: Path, pipeline, **server_options) -> GameSession:
+    """A real session on a video, served with markers taken from clients, and recorded
+    (timeline only): the play tests' GameSession."""
+    return GameSession(video, folder, pipeline, video_too=False, **server_options)
 
 
 def test_the_page_is_served_from_the_package_with_its_headers(tmp_path, demo_video, pipeline):

@@ -60,9 +60,9 @@ class GameSession:
     """A session playing a video at its own speed, recorded (timeline + video) and served
     over WebSocket with markers taken from clients; it holds at the end until stopped."""
 
-    def __init__(self, video: Path, folder: Path, pipeline):
-        self.server = WebSocketOutput("ws://127.0.0.1:0")
-        outputs = [self.server, *recording_outputs(folder, "csv")]
+    def __init__(self, video: Path, folder: Path, pipeline, video_too=True, **server_options):
+        self.server = WebSocketOutput("ws://127.0.0.1:0", **server_options)
+        outputs = [self.server, *recording_outputs(folder, "csv", video=video_too)]
         self.started = threading.Event()
         self.frames = 0
         options = SessionOptions(realtime=True, hold_at_end=True)
@@ -86,6 +86,11 @@ class GameSession:
     def __exit__(self, *exc) -> None:
         self.session.stop()
         self.thread.join(WAIT_S)
+
+    @property
+    def page(self) -> str:
+        """The observer page this session's server answers."""
+        return f"http://127.0.0.1:{self.server.port}/"
 
 
 @pytest.fixture(scope="module")
