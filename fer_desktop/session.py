@@ -144,11 +144,16 @@ class OutputEnded:
 
 
 @dataclass
+class MarkerPlaced:
+    record: dict  # the "marker" event: t_source, note, source (window, websocket, lsl…)
+
+
+@dataclass
 class Problem:
     message: str  # something the user must read; the session goes on
 
 
-Event = FrameAnalysed | Status | OutputStarted | OutputEnded | Problem
+Event = FrameAnalysed | Status | OutputStarted | OutputEnded | MarkerPlaced | Problem
 
 
 @dataclass
@@ -538,6 +543,7 @@ class Session:
             record["t_wall"] = t_wall
         for output in list(self.outputs):
             self._guarded(output, output.event, record)
+        self.on_event(MarkerPlaced(record))
 
     def _setting(self, **changes) -> None:
         self._emit_event("setting", **changes)

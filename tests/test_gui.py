@@ -170,3 +170,38 @@ def test_a_marker_is_timed_when_its_note_is_begun(qtbot, window, tmp_path):
     assert entered - begun > 0.5  # the typing took a while…
     assert abs(markers[0]["t_source"] - begun) < 0.2  # …and the marker is where it began
     assert abs(markers[1]["t_source"] - m_at) < 0.2
+
+
+def test_a_games_marker_over_the_windows_websocket_lands_on_the_chart(
+    qtbot, window, monkeypatch, tmp_path
+):
+    """The WebSocket switch takes a game's markers into the session that runs: recorded,
+    and on the live chart."""
+    import json
+    import socket
+
+    from websockets.sync.client import connect
+
+    from fer_desktop.gui import outputs_controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(outputs_controller, "WS_URL", f"ws://127.0.0.1:{port}")
+    window.setProperty("scripted", True)
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    window.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+    window.ws_box.setChecked(True)
+    qtbot.waitUntil(lambda: "WebSocket" in window.outputs.streams, timeout=10_000)
+    qtbot.wait(500)
+    with connect(f"ws://127.0.0.1:{port}", open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "marker", "note": "boss #2"}))
+        qtbot.waitUntil(lambda: len(window.chart.markers) == 1, timeout=10_000)
+    path = window.recording_path
+    window.record_btn.setChecked(False)
+    qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+    (marker,) = read_timeline(path)["markers"]
+    assert marker["note"] == "boss #2"
+    assert abs(marker["t_source"] - window.chart.markers[0][0]) < 1e-6

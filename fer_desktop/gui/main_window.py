@@ -205,6 +205,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.worker.frameReady.connect(self.on_frame)
         self.worker.status.connect(self.on_status)
         self.worker.error.connect(self.on_error)
+        self.worker.marker.connect(self.on_game_marker)
         self.worker.outputStarted.connect(self.outputs.output_started)
         self.worker.outputEnded.connect(self.outputs.output_ended)
         self.worker.finished.connect(self.thread.quit)
@@ -403,6 +404,13 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         if worker is None:
             raise MarkerError("no source is playing: nothing to mark")
         worker.session.inbound_marker(note, "websocket", t_wall)
+
+    @Slot(object)
+    def on_game_marker(self, record: dict) -> None:
+        """A marker a game placed (WebSocket, LSL): on the chart and in the status bar."""
+        note = f"{record.get('note', '')} ({record.get('source')})"
+        self.chart.add_marker(record["t_source"], note)
+        self.statusBar().showMessage(f"Marker at {record['t_source']:.1f} s: {note}", 6000)
 
     def start_marker(self) -> None:
         """M: a marker at this moment; its note can be typed now (Enter), or none (Esc)."""

@@ -21,6 +21,7 @@ from fer_desktop.results import FrameResult
 from fer_desktop.session import (
     Command,
     FrameAnalysed,
+    MarkerPlaced,
     OutputEnded,
     OutputStarted,
     Problem,
@@ -45,6 +46,7 @@ class PipelineWorker(QObject):
     frameReady = Signal(object)  # Shown
     status = Signal(str)  # short state text: "camera lost, reconnecting", "source ended"…
     error = Signal(str)  # something the user must read
+    marker = Signal(object)  # a "marker" event placed from outside the window (a game)
     outputStarted = Signal(object)  # Output
     outputEnded = Signal(object, str)  # Output, error ("" when it closed normally)
     finished = Signal(bool)  # True when the session ended on an error
@@ -100,6 +102,8 @@ class PipelineWorker(QObject):
                 )
             case Status(text):
                 self.status.emit(text)
+            case MarkerPlaced(record) if record.get("source") != "window":
+                self.marker.emit(record)  # a game's: the window's own are drawn when placed
             case Problem(message):
                 self.error.emit(message)
             case OutputStarted(output):
