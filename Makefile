@@ -53,7 +53,7 @@ lint: setup
 	$(BIN)/lint-imports
 
 test: setup setup-train lint
-	QT_QPA_PLATFORM=offscreen FER_TRAIN_PYTHON=$(TRAIN_VENV)/bin/python \
+	QT_QPA_PLATFORM=offscreen FER_TRAIN_PYTHON=$(abspath $(TRAIN_VENV))/bin/python \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The quick loop: every test but those marked slow (over 5 s each here).

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,10 +64,11 @@ def test_malformed_dataset_is_one_clear_error(tmp_path, content):
 
 
 def _train_python() -> str:
-    python = os.environ.get("FER_TRAIN_PYTHON", str(REPO / ".venv-train" / "bin" / "python"))
-    if not Path(python).exists():
+    """The training venv's python, as an absolute path (tests run it from other folders)."""
+    python = REPO / os.environ.get("FER_TRAIN_PYTHON", ".venv-train/bin/python")
+    if not python.exists():
         pytest.skip("the training environment is not installed (make setup-train)")
-    return python
+    return str(python)
 
 
 @pytest.mark.slow
