@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_desktop.errors import FerDesktopError
+from fer_desktop.results import valence
 
 # The int8 model's output step: it says 0 for anything below, so a ratio of two probabilities
 # under it means nothing. With 1e-6 here (as before), a turned-head baseline reading P(happy) 0
@@ -177,7 +178,7 @@ def looks_neutral(labels: list[str], probs: np.ndarray) -> bool:
 
 def steady(labels: list[str], rows: list[np.ndarray]) -> bool:
     """Whether a stretch of raw readings holds one expression (its valence varies little)."""
-    v = [_p(labels, r, "happy") - _p(labels, r, "sad") for r in rows]
+    v = [valence(r, labels) for r in rows]
     limit = STEADY_SPREAD if "neutral" in labels else STEADY_SPREAD_NO_NEUTRAL
     return max(v) - min(v) <= limit
 

@@ -30,8 +30,17 @@ def _models_dir() -> Path:
 
 
 MODELS_DIR = _models_dir()
-MODEL_FILES = {"3class": "model_a_3class_int8.tflite", "2class": "model_a_2class_int8.tflite"}
+MODEL_FILES = {
+    "3class": "model_a_3class_int8.tflite",
+    "2class": "model_a_2class_int8.tflite",
+    "8class": "model_a_8class_int8.tflite",
+}
 DEFAULT_MODEL = "3class"
+
+
+def shipped_models() -> list[str]:
+    """The model names whose files this installation has, in MODEL_FILES order."""
+    return [name for name, file in MODEL_FILES.items() if (MODELS_DIR / file).is_file()]
 
 
 class ModelError(FerDesktopError):
@@ -65,9 +74,16 @@ class ModelCard:
 
 
 def resolve_model_path(model: str | os.PathLike[str]) -> Path:
-    """'3class' / '2class' name a shipped model; anything else is a path to a .tflite file."""
+    """'3class' / '2class' / '8class' name a shipped model; anything else is a path to a
+    .tflite file."""
     if str(model) in MODEL_FILES:
-        return MODELS_DIR / MODEL_FILES[str(model)]
+        path = MODELS_DIR / MODEL_FILES[str(model)]
+        if not path.is_file():
+            raise ModelError(
+                f"model {model}: not in this installation ({path} is missing); "
+                f"installed: {', '.join(shipped_models()) or 'none'}"
+            )
+        return path
     return Path(model)
 
 

@@ -59,7 +59,10 @@ MIN_FACE_TIME_S = 1.0
 # (the chart's shaded bands): e.g. p(happy) 0.5 against p(sad) 0.2. Below, nothing stood out.
 STANDS_OUT = 0.3
 
-VALENCE_NOTE = "p(happy) − p(sad), from −1 (surely sad) to +1 (surely happy)"
+VALENCE_NOTE = (
+    "p(happy) − p(sad), from −1 (surely sad) to +1 (surely happy); with the 8-class model, "
+    "anger, disgust, fear and contempt count with sad"
+)
 WEIGHTING_NOTE = (
     "Shares and mean valence are weighted by time: each reading of a face counts for the "
     "time until that face's next reading (at most twice its usual step), so a share is of "

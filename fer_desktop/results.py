@@ -39,11 +39,16 @@ def now_iso() -> str:
     return iso_time()
 
 
+# The expressions that count against valence. The 2- and 3-class models have only "sad";
+# with the 8-class model, the other unpleasant ones join it (surprise and neutral count 0).
+NEGATIVE = ("sad", "anger", "disgust", "fear", "contempt")
+
+
 def valence(probs: np.ndarray, labels: list[str]) -> float:
-    """p(happy) - p(sad), in [-1, 1]."""
+    """p(happy) - p(sad and the other unpleasant expressions the model has), in [-1, 1]."""
     happy = probs[labels.index("happy")] if "happy" in labels else 0.0
-    sad = probs[labels.index("sad")] if "sad" in labels else 0.0
-    return float(happy - sad)
+    negative = sum(probs[labels.index(lab)] for lab in NEGATIVE if lab in labels)
+    return float(happy - negative)
 
 
 @dataclass

@@ -33,8 +33,8 @@ class Settings:
 
     model: str = _setting(
         DEFAULT_MODEL,
-        "3class (happy/neutral/sad, default), 2class (happy/sad) or a .tflite path with its "
-        ".json card beside it",
+        "3class (happy/neutral/sad, default), 2class (happy/sad), 8class (eight "
+        "expressions, when installed) or a .tflite path with its .json card beside it",
         flag="--model",
     )
     detector_range: str = _setting(

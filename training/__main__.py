@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("ship", help="train, export (float32 + int8 TFLite) and card the models")
-    s.add_argument("--task", choices=["2class", "3class", "all"], default="all")
+    s.add_argument("--task", choices=["2class", "3class", "8class", "all"], default="all")
     _recipe_options(s)
     _run_options(s)
     s.add_argument(
@@ -254,8 +254,11 @@ def _evaluate(args) -> int:
 
     dataset = D.load(args.data)
     status = 0
-    for name in ("3class", "2class"):
+    for name in D.SHIPPED_TASKS:
         path = REPO / "models" / f"model_a_{name}_int8.tflite"
+        if not path.exists():
+            print(f"{path.name}: not shipped")
+            continue
         card_path = path.with_suffix(".json")
         card = json.loads(card_path.read_text())
         fresh = ev.strip_predictions(
@@ -352,7 +355,9 @@ def _ship(args, argv) -> int:
 
     origin = provenance(REPO, allow_dirty=args.allow_dirty or args.quick, command=_command(argv))
     dataset = _data(args)
-    tasks = ["3class", "2class"] if args.task == "all" else [args.task]
+    from training.data import SHIPPED_TASKS
+
+    tasks = list(SHIPPED_TASKS) if args.task == "all" else [args.task]
     float_dir = args.float_dir or RUNS / "float"
     recipe = _recipe(args)
     if args.teacher:

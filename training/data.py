@@ -33,8 +33,21 @@ FERPLUS_COLUMNS = [
     "unknown",
     "NF",
 ]
-TASK_LABELS = {"2class": ["happy", "sad"], "3class": ["happy", "neutral", "sad"]}
+TASK_LABELS = {
+    "2class": ["happy", "sad"],
+    "3class": ["happy", "neutral", "sad"],
+    "8class": ["neutral", "happy", "surprise", "sad", "anger", "disgust", "fear", "contempt"],
+}
 USAGES = ("Training", "PublicTest", "PrivateTest")
+EMOTIONS = FERPLUS_COLUMNS[:8]  # the network's eight outputs, in this order
+# Each task's labels as FER+ emotions: its head is these columns of the 8-way network.
+TASK_EMOTIONS = {
+    "2class": ("happiness", "sadness"),
+    "3class": ("happiness", "neutral", "sadness"),
+    "8class": tuple(EMOTIONS),
+}
+SHIPPED_TASKS = ("3class", "2class", "8class")  # the models/ files, by task
+TASK_COLUMNS = {name: [EMOTIONS.index(c) for c in cols] for name, cols in TASK_EMOTIONS.items()}
 
 
 class DatasetError(RuntimeError):
@@ -178,17 +191,19 @@ class Task:
 
 
 def make_task(data: FerData, name: str) -> Task:
-    """'2class': FER2013 Happy vs Sad. '3class': FER+ majority happy / neutral / sad."""
+    """'2class': FER2013 Happy vs Sad. '3class': FER+ majority happy / neutral / sad.
+    '8class': FER+ majority over the eight emotions. A FER+ task keeps an image when its top
+    vote is unique, is one of the task's emotions and beats "not a face"."""
     dup = duplicates_of_training(data)
     if name == "2class":
         keep = np.isin(data.label, (HAPPY, SAD))
         y = (data.label[keep] == SAD).astype(np.int64)
         soft = np.eye(2, dtype=np.float32)[y]
-    elif name == "3class":
+    elif name in ("3class", "8class"):
         if data.votes is None:
-            raise DatasetError("the 3-class task needs FER+ votes: use fer2013.npz")
+            raise DatasetError(f"the {name[0]}-class task needs FER+ votes: use fer2013.npz")
         votes = data.votes.astype(np.float32)
-        cols = [FERPLUS_COLUMNS.index(c) for c in ("happiness", "neutral", "sadness")]
+        cols = [EMOTIONS.index(c) for c in TASK_EMOTIONS[name]]
         emotion = votes[:, :8]
         top = emotion.max(axis=1)
         majority = emotion.argmax(axis=1)
@@ -197,10 +212,10 @@ def make_task(data: FerData, name: str) -> Task:
         not_face = votes[:, 9] >= top
         keep = (data.votes[:, 0] >= 0) & unique_top & in_task & ~not_face & (top > 0)
         y = np.array([cols.index(m) for m in majority[keep]], dtype=np.int64)
-        three = votes[keep][:, cols]
-        soft = three / three.sum(axis=1, keepdims=True)
+        chosen = votes[keep][:, cols]
+        soft = chosen / chosen.sum(axis=1, keepdims=True)
     else:
-        raise ValueError(f"unknown task {name!r}; choose 2class or 3class")
+        raise ValueError(f"unknown task {name!r}; choose 2class, 3class or 8class")
     return Task(
         name,
         TASK_LABELS[name],
@@ -210,16 +225,6 @@ def make_task(data: FerData, name: str) -> Task:
         data.usage[keep],
         dup[keep],
     )
-
-
-EMOTIONS = FERPLUS_COLUMNS[:8]
-TASK_COLUMNS = {
-    name: [EMOTIONS.index(c) for c in cols]
-    for name, cols in {
-        "2class": ("happiness", "sadness"),
-        "3class": ("happiness", "neutral", "sadness"),
-    }.items()
-}
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from training.data import SHIPPED_TASKS
+
 SEED_NAMES = {
     "mlp": "Baseline MLP 2304-400-200-50-2",
     "cnn_a": "CNN A (the seed's Model A)",
@@ -286,7 +288,7 @@ def _confusion(card: dict) -> str:
 def models_table(models_dir: Path) -> str:
     cards = [
         c
-        for c in (_load(models_dir / f"model_a_{t}_int8.json") for t in ("3class", "2class"))
+        for c in (_load(models_dir / f"model_a_{t}_int8.json") for t in SHIPPED_TASKS)
         if c and "metrics_int8" in c
     ]
     if not cards:

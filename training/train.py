@@ -368,6 +368,10 @@ TASK_DESCRIPTIONS = {
     "3class": "Scored on the FER+ crowd-vote majority among happiness / neutral / sadness "
     "(images with a tied or other majority, or voted not-a-face, are left out). Output: the "
     "network's happiness, neutral and sadness restricted and renormalised.",
+    "8class": "Scored on the FER+ crowd-vote majority over the eight emotions (images with a "
+    "tied majority, or voted not-a-face, are left out). Output: the network's eight emotions "
+    "as they are, no prior. Disgust and contempt have a few dozen test faces each, so their "
+    "recall is a rough figure.",
 }
 INTENDED_USE = (
     "Describing the look of faces in video, live or recorded, on the user's own machine: "
@@ -392,10 +396,15 @@ LIMITATIONS = [
 ]
 
 
-def prepare(data: FerData, recipe: Recipe, quick: bool = False):
-    """Vote targets, the two tasks, and the key a checkpoint's data must match."""
+# The heads that choose the epoch (selection_score) and get a sad log-prior; "8class" is
+# exported from the same network as it is.
+SELECTION_TASKS = ("3class", "2class")
+
+
+def prepare(data: FerData, recipe: Recipe, quick: bool = False, tasks=SELECTION_TASKS):
+    """Vote targets, the tasks, and the key a checkpoint's data must match."""
     votes = vote_targets(data, recipe.min_votes)
-    all_tasks = {n: make_task(data, n) for n in ("3class", "2class")}
+    all_tasks = {n: make_task(data, n) for n in dict.fromkeys((*SELECTION_TASKS, *tasks))}
     if quick:
         votes = subsample_votes(votes, 600)
         all_tasks = {n: subsample(t, 200) for n, t in all_tasks.items()}
@@ -422,8 +431,8 @@ def ship(
     recorded in the cards."""
     out_dir.mkdir(parents=True, exist_ok=True)
     float_dir.mkdir(parents=True, exist_ok=True)
-    votes, all_tasks, data_key = prepare(data, recipe, quick)
-    val = Validation(all_tasks)
+    votes, all_tasks, data_key = prepare(data, recipe, quick, tasks)
+    val = Validation({n: all_tasks[n] for n in SELECTION_TASKS})
     if reuse_fit and fitted and fitted.exists():
         log(f"loading the fitted network {fitted}")
         model = keras.models.load_model(fitted)
@@ -452,7 +461,8 @@ def ship(
     neutral_faces = x3[y3 == all_tasks["3class"].labels.index("neutral")]
     run = _Run(data, model, recipe, info, out_dir, float_dir, rep, latency_runs, log, neutral_faces)
     run.origin = origin or {}
-    return {name: _ship_head(run, all_tasks[name], priors[name]) for name in tasks}
+    no_prior = {n: [0.0] * len(t.labels) for n, t in all_tasks.items()}
+    return {name: _ship_head(run, all_tasks[name], {**no_prior, **priors}[name]) for name in tasks}
 
 
 @dataclass

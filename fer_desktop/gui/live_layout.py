@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fer_desktop.classifier import MODEL_FILES
+from fer_desktop.classifier import shipped_models
 
 from .live_texts import MODEL_CHOICES, RANGE_CHOICES, STATUS_TIP
 from .mood_chart import MoodChart
@@ -75,12 +75,14 @@ def _analysis_bar(w) -> None:
     w.source_box.setToolTip("Source: a camera, the built-in demo, or a file")
     bar.addWidget(w.source_box)
     w.model_box = QComboBox()
+    installed = shipped_models()
     for key, text in MODEL_CHOICES:
-        if key in MODEL_FILES:
+        if key in installed:
             w.model_box.addItem(text, key)
     w.model_box.setToolTip(
-        "Model A: happy / neutral / sad (default), or happy / sad (the original 2-class "
-        "model); see Help → About and the model cards"
+        "Model A: happy / neutral / sad (default), happy / sad (the original 2-class "
+        "model), or 8 expressions (neutral, happy, surprise, sad, anger, disgust, fear, "
+        "contempt) when installed; see Help → About and the model cards"
     )
     bar.addWidget(w.model_box)
     bar.addWidget(QLabel(" Smoothing "))

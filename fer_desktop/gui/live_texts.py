@@ -11,6 +11,7 @@ ICON_PATH = Path(__file__).resolve().parent.parent.parent / "assets" / "fer_desk
 MODEL_CHOICES = [
     ("3class", "happy / neutral / sad"),
     ("2class", "happy / sad"),
+    ("8class", "8 expressions"),
 ]
 # (menu text, settings key) -> detector range and tile rows
 RANGE_CHOICES = {

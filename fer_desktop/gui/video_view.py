@@ -13,7 +13,20 @@ from fer_desktop.results import FrameResult
 
 from .face_style import face_style
 
-LABEL_COLOURS = {"happy": QColor("#2ca02c"), "neutral": QColor("#9e9e9e"), "sad": QColor("#1f77b4")}
+LABEL_COLOURS = {
+    label: QColor(colour)
+    for label, colour in {
+        "happy": "#2ca02c",
+        "neutral": "#9e9e9e",
+        "sad": "#1f77b4",
+        # the 8-class model's others
+        "surprise": "#ffb300",
+        "anger": "#d62728",
+        "disgust": "#8c6d31",
+        "fear": "#9467bd",
+        "contempt": "#e377c2",
+    }.items()
+}
 
 
 class VideoView(QWidget):
