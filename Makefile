@@ -99,7 +99,8 @@ $(PKG_STAMP): pyproject.toml
 	touch $(PKG_STAMP)
 
 package: $(PKG_STAMP) $(DETECTOR)
-	$(PKG_VENV)/bin/python packaging/notices.py build/THIRD_PARTY_NOTICES.txt
 	$(PKG_VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
 		packaging/fer_desktop.spec
+	$(PKG_VENV)/bin/python packaging/notices.py --bundle dist/fer-desktop/_internal \
+		dist/fer-desktop/_internal/THIRD_PARTY_NOTICES.txt
 	@du -sh dist/fer-desktop

@@ -227,7 +227,7 @@ def summary_columns(timeline: dict, truncated: str = "") -> dict:
 
 def write_job_report(job: Job, read_s: float | None, duration_s: float | None = None) -> Path:
     """A video's report from its timeline; the HTML file's path."""
-    _png, html = write_report(
+    _chart, html = write_report(
         job.timeline_path,
         job.timeline_path.parent,
         thumbnails=job.thumbnails,

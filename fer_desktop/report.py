@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import functools
 import html
-import io
 import itertools
 import os
 import statistics
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from fer_desktop import sidecar
 from fer_desktop.sources import ends_early
+from fer_desktop.svg_chart import Line, inline, valence_chart
 from fer_desktop.timeaxis import time_axis
 from fer_desktop.timeline import read_timeline
 
@@ -250,66 +250,30 @@ def truncation(timeline: dict, analysed_s: float | None = None) -> str:
     return f"truncated: {analysed:.1f} s of {duration:.1f} s analysed"
 
 
-def chart_png(
+def chart_svg(
     timeline: dict,
     title: str,
-    size: tuple[float, float] = (10, 4),
+    size: tuple[int, int] = (1000, 400),
     end: float | None = None,
     legend: bool = True,
-) -> bytes:
+) -> str:
     """Valence over time, one line per face (brief or small faces faint), with the bands
     where a moment stands out and the markers; "no faces found" when there are none."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=size, dpi=100)
     faces = {f.face_id: f for f in summarise(timeline)}
-    if not faces:
-        ax.text(0.5, 0.5, "no faces found", ha="center", va="center", fontsize=14)
-        ax.set_axis_off()
-    else:
-        _draw_valence(ax, timeline, faces, end, legend)
-    ax.set_title(title)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def _draw_valence(
-    ax, timeline: dict, faces: dict[int, FaceSummary], end: float | None, legend: bool
-) -> None:
-    ax.axhspan(STANDS_OUT, 1.05, color="#2ca02c", alpha=0.08, label="happy side")
-    ax.axhspan(-1.05, -STANDS_OUT, color="#1f77b4", alpha=0.08, label="sad side")
     by_face: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for row in timeline["faces"]:
         by_face[int(row["face_id"])].append((row["t_source"], row["valence"]))
+    lines = []
     for fid, pts in sorted(by_face.items()):
-        pts.sort()
+        if fid not in faces:
+            continue
         faint = bool(faces[fid].doubts())
-        ax.plot(
-            [p[0] for p in pts],
-            [p[1] for p in pts],
-            color=face_colour(fid),
-            lw=0.8 if faint else 1.3,
-            alpha=0.35 if faint else 1.0,
-            label=face_name(timeline, fid) + (" (brief/small)" if faint else ""),
-        )
-    for m in timeline["markers"]:
-        ax.axvline(m["t_source"], color="#444", ls="--", lw=1)
-        if m.get("note"):
-            ax.text(m["t_source"], 1.0, f" {m['note']}", fontsize=8, va="top")
-    if end:
-        ax.set_xlim(0, end)
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_xlabel("source time (s)")
-    ax.set_ylabel("valence = p(happy) − p(sad)" if legend else "valence")
-    ax.grid(alpha=0.3)
-    if legend:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+        label = face_name(timeline, fid) + (" (brief/small)" if faint else "")
+        lines.append(Line(sorted(pts), face_colour(fid), label, faint))
+    # a line breaks where its face was away for longer than a few frames (or a second)
+    gap = max(1.0, 5 * frame_step(timeline))
+    markers = [(m["t_source"], m.get("note") or "") for m in timeline["markers"]]
+    return valence_chart(lines, markers, title, size, end, legend, STANDS_OUT, gap)
 
 
 def _wall_span(timeline: dict) -> str:
@@ -327,11 +291,12 @@ def _clock(t: float) -> str:
 
 
 def report_paths(timeline_path: Path, out_dir: Path | None = None) -> tuple[Path, Path]:
-    """Where a timeline's report goes: <stem>_report.png and .html, beside it or in out_dir."""
+    """Where a timeline's report goes: <stem>_report.svg (the chart) and .html, beside it or
+    in out_dir."""
     timeline_path = Path(timeline_path)
     out_dir = Path(out_dir) if out_dir else timeline_path.parent
     stem = timeline_path.stem
-    return out_dir / f"{stem}_report.png", out_dir / f"{stem}_report.html"
+    return out_dir / f"{stem}_report.svg", out_dir / f"{stem}_report.html"
 
 
 def write_report(
@@ -341,7 +306,7 @@ def write_report(
     analysed_s: float | None = None,
     duration_s: float | None = None,
 ) -> tuple[Path, Path]:
-    """Write <stem>_report.png and <stem>_report.html beside the timeline (or in out_dir).
+    """Write <stem>_report.svg and <stem>_report.html beside the timeline (or in out_dir).
 
     `thumbnails` embeds a small picture of each face (cut from the video); `analysed_s` is
     how much of the video was read (from analyze) and `duration_s` the length its container
@@ -353,22 +318,22 @@ def write_report(
     if duration_s is not None:
         header["source_duration_s"] = duration_s
     source = header.get("source", timeline_path.stem)
-    png_path, html_path = report_paths(timeline_path, out_dir)
+    chart_path, html_path = report_paths(timeline_path, out_dir)
     timeline = as_recorded(timeline, timeline_path)
     analysed, _duration = coverage(timeline, analysed_s)
-    png = chart_png(timeline, f"Expression over time: {source}", end=analysed)
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    png_path.write_bytes(png)
+    chart = chart_svg(timeline, f"Expression over time: {source}", end=analysed)
+    chart_path.parent.mkdir(parents=True, exist_ok=True)
+    chart_path.write_text(chart, encoding="utf-8")
     page = render_html(
         timeline,
         summarise(timeline),
-        png,
+        chart,
         timeline_path.name,
         thumbnails=thumbnails,
         analysed_s=analysed_s,
     )
     html_path.write_text(page, encoding="utf-8")
-    return png_path, html_path
+    return chart_path, html_path
 
 
 def segments(markers: list[tuple[float, str]], end: float) -> list[tuple[str, float, float]]:
@@ -625,7 +590,7 @@ def _thumbnail_note(thumbnails: bool, thumbs: dict[int, str]) -> str:
 def render_html(
     timeline: dict,
     faces: list[FaceSummary],
-    png: bytes,
+    chart: str,
     name: str,
     thumbnails: bool = True,
     analysed_s: float | None = None,
@@ -653,9 +618,7 @@ def render_html(
         if k in settings
     )
     if faces:
-        img = base64.b64encode(png).decode("ascii")
-        body = f"""<img alt="valence over time per face" src="data:image/png;base64,{img}" \
-width="1000">
+        body = f"""<figure aria-label="valence over time per face">{inline(chart)}</figure>
 <p class="note">The chart shows valence, {VALENCE_NOTE}, after smoothing; the shaded bands start at
 ±{STANDS_OUT:g}, where a moment counts as standing out.</p>
 <h2>Faces</h2>
@@ -742,10 +705,10 @@ def _link(path: str, out_dir: Path) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _small_chart(timeline_path: str, _mtime_ns: int, title: str, end: float | None) -> bytes:
+def _small_chart(timeline_path: str, _mtime_ns: int, title: str, end: float | None) -> str:
     """A video's chart for the overview, drawn once per version of its timeline."""
     timeline = read_timeline(Path(timeline_path))
-    return chart_png(timeline, title, size=(4.8, 2.2), end=end, legend=False)
+    return chart_svg(timeline, title, size=(480, 220), end=end, legend=False)
 
 
 def _overview_cell(row: dict, key: str, out_dir: Path) -> str:
@@ -772,9 +735,7 @@ def _overview_card(row: dict, out_dir: Path) -> str:
         card = f"<div class='none'>{esc(name)}: no faces found</div>"
     else:
         end = float(row["analysed_s"]) if row.get("analysed_s") not in ("", None) else None
-        png = _small_chart(str(timeline_path), timeline_path.stat().st_mtime_ns, name, end)
-        img = base64.b64encode(png).decode("ascii")
-        card = f"<img alt='{esc(name)}' src='data:image/png;base64,{img}'>"
+        card = inline(_small_chart(str(timeline_path), timeline_path.stat().st_mtime_ns, name, end))
     return f"<a href='{esc(href)}'>{card}</a>" if href else card
 
 
@@ -797,7 +758,7 @@ def write_overview(rows: list[dict], out_dir: Path) -> Path:
 <html lang="en"><head><meta charset="utf-8"><title>fer_desktop overview</title>
 <style>body{{font-family:sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 7px}}th{{cursor:pointer;background:#f4f4f4}}
-img{{width:480px;margin:4px}}.note{{color:#666;font-size:90%}}
+svg{{margin:4px;vertical-align:top}}.note{{color:#666;font-size:90%}}
 .none{{display:inline-block;width:460px;padding:40px 10px;margin:4px;border:1px solid #ccc;
 text-align:center;color:#666}}</style></head><body>
 <h1>Overview: {len(rows)} videos</h1>

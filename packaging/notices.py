@@ -3,12 +3,25 @@ header (packaging/THIRD_PARTY_NOTICES.txt: models, data), then every distributio
 needs (fer-desktop[gui], followed through its requirements) with its version, licence, the
 native libraries its wheel vendors (*.libs) and its licence files' text.
 
-Run with the interpreter that builds the bundle: python packaging/notices.py OUT
+After the build, `--bundle DIR` adds every native library in the built folder that no
+Python package accounts for (libraries PyInstaller copied from the build machine: Qt's
+platform dependencies, the C++ runtime, libpython) with the system package it came from and
+that package's copyright file, and writes DIR's libraries and their licences to
+THIRD_PARTY_LIBRARIES.json beside the notices (tests/test_package.py checks that none is
+missing).
+
+Run with the interpreter that builds the bundle:
+    python packaging/notices.py [--bundle DIR] OUT
 """
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
 import sys
+import sysconfig
 from importlib import metadata
 from pathlib import Path
 
@@ -81,13 +94,115 @@ def entry(dist: metadata.Distribution) -> str:
     return "\n".join(lines)
 
 
-def main(out: Path) -> None:
+SHARED = re.compile(r"\.(so(\.\d+)*|dylib|dll|pyd)$")
+LIB_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib", "/lib")
+
+
+def package_licences(dists: list[metadata.Distribution]) -> dict[str, str]:
+    """File name of every file a needed distribution installs -> "dist version: licence"."""
+    owners = {}
+    for dist in dists:
+        label = f"{dist.metadata['Name']} {dist.metadata['Version']}: {licence(dist)}"
+        for f in dist.files or []:
+            owners.setdefault(f.name, label)
+    return owners
+
+
+def system_origin(name: str) -> tuple[str, str, Path | None]:
+    """(package, licence, copyright file) of a library copied from the build machine."""
+    libdir = Path(sysconfig.get_config_var("LIBDIR") or "")
+    dynload = Path(sysconfig.get_config_var("DESTSHARED") or "")  # the stdlib's modules
+    if (name.startswith("libpython") and (libdir / name).exists()) or (dynload / name).exists():
+        text = Path(sysconfig.get_path("stdlib")) / "LICENSE.txt"
+        return f"Python {sys.version.split()[0]}", "PSF-2.0", text if text.exists() else None
+    if not shutil.which("dpkg"):
+        return "", "", None
+    for folder in LIB_DIRS:
+        path = Path(folder) / name
+        if not path.exists():
+            continue
+        found = subprocess.run(["dpkg", "-S", str(path)], capture_output=True, text=True)
+        if found.returncode:
+            found = subprocess.run(
+                ["dpkg", "-S", str(path.resolve())], capture_output=True, text=True
+            )
+        if found.returncode:
+            continue
+        package = found.stdout.split(":")[0]
+        version = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True
+        ).stdout
+        copyright_file = Path("/usr/share/doc") / package / "copyright"
+        return f"{package} {version} (Debian)", _debian_licence(copyright_file), copyright_file
+    return "", "", None
+
+
+def _debian_licence(path: Path) -> str:
+    """The main "License:" of a Debian copyright file (its "Files: *" paragraph first): the
+    package's, which may differ from one library's in it (the whole file goes in the
+    notices)."""
+    if not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for para in text.split("\n\n"):
+        if re.search(r"^Files:\s*\*\s*$", para, re.M) and (
+            m := re.search(r"^License:\s*(.+)$", para, re.M)
+        ):
+            return m.group(1).strip()
+    m = re.search(r"^License:\s*(.+)$", text, re.M)
+    return m.group(1).strip() if m else "see the copyright file"
+
+
+def bundle_libraries(bundle: Path, dists: list[metadata.Distribution]) -> dict[str, dict]:
+    """Every native library in the bundle -> where it came from and its licence ("" when
+    nothing says)."""
+    owners = package_licences(dists)
+    libraries = {}
+    for path in sorted(p for p in bundle.rglob("*") if p.is_file() and SHARED.search(p.name)):
+        rel = path.relative_to(bundle).as_posix()
+        if path.name in owners:
+            libraries[rel] = {
+                "from": owners[path.name].split(":")[0],
+                "licence": owners[path.name].split(": ", 1)[1],
+            }
+            continue
+        package, text, copyright_file = system_origin(path.name)
+        libraries[rel] = {
+            "from": package,
+            "licence": text,
+            "copyright": str(copyright_file) if copyright_file else "",
+        }
+    return libraries
+
+
+def main(out: Path, bundle: Path | None = None) -> None:
     header = (HERE / "THIRD_PARTY_NOTICES.txt").read_text(encoding="utf-8").strip()
     parts = [header, "=" * 78, "Python packages in this bundle (generated by packaging/notices.py)"]
-    parts += [entry(d) for d in needed()]
+    dists = needed()
+    parts += [entry(d) for d in dists]
     out.parent.mkdir(parents=True, exist_ok=True)
+    if bundle is not None:
+        libraries = bundle_libraries(bundle, dists)
+        system = {k: v for k, v in libraries.items() if "copyright" in v}
+        parts += ["=" * 78, "Native libraries copied from the build machine"]
+        texts: dict[str, str] = {}
+        for rel, info in system.items():
+            parts.append(
+                f"{rel}: {info['from'] or 'UNKNOWN ORIGIN'}: {info['licence'] or 'UNKNOWN'}"
+            )
+            if info["copyright"]:
+                texts.setdefault(info["from"], info["copyright"])
+        for origin, copyright_file in texts.items():
+            text = Path(copyright_file).read_text(encoding="utf-8", errors="replace").strip()
+            parts += [f"--- {origin}: {Path(copyright_file).name} ---", text]
+        listing = out.with_name("THIRD_PARTY_LIBRARIES.json")
+        listing.write_text(json.dumps(libraries, indent=1) + "\n", encoding="utf-8")
     out.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    args = sys.argv[1:]
+    bundle_dir = None
+    if args[:1] == ["--bundle"]:
+        bundle_dir, args = Path(args[1]), args[2:]
+    main(Path(args[0]), bundle_dir)

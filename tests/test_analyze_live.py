@@ -36,9 +36,9 @@ def test_analyze_writes_timeline_and_report(tmp_path, demo_video, fmt):
     assert all(f["t_wall"].endswith("+00:00") for f in faces)
     assert all(-1 <= f["valence"] <= 1 for f in faces)
     html = (tmp_path / "demo_report.html").read_text()
-    assert "data:image/png;base64," in html and "face 1" in html
+    assert "<svg " in html and "<polyline" in html and "face 1" in html
     assert "http://" not in html and "https://" not in html  # opens offline
-    assert (tmp_path / "demo_report.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "demo_report.svg").read_text().startswith("<svg")
 
 
 @pytest.mark.slow

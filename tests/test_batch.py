@@ -78,7 +78,7 @@ def test_pool_matches_one_process_and_a_bad_video_does_not_stop_the_batch(study,
         assert {r["face_id"] for r in a} == {1}  # ids start again for every video
     index = index_of(pooled)
     overview = (pooled / "overview.html").read_text()
-    assert overview.count("<tr>") == 1 + 3 and overview.count("data:image/png;base64,") == 2
+    assert overview.count("<tr>") == 1 + 3 and overview.count("<svg ") == 2
     assert "http://" not in overview and "https://" not in overview  # opens offline
     assert index["day2/broken"]["status"] == "failed" and index["day2/broken"]["error"]
     assert index["day1/interview"]["status"] == "ok" and index["day1/interview"]["faces"] == "1"
@@ -207,7 +207,7 @@ def test_results_made_with_other_settings_are_refused_and_force_replaces_them(st
     for name in ("day1/interview", "day2/interview"):
         assert new[name]["settings_key"] != old[name]["settings_key"]
         assert new[name]["report"] == "" and not (out / f"{name}_report.html").exists()
-        assert not (out / f"{name}_report.png").exists()
+        assert not (out / f"{name}_report.svg").exists()
         assert read_timeline(out / f"{name}.csv")["header"]["settings"]["calibrate_s"] == 2.0
     overview = (out / "overview.html").read_text()
     assert "_report.html" not in overview and "<a href=" not in overview

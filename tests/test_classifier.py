@@ -9,7 +9,6 @@ from ai_edge_litert.interpreter import Interpreter
 
 from fer_desktop.classifier import ModelError, MoodModel, resolve_model_path, shipped_models
 
-
 LABELS = {
     "3class": ["happy", "neutral", "sad"],
     "2class": ["happy", "sad"],

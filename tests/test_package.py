@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -78,3 +79,20 @@ def test_bundle_holds_no_second_qt_mediapipe_or_tensorflow():
     notices = (BUNDLE / "_internal" / "THIRD_PARTY_NOTICES.txt").read_text(encoding="utf-8")
     assert "opencv-python-headless" in notices and "libx264" in notices
     assert "opencv-contrib-python" not in notices
+
+
+def test_every_bundled_library_has_a_recorded_licence():
+    """Each native library in the folder is listed with where it came from (a Python package,
+    a system package of the build machine, Python itself) and a licence; GPL encoders said."""
+    listing = json.loads((BUNDLE / "_internal" / "THIRD_PARTY_LIBRARIES.json").read_text())
+    on_disk = {
+        p.relative_to(BUNDLE / "_internal").as_posix()
+        for p in (BUNDLE / "_internal").rglob("*")
+        if p.is_file() and re.search(r"\.(so(\.\d+)*|dylib|dll|pyd)$", p.name)
+    }
+    assert on_disk and on_disk == set(listing)
+    unrecorded = [lib for lib, info in listing.items() if not (info["from"] and info["licence"])]
+    assert not unrecorded, unrecorded
+    notices = (BUNDLE / "_internal" / "THIRD_PARTY_NOTICES.txt").read_text(encoding="utf-8")
+    assert "Native libraries copied from the build machine" in notices
+

@@ -176,7 +176,7 @@ def test_report_of_a_recording_folder_with_a_clip_per_marker(game_recording, tmp
     assert main(["report", str(folder), "--out", str(out), "--clips", "1"]) == 0
     assert capsys.readouterr().out.strip() == str(out)
     page = out.read_text()
-    assert out.with_suffix(".png").is_file()
+    assert out.with_suffix(".svg").read_text().startswith("<svg")
     assert "boss #2 <span class='note'>(websocket)</span>" in page
     assert page.index("boss #2") < page.index("level 3, start")
     clips = sorted((out.parent / "report_clips").glob("*.mp4"))

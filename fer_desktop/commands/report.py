@@ -117,11 +117,11 @@ def run(args) -> int:
     if out is not None and out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {out}: name the report's .html file")
     out_dir = out.parent if out else timeline.parent
-    png, page = write_report(timeline, out_dir, thumbnails=not args.no_thumbnails)
+    chart, page = write_report(timeline, out_dir, thumbnails=not args.no_thumbnails)
     if out is not None and page != out:
         shutil.move(page, out)
-        shutil.move(png, out.with_suffix(".png"))
-        page, png = out, out.with_suffix(".png")
+        shutil.move(chart, out.with_suffix(".svg"))
+        page, chart = out, out.with_suffix(".svg")
     status = 0
     if args.clips:
         try:

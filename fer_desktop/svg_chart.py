@@ -1,0 +1,173 @@
+"""The report's valence chart as an SVG document: plain text, no plotting library.
+
+A report is read in a browser or pasted into a document; SVG stays sharp in both, embeds in
+the HTML as it is, and costs no import (matplotlib took 0.8 s of every `analyze`).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+
+# Lines of more points than this are thinned to each time bucket's lowest and highest value
+# (in time order), so extremes stay visible and an hour of video stays a small file.
+MAX_POINTS = 1600
+FONT = "font-family='DejaVu Sans, Helvetica, Arial, sans-serif'"
+
+
+@dataclass
+class Line:
+    """One face's valence over time."""
+
+    points: list[tuple[float, float]]  # (seconds, valence), in time order
+    colour: str
+    label: str
+    faint: bool = False  # brief or small faces: thinner and paler
+
+
+def thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> list[tuple[float, float]]:
+    """At most about `limit` points: each time bucket's lowest and highest, in time order."""
+    if len(points) <= limit:
+        return points
+    t0, t1 = points[0][0], points[-1][0]
+    buckets: dict[int, list[tuple[float, float]]] = {}
+    width = (t1 - t0) / (limit // 2) or 1.0
+    for p in points:
+        buckets.setdefault(int((p[0] - t0) / width), []).append(p)
+    out = []
+    for group in buckets.values():
+        lo, hi = min(group, key=lambda p: p[1]), max(group, key=lambda p: p[1])
+        out += sorted({lo, hi})
+    return out
+
+
+def _ticks(lo: float, hi: float, count: int = 6) -> list[float]:
+    """Round tick values between lo and hi, about `count` of them."""
+    span = max(hi - lo, 1e-9)
+    raw = span / count
+    step = 10 ** math.floor(math.log10(raw))
+    step *= next(m for m in (1, 2, 5, 10) if step * m >= raw)
+    first = math.ceil(lo / step) * step
+    return [first + k * step for k in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def valence_chart(
+    lines: list[Line],
+    markers: list[tuple[float, str]],
+    title: str,
+    size: tuple[int, int] = (1000, 400),
+    end: float | None = None,
+    legend: bool = True,
+    bands: float = 0.3,
+    gap_s: float = 1.0,
+) -> str:
+    """Valence (-1..1) against source time, one line per face, shaded bands past ±`bands`,
+    dashed markers with their notes; a line breaks where its face was away over `gap_s`."""
+    width, height = size
+    esc = html.escape
+    out = [
+        f"<svg{XMLNS} width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}' {FONT} font-size='11'>",
+        f"<rect width='{width}' height='{height}' fill='white'/>",
+        f"<text x='{width / 2:.0f}' y='18' text-anchor='middle' font-size='14'>{esc(title)}</text>",
+    ]
+    if not lines:
+        out.append(
+            f"<text x='{width / 2:.0f}' y='{height / 2:.0f}' text-anchor='middle' "
+            "font-size='16' fill='#555'>no faces found</text></svg>"
+        )
+        return "\n".join(out)
+    legend_w = 170 if legend else 0
+    left, right, top, bottom = 58, width - 12 - legend_w, 30, height - 40
+    t_end = end or max((p[0] for ln in lines for p in ln.points), default=1.0) or 1.0
+
+    def x(t: float) -> float:
+        return left + (right - left) * min(max(t / t_end, 0.0), 1.0)
+
+    def y(v: float) -> float:
+        return top + (bottom - top) * (1.05 - v) / 2.1
+
+    out.append(
+        f"<rect x='{left}' y='{y(1.05):.1f}' width='{right - left}' "
+        f"height='{y(bands) - y(1.05):.1f}' fill='#2ca02c' fill-opacity='0.08'/>"
+    )
+    out.append(
+        f"<rect x='{left}' y='{y(-bands):.1f}' width='{right - left}' "
+        f"height='{y(-1.05) - y(-bands):.1f}' fill='#1f77b4' fill-opacity='0.08'/>"
+    )
+    for v in (-1.0, -0.5, 0.0, 0.5, 1.0):
+        out.append(
+            f"<line x1='{left}' x2='{right}' y1='{y(v):.1f}' y2='{y(v):.1f}' stroke='#ddd'/>"
+        )
+        tick = f"{v:+.1f}" if v else "0"
+        out.append(f"<text x='{left - 6}' y='{y(v) + 4:.1f}' text-anchor='end'>{tick}</text>")
+    for t in _ticks(0.0, t_end):
+        out.append(
+            f"<line x1='{x(t):.1f}' x2='{x(t):.1f}' y1='{top}' y2='{bottom}' stroke='#eee'/>"
+        )
+        out.append(f"<text x='{x(t):.1f}' y='{bottom + 15}' text-anchor='middle'>{t:g}</text>")
+    out.append(
+        f"<text x='{(left + right) / 2:.0f}' y='{height - 8}' text-anchor='middle'>"
+        "source time (s)</text>"
+    )
+    ylabel = "valence" if not legend else "valence = p(happy) − p(sad)"
+    out.append(
+        f"<text transform='translate(14 {(top + bottom) / 2:.0f}) rotate(-90)' "
+        f"text-anchor='middle'>{esc(ylabel)}</text>"
+    )
+    out.append(
+        f"<rect x='{left}' y='{top}' width='{right - left}' height='{bottom - top}' "
+        "fill='none' stroke='#888'/>"
+    )
+    for ln in lines:
+        stroke = "stroke-width='0.8' stroke-opacity='0.35'" if ln.faint else "stroke-width='1.4'"
+        for run in _runs(thin(ln.points), gap_s):
+            coords = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in run)
+            out.append(
+                f"<polyline fill='none' stroke='{ln.colour}' {stroke} points='{coords}'>"
+                f"<title>{esc(ln.label)}</title></polyline>"
+            )
+    for t, note in markers:
+        out.append(
+            f"<line x1='{x(t):.1f}' x2='{x(t):.1f}' y1='{top}' y2='{bottom}' "
+            "stroke='#444' stroke-dasharray='4 3'/>"
+        )
+        if note:
+            out.append(f"<text x='{x(t) + 3:.1f}' y='{top + 12}' font-size='9'>{esc(note)}</text>")
+    if legend:
+        lx = right + 14
+        for k, ln in enumerate(lines[:20]):
+            ly = top + 8 + 15 * k
+            opacity = " stroke-opacity='0.35'" if ln.faint else ""
+            out.append(
+                f"<line x1='{lx}' x2='{lx + 18}' y1='{ly}' y2='{ly}' "
+                f"stroke='{ln.colour}' stroke-width='2'{opacity}/>"
+            )
+            out.append(f"<text x='{lx + 24}' y='{ly + 4}' font-size='10'>{esc(ln.label)}</text>")
+        if len(lines) > 20:
+            out.append(
+                f"<text x='{lx}' y='{top + 8 + 15 * 20 + 4}' font-size='10'>"
+                f"… and {len(lines) - 20} more</text>"
+            )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+XMLNS = " xmlns='http://www.w3.org/2000/svg'"
+
+
+def inline(svg: str) -> str:
+    """The chart for an HTML page: HTML needs no namespace (and the page names no URL)."""
+    return svg.replace(XMLNS, "", 1)
+
+
+def _runs(points: list[tuple[float, float]], gap_s: float) -> list[list[tuple[float, float]]]:
+    """The points split where the time between two exceeds `gap_s`."""
+    runs: list[list[tuple[float, float]]] = []
+    for p in points:
+        if runs and p[0] - runs[-1][-1][0] <= gap_s:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return runs
