@@ -95,4 +95,3 @@ def test_every_bundled_library_has_a_recorded_licence():
     assert not unrecorded, unrecorded
     notices = (BUNDLE / "_internal" / "THIRD_PARTY_NOTICES.txt").read_text(encoding="utf-8")
     assert "Native libraries copied from the build machine" in notices
-
