@@ -459,21 +459,23 @@ def face_thumbnails(timeline: dict, size: int = 64) -> dict[int, str]:
         return {}
     import cv2
 
+    from fer_desktop.review import ReviewError, VideoReader
+
     best: dict[int, dict] = {}
     for row in timeline["faces"]:
         fid = int(row["face_id"])
         if fid not in best or row.get("score", 0) > best[fid].get("score", 0):
             best[fid] = row
     out = {}
-    fps = header.get("source_fps")
-    capture = cv2.VideoCapture(str(video))
+    try:
+        reader = VideoReader(Path(video))
+    except ReviewError:
+        return {}
     try:
         for fid, row in best.items():
             # `frame` counts the analysed frames (every Nth); the video's own is at t_source
-            number = round(row["t_source"] * fps) if fps else int(row["frame"])
-            capture.set(cv2.CAP_PROP_POS_FRAMES, number)
-            ok, frame = capture.read()
-            if not ok:
+            frame = reader.read(reader.index_near(row["t_source"]))
+            if frame is None:
                 continue
             x, y, w, h = (round(v) for v in row["box"])
             crop = frame[max(y, 0) : y + h, max(x, 0) : x + w]
@@ -481,7 +483,7 @@ def face_thumbnails(timeline: dict, size: int = 64) -> dict[int, str]:
                 _ok, jpg = cv2.imencode(".jpg", cv2.resize(crop, (size, size)))
                 out[fid] = "data:image/jpeg;base64," + base64.b64encode(jpg.tobytes()).decode()
     finally:
-        capture.release()
+        reader.close()
     return out
 
 

@@ -171,9 +171,13 @@ def missing_index(path: Path) -> bool:
 
 
 class VideoSource(FrameSource):
-    """A video file, decoded frame by frame; `every` keeps every Nth frame."""
+    """A video file, decoded frame by frame by PyAV (the FFmpeg that also records and plays
+    back recordings); `every` keeps every Nth frame."""
 
     def __init__(self, path: Path, every: int = 1):
+        import av
+
+        self._av = av
         self.path = Path(path)
         self.name = self.path.name
         self.every = max(1, int(every))
@@ -187,18 +191,32 @@ class VideoSource(FrameSource):
                     raise SourceError(f"{self.path}: empty file")
         except PermissionError as exc:
             raise SourceError(f"{self.path}: permission denied") from exc
-        self._cap = cv2.VideoCapture(str(self.path))
-        if not self._cap.isOpened():
+        try:
+            self._container = av.open(str(self.path))
+            self._stream = self._container.streams.video[0]
+        except (av.FFmpegError, IndexError, OSError) as exc:
             if missing_index(self.path):
                 raise SourceError(
                     f"{self.path}: incomplete recording (no index): was it still being written?"
-                )
-            raise SourceError(f"{self.path}: not a video OpenCV can read")
-        fps = self._cap.get(cv2.CAP_PROP_FPS)
+                ) from exc
+            raise SourceError(f"{self.path}: not a video that can be read") from exc
+        stream = self._stream
+        stream.thread_type = "AUTO"  # frame threads: decoding keeps pace on big files
+        self._reformatter = av.video.reformatter.VideoReformatter()
+        rate = stream.average_rate or stream.guessed_rate
+        fps = float(rate) if rate else 0.0
         self.fps = fps if fps and math.isfinite(fps) and 0 < fps < 1000 else 30.0
-        self.size = _capture_size(self._cap)
-        count = self._cap.get(cv2.CAP_PROP_FRAME_COUNT)
-        self.frame_count = int(count) if count and count > 0 else None
+        ctx = stream.codec_context
+        self.size = (ctx.width, ctx.height) if ctx.width and ctx.height else None
+        self._start = stream.start_time or 0
+        if stream.duration:
+            self._duration: float | None = float((stream.duration) * stream.time_base)
+        elif self._container.duration:
+            self._duration = self._container.duration / 1e6
+        else:
+            self._duration = None
+        count = stream.frames or (round(self._duration * self.fps) if self._duration else 0)
+        self.frame_count = int(count) if count > 0 else None
         self._pos, self._seek_to = 0, None
         self.frames_read = 0  # frames decoded, kept or not
         self._read_until = 0.0  # end time of the last frame decoded (seconds)
@@ -206,7 +224,7 @@ class VideoSource(FrameSource):
     @property
     def duration(self) -> float | None:
         """The length the container claims (its index), in seconds; None if it does not say."""
-        return self.frame_count / self.fps if self.frame_count else None
+        return self._duration
 
     @property
     def read_s(self) -> float:
@@ -219,43 +237,71 @@ class VideoSource(FrameSource):
         """The file, read to its end, held less than its container claims (a cut file)."""
         return ends_early(self.read_s, self.duration, self.fps)
 
+    def _decoded(self) -> Iterator:
+        """Decoded frames until the end or a packet that cannot be decoded (a cut file)."""
+        try:
+            yield from self._container.decode(self._stream)
+        except self._av.FFmpegError:
+            return
+
+    def _time(self, frame) -> float | None:
+        if frame.pts is None:
+            return None
+        return float((frame.pts - self._start) * self._stream.time_base)
+
     def __iter__(self) -> Iterator[Frame]:
         last_t, seen = -1.0, False
+        frames = self._decoded()
+        skip_before = None
         while True:
             if self._seek_to is not None:  # a seek: frame numbers and time jump with it
-                self._cap.set(cv2.CAP_PROP_POS_FRAMES, self._seek_to)
-                self._pos, self._seek_to, last_t = self._seek_to, None, -1.0
-            index = self._pos
-            if not self._cap.grab():
+                target = self._seek_to
+                skip_before = target / self.fps - 0.5 / self.fps
+                pts = self._start + int(target / self.fps / self._stream.time_base)
+                try:
+                    self._container.seek(pts, stream=self._stream, backward=True)
+                except self._av.FFmpegError as exc:
+                    raise SourceError(f"{self.path}: cannot seek to frame {target}") from exc
+                frames = self._decoded()
+                self._pos, self._seek_to, last_t = target, None, -1.0
+            frame = next(frames, None)
+            if frame is None:
                 if not seen:
                     raise SourceError(f"{self.path}: video has no readable frames")
                 return
-            seen, self._pos = True, index + 1
-            self._note_read()
+            t_frame = self._time(frame)
+            if skip_before is not None:
+                if t_frame is not None and t_frame < skip_before:
+                    continue  # decoded from the key frame before the seek's target
+                skip_before = None
+            seen, index = True, self._pos
+            self._pos = index + 1
+            self._note_read(t_frame)
             if index % self.every:
                 continue
-            ok, img = self._cap.retrieve()
-            if not ok or img is None:
-                return
-            pos_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
-            t = pos_ms / 1000.0 if pos_ms and pos_ms > 0 else index / self.fps
+            img = self._bgr(frame)
+            t = t_frame if t_frame is not None and t_frame > 0 else index / self.fps
             if t <= last_t:  # timestamps that restart or stall: keep time moving forward
                 t = last_t + self.every / self.fps
             last_t = t
             yield Frame(index, t, img)
 
-    def _note_read(self) -> None:
+    def _bgr(self, frame) -> np.ndarray:
+        """The frame as BGR, converted by swscale as OpenCV's reader converts it (the same
+        pixels); one converter kept for the whole file."""
+        return self._reformatter.reformat(frame, format="bgr24").to_ndarray()
+
+    def _note_read(self, t: float | None) -> None:
         self.frames_read += 1
-        pos_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
-        if pos_ms and math.isfinite(pos_ms) and pos_ms > 0:
-            self._read_until = max(self._read_until, pos_ms / 1000.0 + 1.0 / self.fps)
+        if t is not None and math.isfinite(t) and t > 0:
+            self._read_until = max(self._read_until, t + 1.0 / self.fps)
 
     def seek(self, frame_index: int) -> None:
         """Continue from this frame (applied by the running iteration, or the next one)."""
         self._seek_to = max(0, int(frame_index))
 
     def close(self) -> None:
-        self._cap.release()
+        self._container.close()
 
 
 class CameraSource(FrameSource):

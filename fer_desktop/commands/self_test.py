@@ -6,8 +6,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
-
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.pipeline import Pipeline
 from fer_desktop.settings import Settings
@@ -15,14 +13,21 @@ from fer_desktop.sources import DemoSource, VideoSource
 
 
 def write_demo_video(path: Path, seconds: float = 2.0, fps: float = 15.0) -> Path:
-    """An MJPG .avi of the demo source, written with OpenCV."""
+    """An MJPEG .avi of the demo source, written with PyAV (as recordings are)."""
+    import av
+
     demo = DemoSource(fps=fps, duration=seconds, realtime=False)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, demo.size)
-    if not writer.isOpened():
-        raise FerDesktopError(f"OpenCV cannot write {path}")
-    for frame in demo:
-        writer.write(frame.bgr)
-    writer.release()
+    try:
+        with av.open(str(path), "w") as container:
+            stream = container.add_stream("mjpeg", rate=round(fps))
+            stream.width, stream.height = demo.size
+            stream.pix_fmt = "yuvj420p"
+            for frame in demo:
+                picture = av.VideoFrame.from_ndarray(frame.bgr, format="bgr24")
+                container.mux(stream.encode(picture))
+            container.mux(stream.encode(None))
+    except (OSError, av.FFmpegError) as exc:
+        raise FerDesktopError(f"cannot write {path}: {exc}") from exc
     return path
 
 
