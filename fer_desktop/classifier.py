@@ -36,6 +36,7 @@ MODEL_FILES = {
     "8class": "model_a_8class_int8.tflite",
 }
 DEFAULT_MODEL = "3class"
+OPTIONAL_MODELS = ("8class",)  # installed when its file is there; the others always are
 
 
 def shipped_models() -> list[str]:

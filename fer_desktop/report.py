@@ -459,7 +459,7 @@ def face_thumbnails(timeline: dict, size: int = 64) -> dict[int, str]:
         return {}
     import cv2
 
-    from fer_desktop.review import ReviewError, VideoReader
+    from fer_desktop.sources import SourceError, VideoSource
 
     best: dict[int, dict] = {}
     for row in timeline["faces"]:
@@ -468,22 +468,26 @@ def face_thumbnails(timeline: dict, size: int = 64) -> dict[int, str]:
             best[fid] = row
     out = {}
     try:
-        reader = VideoReader(Path(video))
-    except ReviewError:
+        source = VideoSource(Path(video))
+    except SourceError:
         return {}
+    frames = iter(source)
     try:
-        for fid, row in best.items():
+        for fid, row in sorted(best.items(), key=lambda item: item[1]["t_source"]):
             # `frame` counts the analysed frames (every Nth); the video's own is at t_source
-            frame = reader.read(reader.index_near(row["t_source"]))
-            if frame is None:
-                continue
+            source.seek(round(row["t_source"] * source.fps))
+            picture = next(frames, None)
+            if picture is None:
+                break  # past the end: so are the later ones
             x, y, w, h = (round(v) for v in row["box"])
-            crop = frame[max(y, 0) : y + h, max(x, 0) : x + w]
+            crop = picture.bgr[max(y, 0) : y + h, max(x, 0) : x + w]
             if crop.size:
                 _ok, jpg = cv2.imencode(".jpg", cv2.resize(crop, (size, size)))
                 out[fid] = "data:image/jpeg;base64," + base64.b64encode(jpg.tobytes()).decode()
+    except SourceError:
+        pass  # a file that cannot seek: the faces found so far keep their pictures
     finally:
-        reader.close()
+        source.close()
     return out
 
 

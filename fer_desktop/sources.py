@@ -191,10 +191,13 @@ class VideoSource(FrameSource):
                     raise SourceError(f"{self.path}: empty file")
         except PermissionError as exc:
             raise SourceError(f"{self.path}: permission denied") from exc
+        container = None
         try:
-            self._container = av.open(str(self.path))
-            self._stream = self._container.streams.video[0]
+            container = av.open(str(self.path))
+            self._container, self._stream = container, container.streams.video[0]
         except (av.FFmpegError, IndexError, OSError) as exc:
+            if container is not None:
+                container.close()
             if missing_index(self.path):
                 raise SourceError(
                     f"{self.path}: incomplete recording (no index): was it still being written?"

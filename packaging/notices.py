@@ -98,13 +98,17 @@ SHARED = re.compile(r"\.(so(\.\d+)*|dylib|dll|pyd)$")
 LIB_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib", "/lib")
 
 
-def package_licences(dists: list[metadata.Distribution]) -> dict[str, str]:
-    """File name of every file a needed distribution installs -> "dist version: licence"."""
-    owners = {}
+def package_licences(dists: list[metadata.Distribution]) -> dict[str, dict]:
+    """File name of every file a needed distribution installs -> its "from" ("name
+    version") and "licence"."""
+    owners: dict[str, dict] = {}
     for dist in dists:
-        label = f"{dist.metadata['Name']} {dist.metadata['Version']}: {licence(dist)}"
+        owner = {
+            "from": f"{dist.metadata['Name']} {dist.metadata['Version']}",
+            "licence": licence(dist),
+        }
         for f in dist.files or []:
-            owners.setdefault(f.name, label)
+            owners.setdefault(f.name, owner)
     return owners
 
 
@@ -161,10 +165,7 @@ def bundle_libraries(bundle: Path, dists: list[metadata.Distribution]) -> dict[s
     for path in sorted(p for p in bundle.rglob("*") if p.is_file() and SHARED.search(p.name)):
         rel = path.relative_to(bundle).as_posix()
         if path.name in owners:
-            libraries[rel] = {
-                "from": owners[path.name].split(":")[0],
-                "licence": owners[path.name].split(": ", 1)[1],
-            }
+            libraries[rel] = owners[path.name]
             continue
         package, text, copyright_file = system_origin(path.name)
         libraries[rel] = {

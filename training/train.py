@@ -461,8 +461,12 @@ def ship(
     neutral_faces = x3[y3 == all_tasks["3class"].labels.index("neutral")]
     run = _Run(data, model, recipe, info, out_dir, float_dir, rep, latency_runs, log, neutral_faces)
     run.origin = origin or {}
-    no_prior = {n: [0.0] * len(t.labels) for n, t in all_tasks.items()}
-    return {name: _ship_head(run, all_tasks[name], {**no_prior, **priors}[name]) for name in tasks}
+    return {
+        name: _ship_head(
+            run, all_tasks[name], priors.get(name, [0.0] * len(all_tasks[name].labels))
+        )
+        for name in tasks
+    }
 
 
 @dataclass

@@ -5,7 +5,13 @@ from __future__ import annotations
 import sys
 
 from fer_desktop import detector_models
-from fer_desktop.classifier import MODEL_FILES, ModelError, MoodModel, shipped_models
+from fer_desktop.classifier import (
+    MODEL_FILES,
+    OPTIONAL_MODELS,
+    ModelError,
+    MoodModel,
+    shipped_models,
+)
 
 
 def run(args) -> int:
@@ -22,7 +28,7 @@ def run(args) -> int:
             print(f"MISSING  detector {rng:<5} {exc}")
             status = 2
     for name in MODEL_FILES:
-        if name == "8class" and name not in shipped_models():
+        if name in OPTIONAL_MODELS and name not in shipped_models():
             print(f"-        mood     {name:<6} not installed (optional)")
             continue
         try:
