@@ -124,6 +124,7 @@ def test_window_shows_camera_lost_and_marks_the_gap(qtbot, monkeypatch, tmp_path
     w = recording_window(qtbot, tmp_path, "camera:0")
     qtbot.waitUntil(lambda: "camera lost, reconnecting" in w.notes, timeout=30_000)
     assert "Camera lost" in w.view.banner
+    assert "REC" in w.view.banner  # the recording's clock stays beside it
     qtbot.waitUntil(lambda: "camera back" in w.notes, timeout=30_000)
     qtbot.waitUntil(lambda: "Camera lost" not in w.view.banner, timeout=30_000)
     path = w.recording_path

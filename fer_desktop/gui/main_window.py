@@ -67,6 +67,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self._fps_times: deque[float] = deque(maxlen=60)
         self.errors: list[str] = []
         self.notes: list[str] = []
+        self.camera_lost = False  # a camera dropped out and no frame has come back yet
         self.first_labelled_at: float | None = None  # time.time() of the first labelled face
         self.outputs = OutputsController(self._send, self, marker=self._game_marker)
         self._marker_at: tuple[float, float] | None = None  # a marker begun, not yet placed
@@ -182,6 +183,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.last_result = None
         self.view.result = None
         self.view.message = f"Opening {spec}…"
+        self.camera_lost = False
         self.view.banner = ""
         self.view.update()
         self.seek.setEnabled(False)
@@ -252,8 +254,9 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         if shown.source_position is not None and not self.seek.isSliderDown():
             self.seek.setEnabled(True)
             self.seek.setValue(int(shown.source_position * 1000))
-        if "camera lost" in self.view.banner.lower():
-            self.view.banner = self._rec_banner()
+        if self.camera_lost:
+            self.camera_lost = False
+            self.view.banner = self._banner()
         if self.worker is not None:
             self.worker.frame_shown()
 
@@ -271,7 +274,8 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
             self.play.setText("Play")
             self.play.blockSignals(False)
         elif "camera lost" in text:
-            self.view.banner = "Camera lost, reconnecting…"
+            self.camera_lost = True
+            self.view.banner = self._banner()
             self.view.update()
         self.statusBar().showMessage(text, 5000)
 
@@ -293,7 +297,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
             widget.blockSignals(False)
         self.record_btn.setText("■ Stop recording" if on else "● Record")
         self.record_btn.setStyleSheet("color: white; background: #c62828;" if on else "")
-        self.view.banner = self._rec_banner()
+        self.view.banner = self._banner()
         self.view.update()
         if self.outputs.recording_path:
             self.statusBar().showMessage(f"Recording to {self.outputs.recording_path}", 8000)
@@ -324,8 +328,11 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.statusBar().showMessage(f"Report: {html}", 15000)
         return str(html)
 
-    def _rec_banner(self) -> str:
-        return f"● REC {clock(self.outputs.elapsed())}" if self.outputs.recording_path else ""
+    def _banner(self) -> str:
+        """The line over the video: a lost camera first, then the recording's clock."""
+        rec = f"● REC {clock(self.outputs.elapsed())}" if self.outputs.recording_path else ""
+        lost = "Camera lost, reconnecting…" if self.camera_lost else ""
+        return "   ".join(x for x in (lost, rec) if x)
 
     # --- user actions ---------------------------------------------------------------------
     def _source_chosen(self, index: int) -> None:
@@ -488,7 +495,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
             + "".join(f" | {o}" for o in self.outputs.states())
         )
         if self.outputs.recording_path:
-            self.view.banner = self._rec_banner()
+            self.view.banner = self._banner()
             self.view.update()
 
     # --- drag and drop, close -------------------------------------------------------------

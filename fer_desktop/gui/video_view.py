@@ -81,7 +81,7 @@ class VideoView(QWidget):
         if self.banner:
             width = p.fontMetrics().horizontalAdvance(self.banner) + 20
             p.fillRect(QRectF(8, 8, width, 30), QColor(0, 0, 0, 160))
-            p.setPen(QColor("#ff5252") if "REC" in self.banner else QColor("#ffd740"))
+            p.setPen(QColor("#ff5252") if self.banner.startswith("●") else QColor("#ffd740"))
             p.drawText(QRectF(18, 8, width, 30), Qt.AlignmentFlag.AlignVCenter, self.banner)
         p.end()
 
