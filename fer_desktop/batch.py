@@ -424,6 +424,35 @@ class Index:
             self.rows = {r["name"]: {k: r.get(k, "") for k in INDEX_COLUMNS} for r in rows}
             self.upgraded = {r["name"] for r, new in zip(old, rows, strict=True) if r is not new}
 
+    def place(self, path: Path, name: str, fmt: str) -> str:
+        """The output name for `path`: `name`, unless this folder already holds another
+        video's results under it (a run on another folder with a video of the same name):
+        then its parent folders are put in front until the name is free or its own, so that
+        p1/interview.mp4 and p2/interview.mp4 analysed in two runs keep both results."""
+        parents = path.resolve().parent.parts[1:]  # without the root
+        above = list(parents[: len(parents) - name.count("/")])  # folders the name lacks
+        while self._other_video(path, name, fmt) and above:
+            name = f"{above.pop()}/{name}"
+        return name
+
+    def _other_video(self, path: Path, name: str, fmt: str) -> bool:
+        """True when the results under `name` are those of a video other than `path`: made
+        from another path that still exists, or from other content (a moved file is the
+        same video when its bytes are the same)."""
+        row = self.rows.get(name)
+        if row is not None:
+            old, sha = Path(row.get("path") or ""), row.get("sha256", "")
+        else:  # a timeline without an index row: its header names its video
+            header = timeline_header(self.out_dir / f"{name}.{fmt}") or {}
+            if not header.get("source_path"):
+                return False
+            old, sha = Path(header["source_path"]), ""
+        if not str(old) or old.resolve() == path.resolve():
+            return False
+        if old.exists():
+            return True
+        return not sha or not path.is_file() or sha != file_sha256(path)
+
     def finished(self, job: Job) -> bool:
         """Done before with the same content, settings and model, and its timeline is still
         there (a truncated file is finished too: analysing it again reads no more)."""
@@ -514,16 +543,24 @@ def _container_duration(path: Path) -> float | None:
         return None
 
 
-def settings_in(timeline_path: Path) -> dict | None:
-    """The results-changing settings recorded in a timeline's header (as `Job.settings`), or
-    None when the file has no readable header."""
+def timeline_header(timeline_path: Path) -> dict | None:
+    """A timeline's header line (as written by `open_timeline`), or None when it has none."""
+    if not timeline_path.is_file():  # also not a device (/dev/full reads zeros forever)
+        return None
     try:
         with open(timeline_path, encoding="utf-8") as fh:
-            first = fh.readline()
+            first = fh.readline(1 << 20)
         header = json.loads(first[2:] if first.startswith("# ") else first)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
-    if not isinstance(header, dict) or header.get("type") != "header":
+    return header if isinstance(header, dict) and header.get("type") == "header" else None
+
+
+def settings_in(timeline_path: Path) -> dict | None:
+    """The results-changing settings recorded in a timeline's header (as `Job.settings`), or
+    None when the file has no readable header."""
+    header = timeline_header(timeline_path)
+    if header is None:
         return None
     settings = header.get("settings") or {}
     fields = Settings().as_dict()

@@ -146,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     an.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     an.add_argument("--format", choices=["csv", "jsonl"], default="csv")
-    an.add_argument("--report", action="store_true", help="also write a PNG + HTML report")
+    an.add_argument(
+        "--report", action="store_true", help="also write a report (HTML, with its SVG chart)"
+    )
     an.add_argument(
         "--no-thumbnails",
         action="store_true",

@@ -1,5 +1,5 @@
-"""A report for a recording: valence chart per face (PNG, and inside a self-contained HTML
-file that opens offline), share of time in each label, strongest moments and markers."""
+"""A report for a recording: valence chart per face (SVG, beside and inside a self-contained
+HTML file that opens offline), share of time in each label, strongest moments and markers."""
 
 from __future__ import annotations
 
@@ -639,6 +639,7 @@ face box's shorter side; the detection score is the face detector's confidence (
 <h2>Segments</h2>{segment_table(timeline, marker_list)}"""
     else:
         body = "<h2>Faces</h2><p><b>No faces found</b> in the part analysed.</p>"
+    source = header.get("source_path") or header.get("source", "?")  # the path as given
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fer_desktop report: {esc(name)}</title>
 <style>body{{font-family:sans-serif;max-width:1020px;margin:2em auto;color:#222}}
@@ -646,7 +647,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
 .note{{color:#666;font-size:90%}}.warn{{background:#fff3cd;padding:6px 10px}}
 summary{{cursor:pointer;margin:1em 0}}</style></head><body>
 <h1>Expression report</h1>
-<p><b>Source:</b> {esc(str(header.get("source", "?")))} &nbsp; <b>Timeline:</b> {esc(name)}
+<p><b>Source:</b> {esc(str(source))} &nbsp; <b>Timeline:</b> {esc(name)}
 &nbsp; <b>Analysed (wall clock, UTC):</b> {esc(_wall_span(timeline))}
 ({complete}) &nbsp; <b>Model:</b> {esc(str(settings.get("model_name", "?")))}</p>
 {_coverage_line(timeline, analysed_s)}
@@ -745,6 +746,19 @@ def _overview_card(row: dict, out_dir: Path) -> str:
     return f"<a href='{esc(href)}'>{card}</a>" if href else card
 
 
+def _made_by(rows: list[dict]) -> str:
+    """'Made by fer_desktop 0.1.0, model sha256 1a2b3c4d5e6f…' (each version and model file the
+    rows name, so a folder analysed in several runs says when they differ)."""
+    versions = sorted({r.get("app_version") or "?" for r in rows})
+    models = sorted({(r.get("model_sha256") or "?")[:12] for r in rows})
+    if not rows:
+        return ""
+    return (
+        f"Made by fer_desktop {', '.join(versions)}, "
+        f"model file sha256 {', '.join(m + '…' for m in models)}."
+    )
+
+
 def write_overview(rows: list[dict], out_dir: Path) -> Path:
     """out_dir/overview.html: every video side by side (a small chart each, linked to its
     report) and a table that sorts by any column. Self-contained, like the per-video report;
@@ -764,10 +778,11 @@ def write_overview(rows: list[dict], out_dir: Path) -> Path:
 <html lang="en"><head><meta charset="utf-8"><title>fer_desktop overview</title>
 <style>body{{font-family:sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 7px}}th{{cursor:pointer;background:#f4f4f4}}
-svg{{margin:4px;vertical-align:top}}.note{{color:#666;font-size:90%}}
+td{{max-width:30em;overflow-wrap:anywhere}}svg{{margin:4px;vertical-align:top}}.note{{color:#666;font-size:90%}}
 .none{{display:inline-block;width:460px;padding:40px 10px;margin:4px;border:1px solid #ccc;
 text-align:center;color:#666}}</style></head><body>
 <h1>Overview: {len(rows)} videos</h1>
+<p class="note">{esc(_made_by(rows))}</p>
 <table><thead><tr>{heads}</tr></thead><tbody>{"".join(body)}</tbody></table>
 <p class="note">Valence is {VALENCE_NOTE}. {WEIGHTING_NOTE}
 The video's shares and mean valence add up every face's time in view (a face seen twice as

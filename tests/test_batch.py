@@ -214,3 +214,36 @@ def test_results_made_with_other_settings_are_refused_and_force_replaces_them(st
     # the same settings again: nothing to refuse, nothing redone
     again = run_cli("analyze", study, "--out", out, "--calibrate", "2", "--quiet")
     assert again.returncode == 0 and again.stdout.count("already analysed") == 2
+
+
+@pytest.mark.slow
+def test_videos_of_one_name_analysed_in_separate_runs_keep_both_results(tmp_path, demo_video):
+    """p1/interview.avi, then p2/interview.avi (another video) into the same folder: the
+    second gets its folder in its name, nothing of the first is replaced, and each run again
+    finds its own results."""
+    from tests.conftest import write_video
+
+    (tmp_path / "p1").mkdir()
+    (tmp_path / "p2").mkdir()
+    shutil.copy(demo_video, tmp_path / "p1" / "interview.avi")
+    short = DemoSource(fps=15.0, duration=2.0, realtime=False)
+    write_video(tmp_path / "p2" / "interview.avi", (f.bgr for f in short), fps=15.0)
+    out = tmp_path / "out"
+    first = run_cli("analyze", tmp_path / "p1", "--out", out, "--report", "--quiet")
+    assert first.returncode == 0, first.stderr
+    before = (out / "interview.csv").read_bytes()
+    second = run_cli("analyze", tmp_path / "p2", "--out", out, "--report", "--quiet")
+    assert second.returncode == 0, second.stderr
+    assert f"{out} holds another video's results as interview: writing these as p2/interview" in (
+        second.stdout
+    )
+    assert (out / "interview.csv").read_bytes() == before
+    index = index_of(out)
+    assert sorted(index) == ["interview", "p2/interview"]
+    assert index["interview"]["path"].endswith("p1/interview.avi")
+    assert index["p2/interview"]["path"].endswith("p2/interview.avi")
+    assert len(read_timeline(out / "p2" / "interview.csv")["frames"]) == 30
+    assert "p2/interview.avi" in (out / "p2" / "interview_report.html").read_text()
+    for folder in ("p1", "p2"):
+        again = run_cli("analyze", tmp_path / folder, "--out", out, "--quiet")
+        assert again.returncode == 0 and "already analysed" in again.stdout, again.stdout

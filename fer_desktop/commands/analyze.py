@@ -117,13 +117,20 @@ def run(args, config: Settings) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise TimelineError(f"cannot create output folder {args.out}: {exc.strerror}") from exc
+    index = Index(args.out)
     names = output_names(videos)
+    for video, name in names.items():
+        names[video] = index.place(video, name, args.format)
+        if names[video] != name:
+            print(
+                f"{video}: {args.out} holds another video's results as {name}: "
+                f"writing these as {names[video]}"
+            )
     thumbnails = not getattr(args, "no_thumbnails", False)
     jobs = [
         Job(v, names[v], args.out, args.format, args.every, args.report, config, thumbnails)
         for v in videos
     ]
-    index = Index(args.out)
     if not args.force:
         refuse_other_settings(jobs, index, args.out)
     todo = [job for job in jobs if args.force or not index.finished(job)]

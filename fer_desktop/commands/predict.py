@@ -48,9 +48,9 @@ def run(args, settings: Settings) -> int:
             except SourceError as exc:
                 entry["error"] = str(exc)
                 failed += 1
-            if args.json:
+            if args.json:  # one line per image, failed ones too (their "error")
                 print(json.dumps(entry), flush=True)
-            else:
+            elif "error" not in entry:
                 print(describe(entry), flush=True)
             if "error" in entry:
                 print(f"fer-desktop: {entry['error']}", file=sys.stderr)
@@ -58,8 +58,7 @@ def run(args, settings: Settings) -> int:
 
 
 def describe(entry: dict) -> str:
-    if "error" in entry:
-        return f"{entry['file']}: error: {entry['error']}"
+    """The text lines of an image's faces (errors go to stderr, see `run`)."""
     if not entry["faces"]:
         return f"{entry['file']}: no face found"
     lines = []
