@@ -477,6 +477,9 @@ class Session:
         p = self.pipeline
         match command:
             case Pause(paused):
+                if paused != self.paused and self._source is not None and self._source.live:
+                    # a camera's time runs on while paused: the hole is marked like an outage
+                    self._emit_event("gap", note="paused" if paused else "resumed")
                 self.paused = paused
             case SetRealtime(realtime):
                 self.realtime = realtime

@@ -1,7 +1,9 @@
 """The live window, offscreen: keys from one table (and its help page), Space pauses with an
 overlay, Play after the end starts the file again, the recording folder is asked once and
-created, the video pauses behind dialogs, geometry and the last source are remembered."""
+created, a video file pauses behind dialogs (a live source runs on, a pause of it marked as a
+gap), geometry and the last source are remembered."""
 
+import itertools
 import time
 
 import pytest
@@ -115,8 +117,8 @@ def test_a_folder_that_cannot_be_made_is_said(qtbot, window, tmp_path):
     assert not window.record_btn.isChecked()
 
 
-def test_the_video_pauses_behind_the_first_start_notice(qtbot, window):
-    window.start_source("demo")
+def test_a_video_file_pauses_behind_the_first_start_notice(qtbot, window, demo_video):
+    window.start_source(str(demo_video))
     wait_frames(qtbot, window, 3)
     seen = []
 
@@ -182,6 +184,45 @@ def test_a_long_marker_note_is_recorded_whole(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
     assert not window.record_btn.isChecked() and "REC" not in window.view.banner
     assert [m["note"] for m in read_timeline(path)["markers"]] == [note.strip()]
+
+
+def test_a_live_recording_runs_on_behind_a_dialog_and_its_pause_is_a_gap(qtbot, window, tmp_path):
+    """The question before closing keeps the demo (as a camera) running: no hole in the
+    recording; a pause, where time runs on, is marked in the timeline as a gap."""
+    from fer_desktop.timeline import read_timeline
+
+    window.setProperty("scripted", True)
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    assert window.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+    shown = []
+
+    def keep_recording():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(50, keep_recording)
+            return
+        before = window.frames_shown
+        qtbot.waitUntil(lambda: window.frames_shown >= before + 10, timeout=30_000)
+        shown.append(window.frames_shown - before)
+        next(b for b in box.buttons() if b.text() == "Keep recording").click()
+
+    QTimer.singleShot(0, keep_recording)
+    assert window.ask_stop_recording() is False
+    assert shown and shown[0] >= 10 and not window.worker.session.paused
+    press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.worker.session.paused, timeout=5000)
+    time.sleep(0.5)
+    press(qtbot, window, Qt.Key.Key_Space)
+    wait_frames(qtbot, window, 3)
+    path = window.recording_path
+    window.record_btn.click()
+    qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+    timeline = read_timeline(path)
+    assert [g["note"] for g in timeline["gaps"]] == ["paused", "resumed"]
+    ts = [f["t_source"] for f in timeline["frames"]]
+    assert max(b - a for a, b in itertools.pairwise(ts)) >= 0.5  # the camera's time ran on
 
 
 def test_face_colours_are_not_label_colours_and_repeat_with_another_line_style(qtbot):

@@ -1,4 +1,5 @@
-"""The live window's dialogs, as a part of MainWindow: the video pauses behind each one;
+"""The live window's dialogs, as a part of MainWindow: a video file pauses behind each one
+(a camera or the demo runs on, so that a recording keeps every second);
 file dialogs open where the last one was; the question before closing while recording."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fer_desktop.sources import IMAGE_SUFFIXES
 
 from . import shortcuts
 from .dialogs import last_folder, save_path
-from .live_texts import ABOUT_TEXT, NOTICE_TEXT
+from .live_texts import ABOUT_TEXT, NOTICE_TEXT, is_file
 
 STOP_AND_SAVE = "Stop and save"
 
@@ -25,8 +26,9 @@ class LiveDialogs:
     """Mixed into MainWindow (it provides settings, play, view, worker, _send…)."""
 
     def modal(self, show: Callable[[], object]):
-        """Run a dialog with the video paused behind it (unless it was paused already)."""
-        was_paused = self.play.isChecked()
+        """Run a dialog with a video file paused behind it (unless it was paused already). A
+        live source runs on: pausing it would leave a hole in the recording."""
+        was_paused = self.play.isChecked() or not is_file(self.source_spec)
         if not was_paused and self.worker is not None:
             self._send(Pause(True))
             self.view.overlay = "Paused"
