@@ -206,6 +206,7 @@ class Session:
         self.paused = False
         self.realtime = self.options.realtime
         self.last_t = 0.0
+        self._at_end = False  # a file played to its end, waiting for Play or a seek
         self.frames = 0  # frames analysed: the `frame` number, which only goes up
         self._wall0: float | None = None  # cameras: t_source = capture - the first capture
         self._seeked = False
@@ -426,12 +427,16 @@ class Session:
 
     def _hold(self) -> bool:
         """After the end of a file: serve commands until stop or a seek (True: play on)."""
-        while not self._stop.is_set():
-            self._drain()
-            if self._seeked:
-                return True
-            self._stop.wait(0.05)
-        return False
+        self._at_end = True  # time stands still: a marker now is at the last frame
+        try:
+            while not self._stop.is_set():
+                self._drain()
+                if self._seeked:
+                    return True
+                self._stop.wait(0.05)
+            return False
+        finally:
+            self._at_end = False
 
     # --- cameras ----------------------------------------------------------------------------
     def _reconnect(self, reason: str) -> bool:
@@ -542,7 +547,9 @@ class Session:
             # t_wall strings hold microseconds: a frame's own t_wall finds that frame
             k = max(bisect.bisect_right(self._walls, (when + 1e-6, float("inf"))) - 1, 0)
             captured, t_source = self._walls[k]
-            record["t_source"] = round(t_source + min(max(when - captured, 0.0), 1.0), 4)
+            running = not (self.paused or self._at_end)  # else no time passes after the frame
+            since = min(max(when - captured, 0.0), 1.0) if running else 0.0
+            record["t_source"] = round(t_source + since, 4)
             record["t_wall"] = t_wall
         for output in list(self.outputs):
             self._guarded(output, output.event, record)

@@ -27,6 +27,7 @@ import csv
 import io
 import json
 import os
+import time
 from pathlib import Path
 from typing import IO
 
@@ -71,7 +72,9 @@ class TimelineWriter(Output):
         self.path = Path(path)
         self.meta = meta or {}
         self.rows = self.markers = self.frames = 0
-        self.last_t = 0.0
+        self.first_t = self.last_t = 0.0
+        self.covered_s = 0.0  # source time from frame to frame (a seek back adds nothing)
+        self._opened = time.monotonic()
         self.closed = False
         self._fh: IO[str] | None = None
 
@@ -94,6 +97,7 @@ class TimelineWriter(Output):
             "settings": info.settings,
             **self.meta,
         }
+        self._opened = time.monotonic()
         self._guard(self._write_header, header)
 
     def _guard(self, fn, *args) -> None:
@@ -105,8 +109,13 @@ class TimelineWriter(Output):
 
     def frame(self, result: FrameResult, bgr: np.ndarray | None = None) -> None:
         """One analysed frame: its frame row and one row per face."""
+        t = result.t_source
+        if self.frames == 0:
+            self.first_t = t
+        elif t > self.last_t:
+            self.covered_s += t - self.last_t
         self.frames += 1
-        self.last_t = result.t_source
+        self.last_t = t
         self.rows += len(result.faces)
         self._guard(self._write_frame, result)
 
@@ -133,8 +142,13 @@ class TimelineWriter(Output):
             "frames": self.frames,
             "face_rows": self.rows,
             "markers": self.markers,
-            "duration_s": round(self.last_t, 3),
             **(summary or {}),
+            # this file's own figures (a recording may begin long after its session):
+            # source time covered frame to frame, its first and last frame, open for how long
+            "duration_s": round(self.covered_s, 3),
+            "t_source_first": round(self.first_t, 3),
+            "t_source_last": round(self.last_t, 3),
+            "elapsed_s": round(time.monotonic() - self._opened, 3),
         }
         try:
             self._write_summary(record)

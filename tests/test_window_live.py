@@ -223,6 +223,32 @@ def test_a_live_recording_runs_on_behind_a_dialog_and_its_pause_is_a_gap(qtbot, 
     assert [g["note"] for g in timeline["gaps"]] == ["paused", "resumed"]
     ts = [f["t_source"] for f in timeline["frames"]]
     assert max(b - a for a, b in itertools.pairwise(ts)) >= 0.5  # the camera's time ran on
+    summary = timeline["summary"]  # the recording's own figures, not its session's
+    assert summary["t_source_first"] == round(ts[0], 3) > 0
+    assert summary["duration_s"] == pytest.approx(ts[-1] - ts[0], abs=0.002)
+
+
+def test_a_marker_after_the_end_of_a_file_is_at_its_last_frame(qtbot, window, tmp_path, demo_video):
+    """The file has ended and waits for Play: no time passes, whenever the key is pressed."""
+    from fer_desktop.timeline import read_timeline
+
+    window.setProperty("scripted", True)
+    window.start_source(str(demo_video))
+    wait_frames(qtbot, window, 3)
+    assert window.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: "source ended" in window.notes, timeout=60_000)
+    time.sleep(0.6)
+    qtbot.mouseClick(window.note_edit, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(window.note_edit, "boss fight")
+    qtbot.keyClick(window.note_edit, Qt.Key.Key_Return)
+    path = window.recording_path
+    qtbot.waitUntil(lambda: "boss fight" in window.statusBar().currentMessage(), timeout=5000)
+    window.record_btn.click()
+    qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+    timeline = read_timeline(path)
+    last = timeline["frames"][-1]["t_source"]
+    assert [(m["note"], m["t_source"]) for m in timeline["markers"]] == [("boss fight", last)]
 
 
 def test_face_colours_are_not_label_colours_and_repeat_with_another_line_style(qtbot):
