@@ -279,3 +279,25 @@ def test_face_colours_are_not_label_colours_and_repeat_with_another_line_style(q
     assert face_colour(1) == face_colour(n + 1) and face_style(1) != face_style(n + 1)
     pens = [chart.curves[i].opts["pen"] for i in ids]
     assert pens[0].color() == pens[1].color() and pens[0].style() != pens[1].style()
+
+
+def test_a_click_on_the_seek_bar_seeks_and_is_recorded(qtbot, window, tmp_path, demo_video):
+    from PySide6.QtCore import QPoint
+
+    from fer_desktop.timeline import read_timeline
+
+    window.setProperty("scripted", True)
+    window.start_source(str(demo_video))
+    qtbot.waitUntil(window.seek.isEnabled, timeout=30_000)
+    assert window.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+    wait_frames(qtbot, window, 5)
+    before = window.seek.value()
+    bar = window.seek
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=QPoint(3, bar.height() // 2))
+    wait_frames(qtbot, window, 3)
+    path = window.recording_path
+    window.record_btn.click()
+    qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+    seeks = read_timeline(path)["seeks"]
+    assert len(seeks) == 1 and seeks[0]["to_t_source"] < before / 1000 * 3.0, (seeks, before)

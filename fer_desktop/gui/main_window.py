@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QThread, QTimer, Slot
 from PySide6.QtGui import QAction, QIcon
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QAbstractSlider, QMainWindow, QMessageBox
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.report import write_report
@@ -85,7 +85,8 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
     def _connect(self) -> None:
         self._fill_sources()
         self.source_box.activated.connect(self._source_chosen)
-        self.seek.sliderReleased.connect(self._seek)
+        self.seek.sliderReleased.connect(self._seek)  # a drag: when the handle is let go
+        self.seek.actionTriggered.connect(self._seek_clicked)  # a click on the groove, a key
         self.play.toggled.connect(self._play_toggled)
         self.fast.toggled.connect(lambda on: self._send(SetRealtime(not on)))
         self.window_box.currentIndexChanged.connect(
@@ -370,6 +371,10 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.play.setText("Play" if paused else "Pause")
         self.view.overlay = "Paused" if paused else ""
         self.view.update()
+
+    def _seek_clicked(self, action: int) -> None:
+        if action != QAbstractSlider.SliderAction.SliderMove.value:  # drags end in _seek
+            QTimer.singleShot(0, self._seek)  # the slider takes its new value after this
 
     def _seek(self) -> None:
         self.chart.clear_faces()
