@@ -301,3 +301,41 @@ def test_a_click_on_the_seek_bar_seeks_and_is_recorded(qtbot, window, tmp_path, 
     qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
     seeks = read_timeline(path)["seeks"]
     assert len(seeks) == 1 and seeks[0]["to_t_source"] < before / 1000 * 3.0, (seeks, before)
+
+
+def test_another_source_while_recording_asks_first(qtbot, window, tmp_path, demo_video):
+    """Keep recording: the demo goes on and the picker shows it again; Stop and save: the
+    recording is closed whole (its report offered) and the file plays."""
+    from fer_desktop.gui.live_dialogs import STOP_AND_SAVE
+    from fer_desktop.timeline import read_timeline
+
+    window.setProperty("scripted", True)
+    window.start_source("demo")
+    wait_frames(qtbot, window, 3)
+    assert window.start_recording(str(tmp_path / "rec"))
+    qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+    path = window.recording_path
+    window.setProperty("scripted", False)  # as a user: questions are asked
+    asked = []
+
+    def answer(text):
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(50, lambda: answer(text))
+            return
+        asked.append(box.informativeText() or box.text())
+        next(b for b in box.buttons() if b.text().replace("&", "") == text).click()
+
+    QTimer.singleShot(0, lambda: answer("Keep recording"))
+    assert window.change_source(str(demo_video)) is False
+    assert window.source_spec == "demo" and window.recording_path == path
+    assert window.source_box.currentData() == "demo"
+    QTimer.singleShot(0, lambda: answer(STOP_AND_SAVE))
+    assert window.change_source(str(demo_video)) is True
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=5000)
+    assert asked == [f"Stop the recording, save it and open {demo_video.name}?"] * 2
+    QTimer.singleShot(0, lambda: answer("No"))  # "Write its report now?"
+    qtbot.waitUntil(lambda: len(asked) == 3, timeout=30_000)
+    assert "Write its report now?" in asked[2]
+    assert read_timeline(path)["summary"] is not None
+    assert window.source_spec == str(demo_video)

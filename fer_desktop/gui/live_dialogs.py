@@ -94,7 +94,7 @@ class LiveDialogs:
         )
         if path:
             self.settings.setValue("folders/open", str(Path(path).parent))
-            self.start_source(path)
+            self.change_source(path)
 
     def record_folder(self) -> str | None:
         """The folder recordings go to, once chosen (it is created when missing)."""
@@ -126,13 +126,13 @@ class LiveDialogs:
             self._send(AddMarker(f"snapshot {path}"))
         self.statusBar().showMessage(f"Snapshot saved to {path}", 6000)
 
-    def ask_stop_recording(self) -> bool:
+    def ask_stop_recording(self, then: str = "quit") -> bool:
         """While recording: Stop and save (True) or Keep recording (False)."""
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("You are recording")
         box.setText(f"You are recording to\n{self.recording_path or 'a new recording'}")
-        box.setInformativeText("Stop the recording, save it and quit?")
+        box.setInformativeText(f"Stop the recording, save it and {then}?")
         stop = box.addButton(STOP_AND_SAVE, QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Keep recording", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(stop)

@@ -173,6 +173,19 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.source_box.addItem("Open video or image…", "__open__")
 
     # --- the worker -----------------------------------------------------------------------
+    def change_source(self, spec: str) -> bool:
+        """The user picked another source: while recording, ask first (the recording ends
+        with its source). False when they keep recording (the picker shows the old one)."""
+        asking = self.outputs.recording_on and not self.property("scripted")
+        if asking and not self.ask_stop_recording(f"open {Path(spec).name}"):
+            self._select_source(self.source_spec)
+            return False
+        recording = self.recording_path
+        self.start_source(spec)
+        if recording:  # saved as it stopped: offer its report, as any other stop does
+            QTimer.singleShot(0, lambda: self.on_recording_finished(recording))
+        return True
+
     def start_source(self, spec: str) -> None:
         """Stop the current worker (if any) and analyse `spec` on a fresh one. A recording
         ends with its source (saved; the status bar says where)."""
@@ -343,7 +356,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
                 self._select_source(self.source_spec)
             self.open_file()
             return
-        self.start_source(spec)
+        self.change_source(spec)
 
     def _model_changed(self, _index: int) -> None:
         self._change(model=self.model_box.currentData())  # faces keep their ids and lines
@@ -511,7 +524,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
     def dropEvent(self, event) -> None:
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
-            self.start_source(urls[0])
+            self.change_source(urls[0])
 
     def closeEvent(self, event) -> None:
         asking = self.outputs.recording_on and not self.closing and not self.property("scripted")
