@@ -747,12 +747,12 @@ def _overview_card(row: dict, out_dir: Path) -> str:
 
 
 def _made_by(rows: list[dict]) -> str:
-    """'Made by fer_desktop 0.1.0, model sha256 1a2b3c4d5e6f…' (each version and model file the
-    rows name, so a folder analysed in several runs says when they differ)."""
-    versions = sorted({r.get("app_version") or "?" for r in rows})
-    models = sorted({(r.get("model_sha256") or "?")[:12] for r in rows})
+    """'Made by fer_desktop 0.1.0, model file sha256 1a2b3c4d5e6f…' (each version and model
+    file the rows name, so a folder analysed in several runs says when they differ)."""
     if not rows:
         return ""
+    versions = sorted({r.get("app_version") or "?" for r in rows})
+    models = sorted({(r.get("model_sha256") or "?")[:12] for r in rows})
     return (
         f"Made by fer_desktop {', '.join(versions)}, "
         f"model file sha256 {', '.join(m + '…' for m in models)}."

@@ -74,7 +74,7 @@ class TimelineWriter(Output):
         self.rows = self.markers = self.frames = 0
         self.first_t = self.last_t = 0.0
         self.covered_s = 0.0  # source time from frame to frame (a seek back adds nothing)
-        self._opened = time.monotonic()
+        self._opened = 0.0  # time.monotonic() when `start` opened the file
         self.closed = False
         self._fh: IO[str] | None = None
 

@@ -176,8 +176,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
     def change_source(self, spec: str) -> bool:
         """The user picked another source: while recording, ask first (the recording ends
         with its source). False when they keep recording (the picker shows the old one)."""
-        asking = self.outputs.recording_on and not self.property("scripted")
-        if asking and not self.ask_stop_recording(f"open {Path(spec).name}"):
+        if self._asks_first() and not self.ask_stop_recording(f"open {Path(spec).name}"):
             self._select_source(self.source_spec)
             return False
         recording = self.recording_path
@@ -185,6 +184,11 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         if recording:  # saved as it stopped: offer its report, as any other stop does
             QTimer.singleShot(0, lambda: self.on_recording_finished(recording))
         return True
+
+    def _asks_first(self) -> bool:
+        """Whether ending the recording now takes the user's yes (not in scripts, not once
+        the window is going)."""
+        return self.outputs.recording_on and not self.closing and not self.property("scripted")
 
     def start_source(self, spec: str) -> None:
         """Stop the current worker (if any) and analyse `spec` on a fresh one. A recording
@@ -527,8 +531,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
             self.change_source(urls[0])
 
     def closeEvent(self, event) -> None:
-        asking = self.outputs.recording_on and not self.closing and not self.property("scripted")
-        if asking and not self.ask_stop_recording():
+        if self._asks_first() and not self.ask_stop_recording():
             event.ignore()
             return
         self.closing = True  # from here on, no dialog: the window is going
