@@ -4,7 +4,11 @@ created, a video file pauses behind dialogs (a live source runs on, a pause of i
 gap), geometry and the last source are remembered."""
 
 import itertools
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from fer_desktop.gui import shortcuts
 from fer_desktop.gui.main_window import MainWindow
+from tests.conftest import REPO
 
 
 def make(qtbot, path, size=(960, 720)):
@@ -339,3 +344,20 @@ def test_another_source_while_recording_asks_first(qtbot, window, tmp_path, demo
     assert "Write its report now?" in asked[2]
     assert read_timeline(path)["summary"] is not None
     assert window.source_spec == str(demo_video)
+
+
+@pytest.mark.slow
+def test_the_demo_shown_for_want_of_a_camera_is_not_reopened_next_time(tmp_path):
+    """Without a camera the window shows the demo and says why; the next start looks for the
+    camera again rather than reopening the demo as if the user had chosen it."""
+    if any(Path("/dev").glob("video*")):
+        pytest.skip("a camera device is attached: the window would open it")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    for _ in range(2):
+        out = subprocess.run(
+            [sys.executable, "-m", "fer_desktop", "gui", "--exit-after", "2"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        assert "No camera found" in out.stderr
+    assert list(tmp_path.rglob("*.conf"))  # the settings were saved where XDG_CONFIG_HOME says

@@ -67,7 +67,7 @@ def run(args) -> int:
     last = window.last_source()
     source, note = (args.source or last, None) if args.source or last else default_source()
     window.show()
-    window.start_source(source)
+    window.start_source(source, remember=note is None)  # a fallback: try the camera next time
     interrupted = close_on_signals(window)
     if args.exit_after is None and not args.record:
         QTimer.singleShot(300, window.show_notice_once)

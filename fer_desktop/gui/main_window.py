@@ -190,13 +190,15 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         the window is going)."""
         return self.outputs.recording_on and not self.closing and not self.property("scripted")
 
-    def start_source(self, spec: str) -> None:
+    def start_source(self, spec: str, remember: bool = True) -> None:
         """Stop the current worker (if any) and analyse `spec` on a fresh one. A recording
-        ends with its source (saved; the status bar says where)."""
+        ends with its source (saved; the status bar says where). `remember`: reopen it next
+        time (not for the demo shown because no camera answered)."""
         recording = self.recording_path
         self.stop_worker()
         self.source_spec = spec
-        self.settings.setValue("last_source", spec)
+        if remember:
+            self.settings.setValue("last_source", spec)
         self.chart.reset()  # the lines and markers belong to the source they were drawn on
         self.last_result = None
         self.view.result = None
