@@ -257,7 +257,7 @@ class LslMarkerInlet:
             from mne_lsl import lsl
         except ImportError as exc:
             raise EventLogError(
-                "--marker-inlet needs mne-lsl: pip install 'fer-desktop[lsl]'"
+                "--marker-inlet needs mne-lsl (the [lsl] extra): pip install mne-lsl"
             ) from exc
         self._lsl = lsl
         self.name = name

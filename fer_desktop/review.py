@@ -466,7 +466,10 @@ def find_pair(path: Path) -> tuple[Path, Path]:
         (path.with_suffix(s) for s in TIMELINE_SUFFIXES if path.with_suffix(s).is_file()), None
     )
     if timeline is None:
-        raise ReviewError(f"{path}: no timeline beside it (run `fer-desktop analyze` on it first)")
+        raise ReviewError(
+            f"{path}: no timeline beside it: open the timeline that `fer-desktop analyze` wrote"
+            f" in its --out folder ({path.stem}.csv or .jsonl), or analyze the video first"
+        )
     return timeline, path
 
 

@@ -1,6 +1,7 @@
 """Review mode on a real recording: seek by clicking the chart, markers saved beside the
 timeline, segments, a clip exported; and the Qt-free parts."""
 
+import shutil
 import subprocess
 import sys
 
@@ -8,7 +9,7 @@ import av
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from fer_desktop.review import ReviewError, open_recording
+from fer_desktop.review import ReviewError, find_pair, open_recording
 from tests.conftest import REPO
 
 CLI = [sys.executable, "-m", "fer_desktop"]
@@ -80,6 +81,20 @@ def test_review_needs_a_video_beside_the_timeline(tmp_path, recording):
     out = subprocess.run([*CLI, "review", str(tmp_path / "nothere.csv")], cwd=REPO,
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert out.returncode == 2 and "no such file" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_review_of_an_analysed_video_points_to_its_timeline(tmp_path, demo_video):
+    """`analyze --out results` leaves the video where it is: reviewing the video says where
+    its timeline is; reviewing the timeline finds the video by the path in its header."""
+    video, results = tmp_path / "interview.avi", tmp_path / "results"
+    shutil.copy(demo_video, video)
+    out = subprocess.run([*CLI, "analyze", str(video), "--out", str(results), "--quiet"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    with pytest.raises(ReviewError, match=r"--out folder \(interview\.csv or \.jsonl\)"):
+        find_pair(video)
+    timeline = results / "interview.csv"
+    assert find_pair(timeline) == (timeline, video)
 
 
 def test_report_gains_the_review_markers_and_segments(recording):

@@ -359,7 +359,9 @@ def test_the_readme_embedding_example_runs(demo_video, capsys):
     text = (REPO / "README.md").read_text()
     code = re.search(r"<!-- tested: tests/test_rig.py -->\n```python\n(.*?)```", text, re.S)
     assert code, "the README's embedding example is missing"
-    exec(code.group(1), {"source": str(demo_video)})
+    example = code.group(1).replace('source = "camera:0"', f"source = {str(demo_video)!r}")
+    assert example != code.group(1), "the example no longer sets its source"
+    exec(example, {})
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1] == "30 frames"
     faces = [line.split() for line in printed if line[0].isdigit() and len(line.split()) == 4]

@@ -3,7 +3,7 @@
 LSL is how labs and driving simulators line up eye trackers, EEG and skin response;
 LabRecorder writes every stream on the network into one XDF file. We use the LSL API of
 mne-lsl, whose wheel bundles liblsl (pylsl's Linux wheel does not, and would need a system
-liblsl). Install with `pip install 'fer-desktop[lsl]'`.
+liblsl). Install it with `pip install mne-lsl` (the `[lsl]` extra).
 
 The frame stream "fer_desktop" (type "Expression") has a fixed number of face slots, each of
 five float32 channels: face id, p_happy, p_neutral, p_sad, valence. Empty slots and labels a
@@ -37,7 +37,7 @@ def _lsl():
         from mne_lsl import lsl
     except ImportError as exc:
         raise OutputError(
-            "Lab Streaming Layer needs mne-lsl: pip install 'fer-desktop[lsl]'"
+            "Lab Streaming Layer needs mne-lsl (the [lsl] extra): pip install mne-lsl"
         ) from exc
     return lsl
 
