@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--source",
         default=None,
-        help="demo, camera:N, or a video / image path (default: webcam, else demo)",
+        help="demo, camera:N, or a video / image path (default: the file or demo chosen "
+        "last time if it is still there, else the webcam, else the demo)",
     )
     g.add_argument("--record", type=Path, metavar="DIR", help="record the timeline into DIR")
     g.add_argument(
