@@ -94,7 +94,8 @@ def run(
     rep = votes.x[train][rng.choice(train.sum(), size=CALIBRATION_IMAGES, replace=False)]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "probe_int8.tflite"
-        export.to_int8(class_head(model, TASK_COLUMNS["3class"]), path, rep)
+        head = class_head(model, TASK_COLUMNS["3class"])
+        export.to_int8(head, path, rep, export.float_pools_for(recipe.first_stage))
         labels = ["happy", "neutral", "sad"]  # MoodModel reads the labels from the card
         path.with_suffix(".json").write_text(json.dumps({"labels": labels}))
         latency = ev.latency_ms(path, 500)

@@ -495,7 +495,7 @@ def _ship_head(run: _Run, task: Task, prior: list[float]) -> dict:
     float_path = float_dir / f"{stem}_float32.tflite"
     head = class_head(model, TASK_COLUMNS[task.name], prior)
     export.to_float32(head, float_path)
-    export.to_int8(head, int8_path, rep)
+    export.to_int8(head, int8_path, rep, export.float_pools_for(recipe.first_stage))
     card_path = int8_path.with_suffix(".json")
     card = {
         "name": f"Model A, {task.name[0]}-class ({' / '.join(task.labels)})",
