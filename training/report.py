@@ -90,14 +90,21 @@ def plateau(card: dict | None) -> str:
     )
 
 
+def _shipped_score(cards: dict[str, dict | None]) -> float:
+    """The selection score of the exported files: PublicTest (dedup), int8, with priors."""
+    p3 = cards["3class"]["metrics_int8"]["public_dedup"]
+    p2 = cards["2class"]["metrics_int8"]["public_dedup"]
+    return (p3["accuracy"] + p3["balanced_accuracy"] + p2["accuracy"]) / 3
+
+
 def _score(epoch: dict) -> float:
     """The selection score of one epoch's PublicTest record (as training.train)."""
     return (epoch["3class"][0] + epoch["3class"][1] + epoch["2class"][0]) / 3
 
 
-def full_resolution(runs: Path, cards: dict[str, dict | None], replaced: dict) -> str:
-    """Issue #21's first stage: speed of each candidate, the 5-epoch screening, the long run,
-    and what it bought against the replaced model (all from run records and cards)."""
+def full_resolution(runs: Path, cards: dict[str, dict | None]) -> str:
+    """Issue #21's first stage: speed of each candidate, the 5-epoch screening, and each long
+    run's export beside the shipped files (all from run records and cards)."""
     speeds = [_load(p) for p in sorted(runs.glob("speed_*.json"))]
     screens = [_load(p) for p in sorted(runs.glob("fit_short5_*.json"))]
     lines = [
@@ -135,50 +142,63 @@ def full_resolution(runs: Path, cards: dict[str, dict | None], replaced: dict) -
             f"{_pct(b['3class']['accuracy'])} | {_pct(b['3class']['balanced_accuracy'])} | "
             f"{_pct(b['2class']['accuracy'])} | training/runs/{path.name} |"
         )
-    card = cards.get("3class")
-    old = replaced.get("3class")
-    if card and old and "metrics_int8" in card and card["recipe"].get("first_stage"):
-        new_score = _score(
-            card["training"]["public_dedup_by_epoch"][card["training"]["best_epoch"] - 1]
-        )
-        old_score = _score(
-            old["training"]["public_dedup_by_epoch"][old["training"]["best_epoch"] - 1]
-        )
-        segments = card["training"].get("segments") or []
-        lines += [
-            "",
-            f"The long run: `{card['recipe'].get('first_stage')}`, {card['recipe']['epochs']} "
-            f"epochs in {len(segments) or 1} session{'s' if len(segments) > 1 else ''} ({card['training']['train_seconds'] / 3600:.1f} h "
-            f"of training, {card['training']['seconds_per_epoch']:.0f} s per epoch beside other "
-            f"work), best PublicTest score {new_score:.4f} at epoch "
-            f"{card['training']['best_epoch']} against the replaced network's {old_score:.4f}. "
-            "What it bought, int8 on PrivateTest (duplicates removed):",
-            "",
-            "| model | replaced | now |",
-            "|---|---|---|",
-        ]
-        for task in ("3class", "2class"):
-            a, b = replaced.get(task), cards.get(task)
-            if not (a and b and "metrics_int8" in b):
-                continue
-            ma, mb = a["metrics_int8"]["private_dedup"], b["metrics_int8"]["private_dedup"]
-            lines.append(f"| {task} accuracy | {_pct(ma['accuracy'])} | {_pct(mb['accuracy'])} |")
-            lines.append(
-                f"| {task} balanced accuracy | {_pct(ma['balanced_accuracy'])} | "
-                f"{_pct(mb['balanced_accuracy'])} |"
-            )
-            for lab in b["labels"]:
-                lines.append(
-                    f"| {task} {lab} recall | {_pct(ma['recall'].get(lab))} | "
-                    f"{_pct(mb['recall'].get(lab))} |"
-                )
-        lines += [
-            f"| latency (3class) | {old['latency_int8_one_face_one_thread']['median_ms']:.3f} ms "
-            f"| {card['latency_int8_one_face_one_thread']['median_ms']:.3f} ms |",
-            f"| size (3class) | {old['size_bytes'] / 1000:.0f} KB | "
-            f"{card['size_bytes'] / 1000:.0f} KB |",
-        ]
+    for path in sorted(runs.glob("export_*_3class_int8.json")):
+        run = path.name.removeprefix("export_").removesuffix("_3class_int8.json")
+        exported = {t: _load(runs / f"export_{run}_{t}_int8.json") for t in ("3class", "2class")}
+        if all(exported.values()) and all(cards.get(t) for t in exported):
+            lines += ["", *_against_shipped(run, exported, cards)]
     return "\n".join(lines)
+
+
+def _against_shipped(run: str, exported: dict[str, dict], cards: dict[str, dict]) -> list[str]:
+    """A long run's 3- and 2-class export (its cards, kept in training/runs/) beside the
+    shipped files: PublicTest decides; PrivateTest is shown for the record."""
+    new, old = exported["3class"], cards["3class"]
+    epoch_new = _score(new["training"]["public_dedup_by_epoch"][new["training"]["best_epoch"] - 1])
+    epoch_old = _score(old["training"]["public_dedup_by_epoch"][old["training"]["best_epoch"] - 1])
+    as_new, as_old = _shipped_score(exported), _shipped_score(cards)
+    segments = new["training"].get("segments") or []
+    verdict = (
+        "it scores higher as exported, so it should replace the shipped files"
+        if as_new > as_old
+        else "it does not score higher as exported, so the shipped 3- and 2-class files stay"
+    )
+    lines = [
+        f"The long run `{run}` ({new['architecture']}): {new['recipe']['epochs']} epochs in "
+        f"{len(segments) or 1} session{'s' if len(segments) > 1 else ''}, "
+        f"{new['training']['train_seconds'] / 3600:.1f} h of training "
+        f"({new['training']['seconds_per_epoch']:.0f} s per epoch beside other work). "
+        f"PublicTest, which decides: epoch score {epoch_new:.4f} at epoch "
+        f"{new['training']['best_epoch']} against the shipped network's {epoch_old:.4f}; as "
+        f"exported (int8, sad log-priors chosen on PublicTest) {as_new:.4f} against "
+        f"{as_old:.4f}: {verdict}. Its cards: `training/runs/export_{run}_*_int8.json`. "
+        "PrivateTest (dedup, int8), for the record:",
+        "",
+        f"| | shipped | {run} export |",
+        "|---|---|---|",
+    ]
+    for task in ("3class", "2class"):
+        ma = cards[task]["metrics_int8"]["private_dedup"]
+        mb = exported[task]["metrics_int8"]["private_dedup"]
+        lines.append(f"| {task} accuracy | {_pct(ma['accuracy'])} | {_pct(mb['accuracy'])} |")
+        lines.append(
+            f"| {task} balanced accuracy | {_pct(ma['balanced_accuracy'])} | "
+            f"{_pct(mb['balanced_accuracy'])} |"
+        )
+        lines += [
+            f"| {task} {lab} recall | {_pct(ma['recall'].get(lab))} | "
+            f"{_pct(mb['recall'].get(lab))} |"
+            for lab in cards[task]["labels"]
+        ]
+    agree = [c["int8_float32_label_agreement"]["private_dedup"] for c in (old, new)]
+    lines += [
+        f"| 3class int8/float32 agreement | {_pct(agree[0])} | {_pct(agree[1])} |",
+        f"| 3class latency (each card's, timed the day it was exported) | "
+        f"{old['latency_int8_one_face_one_thread']['median_ms']:.3f} ms | "
+        f"{new['latency_int8_one_face_one_thread']['median_ms']:.3f} ms |",
+        f"| size | {old['size_bytes'] / 1000:.0f} KB | {new['size_bytes'] / 1000:.0f} KB |",
+    ]
+    return lines
 
 
 def curve(models_dir: Path, runs: Path) -> str:
@@ -350,7 +370,7 @@ def write(models_dir: Path, runs: Path, out: Path) -> Path:
             ]
     if any(c and "metrics_int8" in c for c in cards.values()):
         parts += [goals(cards, replaced), ""]
-    parts += [full_resolution(runs, cards, replaced), ""]
+    parts += [full_resolution(runs, cards), ""]
     if history.exists():
         parts += [history.read_text(), ""]
     parts += [curve(models_dir, runs), ""]
