@@ -38,7 +38,7 @@ def test_card_matches_its_file_and_budget(name):
     path = resolve_model_path(name)
     card = json.loads(path.with_suffix(".json").read_text())
     assert card["file_sha256"] == sha256_of(path)
-    assert card["size_bytes"] == path.stat().st_size <= 300_000
+    assert card["size_bytes"] == path.stat().st_size <= 400_000  # issue #21's budget
     interp = Interpreter(model_path=str(path))
     for side, details in (
         ("input", interp.get_input_details()),
@@ -52,7 +52,9 @@ def test_card_matches_its_file_and_budget(name):
 
 @pytest.mark.parametrize("name", shipped_models())
 def test_shipped_weights_are_int8_but_the_first_stage(name):
-    """The card's quantization: int8 weights except the first stage's few float32 ones."""
+    """The card's quantization: int8 weights except the early layers' float32 ones (the stem
+    network: stem and 24 px blocks, 6% of the weights; a full-resolution network: its layers
+    at 48, 24 and 12 px, a quarter; see training/export.py)."""
     card = json.loads(resolve_model_path(name).with_suffix(".json").read_text())
     interp = Interpreter(model_path=str(resolve_model_path(name)))
     stored: dict[str, int] = {}
@@ -61,9 +63,10 @@ def test_shipped_weights_are_int8_but_the_first_stage(name):
             continue  # activations (batch dimension first), not weights
         kind = np.dtype(t["dtype"]).name
         stored[kind] = stored.get(kind, 0) + int(np.prod(t["shape"]))
-    assert stored["int8"] > 0.9 * card["parameters"]
-    assert stored.get("float32", 0) < 0.1 * card["parameters"]
-    assert "int8" in card["quantization"] and "first stage" in card["quantization"]
+    float_share = 0.3 if card["recipe"].get("first_stage") else 0.1
+    assert stored["int8"] > (1 - float_share) * card["parameters"]
+    assert stored.get("float32", 0) < float_share * card["parameters"]
+    assert "int8" in card["quantization"] and "float32" in card["quantization"]
 
 
 def _copy_model(tmp_path, name="3class"):
