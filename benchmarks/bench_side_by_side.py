@@ -144,7 +144,8 @@ def main() -> None:
     data = D.load(args.data)
     fer = FerModel(fer_path)
     print(f"machine: {machine()}")
-    print(f"replaced models: git {git('rev-parse', '--short', rev)} ({rev})")
+    short = git("rev-parse", "--short", rev)
+    print(f"the models compared with: git {short} ({rev})")
     print(
         "| task / model | accuracy | balanced accuracy | sad recall | neutral called sad | "
         "recall per class | ms per face |"
@@ -160,14 +161,14 @@ def main() -> None:
         before = MoodModel(old[name], num_threads=1) if name in old else None
         models[name] = (new, before)
         task = D.make_task(data, name)
-        for label, model in (("now", new), ("replaced", before)):
+        for label, model in (("now", new), (f"git {short}", before)):
             if model is not None:
                 m = score(task, lambda f, m=model: m.predict(f)[0])
                 print(row(f"{name}: Model A int8 ({label})", m))
         if all(lab in FER_CLASS_OF for lab in task.labels):
             cols = [FER_CLASS_OF[lab] for lab in task.labels]
             print(row(f"{name}: fer {FER_VERSION} TFLite", score(task, fer.predict_one, cols)))
-    print("\nBy condition (PrivateTest dedup): accuracy / sad recall, replaced -> now")
+    print(f"\nBy condition (PrivateTest dedup): accuracy / sad recall, git {short} -> now")
     print(
         "| condition | 3-class accuracy | 3-class sad recall | 2-class accuracy | "
         "2-class sad recall |"
