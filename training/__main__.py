@@ -388,8 +388,8 @@ def _ship(args, argv) -> int:
 
 def _keep_replaced_cards(out: Path, tasks: list[str], origin: dict) -> None:
     """Copy the cards about to be replaced in models/ to training/runs/replaced/, where the
-    REPORT's goals table and bench_side_by_side.py's reader find the model before. A card this
-    same commit wrote (a ship run again after a stop) is not a replaced model: it is skipped."""
+    REPORT's goals table finds the model before. A card this same commit wrote (a ship run
+    again after a stop) is not a replaced model: it is skipped."""
     if out.resolve() != (REPO / "models").resolve():
         return
     keep = RUNS / "replaced"
