@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import shlex
-import shutil
 import sys
 from pathlib import Path
 
@@ -366,8 +365,6 @@ def _ship(args, argv) -> int:
     _name, folder = _run_folder(args, "model_a")
     if not args.reuse_fit:
         _check_checkpoints(folder, recipe, dataset, args.quick)
-    if not args.quick:
-        _keep_replaced_cards(Path(args.out), tasks, origin)
     from training.train import ship
 
     ship(
@@ -384,26 +381,6 @@ def _ship(args, argv) -> int:
         origin=origin,
     )
     return 0
-
-
-def _keep_replaced_cards(out: Path, tasks: list[str], origin: dict) -> None:
-    """Copy the cards about to be replaced in models/ to training/runs/replaced/, where the
-    REPORT's goals table finds the model before. A card this same commit wrote (a ship run
-    again after a stop) is not a replaced model: it is skipped."""
-    if out.resolve() != (REPO / "models").resolve():
-        return
-    keep = RUNS / "replaced"
-    for task in tasks:
-        card = out / f"model_a_{task}_int8.json"
-        if not card.is_file():
-            continue
-        try:
-            commit = json.loads(card.read_text()).get("git_commit")
-        except ValueError:
-            continue
-        if commit != origin.get("git_commit"):
-            keep.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(card, keep / card.name)
 
 
 def _fit(args, argv) -> int:

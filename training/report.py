@@ -36,21 +36,21 @@ def _value(card: dict | None, key: str) -> float | None:
     return m["recall"].get("sad") if key == "sad_recall" else m.get(key)
 
 
-def goals(cards: dict[str, dict | None], replaced: dict[str, dict | None]) -> str:
-    """The issue's goals: the replaced cards (training/runs/replaced/) against the shipped
-    ones, and the budgets every shipped file must keep."""
+def goals(cards: dict[str, dict | None]) -> str:
+    """The issue's goals against the shipped cards, and the budgets every shipped file must
+    keep (the models before are in git: benchmarks/bench_side_by_side.py scores them)."""
     lines = [
         "## Goals, reached and not",
         "",
-        "| number (int8, PrivateTest dedup) | replaced model | now | goal |",
-        "|---|---|---|---|",
+        "| number (int8, PrivateTest dedup) | now | goal |",
+        "|---|---|---|",
     ]
     for what, (task, key, op, goal) in GOALS.items():
-        before, now = _value(replaced.get(task), key), _value(cards.get(task), key)
+        now = _value(cards.get(task), key)
         met = now is not None and (now >= goal if op == ">=" else now <= goal)
         verdict = "reached" if met else "not reached"
         lines.append(
-            f"| {what} | {_pct(before)} | {_pct(now)} | {op.replace('>=', '≥').replace('<=', '≤')} "
+            f"| {what} | {_pct(now)} | {op.replace('>=', '≥').replace('<=', '≤')} "
             f"{_pct(goal)} — {verdict} |"
         )
     shipped = [c for c in cards.values() if c and "metrics_int8" in c]
@@ -59,11 +59,11 @@ def goals(cards: dict[str, dict | None], replaced: dict[str, dict | None]) -> st
     agree = [c["int8_float32_label_agreement"]["private_dedup"] for c in shipped]
     names = " / ".join(f"{len(c['labels'])}-class" for c in shipped)
     lines += [
-        f"| latency per face ({names}) | | {' / '.join(f'{v:.2f}' for v in ms)} ms | "
+        f"| latency per face ({names}) | {' / '.join(f'{v:.2f}' for v in ms)} ms | "
         f"≤ {LATENCY_BUDGET_MS} ms — {'kept' if max(ms) <= LATENCY_BUDGET_MS else 'over'} |",
-        f"| size ({names}) | | {' / '.join(f'{v / 1000:.0f}' for v in size)} KB | "
+        f"| size ({names}) | {' / '.join(f'{v / 1000:.0f}' for v in size)} KB | "
         f"≤ {SIZE_BUDGET // 1000} KB — {'kept' if max(size) <= SIZE_BUDGET else 'over'} |",
-        f"| int8/float32 label agreement ({names}) | | {' / '.join(map(_pct, agree))} | "
+        f"| int8/float32 label agreement ({names}) | {' / '.join(map(_pct, agree))} | "
         f"≥ {_pct(AGREEMENT_GOAL)} — {'kept' if min(agree) >= AGREEMENT_GOAL else 'not kept'} |",
     ]
     return "\n".join([*lines, "", plateau(cards.get("3class"))])
@@ -105,8 +105,6 @@ def _score(epoch: dict) -> float:
 def full_resolution(runs: Path, cards: dict[str, dict | None]) -> str:
     """Issue #21's first stage: speed of each candidate, the 5-epoch screening, and each long
     run's export beside the shipped files (all from run records and cards)."""
-    speeds = [_load(p) for p in sorted(runs.glob("speed_*.json"))]
-    screens = [_load(p) for p in sorted(runs.glob("fit_short5_*.json"))]
     lines = [
         "## The full-resolution first stage (issue #21)",
         "",
@@ -117,7 +115,8 @@ def full_resolution(runs: Path, cards: dict[str, dict | None]) -> str:
         "load | record |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for r, path in zip(speeds, sorted(runs.glob("speed_*.json")), strict=True):
+    for path in sorted(runs.glob("speed_*.json")):
+        r = _load(path)
         lat = r["int8_latency_one_face_one_thread"]["median_ms"]
         lines.append(
             f"| {r['recipe'].get('first_stage') or 'stride-2 stem'}"
@@ -134,7 +133,8 @@ def full_resolution(runs: Path, cards: dict[str, dict | None]) -> str:
         "| first stage | score by epoch | 3-class acc | 3-class balanced | 2-class acc | record |",
         "|---|---|---|---|---|---|",
     ]
-    for r, path in zip(screens, sorted(runs.glob("fit_short5_*.json")), strict=True):
+    for path in sorted(runs.glob("fit_short5_*.json")):
+        r = _load(path)
         scores = ", ".join(f"{_score(e):.3f}" for e in r["training"]["public_dedup_by_epoch"])
         b = r["public_dedup_best"]
         lines.append(
@@ -154,8 +154,7 @@ def _against_shipped(run: str, exported: dict[str, dict], cards: dict[str, dict]
     """A long run's 3- and 2-class export (its cards, kept in training/runs/) beside the
     shipped files: PublicTest decides; PrivateTest is shown for the record."""
     new, old = exported["3class"], cards["3class"]
-    epoch_new = _score(new["training"]["public_dedup_by_epoch"][new["training"]["best_epoch"] - 1])
-    epoch_old = _score(old["training"]["public_dedup_by_epoch"][old["training"]["best_epoch"] - 1])
+    epoch_new, epoch_old = _public_score(new["training"]), _public_score(old["training"])
     as_new, as_old = _shipped_score(exported), _shipped_score(cards)
     segments = new["training"].get("segments") or []
     verdict = (
@@ -242,8 +241,7 @@ def curve(models_dir: Path, runs: Path) -> str:
 
 def _public_score(training: dict) -> float:
     """The selection score at the chosen epoch (as training.train.selection_score)."""
-    best = training["public_dedup_by_epoch"][training["best_epoch"] - 1]
-    return (best["3class"][0] + best["3class"][1] + best["2class"][0]) / 3
+    return _score(training["public_dedup_by_epoch"][training["best_epoch"] - 1])
 
 
 def _conditions(card: dict) -> str:
@@ -314,7 +312,6 @@ def models_table(models_dir: Path) -> str:
 
 def write(models_dir: Path, runs: Path, out: Path) -> Path:
     cards = {t: _load(models_dir / f"model_a_{t}_int8.json") for t in SHIPPED_TASKS}
-    replaced = {t: _load(runs / "replaced" / f"model_a_{t}_int8.json") for t in SHIPPED_TASKS}
     history = runs / "history.md"
     seed = _load(runs / "seed_study.json")
     crop = _load(runs / "crop_study.json")
@@ -369,7 +366,7 @@ def write(models_dir: Path, runs: Path, out: Path) -> Path:
                 "",
             ]
     if any(c and "metrics_int8" in c for c in cards.values()):
-        parts += [goals(cards, replaced), ""]
+        parts += [goals(cards), ""]
     parts += [full_resolution(runs, cards), ""]
     if history.exists():
         parts += [history.read_text(), ""]
