@@ -12,7 +12,9 @@ where q is what the model says, on average, for a neutral face (the model card's
 `neutral_reference`, measured on FER+ neutral faces of PublicTest; uniform when a card has
 none). The person's resting face then reads as (nearly) the model's typical neutral face, and
 every change from it moves the reading the same way it moves the raw model. Probabilities are
-floored at one int8 output step: below it the model says 0, and 0 against 0 says nothing.
+floored at FLOOR, eight int8 output steps: a ratio of two readings near the model's floor says
+nothing, and a rest reading 0 happy made a frown reading 0.12 happy thirty times its rest, so
+the frown read happy (issue #28; the measurements are at FLOOR).
 
 The method turns whatever face the baseline was taken from into "neutral": a smile taken as
 the baseline makes every later smile neutral and every calm face sad. So a baseline is taken
@@ -40,6 +42,18 @@ from fer_desktop.results import valence
 # made later neutral frames reading 0.004 happy: 15% of them on the Yale turned-head clips,
 # none with this floor (benchmarks/calibration_study.py).
 EPS = 1.0 / 256
+# The floor of both the reading and the rest in the ratio: a change counts only as far as it
+# rises above FLOOR, so no label comes from a change the model cannot resolve. At one step
+# (EPS), a rest reading P(happy) 0 (Yale subject03's calm face) put a frown reading 0.11 happy
+# at 0.57 calibrated, and all its frames read happy. Chosen on the Yale photos and clips
+# (benchmarks/calibration_study.py), floor in int8 steps -> sad photos read as happy (of 14),
+# sad photos read as sad, and on the neutral-first clips the share of sad frames read happy
+# (raw: 0.06, the frames just after a smile) and read sad: 1 step: 1, 3, 0.21, 0.27;
+# 2: 1, 3, 0.15, 0.20; 4: 0, 3, 0.09, 0.13; 8: 0, 2, 0.07, 0.13; 16: 0, 1, 0.05, 0.00; 32: 0,
+# 0. From 8 steps no subject has more sad frames read happy than raw, and happy frames stay
+# happy as often (0.95). What it costs: a rest at the floor no longer turns a rise of two
+# steps into a label (subject06's frown, P(sad) 0.004 -> 0.008, was "sad" at one step).
+FLOOR = 8 / 256
 # The rest is moved this share towards q before it is divided out: a rest that reads, say,
 # 35% happy (Yale subject06) otherwise leaves a full smile (P(happy) 1.0, the rest 0) only
 # 2.8 times its rest's happiness while an unmoved sad keeps its share of q, and the smile
@@ -144,7 +158,7 @@ def calibrate(
     baseline: np.ndarray,
     reference: np.ndarray,
     shrink: float = SHRINK,
-    floor: float = EPS,
+    floor: float = FLOOR,
 ) -> np.ndarray:
     """softmax(log p − log r + log q) for one row or a stack of rows, r = the baseline's rest
     moved a share `shrink` towards q; probabilities below `floor` count as `floor`."""
@@ -229,10 +243,12 @@ class Calibrator:
         reference: np.ndarray,
         seconds: float = 0.0,
         saved: Baseline | None = None,
+        floor: float = FLOOR,
     ):
         self.labels = list(labels)
         self.reference = np.asarray(reference, np.float64)
         self.seconds = seconds
+        self.floor = floor  # see FLOOR (benchmarks/calibration_study.py compares others)
         self._faces: dict[int, _FaceState] = {}
         self._cal_ids: set[int] = set()  # faces whose last reading was calibrated
         self._notices: list[Notice] = []
@@ -265,7 +281,9 @@ class Calibrator:
         if face.seconds > 0:
             self._collect(face_id, face, probs, t)
         face.state, baseline = self._state(face)
-        cal = None if baseline is None else calibrate(probs, baseline.log_probs, self.reference)
+        cal = None
+        if baseline is not None:
+            cal = calibrate(probs, baseline.log_probs, self.reference, floor=self.floor)
         switched = (face_id in self._cal_ids) != (cal is not None)
         if switched:
             self._cal_ids ^= {face_id}
