@@ -319,3 +319,25 @@ def test_analyze_says_when_a_face_got_no_baseline_and_the_report_says_calibratio
     assert "calibration on: 0 of 1 faces read calibrated" in row["note"]
     page = (tmp_path / "talking_head_512_report.html").read_text()
     assert "Calibration on: 0 of 1 faces read calibrated" in page
+
+
+def test_the_live_chart_marks_where_a_face_switches_to_calibrated(qtbot, demo_video):
+    """The window's chart, fed a real session's frames: one dotted line at the switch."""
+    from fer_desktop.gui.mood_chart import MoodChart
+    from fer_desktop.session import FrameAnalysed, Session, SessionOptions
+    from fer_desktop.settings import Settings
+
+    chart = MoodChart(60.0)
+    qtbot.addWidget(chart)
+    results = []
+
+    def on_event(event) -> None:
+        if isinstance(event, FrameAnalysed):
+            results.append(event.result)
+            chart.add(event.result)
+
+    options = SessionOptions(realtime=False)
+    Session(str(demo_video), Settings.of(calibrate_s=0.5), options, [], on_event).run()
+    first = next(r for r in results if any(f.cal_state == CALIBRATED for f in r.faces))
+    lines = [(t, line.label.toPlainText()) for t, line in chart.markers]
+    assert lines == [(first.t_source, "calibrated")]
