@@ -122,7 +122,7 @@ def test_baseline_saves_loads_and_refuses_other_labels(tmp_path):
 
 
 @pytest.mark.slow
-def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(tmp_path, demo_video):
+def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(qtbot, tmp_path, demo_video):
     saved = tmp_path / "me.json"
     out = subprocess.run(
         [*CLI, "live", "--source", str(demo_video), "--calibrate", "1",
@@ -142,6 +142,7 @@ def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(tmp_path, demo_
     assert early and all(f["cal"] == COLLECTING and f["calibrated"] is None for f in early)
     assert late and all(f["cal"] == CALIBRATED and f["calibrated"] for f in late)
     assert all(set(f["probs"]) == {"happy", "neutral", "sad"} for f in late)
+    _review_marks_the_switch(qtbot, next((tmp_path / "rec").glob("*.csv")), late[0]["t_source"])
     out = subprocess.run(
         [*CLI, "analyze", str(demo_video), "--out", str(tmp_path / "a"), "--baseline",
          str(saved), "--quiet", "--format", "jsonl"],
@@ -156,6 +157,20 @@ def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(tmp_path, demo_
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert wrong.returncode == 2 and "labels" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def _review_marks_the_switch(qtbot, recording, t_switch: float) -> None:
+    """Review's chart of a recording: one dotted line where face 1 became calibrated."""
+    from PySide6.QtCore import QSettings
+
+    from fer_desktop.gui.review_window import ReviewWindow
+
+    settings = QSettings(str(recording.with_suffix(".ini")), QSettings.Format.IniFormat)
+    window = ReviewWindow(recording, settings)
+    qtbot.addWidget(window)
+    lines = [(line.value(), line.label.toPlainText()) for line in window.chart.switch_lines]
+    assert lines == [(pytest.approx(t_switch, abs=1e-3), "calibrated")]
+    window.close()
 
 
 def test_a_talking_smiling_face_gets_no_baseline_and_live_says_so(tmp_path):
