@@ -52,13 +52,16 @@ EPS = 1.0 / 256
 # 2: 1, 3, 0.15, 0.20; 4: 0, 3, 0.09, 0.13; 8: 0, 2, 0.07, 0.13; 16: 0, 1, 0.05, 0.00; 32: 0,
 # 0. From 8 steps no subject has more sad frames read happy than raw, and happy frames stay
 # happy as often (0.95). What it costs: a rest at the floor no longer turns a rise of two
-# steps into a label (subject06's frown, P(sad) 0.004 -> 0.008, was "sad" at one step).
+# steps into a label (subject06's frown, P(sad) 0.004 -> 0.008, was "sad" at one step). A
+# ratio bounded instead costs smiles (q reads 6% happy, so a smile needs a large ratio): happy
+# frames that stay happy on those clips 0.88, 0.91, 0.94 bounded at 6x, 8x, 12x (0.95 here),
+# and at 12x sad frames read happy again (0.20).
 FLOOR = 8 / 256
 # The rest is moved this share towards q before it is divided out: a rest that reads, say,
 # 35% happy (Yale subject06) otherwise leaves a full smile (P(happy) 1.0, the rest 0) only
 # 2.8 times its rest's happiness while an unmoved sad keeps its share of q, and the smile
-# reads half sad. On the Yale clips that open with the neutral face (calibration_study),
-# happy frames that stay happy / sad frames read as sad: 0.88 / 0.28 with 0, 0.95 / 0.27 with
+# reads half sad. On the Yale clips that open with the neutral face (calibration_study, at a
+# one-step floor), happy frames that stay happy / sad frames read as sad: 0.88 / 0.28 with 0, 0.95 / 0.27 with
 # 0.02 to 0.05, 0.95 / 0.13 with 0.1, 0.95 / 0.06 with 0.2.
 SHRINK = 0.05
 
