@@ -230,28 +230,36 @@ def _calibration_line(timeline: dict, faces: list[FaceSummary]) -> str:
     )
 
 
-def baseline_text(timeline: dict, face: FaceSummary) -> str:
-    """When a face's baseline was taken and which of its stretches read calibrated."""
-    saved = ((timeline.get("header") or {}).get("settings") or {}).get("baseline")
+def baseline_of(timeline: dict, face_id: int) -> str:
+    """When a face's baseline was taken ('00:03.00–00:05.00'), 'saved' (--baseline FILE)
+    or 'none'; empty when calibration was off."""
+    rows = [r for r in timeline["faces"] if int(r["face_id"]) == face_id]
+    first = values_of(min(rows, key=lambda r: r["t_source"])) if rows else ""
     taken = [
-        e for e in timeline.get("calibrations", [])
-        if e.get("state") == CALIBRATED and e.get("face_id") == face.face_id
-    ]  # fmt: skip
-    switches = calibration_switches(timeline).get(face.face_id, [])
-    spans = "; ".join(f"{values} from {_clock(t)}" for t, values in switches)
-    rows = [r for r in timeline["faces"] if int(r["face_id"]) == face.face_id]
-    first = min(rows, key=lambda r: r["t_source"]) if rows else {}
+        f"{_clock(e['baseline_from'])}–{_clock(e['baseline_to'])}"
+        for e in timeline.get("calibrations", [])
+        if e.get("state") == CALIBRATED and e.get("face_id") == face_id
+    ]
     if taken:
-        when = ", then ".join(
-            f"{_clock(e['baseline_from'])}–{_clock(e['baseline_to'])}" for e in taken
-        )
-        text = f"{face.name}: baseline taken {when} (its neutral, steady face)"
-    elif values_of(first) == "calibrated" and saved:
-        text = f"{face.name}: read against the saved baseline {saved}"
-    else:
+        return ", then ".join(taken)
+    return "saved" if first == "calibrated" else "none" if calibration_note(timeline) else ""
+
+
+def baseline_text(timeline: dict, face: FaceSummary) -> str:
+    """When a face's baseline was taken and from when its values are raw or calibrated."""
+    baseline = baseline_of(timeline, face.face_id)
+    if baseline == "saved":
+        saved = ((timeline.get("header") or {}).get("settings") or {}).get("baseline", "")
+        text = f"{face.name}: read against the saved baseline {saved}".rstrip()
+    elif baseline == "none":
         text = f"{face.name}: no neutral, steady stretch, so no baseline"
-    start = values_of(first) or "raw"
-    return f"{text}; {start} from {_clock(face.first_t)}" + (f"; {spans}" if spans else "")
+    else:
+        text = f"{face.name}: baseline taken {baseline} (its neutral, steady face)"
+    rows = [r for r in timeline["faces"] if int(r["face_id"]) == face.face_id]
+    start = values_of(min(rows, key=lambda r: r["t_source"])) if rows else "raw"
+    switches = calibration_switches(timeline).get(face.face_id, [])
+    spans = "".join(f"; {values} from {_clock(t)}" for t, values in switches)
+    return f"{text}; {start} from {_clock(face.first_t)}{spans}"
 
 
 def calibration_note(timeline: dict) -> str:
@@ -574,9 +582,12 @@ SHOWN_SETTINGS = ("model_name", "model_file", "model_sha256", "app_version", "de
                   "calibrate_s", "margin", "align")  # fmt: skip
 
 
-def _face_rows(faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str]) -> str:
+def _face_rows(
+    faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str], baselines: dict
+) -> str:
     rows = []
     for f in faces:
+        baseline = f"<td>{html.escape(baselines[f.face_id])}</td>" if baselines else ""
         thumb = f"<img alt='' src='{thumbs[f.face_id]}' width='48'> " if f.face_id in thumbs else ""
         doubts = f"<td>{html.escape('; '.join(f.doubts()))}</td>" if f.doubts() else ""
         rows.append(
@@ -586,23 +597,29 @@ def _face_rows(faces: list[FaceSummary], labels: list[str], thumbs: dict[int, st
             f"<td>{f.median_px:.0f}</td><td>{f.mean_score:.2f}</td>{_share_cells(f, labels)}"
             f"<td>{_valence_cell(f)}</td>"
             f"<td>{_moment(f.happiest, +1, f.happiest_values)}</td>"
-            f"<td>{_moment(f.saddest, -1, f.saddest_values)}</td>{doubts}</tr>"
+            f"<td>{_moment(f.saddest, -1, f.saddest_values)}</td>{baseline}{doubts}</tr>"
         )
     return "".join(rows)
 
 
-def _face_tables(faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str]) -> str:
-    """The faces to read, then the brief or small ones folded away."""
+def _face_tables(
+    timeline: dict, faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str]
+) -> str:
+    """The faces to read, then the brief or small ones folded away; with calibration on,
+    when each face's baseline was taken."""
+    baselines = {f.face_id: baseline_of(timeline, f.face_id) for f in faces}
+    baselines = baselines if any(baselines.values()) else {}
     heads = (
         "<tr><th>face</th><th>seen</th><th>in view (s)</th><th>median size (px)</th>"
         "<th>mean detection score</th>"
         + "".join(f"<th>{html.escape(lab)}</th>" for lab in labels)
         + "<th>mean valence</th><th>happiest moment</th><th>saddest moment</th>"
+        + ("<th>baseline taken</th>" if baselines else "")
     )
     trusted = [f for f in faces if not f.doubts()]
     doubtful = [f for f in faces if f.doubts()]
     out = (
-        f"<table>{heads}</tr>{_face_rows(trusted, labels, thumbs)}</table>"
+        f"<table>{heads}</tr>{_face_rows(trusted, labels, thumbs, baselines)}</table>"
         if trusted
         else "<p>No face was in view long enough and large enough to read with confidence; "
         "see the brief or small faces below.</p>"
@@ -612,7 +629,7 @@ def _face_tables(faces: list[FaceSummary], labels: list[str], thumbs: dict[int, 
             f"<details><summary>Brief or small faces ({len(doubtful)}): seen under "
             f"{BRIEF_FACE_S:g} s or smaller than {SMALL_FACE_PX} px; read them with care"
             f"</summary><table>{heads}<th>why here</th></tr>"
-            f"{_face_rows(doubtful, labels, thumbs)}</table></details>"
+            f"{_face_rows(doubtful, labels, thumbs, baselines)}</table></details>"
         )
     return out
 
@@ -685,7 +702,7 @@ def render_html(
 <p class="note">The chart shows valence, {VALENCE_NOTE}, after smoothing; the shaded bands start at
 ±{STANDS_OUT:g}, where a moment counts as standing out.</p>
 <h2>Faces</h2>
-{_face_tables(faces, labels, thumbs)}
+{_face_tables(timeline, faces, labels, thumbs)}
 <p class="note">{WEIGHTING_NOTE} Valence is {VALENCE_NOTE}. A share needs at least
 {MIN_READINGS} readings and {MIN_FACE_TIME_S:g} s in view ("too little data" otherwise).
 Happiest / saddest moments are named only where valence reached ±{STANDS_OUT:g}. Size is the

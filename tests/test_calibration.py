@@ -283,6 +283,7 @@ def test_the_issue_28_clip_reads_no_frown_happy_and_its_report_names_the_baselin
     page = (tmp_path / "frown_report.html").read_text()
     taken = f"{_clock(done['baseline_from'])}–{_clock(done['baseline_to'])}"
     assert f"face 1: baseline taken {taken}" in page
+    assert "<th>baseline taken</th>" in page and f"<td>{taken}</td>" in page  # faces table
     assert f"calibrated from {_clock(switch)}" in page
     chart = (tmp_path / "frown_report.svg").read_text()
     assert f"face 1: calibrated from {switch:.2f} s" in chart  # the switch, marked
