@@ -11,8 +11,11 @@ in log-probability space:
 where q is what the model says, on average, for a neutral face (the model card's
 `neutral_reference`, measured on FER+ neutral faces of PublicTest; uniform when a card has
 none). The person's resting face then reads as (nearly) the model's typical neutral face, and
-every change from it moves the reading the same way it moves the raw model. Probabilities are
-floored at one int8 output step: below it the model says 0, and 0 against 0 says nothing.
+every change from it moves the reading the same way it moves the raw model. The rest is
+floored at FLOOR, eight int8 output steps, the reading at one (EPS): a rise counts only as far
+as it clears the rest's floor (a rest reading 0 happy made a frown reading 0.12 happy thirty
+times its rest, and the frown read happy: issue #28), while a reading under it counts as a
+fall, which can only lower that label.
 
 The method turns whatever face the baseline was taken from into "neutral": a smile taken as
 the baseline makes every later smile neutral and every calm face sad. So a baseline is taken
@@ -40,12 +43,29 @@ from fer_desktop.results import valence
 # made later neutral frames reading 0.004 happy: 15% of them on the Yale turned-head clips,
 # none with this floor (benchmarks/calibration_study.py).
 EPS = 1.0 / 256
+# The rest's floor in the ratio (the reading's is EPS): a rise counts only as far as it clears
+# FLOOR, so no label comes from a change the model cannot resolve. At one step (EPS), a rest
+# reading P(happy) 0 (Yale subject03's calm face) put a frown reading 0.11 happy at 0.57
+# calibrated, and all its frames read happy. Chosen on the Yale photos and clips
+# (benchmarks/calibration_study.py): floor in int8 steps -> sad photos read as happy (of 14)
+# and read as sad; on the neutral-first clips, the share of sad frames read happy (raw 0.06:
+# the frames just after a smile) and read sad: 1 step: 1, 3, 0.21, 0.27; 2: 1, 3, 0.17, 0.27;
+# 4: 0, 3, 0.14, 0.20; 8: 0, 2, 0.08, 0.13; 16: 0, 1, 0.07, 0.00. Happy frames stay happy
+# as often throughout (0.95). At 8 steps sad frames read happy only just after a smile, as
+# raw; the cost: a rise of two steps at the floor (subject06's frown, P(sad) 0.004 -> 0.008)
+# no longer makes a label. The reading keeps the one-step floor: a reading under the rest's
+# floor is a fall. Floored alike (both at FLOOR), an unchanged sad keeps its share of q, and a
+# full smile against a rest that reads 35% happy reads 0.51 happy, 0.37 sad (0.88, 0.10
+# here). A ratio bounded instead costs smiles (q reads 6% happy, so a smile needs a large
+# ratio): happy frames that stay happy on those clips 0.88, 0.91, 0.94 bounded at 6x, 8x,
+# 12x, and at 12x sad frames read happy again (0.20).
+FLOOR = 8 / 256
 # The rest is moved this share towards q before it is divided out: a rest that reads, say,
 # 35% happy (Yale subject06) otherwise leaves a full smile (P(happy) 1.0, the rest 0) only
 # 2.8 times its rest's happiness while an unmoved sad keeps its share of q, and the smile
-# reads half sad. On the Yale clips that open with the neutral face (calibration_study),
-# happy frames that stay happy / sad frames read as sad: 0.88 / 0.28 with 0, 0.95 / 0.27 with
-# 0.02 to 0.05, 0.95 / 0.13 with 0.1, 0.95 / 0.06 with 0.2.
+# reads half sad. On the Yale clips that open with the neutral face (calibration_study, at a
+# one-step floor), happy frames that stay happy / sad frames read as sad: 0.88 / 0.28 with
+# 0, 0.95 / 0.27 with 0.02 to 0.05, 0.95 / 0.13 with 0.1, 0.95 / 0.06 with 0.2.
 SHRINK = 0.05
 
 # --- which frames may be a baseline ------------------------------------------------------
@@ -144,14 +164,15 @@ def calibrate(
     baseline: np.ndarray,
     reference: np.ndarray,
     shrink: float = SHRINK,
-    floor: float = EPS,
+    floor: float = FLOOR,
 ) -> np.ndarray:
     """softmax(log p − log r + log q) for one row or a stack of rows, r = the baseline's rest
-    moved a share `shrink` towards q; probabilities below `floor` count as `floor`."""
-    q = np.clip(np.asarray(reference, np.float64), floor, 1.0)
-    rest = np.exp(np.maximum(baseline, np.log(floor)) - np.max(baseline))
+    moved a share `shrink` towards q; the rest's probabilities below `floor` count as `floor`,
+    the reading's below one int8 step (EPS) as EPS."""
+    q = np.clip(np.asarray(reference, np.float64), EPS, 1.0)
+    rest = np.exp(np.maximum(baseline, np.log(EPS)) - np.max(baseline))
     rest = (1.0 - shrink) * rest / rest.sum() + shrink * q / q.sum()
-    z = np.log(np.clip(probs, floor, 1.0)) - np.log(np.clip(rest, floor, 1.0)) + np.log(q)
+    z = np.log(np.clip(probs, EPS, 1.0)) - np.log(np.clip(rest, floor, 1.0)) + np.log(q)
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
@@ -229,10 +250,12 @@ class Calibrator:
         reference: np.ndarray,
         seconds: float = 0.0,
         saved: Baseline | None = None,
+        floor: float = FLOOR,
     ):
         self.labels = list(labels)
         self.reference = np.asarray(reference, np.float64)
         self.seconds = seconds
+        self.floor = floor  # see FLOOR (benchmarks/calibration_study.py compares others)
         self._faces: dict[int, _FaceState] = {}
         self._cal_ids: set[int] = set()  # faces whose last reading was calibrated
         self._notices: list[Notice] = []
@@ -265,7 +288,9 @@ class Calibrator:
         if face.seconds > 0:
             self._collect(face_id, face, probs, t)
         face.state, baseline = self._state(face)
-        cal = None if baseline is None else calibrate(probs, baseline.log_probs, self.reference)
+        cal = None
+        if baseline is not None:
+            cal = calibrate(probs, baseline.log_probs, self.reference, floor=self.floor)
         switched = (face_id in self._cal_ids) != (cal is not None)
         if switched:
             self._cal_ids ^= {face_id}

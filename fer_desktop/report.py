@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fer_desktop import sidecar
+from fer_desktop.calibration import CALIBRATED, SAVED
 from fer_desktop.sources import ends_early
 from fer_desktop.svg_chart import Line, inline, valence_chart
 from fer_desktop.timeaxis import time_axis
@@ -84,6 +85,8 @@ class FaceSummary:
     median_px: float = 0.0  # median face size: the box's shorter side, in pixels (0: unknown)
     mean_score: float = 0.0  # mean detection score (0-1)
     name: str = ""  # as named in review, else "face N"
+    happiest_values: str = ""  # "raw" or "calibrated" when calibration was on (see values_of)
+    saddest_values: str = ""
 
     @property
     def enough_data(self) -> bool:
@@ -139,6 +142,7 @@ def summarise(timeline: dict) -> list[FaceSummary]:
         vals = [r["valence"] for r in rows]
         hi = max(range(len(rows)), key=lambda i: vals[i])
         lo = min(range(len(rows)), key=lambda i: vals[i])
+        values = [values_of(r) for r in rows]
         sizes = sorted(min(r["box"][2], r["box"][3]) for r in rows if r.get("box"))
         out.append(
             FaceSummary(
@@ -154,9 +158,31 @@ def summarise(timeline: dict) -> list[FaceSummary]:
                 median_px=statistics.median(sizes) if sizes else 0.0,
                 mean_score=statistics.fmean(float(r.get("score", 0.0)) for r in rows),
                 name=face_name(timeline, fid),
+                happiest_values=values[hi],
+                saddest_values=values[lo],
             )
         )
     return out
+
+
+def values_of(row: dict) -> str:
+    """Which values a face row's label and valence follow: "calibrated", "raw" (calibration
+    on, no baseline yet), or "" (calibration off)."""
+    cal = row.get("cal") or ""
+    return "" if not cal else "calibrated" if cal in (CALIBRATED, SAVED) else "raw"
+
+
+def calibration_switches(timeline: dict) -> dict[int, list[tuple[float, str]]]:
+    """face id -> (time, "calibrated" or "raw") wherever its rows change from one to the
+    other: the switch each chart marks."""
+    out: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    last: dict[int, str] = {}
+    for row in sorted(timeline["faces"], key=lambda r: r["t_source"]):
+        fid, values = int(row["face_id"]), values_of(row)
+        if fid in last and values != last[fid]:
+            out[fid].append((row["t_source"], values))
+        last[fid] = values
+    return dict(out)
 
 
 def summarize(timeline: dict) -> dict:
@@ -190,15 +216,50 @@ def summarize(timeline: dict) -> dict:
     return out
 
 
-def _calibration_line(timeline: dict) -> str:
+def _calibration_line(timeline: dict, faces: list[FaceSummary]) -> str:
     note = calibration_note(timeline)
     if not note:
         return ""
+    items = "".join(f"<li>{html.escape(baseline_text(timeline, f))}</li>" for f in faces)
     return (
         f'<p class="warn">{html.escape(note.capitalize())}. Calibrated values read each face '
         "against its own resting face (see the README's Calibration); rows before a face's "
-        "baseline, and faces without one, are its raw values.</p>"
+        "baseline, and faces without one, are its raw values. The chart marks each switch; "
+        "each moment says which values it comes from; shares and mean valence add both.</p>"
+        f"<ul>{items}</ul>"
     )
+
+
+def baseline_of(timeline: dict, face_id: int) -> str:
+    """When a face's baseline was taken ('00:03.00–00:05.00'), 'saved' (--baseline FILE)
+    or 'none'; empty when calibration was off."""
+    rows = [r for r in timeline["faces"] if int(r["face_id"]) == face_id]
+    first = values_of(min(rows, key=lambda r: r["t_source"])) if rows else ""
+    taken = [
+        f"{_clock(e['baseline_from'])}–{_clock(e['baseline_to'])}"
+        for e in timeline.get("calibrations", [])
+        if e.get("state") == CALIBRATED and e.get("face_id") == face_id
+    ]
+    if taken:
+        return ", then ".join(taken)
+    return "saved" if first == "calibrated" else "none" if calibration_note(timeline) else ""
+
+
+def baseline_text(timeline: dict, face: FaceSummary) -> str:
+    """When a face's baseline was taken and from when its values are raw or calibrated."""
+    baseline = baseline_of(timeline, face.face_id)
+    if baseline == "saved":
+        saved = ((timeline.get("header") or {}).get("settings") or {}).get("baseline", "")
+        text = f"{face.name}: read against the saved baseline {saved}".rstrip()
+    elif baseline == "none":
+        text = f"{face.name}: no neutral, steady stretch, so no baseline"
+    else:
+        text = f"{face.name}: baseline taken {baseline} (its neutral, steady face)"
+    rows = [r for r in timeline["faces"] if int(r["face_id"]) == face.face_id]
+    start = values_of(min(rows, key=lambda r: r["t_source"])) if rows else "raw"
+    switches = calibration_switches(timeline).get(face.face_id, [])
+    spans = "".join(f"; {values} from {_clock(t)}" for t, values in switches)
+    return f"{text}; {start} from {_clock(face.first_t)}{spans}"
 
 
 def calibration_note(timeline: dict) -> str:
@@ -222,10 +283,12 @@ def _data_amount(readings: int, seconds: float) -> str:
     return f"{readings} reading{'s' * (readings != 1)}, {seconds:.1f} s"
 
 
-def _moment(t_and_valence: tuple[float, float], sign: int) -> str:
-    """'01:23 (+0.62)', or '–' when valence never went that far that way (see STANDS_OUT)."""
+def _moment(t_and_valence: tuple[float, float], sign: int, values: str = "") -> str:
+    """'01:23 (+0.62)', '01:23 (+0.62, calibrated)' when calibration was on (`values` says
+    which), or '–' when valence never went that far that way (see STANDS_OUT)."""
     t, v = t_and_valence
-    return f"{_clock(t)} ({v:+.2f})" if v * sign >= STANDS_OUT else "–"
+    which = f", {values}" if values else ""
+    return f"{_clock(t)} ({v:+.2f}{which})" if v * sign >= STANDS_OUT else "–"
 
 
 def coverage(timeline: dict, analysed_s: float | None = None) -> tuple[float, float | None]:
@@ -260,6 +323,7 @@ def chart_svg(
     """Valence over time, one line per face (brief or small faces faint), with the bands
     where a moment stands out and the markers; "no faces found" when there are none."""
     faces = {f.face_id: f for f in summarise(timeline)}
+    switches = calibration_switches(timeline)
     by_face: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for row in timeline["faces"]:
         by_face[int(row["face_id"])].append((row["t_source"], row["valence"]))
@@ -269,7 +333,7 @@ def chart_svg(
             continue
         faint = bool(faces[fid].doubts())
         label = face_name(timeline, fid) + (" (brief/small)" if faint else "")
-        lines.append(Line(sorted(pts), face_colour(fid), label, faint))
+        lines.append(Line(sorted(pts), face_colour(fid), label, faint, switches.get(fid, [])))
     # a line breaks where its face was away for longer than a few frames (or a second)
     gap = max(1.0, 5 * frame_step(timeline))
     markers = [(m["t_source"], m.get("note") or "") for m in timeline["markers"]]
@@ -518,9 +582,12 @@ SHOWN_SETTINGS = ("model_name", "model_file", "model_sha256", "app_version", "de
                   "calibrate_s", "margin", "align")  # fmt: skip
 
 
-def _face_rows(faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str]) -> str:
+def _face_rows(
+    faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str], baselines: dict
+) -> str:
     rows = []
     for f in faces:
+        baseline = f"<td>{html.escape(baselines[f.face_id])}</td>" if baselines else ""
         thumb = f"<img alt='' src='{thumbs[f.face_id]}' width='48'> " if f.face_id in thumbs else ""
         doubts = f"<td>{html.escape('; '.join(f.doubts()))}</td>" if f.doubts() else ""
         rows.append(
@@ -529,23 +596,30 @@ def _face_rows(faces: list[FaceSummary], labels: list[str], thumbs: dict[int, st
             f"<td>{_clock(f.first_t)}–{_clock(f.last_t)}</td><td>{f.seconds:.1f}</td>"
             f"<td>{f.median_px:.0f}</td><td>{f.mean_score:.2f}</td>{_share_cells(f, labels)}"
             f"<td>{_valence_cell(f)}</td>"
-            f"<td>{_moment(f.happiest, +1)}</td><td>{_moment(f.saddest, -1)}</td>{doubts}</tr>"
+            f"<td>{_moment(f.happiest, +1, f.happiest_values)}</td>"
+            f"<td>{_moment(f.saddest, -1, f.saddest_values)}</td>{baseline}{doubts}</tr>"
         )
     return "".join(rows)
 
 
-def _face_tables(faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str]) -> str:
-    """The faces to read, then the brief or small ones folded away."""
+def _face_tables(
+    timeline: dict, faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str]
+) -> str:
+    """The faces to read, then the brief or small ones folded away; with calibration on,
+    when each face's baseline was taken."""
+    baselines = {f.face_id: baseline_of(timeline, f.face_id) for f in faces}
+    baselines = baselines if any(baselines.values()) else {}
     heads = (
         "<tr><th>face</th><th>seen</th><th>in view (s)</th><th>median size (px)</th>"
         "<th>mean detection score</th>"
         + "".join(f"<th>{html.escape(lab)}</th>" for lab in labels)
         + "<th>mean valence</th><th>happiest moment</th><th>saddest moment</th>"
+        + ("<th>baseline taken</th>" if baselines else "")
     )
     trusted = [f for f in faces if not f.doubts()]
     doubtful = [f for f in faces if f.doubts()]
     out = (
-        f"<table>{heads}</tr>{_face_rows(trusted, labels, thumbs)}</table>"
+        f"<table>{heads}</tr>{_face_rows(trusted, labels, thumbs, baselines)}</table>"
         if trusted
         else "<p>No face was in view long enough and large enough to read with confidence; "
         "see the brief or small faces below.</p>"
@@ -555,7 +629,7 @@ def _face_tables(faces: list[FaceSummary], labels: list[str], thumbs: dict[int, 
             f"<details><summary>Brief or small faces ({len(doubtful)}): seen under "
             f"{BRIEF_FACE_S:g} s or smaller than {SMALL_FACE_PX} px; read them with care"
             f"</summary><table>{heads}<th>why here</th></tr>"
-            f"{_face_rows(doubtful, labels, thumbs)}</table></details>"
+            f"{_face_rows(doubtful, labels, thumbs, baselines)}</table></details>"
         )
     return out
 
@@ -628,13 +702,13 @@ def render_html(
 <p class="note">The chart shows valence, {VALENCE_NOTE}, after smoothing; the shaded bands start at
 ±{STANDS_OUT:g}, where a moment counts as standing out.</p>
 <h2>Faces</h2>
-{_face_tables(faces, labels, thumbs)}
+{_face_tables(timeline, faces, labels, thumbs)}
 <p class="note">{WEIGHTING_NOTE} Valence is {VALENCE_NOTE}. A share needs at least
 {MIN_READINGS} readings and {MIN_FACE_TIME_S:g} s in view ("too little data" otherwise).
 Happiest / saddest moments are named only where valence reached ±{STANDS_OUT:g}. Size is the
 face box's shorter side; the detection score is the face detector's confidence (0–1).</p>
 <p class="note">{esc(reliability(settings))}</p>
-{_calibration_line(timeline)}
+{_calibration_line(timeline, faces)}
 <h2>Markers</h2><ul>{markers}</ul>
 <h2>Segments</h2>{segment_table(timeline, marker_list)}"""
     else:

@@ -26,7 +26,7 @@ import numpy as np
 
 from fer_desktop import sidecar as sidecars
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.report import segments, summarise
+from fer_desktop.report import calibration_switches, segments, summarise
 from fer_desktop.results import FrameResult, TrackedFace
 from fer_desktop.sidecar import Sidecar, SidecarMarker
 from fer_desktop.timeaxis import TimeAxis, time_axis
@@ -126,6 +126,15 @@ class Recording:
                 ys.append(face.valence)
                 last[pid] = k
         return {pid: (np.array(xs), np.array(ys)) for pid, (xs, ys) in series.items()}
+
+    def calibration_switches(self) -> dict[int, list[tuple[float, str]]]:
+        """Per person, (recording time, "calibrated" or "raw") where their values switch."""
+        rows = [
+            {"t_source": float(self.times[k]), "face_id": self.person(face.id)[0],
+             "cal": face.cal_state}
+            for k, f in enumerate(self.frames) for face in f.faces
+        ]  # fmt: skip
+        return calibration_switches({"faces": rows})
 
     def name_face(self, face_id: int, name: str) -> None:
         self.sidecar.set_name(face_id, name)
@@ -427,6 +436,7 @@ def _faces(rows: list[dict], labels: list[str]) -> list[TrackedFace]:
                 smooth,
                 r["label"],
                 r["valence"],
+                cal_state=r.get("cal") or "",
             )
         )
     return faces

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Lines of more points than this are thinned to each time bucket's lowest and highest value
 # (in time order), so extremes stay visible and an hour of video stays a small file.
@@ -24,6 +24,8 @@ class Line:
     colour: str
     label: str
     faint: bool = False  # brief or small faces: thinner and paler
+    # (time, "calibrated" or "raw"): where the values it shows switch from one to the other
+    switches: list[tuple[float, str]] = field(default_factory=list)
 
 
 def thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> list[tuple[float, float]]:
@@ -63,7 +65,8 @@ def valence_chart(
     gap_s: float = 1.0,
 ) -> str:
     """Valence (-1..1) against source time, one line per face, shaded bands past ±`bands`,
-    dashed markers with their notes; a line breaks where its face was away over `gap_s`."""
+    dashed markers with their notes, dotted lines in a face's colour where its values switch
+    between raw and calibrated; a line breaks where its face was away over `gap_s`."""
     width, height = size
     esc = html.escape
     out = [
@@ -127,6 +130,15 @@ def valence_chart(
             out.append(
                 f"<polyline fill='none' stroke='{ln.colour}' {stroke} points='{coords}'>"
                 f"<title>{esc(ln.label)}</title></polyline>"
+            )
+    for ln in lines:  # the switches between raw and calibrated values, in the face's colour
+        for t, values in ln.switches:
+            out.append(
+                f"<line x1='{x(t):.1f}' x2='{x(t):.1f}' y1='{top}' y2='{bottom}' "
+                f"stroke='{ln.colour}' stroke-dasharray='1 2'><title>"
+                f"{esc(ln.label)}: {values} from {t:.2f} s</title></line>"
+                f"<text x='{x(t) + 3:.1f}' y='{bottom - 4}' font-size='9' fill='{ln.colour}'>"
+                f"{values}</text>"
             )
     for t, note in markers:
         out.append(

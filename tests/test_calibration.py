@@ -122,7 +122,7 @@ def test_baseline_saves_loads_and_refuses_other_labels(tmp_path):
 
 
 @pytest.mark.slow
-def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(tmp_path, demo_video):
+def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(qtbot, tmp_path, demo_video):
     saved = tmp_path / "me.json"
     out = subprocess.run(
         [*CLI, "live", "--source", str(demo_video), "--calibrate", "1",
@@ -142,6 +142,7 @@ def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(tmp_path, demo_
     assert early and all(f["cal"] == COLLECTING and f["calibrated"] is None for f in early)
     assert late and all(f["cal"] == CALIBRATED and f["calibrated"] for f in late)
     assert all(set(f["probs"]) == {"happy", "neutral", "sad"} for f in late)
+    _review_marks_the_switch(qtbot, next((tmp_path / "rec").glob("*.csv")), late[0]["t_source"])
     out = subprocess.run(
         [*CLI, "analyze", str(demo_video), "--out", str(tmp_path / "a"), "--baseline",
          str(saved), "--quiet", "--format", "jsonl"],
@@ -156,6 +157,20 @@ def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(tmp_path, demo_
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert wrong.returncode == 2 and "labels" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def _review_marks_the_switch(qtbot, recording, t_switch: float) -> None:
+    """Review's chart of a recording: one dotted line where face 1 became calibrated."""
+    from PySide6.QtCore import QSettings
+
+    from fer_desktop.gui.review_window import ReviewWindow
+
+    settings = QSettings(str(recording.with_suffix(".ini")), QSettings.Format.IniFormat)
+    window = ReviewWindow(recording, settings)
+    qtbot.addWidget(window)
+    lines = [(line.value(), line.label.toPlainText()) for line in window.chart.switch_lines]
+    assert lines == [(pytest.approx(t_switch, abs=1e-3), "calibrated")]
+    window.close()
 
 
 def test_a_talking_smiling_face_gets_no_baseline_and_live_says_so(tmp_path):
@@ -216,13 +231,72 @@ def test_calibration_on_yale_reads_more_sad_photos_as_sad():
     assert result["calibrated"].get("happy", 0) >= result["raw"].get("happy", 0) - 1
 
 
+def test_no_yale_sad_photo_reads_happy_against_its_subjects_neutral_photo():
+    """Issue #28: a rest reading P(happy) at the int8 floor made a frown reading 0.11 happy
+    thirty times its rest, and the frown read happy."""
+    shared_path("faces", "yale")
+    from benchmarks.calibration_study import crops
+    from fer_desktop.classifier import MoodModel
+
+    model = MoodModel("3class")
+    sad_labels = {}
+    for subject, faces in crops().items():
+        if not {"normal", "sad"} <= set(faces):
+            continue
+        cal = Calibrator.for_model(model.labels, model.card.raw, seconds=1.0)
+        rest, sad = model.predict(np.stack([faces["normal"], faces["sad"]]))
+        readings, t = _feed(cal, rest, 0.0, 1.5)
+        assert readings[-1].state == CALIBRATED, subject
+        sad_labels[subject] = model.labels[int(np.argmax(cal.read(1, sad, t).probs))]
+    assert len(sad_labels) >= 12
+    assert [s for s, label in sad_labels.items() if label == "happy"] == []
+    assert "sad" in sad_labels.values()  # calibration still finds frowns the raw model misses
+
+
+@pytest.mark.slow
+def test_the_issue_28_clip_reads_no_frown_happy_and_its_report_names_the_baseline(tmp_path):
+    """Yale subject03: normal 3 s, then happy, sad, normal, happy, sad 2 s each, 10 fps. Its
+    frowns read happy in every frame once calibrated. Raw, and now calibrated, only the frames
+    just after a smile do (the smoothing's lag)."""
+    shared_path("faces", "yale")
+    from benchmarks.calibration_study import REST, photos, segments, truth_at, write_clip
+    from fer_desktop.report import _clock
+
+    clip = write_clip(tmp_path / "frown.avi", photos()["subject03"], REST)
+    out = subprocess.run(
+        [*CLI, "analyze", str(clip), "--out", str(tmp_path), "--calibrate", "2", "--report",
+         "--quiet", "--no-thumbnails"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    timeline = read_timeline(tmp_path / "frown.csv")
+    sad = [f for f in timeline["faces"] if truth_at(REST, f["t_source"]) == "sad"]
+    assert len(sad) >= 35 and all(f["calibrated"] for f in sad)
+    settled = [  # the second half of each frown, a second after the smile
+        f for f in sad
+        if any(k == "sad" and (t0 + t1) / 2 <= f["t_source"] < t1 for k, t0, t1 in segments(REST))
+    ]  # fmt: skip
+    assert len(settled) >= 15 and [f["t_source"] for f in settled if f["label"] == "happy"] == []
+    assert sum(f["label"] == "happy" for f in sad) < len(sad) / 4
+    (done,) = [e for e in timeline["calibrations"] if e["state"] == CALIBRATED]
+    switch = min(f["t_source"] for f in timeline["faces"] if f["cal"] == CALIBRATED)
+    page = (tmp_path / "frown_report.html").read_text()
+    taken = f"{_clock(done['baseline_from'])}–{_clock(done['baseline_to'])}"
+    assert f"face 1: baseline taken {taken}" in page
+    assert "<th>baseline taken</th>" in page and f"<td>{taken}</td>" in page  # faces table
+    assert f"calibrated from {_clock(switch)}" in page
+    chart = (tmp_path / "frown_report.svg").read_text()
+    assert f"face 1: calibrated from {switch:.2f} s" in chart  # the switch, marked
+
+
 @pytest.mark.slow
 def test_a_clip_that_opens_with_a_smile_does_not_turn_later_smiles_sad(tmp_path):
     """Issue #20: calibrating on a smile read every later clear smile as sad."""
     shared_path("faces", "yale")
-    from benchmarks.calibration_study import OPENING_S, photos, truth_at, write_clip
+    from benchmarks.calibration_study import OPENING_S, photos, plan_of, truth_at, write_clip
 
-    clip = write_clip(tmp_path / "smile_first.avi", photos()["subject01"], "happy")
+    plan = plan_of("happy")
+    clip = write_clip(tmp_path / "smile_first.avi", photos()["subject01"], plan)
     out = subprocess.run(
         [*CLI, "analyze", str(clip), "--out", str(tmp_path / "out"), "--calibrate", "2",
          "--quiet"],
@@ -240,7 +314,7 @@ def test_a_clip_that_opens_with_a_smile_does_not_turn_later_smiles_sad(tmp_path)
     calibrated = [f for f in smiles if f["calibrated"]]
     assert calibrated and all(f["calibrated"]["sad"] < 0.5 for f in calibrated)
     assert sum(f["label"] == "happy" for f in smiles) >= 0.9 * len(smiles)
-    neutral = [f for f in timeline["faces"] if truth_at("happy", f["t_source"]) == "neutral"]
+    neutral = [f for f in timeline["faces"] if truth_at(plan, f["t_source"]) == "neutral"]
     assert neutral and sum(f["label"] == "sad" for f in neutral) <= 0.05 * len(neutral)
 
 
@@ -261,3 +335,25 @@ def test_analyze_says_when_a_face_got_no_baseline_and_the_report_says_calibratio
     assert "calibration on: 0 of 1 faces read calibrated" in row["note"]
     page = (tmp_path / "talking_head_512_report.html").read_text()
     assert "Calibration on: 0 of 1 faces read calibrated" in page
+
+
+def test_the_live_chart_marks_where_a_face_switches_to_calibrated(qtbot, demo_video):
+    """The window's chart, fed a real session's frames: one dotted line at the switch."""
+    from fer_desktop.gui.mood_chart import MoodChart
+    from fer_desktop.session import FrameAnalysed, Session, SessionOptions
+    from fer_desktop.settings import Settings
+
+    chart = MoodChart(60.0)
+    qtbot.addWidget(chart)
+    results = []
+
+    def on_event(event) -> None:
+        if isinstance(event, FrameAnalysed):
+            results.append(event.result)
+            chart.add(event.result)
+
+    options = SessionOptions(realtime=False)
+    Session(str(demo_video), Settings.of(calibrate_s=0.5), options, [], on_event).run()
+    first = next(r for r in results if any(f.cal_state == CALIBRATED for f in r.faces))
+    lines = [(t, line.label.toPlainText()) for t, line in chart.markers]
+    assert lines == [(first.t_source, "calibrated")]

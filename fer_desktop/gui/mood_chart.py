@@ -12,6 +12,8 @@ from bisect import bisect_left
 import numpy as np
 import pyqtgraph as pg
 
+from fer_desktop.calibration import CALIBRATED, SAVED
+from fer_desktop.report import face_colour
 from fer_desktop.results import FrameResult
 
 from .face_style import face_pen
@@ -36,7 +38,8 @@ class MoodChart(pg.PlotWidget):
         self.window = window_seconds
         self.series: dict[int, list[tuple[float, float]]] = {}  # (t, valence), in time order
         self.curves: dict[int, pg.PlotDataItem] = {}
-        self.markers: list[tuple[float, pg.InfiniteLine]] = []
+        self.markers: list[tuple[float, pg.InfiniteLine]] = []  # and calibration switches
+        self.calibrated: dict[int, bool] = {}  # face id -> its last values were calibrated
         self.now = 0.0
         plot = self.getPlotItem()
         plot.setYRange(-1.05, 1.05, padding=0)
@@ -78,6 +81,7 @@ class MoodChart(pg.PlotWidget):
                 plot.legend.removeItem(curve)
         self.series.clear()
         self.curves.clear()
+        self.calibrated.clear()
 
     def reset(self) -> None:
         """A new source: no lines, no markers, time from 0 again."""
@@ -98,6 +102,10 @@ class MoodChart(pg.PlotWidget):
         for face in result.faces:
             pts = self.series.setdefault(face.id, [])
             pts.append((result.t_source, face.valence))
+            calibrated = face.cal_state in (CALIBRATED, SAVED)
+            if self.calibrated.setdefault(face.id, calibrated) != calibrated:
+                self.calibrated[face.id] = calibrated
+                self._add_switch(result.t_source, face.id, calibrated)
             if face.id not in self.curves:
                 curve = self.plot([], [], pen=face_pen(face.id), connect="finite")
                 self.legend.addItem(curve, f"face {face.id}")
@@ -116,6 +124,18 @@ class MoodChart(pg.PlotWidget):
             pen=pg.mkPen("#212121", width=1.5, style=pg.QtCore.Qt.DashLine),
             label=note or None,
             labelOpts=MARKER_LABEL,
+        )
+        self.getPlotItem().addItem(line)
+        self.markers.append((t, line))
+
+    def _add_switch(self, t: float, face_id: int, calibrated: bool) -> None:
+        """A dotted line in the face's colour where its values switch (raw <-> calibrated)."""
+        line = pg.InfiniteLine(
+            t,
+            angle=90,
+            pen=pg.mkPen(face_colour(face_id), width=1, style=pg.QtCore.Qt.DotLine),
+            label="calibrated" if calibrated else "raw",
+            labelOpts={"position": 0.05, "color": face_colour(face_id)},
         )
         self.getPlotItem().addItem(line)
         self.markers.append((t, line))

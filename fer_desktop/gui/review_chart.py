@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from fer_desktop.report import face_colour
 from fer_desktop.review import Marker, Person
 
 from .face_style import face_pen
@@ -57,6 +58,7 @@ class ReviewChart(pg.PlotWidget):
         self.addItem(self.cursor)
         self.curves: dict[int, pg.PlotDataItem] = {}  # person id -> its curve
         self._marker_lines: list[pg.InfiniteLine] = []
+        self.switch_lines: list[pg.InfiniteLine] = []  # where values switch raw <-> calibrated
 
     def set_cursor(self, t: float) -> None:
         """Move the cursor without telling anyone (it follows the frame shown)."""
@@ -79,6 +81,19 @@ class ReviewChart(pg.PlotWidget):
             curve = self.plot(xs, ys, pen=face_pen(p.id), connect="finite")
             self.legend.addItem(curve, label(p))
             self.curves[p.id] = curve
+
+    def show_switches(self, switches: dict[int, list[tuple[float, str]]]) -> None:
+        """A dotted line in a person's colour where their values switch (raw <-> calibrated)."""
+        for line in self.switch_lines:
+            self.removeItem(line)
+        self.switch_lines = []
+        for pid, times in switches.items():
+            pen = pg.mkPen(face_colour(pid), width=1, style=Qt.PenStyle.DotLine)
+            for t, values in times:
+                opts = {"position": 0.05, "color": face_colour(pid)}
+                line = pg.InfiniteLine(t, pen=pen, label=values, labelOpts=opts)
+                self.addItem(line)
+                self.switch_lines.append(line)
 
     def show_markers(self, markers: list[Marker], names: list[str]) -> None:
         """A dashed line per marker, labelled with its name and note in dark on light."""

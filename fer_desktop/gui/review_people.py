@@ -27,6 +27,7 @@ class ReviewPeople:
     def _refresh_people(self) -> None:
         people = self.rec.people()
         self.chart.show_people(people, self.rec.chart_series(), person_label)
+        self.chart.show_switches(self.rec.calibration_switches())
         self.faces.clear()
         for p in people:
             ids = f"  (ids {', '.join(map(str, p.ids))})" if len(p.ids) > 1 else ""
