@@ -208,7 +208,7 @@ class Session:
         self.last_t = 0.0
         self._at_end = False  # a file played to its end, waiting for Play or a seek
         self.frames = 0  # frames analysed: the `frame` number, which only goes up
-        self._wall0: float | None = None  # cameras: t_source = capture - the first capture
+        self._arrived0: float | None = None  # cameras: t_source = arrival - the first arrival
         self._seeked = False
         self._started: float | None = None  # time.time() when run() began
         self._walls: deque[tuple[float, float]] = deque(maxlen=WALL_HISTORY)
@@ -308,9 +308,14 @@ class Session:
     def _open_first(self) -> FrameSource | None:
         try:
             return open_source(
-                self.source_spec, every=self.options.every, capture=self.options.capture
+                self.source_spec,
+                every=self.options.every,
+                capture=self.options.capture,
+                stop=self._stop,
             )
         except SourceError:
+            if self._stop.is_set():  # stopped while a camera was opening
+                return None
             if not (self.options.wait_for_camera and self.source_spec.startswith("camera:")):
                 raise
         self._start_pending()  # outputs are up while we wait: "no camera" is not "app down"
@@ -399,13 +404,15 @@ class Session:
     def _on_time_base(self, frame: Frame) -> Frame:
         """The frame numbered and timed for the session: `frame` counts up; cameras keep
         their capture clock since the session started (gaps included), files their own time.
+        A camera's clock is monotonic: setting the wall clock moves `t_wall`, never `t_source`.
         """
         captured = frame.captured if frame.captured is not None else time.time()
         t = frame.t_source
         if self._source.live:  # cameras (and what plays as one): the capture clock
-            if self._wall0 is None:
-                self._wall0 = captured
-            t = captured - self._wall0
+            arrived = frame.arrived if frame.arrived is not None else time.monotonic()
+            if self._arrived0 is None:
+                self._arrived0 = arrived
+            t = arrived - self._arrived0
         return dataclasses.replace(frame, index=self.frames, t_source=t, captured=captured)
 
     def _analyse(self, frame: Frame, t_arrival: float, detected: Detected | None = None) -> None:
@@ -461,7 +468,7 @@ class Session:
             attempt += 1
             self._drain()
             try:
-                return CameraSource(index, *(self.options.capture or ()))
+                return CameraSource(index, *(self.options.capture or ()), stop=self._stop)
             except SourceError:
                 continue
         return None
