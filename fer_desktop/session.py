@@ -212,6 +212,10 @@ class Session:
         self._seeked = False
         self._started: float | None = None  # time.time() when run() began
         self._walls: deque[tuple[float, float]] = deque(maxlen=WALL_HISTORY)
+        # for a watchdog (`live --health`), read from any thread:
+        self.ready = threading.Event()  # the outputs are up
+        self.finished = threading.Event()  # run() has returned (or raised)
+        self.waiting_since: float | None = None  # monotonic: since when a camera is awaited
 
     # --- any thread ----------------------------------------------------------------------
     def send(self, command: Command) -> None:
@@ -291,6 +295,7 @@ class Session:
                 self._source.close()
             if self.pipeline is not None and not isinstance(self._pipeline_or_config, Pipeline):
                 self.pipeline.close()
+            self.finished.set()
         return summary
 
     def info(self) -> SessionInfo:
@@ -306,17 +311,21 @@ class Session:
         )
 
     def _open_first(self) -> FrameSource | None:
+        camera = self.source_spec.startswith("camera:")
+        self.waiting_since = time.monotonic() if camera else None  # an open may block
         try:
-            return open_source(
+            source = open_source(
                 self.source_spec,
                 every=self.options.every,
                 capture=self.options.capture,
                 stop=self._stop,
             )
+            self.waiting_since = None
+            return source
         except SourceError:
             if self._stop.is_set():  # stopped while a camera was opening
                 return None
-            if not (self.options.wait_for_camera and self.source_spec.startswith("camera:")):
+            if not (self.options.wait_for_camera and camera):
                 raise
         self._start_pending()  # outputs are up while we wait: "no camera" is not "app down"
         self._status("waiting for the camera")
@@ -330,6 +339,7 @@ class Session:
         for output in self._pending:
             self._add_output(output, fatal=True)
         self._pending = []
+        self.ready.set()
 
     def _status(self, text: str) -> None:
         """A state change, for the owner (stderr, status bar) and every output."""
@@ -462,15 +472,18 @@ class Session:
     def _reopen_camera(self, index: int | str) -> CameraSource | None:
         backoff = self.options.backoff or RECONNECT_BACKOFF
         attempt = 0
+        self.waiting_since = self.waiting_since or time.monotonic()
         while not self._stop.is_set():
             if self._stop.wait(backoff[min(attempt, len(backoff) - 1)]):
                 break
             attempt += 1
             self._drain()
             try:
-                return CameraSource(index, *(self.options.capture or ()), stop=self._stop)
+                camera = CameraSource(index, *(self.options.capture or ()), stop=self._stop)
             except SourceError:
                 continue
+            self.waiting_since = None
+            return camera
         return None
 
     # --- commands ---------------------------------------------------------------------------

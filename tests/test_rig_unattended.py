@@ -3,10 +3,13 @@ every stderr line kept, a health line and systemd's watchdog when it matters, a 
 written the natural way. Real processes, a real FIFO, real video, a real unix socket."""
 
 import itertools
+import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -129,3 +132,118 @@ def test_two_sources_print_every_start_up_line(tmp_path):
             ):
                 assert expected in lines, (run, expected, out.stderr)
         assert sum(line.startswith("fer-desktop: output REC ") for line in lines) == 2, out.stderr
+
+
+def play_into(fifo: Path, seconds: float, fps: float = 15.0) -> None:
+    """Be a camera behind `fifo`: the demo's real face as a YUV4MPEG stream at `fps`, then
+    gone (the writer closes: the reader sees the stream end, as when a camera is unplugged).
+    """
+    import av
+
+    from fer_desktop.sources import DemoSource
+
+    with av.open(str(fifo), "w", format="yuv4mpegpipe") as out:  # blocks until read
+        stream = out.add_stream("rawvideo", rate=int(fps))
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        for frame in DemoSource(fps=fps, duration=seconds, realtime=True):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame.bgr, format="bgr24")))
+        out.mux(stream.encode())
+
+
+class Lines:
+    """The lines a process writes to a pipe, gathered by a thread as they come."""
+
+    def __init__(self, pipe):
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe) -> None:
+        for line in pipe:
+            self.lines.append(line.rstrip("\n"))
+
+    def health(self) -> list[dict]:
+        prefix = "fer-desktop: health "
+        return [json.loads(x[len(prefix) :]) for x in self.lines if x.startswith(prefix)]
+
+
+@pytest.mark.slow
+def test_the_health_line_goes_on_while_waiting_for_a_camera_and_through_an_outage(tmp_path):
+    fifo = tmp_path / "cam.fifo"
+    os.mkfifo(fifo)
+    live = subprocess.Popen(
+        [*CLI, "live", "--camera", str(fifo), "--wait-for-camera", "--no-stdout",
+         "--health", "0.5", "--reconnect-backoff", "0.2"],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    stderr = Lines(live.stderr)
+    try:
+
+        def waiting_before_any_frame() -> bool:
+            return any(h["state"] == "waiting for the camera" for h in stderr.health())
+
+        wait_until(waiting_before_any_frame)
+        camera = threading.Thread(target=play_into, args=(fifo, 3.0))
+        camera.start()
+
+        def running() -> bool:
+            return any(h["state"] == "running" and h["frames_per_s"] > 0 for h in stderr.health())
+
+        wait_until(running)
+        camera.join()
+
+        def a_whole_report_in_the_outage() -> bool:
+            return any(
+                h["waiting_s"] and h["last_frame_s"] and h["frames_per_s"] == 0
+                for h in stderr.health()
+            )
+
+        wait_until(a_whole_report_in_the_outage)
+        live.terminate()
+        live.wait(timeout=30)
+    finally:
+        live.kill()
+    assert live.returncode == 0, "\n".join(stderr.lines)
+    reports = stderr.health()
+    assert {r["stream"] for r in reports} == {"fer_desktop"}
+    assert reports[0]["last_frame_s"] is None and reports[0]["waiting_s"] is not None
+    assert reports[-1]["state"] == "waiting for the camera"
+    assert "fer-desktop: camera lost, reconnecting" in stderr.lines
+
+
+def test_systemd_is_told_ready_alive_and_stopping_on_its_socket():
+    """NOTIFY_SOCKET and WATCHDOG_USEC as systemd sets them for a `Type=notify` unit with
+    `WatchdogSec=1`: the datagrams arrive on a unix socket bound here."""
+    with tempfile.TemporaryDirectory(prefix="sd") as folder:
+        address = os.path.join(folder, "notify")
+        systemd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        systemd.bind(address)
+        systemd.settimeout(60)
+        env = {**os.environ, "NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000"}
+        live = subprocess.Popen(
+            [*CLI, "live", "--source", "demo", "--no-stdout"],
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        messages: list[dict[str, str]] = []
+
+        def received(key: str) -> bool:
+            while not any(key in m for m in messages):
+                text = systemd.recv(4096).decode()
+                messages.append(dict(line.split("=", 1) for line in text.splitlines()))
+            return True
+
+        try:
+            assert received("READY") and received("WATCHDOG")
+            live.terminate()
+            assert received("STOPPING")
+            _, err = live.communicate(timeout=30)
+        finally:
+            live.kill()
+            systemd.close()
+    assert live.returncode == 0, err
+    ready = next(m for m in messages if "READY" in m)
+    assert ready["READY"] == "1" and ready["STATUS"].startswith("fer_desktop: ")
+    alive = [m for m in messages if "WATCHDOG" in m]
+    assert all(m["WATCHDOG"] == "1" for m in alive)
+    assert "fer_desktop: running, " in alive[-1]["STATUS"]
+    assert messages.index(ready) < messages.index(alive[0])
