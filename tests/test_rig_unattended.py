@@ -247,3 +247,31 @@ def test_systemd_is_told_ready_alive_and_stopping_on_its_socket():
     assert all(m["WATCHDOG"] == "1" for m in alive)
     assert "fer_desktop: running, " in alive[-1]["STATUS"]
     assert messages.index(ready) < messages.index(alive[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("camera = [7]\n", "fer-desktop: error: camera 7: cannot open"),  # before: must be str
+        ('source = "demo"\nmax_frames = 2\nreconnect_backoff = [0, 0.5]\n', ""),
+    ],
+)
+def test_a_config_file_takes_cameras_as_numbers_and_waits_as_seconds(tmp_path, text, accepted):
+    config = tmp_path / "rig.toml"
+    config.write_text(text)
+    out = subprocess.run(
+        [*CLI, "live", "--config", str(config), "--no-stdout"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.stderr.startswith(accepted) and "must be" not in out.stderr, out.stderr
+
+
+def test_a_value_out_of_range_in_a_config_file_names_its_line(tmp_path):
+    config = tmp_path / "rig.toml"
+    config.write_text('source = "demo"\n\n[analysis]\nmodel = "3class"\nsmoothing = 2.0\n')
+    out = subprocess.run(
+        [*CLI, "live", "--config", str(config)], cwd=REPO, capture_output=True, text=True
+    )
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith(f"fer-desktop: error: {config}, line 5: --smoothing must be")
+    assert len(out.stderr.strip().splitlines()) == 1
