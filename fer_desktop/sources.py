@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -327,7 +328,8 @@ class CameraSource(FrameSource):
     """A camera by index. A reader thread keeps only the newest frame, so lag never builds.
 
     Opening can block (a wedged V4L2 device, a FIFO with no writer): it runs on a thread of
-    its own, and setting `stop` ends the wait (SourceError) so that a stop is always heard.
+    its own, waited for OPEN_PATIENCE_S (SourceError after that, the open left running for
+    the next attempt); setting `stop` ends the wait at once, so a stop is always heard.
     """
 
     live = True
@@ -350,9 +352,10 @@ class CameraSource(FrameSource):
         self.name = f"camera:{index}"
         self.clock = clock
         stop = stop or threading.Event()
-        cap = _open_capture(index, stop)
+        cap = _Opening.of(index).wait(stop, OPEN_PATIENCE_S)
         if cap is None:
-            raise SourceError(f"camera {index}: stopped while opening")
+            why = "stopped while opening" if stop.is_set() else "its open does not return"
+            raise SourceError(f"camera {index}: {why} (a wedged device, or one with no writer)")
         self._cap = cap
         if not self._cap.isOpened():
             self._cap.release()
@@ -417,30 +420,58 @@ class CameraSource(FrameSource):
         self._cap.release()
 
 
-def _open_capture(index: int | str, stop: threading.Event) -> cv2.VideoCapture | None:
-    """`cv2.VideoCapture(index)`, waited for until it returns or `stop` is set (None). An open
-    left behind is released by its thread if it ever returns."""
-    done, abandoned, lock = threading.Event(), threading.Event(), threading.Lock()
-    opened: list[cv2.VideoCapture] = []
+OPEN_PATIENCE_S = 5.0  # a camera's open still running after this is "not answering"
 
-    def open_it() -> None:
-        cap = cv2.VideoCapture(index)
-        with lock:
-            if abandoned.is_set():
+
+class _Opening:
+    """`cv2.VideoCapture(index)` running on a thread of its own. An open that outlasts one
+    attempt's patience is taken up by the next attempt on that device, never started again,
+    so a wedged device costs one thread; one left when the program stops is released by its
+    thread if it ever returns."""
+
+    running: ClassVar[dict[int | str, _Opening]] = {}  # by device
+    _lock = threading.Lock()
+
+    def __init__(self, index: int | str):
+        self.index = index
+        self.done = threading.Event()
+        self.cap: cv2.VideoCapture | None = None
+        self.abandoned = False
+        threading.Thread(target=self._open, name=f"open camera:{index}", daemon=True).start()
+
+    @classmethod
+    def of(cls, index: int | str) -> _Opening:
+        with cls._lock:
+            opening = cls.running.get(index)
+            if opening is None:
+                opening = cls.running[index] = cls(index)
+            return opening
+
+    def _open(self) -> None:
+        cap = cv2.VideoCapture(self.index)
+        with self._lock:
+            self.cap = cap
+            if self.abandoned:
                 cap.release()
-            else:
-                opened.append(cap)
-        done.set()
+        self.done.set()
 
-    threading.Thread(target=open_it, name=f"open camera:{index}", daemon=True).start()
-    while not done.wait(0.1):  # short waits: a signal handler on this thread runs between
-        if stop.is_set():
-            with lock:
-                abandoned.set()
-                for cap in opened:
-                    cap.release()
-            return None
-    return opened[0]
+    def wait(self, stop: threading.Event, patience_s: float) -> cv2.VideoCapture | None:
+        """The opened capture; None when `stop` was set (the open is abandoned) or when it
+        is still running after `patience_s` (left for the next attempt)."""
+        deadline = time.monotonic() + patience_s
+        while not self.done.wait(0.1):  # short waits: a signal handler here runs between
+            if stop.is_set():
+                with self._lock:
+                    self.abandoned = True
+                    if self.cap is not None:
+                        self.cap.release()
+                    self.running.pop(self.index, None)
+                return None
+            if time.monotonic() > deadline:
+                return None
+        with self._lock:
+            self.running.pop(self.index, None)
+        return self.cap
 
 
 PORTRAIT = "grace_hopper.jpg"
