@@ -40,31 +40,55 @@ def wait_until(condition, seconds: float = 60.0) -> None:
         time.sleep(0.1)
 
 
+class Lines:
+    """The lines a process writes to a pipe, gathered by a thread as they come."""
+
+    def __init__(self, pipe):
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe) -> None:
+        for line in pipe:
+            self.lines.append(line.rstrip("\n"))
+
+    def health(self) -> list[dict]:
+        prefix = "fer-desktop: health "
+        return [json.loads(x[len(prefix) :]) for x in self.lines if x.startswith(prefix)]
+
+
 @pytest.mark.slow
 def test_sigterm_stops_a_camera_that_blocks_while_opening(tmp_path):
-    """A FIFO with no writer blocks the camera's open as a wedged device does; SIGTERM still
-    ends the run cleanly, with its end lines (before: still running, nothing written)."""
+    """A FIFO with no writer blocks the camera's open as a wedged device does: the outputs
+    still come up and say so, and SIGTERM ends the run cleanly with its end lines (before:
+    nothing written, still running after SIGTERM)."""
     fifo = tmp_path / "cam.fifo"
     os.mkfifo(fifo)
     record = tmp_path / "rec"
     live = subprocess.Popen(
         [*CLI, "live", "--camera", str(fifo), "--wait-for-camera", "--no-stdout",
          "--record", str(record), "--no-record-video"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    stderr = Lines(live.stderr)
     try:
-        wait_until(lambda: live.poll() is not None or blocked_on_fifo(live.pid))
-        assert live.poll() is None, live.stderr.read()
+
+        def waiting_on_the_blocked_open() -> bool:
+            up = "fer-desktop: waiting for the camera" in stderr.lines
+            return live.poll() is not None or (up and blocked_on_fifo(live.pid))
+
+        wait_until(waiting_on_the_blocked_open)
+        assert live.poll() is None, "\n".join(stderr.lines)
         live.terminate()
-        live.communicate(timeout=30)
+        live.wait(timeout=30)
     finally:
         live.kill()
-    assert live.returncode == 0
+    assert live.returncode == 0, "\n".join(stderr.lines)
     from fer_desktop.timeline import read_timeline
 
     (timeline,) = record.glob("session-*.csv")
-    summary = read_timeline(timeline)["summary"]
-    assert summary is not None and summary["stopped"] == "terminated"
+    recorded = read_timeline(timeline)
+    assert recorded["summary"] is not None and recorded["summary"]["stopped"] == "terminated"
 
 
 class SetBack(Clock):
@@ -148,23 +172,6 @@ def play_into(fifo: Path, seconds: float, fps: float = 15.0) -> None:
         for frame in DemoSource(fps=fps, duration=seconds, realtime=True):
             out.mux(stream.encode(av.VideoFrame.from_ndarray(frame.bgr, format="bgr24")))
         out.mux(stream.encode())
-
-
-class Lines:
-    """The lines a process writes to a pipe, gathered by a thread as they come."""
-
-    def __init__(self, pipe):
-        self.lines: list[str] = []
-        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
-        self._thread.start()
-
-    def _read(self, pipe) -> None:
-        for line in pipe:
-            self.lines.append(line.rstrip("\n"))
-
-    def health(self) -> list[dict]:
-        prefix = "fer-desktop: health "
-        return [json.loads(x[len(prefix) :]) for x in self.lines if x.startswith(prefix)]
 
 
 @pytest.mark.slow
@@ -275,3 +282,17 @@ def test_a_value_out_of_range_in_a_config_file_names_its_line(tmp_path):
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.startswith(f"fer-desktop: error: {config}, line 5: --smoothing must be")
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_stream_name_cannot_add_a_field_of_its_own_to_systemds_message():
+    from fer_desktop.commands.sd_notify import SystemdNotifier
+
+    with tempfile.TemporaryDirectory(prefix="sd") as folder:
+        address = os.path.join(folder, "notify")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+            systemd.bind(address)
+            notifier = SystemdNotifier(address)
+            notifier.send(STATUS="cab\nREADY=1: running")
+            notifier.close()
+            message = systemd.recv(4096).decode()
+    assert message.splitlines() == ["STATUS=cab READY=1: running"]
