@@ -353,9 +353,13 @@ class CameraSource(FrameSource):
         self.clock = clock
         stop = stop or threading.Event()
         cap = _Opening.of(index).wait(stop, OPEN_PATIENCE_S)
+        if cap is None and stop.is_set():
+            raise SourceError(f"camera {index}: stopped while opening")
         if cap is None:
-            why = "stopped while opening" if stop.is_set() else "its open does not return"
-            raise SourceError(f"camera {index}: {why} (a wedged device, or one with no writer)")
+            raise SourceError(
+                f"camera {index}: its open does not return (a wedged device, or a FIFO with "
+                "no writer)"
+            )
         self._cap = cap
         if not self._cap.isOpened():
             self._cap.release()
