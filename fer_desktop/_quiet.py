@@ -8,7 +8,10 @@ another thread; the error itself still reaches the user as one line.
 
 Some messages ("Created TensorFlow Lite XNNPACK delegate") ignore the variables:
 `native_stderr_silenced` hides file descriptor 2 while models are created and warmed up.
-Python exceptions still carry every error message. FER_DESKTOP_NATIVE_LOGS=1 shows it all.
+Python's own stderr (our lines, tracebacks) is first moved to a copy of descriptor 2, so a
+line another thread prints meanwhile (a start-up line, "camera lost", a generated token) still
+reaches the terminal or the journal. Python exceptions still carry every error message.
+FER_DESKTOP_NATIVE_LOGS=1 shows it all.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Iterator
 QUIET_LOG_LEVELS = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "OPENCV_FFMPEG_LOGLEVEL": "-8",  # AV_LOG_QUIET
+    "OPENCV_LOG_LEVEL": "SILENT",  # each camera backend's failure to open; we say it once
 }
 
 
@@ -32,6 +36,28 @@ def quiet_native_logs() -> None:
         return
     for name, value in QUIET_LOG_LEVELS.items():
         os.environ.setdefault(name, value)
+    cv2 = sys.modules.get("cv2")  # loaded already: it read OPENCV_LOG_LEVEL when it loaded
+    if cv2 is not None and os.environ["OPENCV_LOG_LEVEL"] == "SILENT":
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    python_stderr_apart()
+
+
+def python_stderr_apart() -> None:
+    """Point `sys.stderr` at a copy of file descriptor 2, so that hiding descriptor 2 from
+    native libraries never hides what Python prints. Only the process's own stderr is moved
+    (not a test's capture or a caller's replacement), and only once."""
+    stream = sys.stderr
+    if stream is None or stream is not sys.__stderr__:
+        return
+    try:
+        if stream.fileno() != 2:
+            return
+    except (AttributeError, OSError, ValueError):  # not a real file
+        return
+    stream.flush()
+    sys.stderr = open(  # noqa: SIM115 - it lives as long as the process
+        os.dup(2), "w", encoding=stream.encoding, errors=stream.errors, buffering=1
+    )
 
 
 _lock = threading.RLock()  # re-entrant, so a nested use cannot deadlock
@@ -43,6 +69,7 @@ def native_stderr_silenced() -> Iterator[None]:
     if os.environ.get("FER_DESKTOP_NATIVE_LOGS"):
         yield
         return
+    python_stderr_apart()  # when no entry point did it first (the API, an embedding)
     with _lock:
         sys.stderr.flush()
         saved = os.dup(2)

@@ -289,8 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="every SECONDS, one line on stderr: frames per second, faces, each output's "
-        "state and drops (0: off)",
+        help="every SECONDS, frames or none, one line per stream on stderr: 'health' and a "
+        "JSON object (state, frames per second, faces, seconds since the last frame and "
+        "waiting for the camera, each output's state; 0: off)",
     )
     _add_settings_options(lv)
 

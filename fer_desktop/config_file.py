@@ -4,7 +4,9 @@ Top-level keys are `live`'s long options with `_` for `-` (`serve`, `lsl`, `name
 `record`, `reconnect_backoff`…); the `[analysis]` table holds `Settings` fields
 (`smoothing`, `model`, `calibrate_s`, …, also those without an option, such as
 `reid_seconds`). Options given on the command line win over the file. A key the command does
-not know, or a value of the wrong type, is one line naming the file, the line and the key.
+not know, or a value of the wrong type or out of range, is one line naming the file, the line
+and the key. Cameras may be numbers (`camera = [0]`), the reconnect waits a list of seconds
+(`reconnect_backoff = [0, 0.5, 1]`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,20 @@ def _expected(action: argparse.Action) -> tuple[type, ...]:
     if action.type is float:
         return (int, float)
     return (str,)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _natural(key: str, value: Any) -> Any:
+    """An option that is text on the command line, from its natural TOML form: a camera
+    index as a number, the reconnect waits as a list of seconds."""
+    if key == "camera" and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if key == "reconnect_backoff" and isinstance(value, list) and all(map(_number, value)):
+        return ",".join(map(str, value)) if value else value
+    return value
 
 
 def _check(path: Path, text: str, key: str, value: Any, expected: tuple[type, ...]) -> None:
@@ -84,11 +100,12 @@ def load(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
                 f"{_where(path, text, key)}: unknown key {key!r} (known keys: {known})"
             )
         if isinstance(action, argparse._AppendAction):  # repeatable: one value or a list
-            value = value if isinstance(value, list) else [value]
+            value = [_natural(key, v) for v in (value if isinstance(value, list) else [value])]
             for item in value:
                 _check(path, text, key, item, _expected(action))
             values[key] = value
             continue
+        value = _natural(key, value)
         _check(path, text, key, value, _expected(action))
         if action.choices and value not in action.choices:
             raise UsageError(
@@ -104,8 +121,12 @@ def load(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
             )
         if fields[key].type in ("int", "float"):
             _check(path, text, key, value, (int,) if fields[key].type == "int" else (int, float))
+        try:
+            Settings.of(**{key: value})  # in range, on its own
+        except UsageError as exc:
+            raise UsageError(f"{_where(path, text, key)}: {exc}") from None
         values[key] = value
-    try:
+    try:  # together: rules that tie settings to each other
         Settings.of(**{k: v for k, v in values.items() if k in fields})
     except UsageError as exc:
         raise UsageError(f"{path}: {exc}") from None

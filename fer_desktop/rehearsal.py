@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from fer_desktop.sources import Frame, FrameSource, SourceError, VideoSource
+from fer_desktop.sources import SYSTEM_CLOCK, Clock, Frame, FrameSource, SourceError, VideoSource
 
 
 class LoopedVideo(FrameSource):
@@ -50,13 +50,14 @@ class FileCamera(FrameSource):
 
     live = True
 
-    def __init__(self, path: Path, loop: bool = False):
+    def __init__(self, path: Path, loop: bool = False, clock: Clock = SYSTEM_CLOCK):
         self._file = LoopedVideo(path, loop=loop)
+        self.clock = clock  # stamps each frame as a camera's reader does
         self.name = f"{self._file.name} (as a camera)"
         self.fps, self.size = self._file.fps, self._file.size
         self.dropped = 0
         self._cond = threading.Condition()
-        self._latest: tuple[Frame, float] | None = None
+        self._latest: tuple[Frame, float, float] | None = None  # frame, wall, monotonic
         self._seq = self._taken = 0  # frames delivered by the file, taken by the session
         self._ended = False
         self._stop = threading.Event()
@@ -73,7 +74,8 @@ class FileCamera(FrameSource):
                 with self._cond:
                     if self._latest is not None and self._taken != self._seq:
                         self.dropped += 1  # the session had no time for the last one
-                    self._latest, self._seq = (frame, time.time()), self._seq + 1
+                    stamps = (self.clock.wall(), self.clock.monotonic())
+                    self._latest, self._seq = (frame, *stamps), self._seq + 1
                     self._cond.notify_all()
         finally:
             with self._cond:
@@ -89,8 +91,8 @@ class FileCamera(FrameSource):
                     if self._ended:
                         return
                     raise SourceError(f"{self.name}: stopped delivering frames")
-                (frame, captured), self._taken = self._latest, self._seq
-            yield Frame(index, frame.t_source, frame.bgr, captured)
+                (frame, captured, arrived), self._taken = self._latest, self._seq
+            yield Frame(index, frame.t_source, frame.bgr, captured, arrived=arrived)
             index += 1
 
     def close(self) -> None:

@@ -208,10 +208,14 @@ class Session:
         self.last_t = 0.0
         self._at_end = False  # a file played to its end, waiting for Play or a seek
         self.frames = 0  # frames analysed: the `frame` number, which only goes up
-        self._wall0: float | None = None  # cameras: t_source = capture - the first capture
+        self._arrived0: float | None = None  # cameras: t_source = arrival - the first arrival
         self._seeked = False
         self._started: float | None = None  # time.time() when run() began
         self._walls: deque[tuple[float, float]] = deque(maxlen=WALL_HISTORY)
+        # for a watchdog (`live --health`), read from any thread:
+        self.ready = threading.Event()  # the outputs are up
+        self.finished = threading.Event()  # run() has returned (or raised)
+        self.waiting_since: float | None = None  # monotonic: since when a camera is awaited
 
     # --- any thread ----------------------------------------------------------------------
     def send(self, command: Command) -> None:
@@ -291,6 +295,7 @@ class Session:
                 self._source.close()
             if self.pipeline is not None and not isinstance(self._pipeline_or_config, Pipeline):
                 self.pipeline.close()
+            self.finished.set()
         return summary
 
     def info(self) -> SessionInfo:
@@ -306,12 +311,21 @@ class Session:
         )
 
     def _open_first(self) -> FrameSource | None:
+        camera = self.source_spec.startswith("camera:")
+        self.waiting_since = time.monotonic() if camera else None  # an open may block
         try:
-            return open_source(
-                self.source_spec, every=self.options.every, capture=self.options.capture
+            source = open_source(
+                self.source_spec,
+                every=self.options.every,
+                capture=self.options.capture,
+                stop=self._stop,
             )
+            self.waiting_since = None
+            return source
         except SourceError:
-            if not (self.options.wait_for_camera and self.source_spec.startswith("camera:")):
+            if self._stop.is_set():  # stopped while a camera was opening
+                return None
+            if not (self.options.wait_for_camera and camera):
                 raise
         self._start_pending()  # outputs are up while we wait: "no camera" is not "app down"
         self._status("waiting for the camera")
@@ -325,6 +339,7 @@ class Session:
         for output in self._pending:
             self._add_output(output, fatal=True)
         self._pending = []
+        self.ready.set()
 
     def _status(self, text: str) -> None:
         """A state change, for the owner (stderr, status bar) and every output."""
@@ -399,13 +414,15 @@ class Session:
     def _on_time_base(self, frame: Frame) -> Frame:
         """The frame numbered and timed for the session: `frame` counts up; cameras keep
         their capture clock since the session started (gaps included), files their own time.
+        A camera's clock is monotonic: setting the wall clock moves `t_wall`, never `t_source`.
         """
         captured = frame.captured if frame.captured is not None else time.time()
         t = frame.t_source
         if self._source.live:  # cameras (and what plays as one): the capture clock
-            if self._wall0 is None:
-                self._wall0 = captured
-            t = captured - self._wall0
+            arrived = frame.arrived if frame.arrived is not None else time.monotonic()
+            if self._arrived0 is None:
+                self._arrived0 = arrived
+            t = arrived - self._arrived0
         return dataclasses.replace(frame, index=self.frames, t_source=t, captured=captured)
 
     def _analyse(self, frame: Frame, t_arrival: float, detected: Detected | None = None) -> None:
@@ -455,15 +472,18 @@ class Session:
     def _reopen_camera(self, index: int | str) -> CameraSource | None:
         backoff = self.options.backoff or RECONNECT_BACKOFF
         attempt = 0
+        self.waiting_since = self.waiting_since or time.monotonic()
         while not self._stop.is_set():
             if self._stop.wait(backoff[min(attempt, len(backoff) - 1)]):
                 break
             attempt += 1
             self._drain()
             try:
-                return CameraSource(index, *(self.options.capture or ()))
+                camera = CameraSource(index, *(self.options.capture or ()), stop=self._stop)
             except SourceError:
                 continue
+            self.waiting_since = None
+            return camera
         return None
 
     # --- commands ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -35,6 +36,22 @@ class Frame:
     bgr: np.ndarray
     captured: float | None = None  # time.time() when the frame arrived (cameras: read)
     still: bool = False  # a still image: read on its own, nothing carried over
+    arrived: float | None = None  # live sources: Clock.monotonic() when read (their t_source)
+
+
+class Clock:
+    """The two clocks a live source stamps its frames with: the wall clock, for `t_wall`
+    (NTP or GPS may set it back or forward), and a monotonic one, for `t_source` (it only
+    goes up). A rig's sources take one as an argument; this one is the system's."""
+
+    def wall(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+SYSTEM_CLOCK = Clock()
 
 
 class FrameSource:
@@ -308,7 +325,12 @@ class VideoSource(FrameSource):
 
 
 class CameraSource(FrameSource):
-    """A camera by index. A reader thread keeps only the newest frame, so lag never builds."""
+    """A camera by index. A reader thread keeps only the newest frame, so lag never builds.
+
+    Opening can block (a wedged V4L2 device, a FIFO with no writer): it runs on a thread of
+    its own, waited for OPEN_PATIENCE_S (SourceError after that, the open left running for
+    the next attempt); setting `stop` ends the wait at once, so a stop is always heard.
+    """
 
     live = True
 
@@ -319,6 +341,8 @@ class CameraSource(FrameSource):
         height: int = 480,
         fps: float | None = None,
         open_timeout: float = 3.0,
+        stop: threading.Event | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ):
         if isinstance(index, str) and not Path(index).exists():
             raise SourceError(f"camera {index}: no such device")
@@ -326,10 +350,17 @@ class CameraSource(FrameSource):
             raise SourceError(f"camera {index}: a camera index is a number 0 or more")
         self.index = index  # a number, or a device path (Linux: /dev/video2, /dev/v4l/by-id/…)
         self.name = f"camera:{index}"
-        from fer_desktop._quiet import native_stderr_silenced
-
-        with native_stderr_silenced():  # OpenCV prints each backend's failure; we say it once
-            self._cap = cv2.VideoCapture(index)
+        self.clock = clock
+        stop = stop or threading.Event()
+        cap = _Opening.of(index).wait(stop, OPEN_PATIENCE_S)
+        if cap is None and stop.is_set():
+            raise SourceError(f"camera {index}: stopped while opening")
+        if cap is None:
+            raise SourceError(
+                f"camera {index}: its open does not return (a wedged device, or a FIFO with "
+                "no writer)"
+            )
+        self._cap = cap
         if not self._cap.isOpened():
             self._cap.release()
             raise SourceError(f"camera {index}: cannot open (no such device, or it is busy)")
@@ -343,16 +374,22 @@ class CameraSource(FrameSource):
         self.size = _capture_size(self._cap)
         self._lock = threading.Condition()
         self._latest: np.ndarray | None = None
-        self._stamp = 0.0  # time.time() when the newest frame was read
+        self._stamps = (0.0, 0.0)  # the clock's wall and monotonic times of the newest frame
         self._seq = 0
         self._stop = threading.Event()
         self._failed = False
         self._thread = threading.Thread(target=self._reader, name=self.name, daemon=True)
         self._thread.start()
+        deadline = time.monotonic() + open_timeout
         with self._lock:
-            if not self._lock.wait_for(lambda: self._seq > 0 or self._failed, open_timeout):
-                self.close()
-                raise SourceError(f"camera {index}: opened but delivers no frames")
+            while not (self._seq or self._failed):
+                if time.monotonic() > deadline or stop.is_set():
+                    break
+                self._lock.wait(0.1)
+            delivers = self._seq > 0
+        if not delivers:
+            self.close()
+            raise SourceError(f"camera {index}: opened but delivers no frames")
 
     def _reader(self) -> None:
         while not self._stop.is_set():
@@ -362,11 +399,12 @@ class CameraSource(FrameSource):
                     self._failed = True
                     self._lock.notify_all()
                     return
-                self._latest, self._stamp, self._seq = img, time.time(), self._seq + 1
+                self._latest, self._seq = img, self._seq + 1
+                self._stamps = (self.clock.wall(), self.clock.monotonic())
                 self._lock.notify_all()
 
     def __iter__(self) -> Iterator[Frame]:
-        t0 = time.monotonic()
+        t0 = self.clock.monotonic()
         seen = 0
         index = 0
         while not self._stop.is_set():
@@ -375,8 +413,8 @@ class CameraSource(FrameSource):
                 self._lock.wait_for(lambda last=last: self._seq != last or self._failed, 2.0)
                 if self._seq == seen:
                     raise SourceError(f"camera {self.index}: stopped delivering frames")
-                seen, img, stamp = self._seq, self._latest, self._stamp
-            yield Frame(index, time.monotonic() - t0, img, stamp)
+                seen, img, (wall, arrived) = self._seq, self._latest, self._stamps
+            yield Frame(index, arrived - t0, img, wall, arrived=arrived)
             index += 1
 
     def close(self) -> None:
@@ -384,6 +422,60 @@ class CameraSource(FrameSource):
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout=2.0)
         self._cap.release()
+
+
+OPEN_PATIENCE_S = 5.0  # a camera's open still running after this is "not answering"
+
+
+class _Opening:
+    """`cv2.VideoCapture(index)` running on a thread of its own. An open that outlasts one
+    attempt's patience is taken up by the next attempt on that device, never started again,
+    so a wedged device costs one thread; one left when the program stops is released by its
+    thread if it ever returns."""
+
+    running: ClassVar[dict[int | str, _Opening]] = {}  # by device
+    _lock = threading.Lock()
+
+    def __init__(self, index: int | str):
+        self.index = index
+        self.done = threading.Event()
+        self.cap: cv2.VideoCapture | None = None
+        self.abandoned = False
+        threading.Thread(target=self._open, name=f"open camera:{index}", daemon=True).start()
+
+    @classmethod
+    def of(cls, index: int | str) -> _Opening:
+        with cls._lock:
+            opening = cls.running.get(index)
+            if opening is None:
+                opening = cls.running[index] = cls(index)
+            return opening
+
+    def _open(self) -> None:
+        cap = cv2.VideoCapture(self.index)
+        with self._lock:
+            self.cap = cap
+            if self.abandoned:
+                cap.release()
+        self.done.set()
+
+    def wait(self, stop: threading.Event, patience_s: float) -> cv2.VideoCapture | None:
+        """The opened capture; None when `stop` was set (the open is abandoned) or when it
+        is still running after `patience_s` (left for the next attempt)."""
+        deadline = time.monotonic() + patience_s
+        while not self.done.wait(0.1):  # short waits: a signal handler here runs between
+            if stop.is_set():
+                with self._lock:
+                    self.abandoned = True
+                    if self.cap is not None:
+                        self.cap.release()
+                    self.running.pop(self.index, None)
+                return None
+            if time.monotonic() > deadline:
+                return None
+        with self._lock:
+            self.running.pop(self.index, None)
+        return self.cap
 
 
 PORTRAIT = "grace_hopper.jpg"
@@ -532,13 +624,14 @@ def open_source(
     every: int = 1,
     realtime_demo: bool = True,
     capture: tuple[int, int, float | None] | None = None,
+    stop: threading.Event | None = None,
 ) -> FrameSource:
     """'demo', 'camera:N' (or a bare integer) or 'camera:/dev/PATH', an image, a folder or a
-    video file. `capture` asks a camera for (width, height, fps)."""
+    video file. `capture` asks a camera for (width, height, fps); `stop` ends its opening."""
     if spec == "demo":
         return DemoSource(realtime=realtime_demo)
     if spec.startswith("camera:") or spec.isdigit():
-        return CameraSource(camera_id(spec), *(capture or ()))
+        return CameraSource(camera_id(spec), *(capture or ()), stop=stop)
     path = Path(spec)
     if path.is_dir():
         return FolderSource(path)

@@ -11,11 +11,12 @@ import os
 import signal
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from fer_desktop.calibration import CalibrationError
+from fer_desktop.commands.health import HealthMonitor, StreamHealth
+from fer_desktop.commands.sd_notify import SystemdNotifier
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output
 from fer_desktop.outputs.handoff import HandOff
@@ -24,7 +25,6 @@ from fer_desktop.outputs.stdout import JsonLinesOutput
 from fer_desktop.outputs.websocket import parse_ws_url
 from fer_desktop.rehearsal import FileCamera, LoopedVideo
 from fer_desktop.session import (
-    FrameAnalysed,
     OutputEnded,
     OutputStarted,
     Session,
@@ -182,7 +182,7 @@ def run(args, settings: Settings) -> int:
     if args.save_baseline and not settings.calibrate_s:
         raise UsageError("--save-baseline needs --calibrate SECONDS (how long to collect)")
     streams = _streams(args)
-    sessions = []
+    sessions, healths = [], []
     for stream in streams:
         options = SessionOptions(
             realtime=args.realtime or args.loop,
@@ -193,17 +193,21 @@ def run(args, settings: Settings) -> int:
             backoff=_backoff(args.reconnect_backoff),
             capture=_capture(args.size, args.fps),
         )
-        health = Health(args.health, stream.name if len(streams) > 1 else "")
+        health = StreamHealth(stream.name)
         outputs = _outputs(args, stream, tag=len(streams) > 1)
         session = Session(stream.source, settings, options, outputs, on_event=health.wrap(_say))
         health.session = session
         _take_markers(session, outputs)
         sessions.append(session)
+        healths.append(health)
     inlets = _marker_inlets(args, sessions)
     stopped_by = _stop_on_signals(sessions)
+    monitor = HealthMonitor(healths, args.health, SystemdNotifier.from_environment())
+    monitor.start()
     try:
         summaries = [sessions[0].run()] if len(sessions) == 1 else _run_together(sessions)
     finally:
+        monitor.stop()
         for inlet in inlets:
             inlet.close()
     if args.save_baseline:
@@ -275,41 +279,3 @@ def _run_together(sessions: list[Session]) -> list:
         while thread.is_alive():
             thread.join(0.2)  # short waits: signals are handled here, on the main thread
     return summaries
-
-
-class Health:
-    """`--health SECONDS`: one line on stderr every SECONDS saying the session is alive and
-    how each output is doing (a dashboard's watchdog can read it)."""
-
-    def __init__(self, every_s: float, name: str = ""):
-        self.every_s = every_s
-        self.name = f"{name}: " if name else ""
-        self.session: Session | None = None
-        self._frames = self._faces = 0
-        self._last = time.monotonic()
-
-    def wrap(self, on_event):
-        def handle(event) -> None:
-            if isinstance(event, FrameAnalysed):
-                self._frames += 1
-                self._faces = len(event.result.faces)
-                if self.every_s and time.monotonic() - self._last >= self.every_s:
-                    self.report()
-            else:
-                on_event(event)
-
-        return handle
-
-    def report(self) -> None:
-        now = time.monotonic()
-        fps = self._frames / max(now - self._last, 1e-6)
-        outputs = "; ".join(o.state for o in self.session.outputs) if self.session else ""
-        source_drops = getattr(self.session.source if self.session else None, "dropped", None)
-        behind = f", {source_drops} source frames dropped" if source_drops else ""
-        print(
-            f"fer-desktop: {self.name}health: {fps:.1f} frames/s{behind}, {self._faces} faces, "
-            f"outputs: {outputs or 'none'}",
-            file=sys.stderr,
-            flush=True,
-        )
-        self._frames, self._last = 0, now
