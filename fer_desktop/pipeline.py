@@ -183,7 +183,7 @@ class Pipeline:
         }
         return FrameResult(
             frame.index, frame.t_source, iso_time(frame.captured), w, h, self.labels, tracked,
-            timings,
+            timings, frame.monotonic,
         )  # fmt: skip
 
     def read_still(self, frame: Frame) -> FrameResult:

@@ -318,7 +318,7 @@ class Session:
         source = self._reopen_camera(camera_id(self.source_spec))
         if source is not None:
             self._source = source
-            self._status("camera found")
+            self._status("camera found", fps=source.fps)
         return source
 
     def _start_pending(self) -> None:
@@ -326,10 +326,11 @@ class Session:
             self._add_output(output, fatal=True)
         self._pending = []
 
-    def _status(self, text: str) -> None:
-        """A state change, for the owner (stderr, status bar) and every output."""
+    def _status(self, text: str, **fields) -> None:
+        """A state change, for the owner (stderr, status bar) and every output; `fields` go
+        into the event (the camera found at last: its `fps`)."""
         self.on_event(Status(text))
-        self._emit_event("status", note=text)
+        self._emit_event("status", note=text, **fields)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -401,12 +402,15 @@ class Session:
         their capture clock since the session started (gaps included), files their own time.
         """
         captured = frame.captured if frame.captured is not None else time.time()
+        monotonic = frame.monotonic if frame.monotonic is not None else time.monotonic()
         t = frame.t_source
         if self._source.live:  # cameras (and what plays as one): the capture clock
             if self._wall0 is None:
                 self._wall0 = captured
             t = captured - self._wall0
-        return dataclasses.replace(frame, index=self.frames, t_source=t, captured=captured)
+        return dataclasses.replace(
+            frame, index=self.frames, t_source=t, captured=captured, monotonic=monotonic
+        )
 
     def _analyse(self, frame: Frame, t_arrival: float, detected: Detected | None = None) -> None:
         position = None

@@ -76,9 +76,10 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
     one, so they stay frame for frame together."""
     outputs: list[Output] = []
     if args.lsl:
-        from fer_desktop.outputs.lsl import LslOutput
+        from fer_desktop.outputs.lsl import Driver, LslOutput
 
-        outputs.append(HandOff(LslOutput(name=stream.name)))
+        driver = Driver.parse(args.lsl_driver) if args.lsl_driver else None
+        outputs.append(HandOff(LslOutput(args.lsl_slots, stream.name, driver)))
     if stream.serve:
         from fer_desktop.outputs.websocket import WebSocketOutput
 
@@ -182,6 +183,10 @@ def run(args, settings: Settings) -> int:
     if args.save_baseline and not settings.calibrate_s:
         raise UsageError("--save-baseline needs --calibrate SECONDS (how long to collect)")
     streams = _streams(args)
+    if args.lsl and not args.lsl_network:
+        from fer_desktop.outputs.lsl import EXPOSED
+
+        print(f"fer-desktop: warning: {EXPOSED}", file=sys.stderr, flush=True)
     sessions = []
     for stream in streams:
         options = SessionOptions(
