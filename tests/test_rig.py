@@ -1,14 +1,17 @@
 """`live` as a rig uses it: outputs never hold each other back, a closed stdout ends only
 stdout, SIGTERM is a clean stop. Real processes, a real slow pipe reader, a real LSL inlet."""
 
+import ipaddress
 import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -213,6 +216,71 @@ def test_a_bad_config_file_is_one_line_naming_the_line(tmp_path, text, message):
     )
     assert out.returncode == 2 and message in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def listening(pid: int) -> list[str]:
+    """The addresses a process's TCP sockets listen on, read from the socket table
+    (/proc/net/tcp and tcp6, matched to the process's open sockets)."""
+    fd = f"/proc/{pid}/fd"
+    inodes = {os.readlink(f"{fd}/{n}")[8:-1] for n in os.listdir(fd)}  # socket:[INODE]
+    found = []
+    for table, size in (("tcp", 4), ("tcp6", 16)):
+        for row in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            cols = row.split()
+            if cols[3] == "0A" and cols[9] in inodes:  # LISTEN, one of the process's
+                raw = bytes.fromhex(cols[1].split(":")[0])
+                words = [raw[i : i + 4][::-1] for i in range(0, size, 4)]  # host-order words
+                found.append(str(ipaddress.ip_address(b"".join(words))))
+    return found
+
+
+@pytest.mark.slow
+def test_live_says_that_lsl_is_readable_from_the_network_and_it_is(lsl_name):
+    """liblsl serves on every interface (its configuration cannot change that): `live --lsl`
+    says so once on stderr, the socket table agrees, and an inlet here still receives;
+    --lsl-network (the network is meant) drops the warning."""
+    live = subprocess.Popen(
+        [*CLI, "live", "--source", "demo", "--lsl", "--name", lsl_name, "--no-stdout"],
+        cwd=REPO, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    stamps = lsl_samples(lsl_name, live, 3)
+    addresses = listening(live.pid)
+    live.send_signal(signal.SIGTERM)
+    _, err = live.communicate(timeout=30)
+    assert live.returncode == 0, err
+    assert len(stamps) > 10  # an inlet on this machine receives
+    assert any(not ipaddress.ip_address(a).is_loopback for a in addresses), addresses
+    assert err.count("LSL streams are readable from every network interface") == 1
+    meant = subprocess.run(
+        [*CLI, "live", "--source", "demo", "--lsl", "--lsl-network", "--name", lsl_name,
+         "--max-frames", "5", "--no-stdout"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert meant.returncode == 0 and "readable from every" not in meant.stderr
+
+
+@pytest.mark.slow
+def test_a_camera_found_late_gives_the_lsl_stream_its_rate(demo_video, tmp_path, lsl_name):
+    """--wait-for-camera with no camera at start: the marker stream is up at once, the frame
+    stream comes with the camera, at its frame rate (it was 0 for the whole run)."""
+    from mne_lsl import lsl
+
+    camera = tmp_path / "camera.avi"  # OpenCV opens a video file as a camera
+    live = subprocess.Popen(
+        [*CLI, "live", "--camera", str(camera), "--wait-for-camera", "--lsl", "--name",
+         lsl_name, "--no-stdout"],
+        cwd=REPO, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert lsl.resolve_streams(timeout=20, name=f"{lsl_name}-markers")
+        shutil.copy(demo_video, tmp_path / "copy.avi")
+        os.replace(tmp_path / "copy.avi", camera)  # the camera appears, whole
+        found = lsl.resolve_streams(timeout=20, name=lsl_name)
+    finally:
+        live.send_signal(signal.SIGTERM)
+        _, err = live.communicate(timeout=30)
+    assert "camera found" in err
+    assert [info.sfreq for info in found] == [15.0]  # the clip's rate
 
 
 def test_two_sources_in_one_process_are_two_named_streams(demo_video, tmp_path, lsl_name):
