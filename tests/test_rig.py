@@ -5,6 +5,7 @@ import ipaddress
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -395,6 +396,77 @@ def test_the_service_stops_and_fails_the_way_systemd_reads_it(tmp_path):
     assert str(failed.returncode) in unit["RestartPreventExitStatus"].split()
     assert failed.stdout == ""  # refused before any header is written
     assert len(failed.stderr.strip().splitlines()) == 1 and "cannot serve" in failed.stderr
+
+
+def systemd_tool(name: str) -> str:
+    tool = shutil.which(name)
+    if tool is None:
+        pytest.skip(f"needs {name} (apt-get install systemd)")
+    return tool
+
+
+def test_the_unit_passes_systemd_analyze_verify_and_security(tmp_path):
+    """`verify` accepts the unit (its ExecStart pointed at this venv's fer-desktop) and
+    `security` rates its exposure 2.0 or less, "OK" (it was 9.2, "UNSAFE")."""
+    analyze = systemd_tool("systemd-analyze")
+    unit = tmp_path / "fer-desktop-live.service"
+    installed = unit_settings()["ExecStart"].split()[0]
+    here = str(Path(sys.executable).with_name("fer-desktop"))
+    unit.write_text((RIG / unit.name).read_text().replace(installed, here))
+    verify = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
+    assert verify.returncode == 0 and verify.stderr == "", verify.stderr
+    security = subprocess.run(
+        [analyze, "security", "--offline=yes", "--threshold=20", str(unit)],  # 0-100 scale
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert security.returncode == 0, security.stdout.splitlines()[-1]
+    settings = unit_settings()
+    assert settings["UMask"] == "0077"
+    record = re.search(r'record = "([^"]+)"', (RIG / "rig.toml").read_text()).group(1)
+    assert record == f"/var/lib/{settings['StateDirectory']}"  # the example's record folder
+
+
+def test_sysusers_makes_the_services_user_in_the_cameras_group(tmp_path):
+    sysusers = systemd_tool("systemd-sysusers")
+    (tmp_path / "etc").mkdir()
+    subprocess.run(
+        [sysusers, f"--root={tmp_path}", str(RIG / "fer-desktop.sysusers")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    def table(name: str) -> dict[str, list[str]]:
+        rows = (tmp_path / "etc" / name).read_text().splitlines()
+        return {row.split(":")[0]: row.split(":") for row in rows}
+
+    unit = unit_settings()
+    user = table("passwd")[unit["User"]]
+    assert user[5] == f"/var/lib/{unit['StateDirectory']}" and user[6] == "/usr/sbin/nologin"
+    assert unit["User"] in table("group")[unit["SupplementaryGroups"]][3].split(",")
+
+
+@pytest.mark.slow
+def test_the_units_lsl_config_finds_every_stream_of_the_service(lsl_name):
+    """packaging/rig/lsl_api.cfg (the unit's LSLAPICFG): liblsl takes it, and a consumer on
+    this machine with it finds both streams, by asking this machine's ports directly."""
+    env = {**os.environ, "LSLAPICFG": str(RIG / "lsl_api.cfg")}
+    live = subprocess.Popen(
+        [*CLI, "live", "--source", "demo", "--lsl", "--name", lsl_name, "--no-stdout"],
+        cwd=REPO, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    code = (
+        "import sys; from mne_lsl import lsl; "
+        "print(sorted({i.name for i in lsl.resolve_streams(timeout=5) if sys.argv[1] in i.name}))"
+    )
+    try:
+        found = subprocess.run(
+            [sys.executable, "-c", code, lsl_name], env=env, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+    finally:
+        live.send_signal(signal.SIGTERM)
+        _, err = live.communicate(timeout=30)
+    assert found.stdout.strip() == str([lsl_name, f"{lsl_name}-markers"]), found.stderr
+    assert live.returncode == 0 and "ERR" not in err, err
 
 
 def test_a_rotated_recording_loses_no_frame_at_the_cuts(demo_video, tmp_path):
