@@ -10,9 +10,10 @@ so times compare across processes. Printed, median and p95:
 Then the WebSocket server alone, fed synthetic frames at 25 per second for --seconds (30),
 with clients in other processes: the websockets client with its default max_queue (16)
 reading as fast as it can, 15, 5 and 1 message a second, one with max_queue=2 reading 5 a
-second, and one that never reads. Printed: each client's lag while the stream runs (its time of reading minus the
-frame's t_wall; median, p95, max), frames read, the drop count it was told, whether it got
-the end line and the close code; and how long close() took with all four connected.
+second, and one that never reads. Printed: each client's lag while the stream runs (its time
+of reading minus the frame's t_wall; median, p95, max), frames read, the drop count it was
+told, whether it got the end line and the close code; and how long close() took with all of
+them connected.
 
 Then `live` as a rig runs it (`--rig`, also by default): the LSL rate while stdout has a reader
 taking 0.1 s a line (rate and longest gap between samples), and SIGTERM to exit with a
