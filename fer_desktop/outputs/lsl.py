@@ -54,7 +54,7 @@ END_MARKER_WAIT_S = 0.1  # lets the end marker leave before the outlet goes
 MARKER_EVENTS = ("marker", "gap", "seek", "setting", "labels", "status", "calibration")
 EXPOSED = (
     "LSL streams are readable from every network interface (liblsl cannot bind them to "
-    "127.0.0.1): firewall TCP/UDP 16571-16604, or run the systemd unit, which keeps them on "
+    "127.0.0.1): firewall TCP/UDP 16571-16603, or run the systemd unit, which keeps them on "
     "this machine; --lsl-network if the network is meant"
 )
 
