@@ -179,7 +179,8 @@ def test_lsl_slots_keep_each_face_and_samples_carry_frame_faces_and_capture_time
 @pytest.mark.slow
 def test_lsl_driver_rule_puts_the_largest_face_in_slot_1_and_keeps_it():
     pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
-    from fer_desktop.outputs.lsl import HOLD_S, Driver, LslOutput
+    from fer_desktop.outputs.face_slots import HOLD_S, Driver
+    from fer_desktop.outputs.lsl import LslOutput
 
     crowd = shared_path("videos", "crowd_1080p.mp4")
     output = LslOutput(slots=2, name=f"fer_driver_{os.getpid()}", driver=Driver.parse("largest"))

@@ -161,6 +161,8 @@ def test_live_rehearses_on_a_looped_file_with_one_rising_clock(demo_video):
         (["--reconnect-backoff", "1,x"], "--reconnect-backoff 1,x: give seconds"),
         (["--loop"], "--loop and --as-camera take a video file"),
         (["--health", "-1"], "--health must be 0"),
+        (["--lsl", "--lsl-driver", "0.8,0,0.5,1"], "--lsl-driver 0.8,0,0.5,1: give 'largest'"),
+        (["--lsl", "--lsl-slots", "0"], "--lsl-slots must be 1 or more"),
     ],
 )
 def test_bad_rig_options_are_one_line(options, message):

@@ -76,7 +76,8 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
     one, so they stay frame for frame together."""
     outputs: list[Output] = []
     if args.lsl:
-        from fer_desktop.outputs.lsl import Driver, LslOutput
+        from fer_desktop.outputs.face_slots import Driver
+        from fer_desktop.outputs.lsl import LslOutput
 
         driver = Driver.parse(args.lsl_driver) if args.lsl_driver else None
         outputs.append(HandOff(LslOutput(args.lsl_slots, stream.name, driver)))
@@ -183,10 +184,6 @@ def run(args, settings: Settings) -> int:
     if args.save_baseline and not settings.calibrate_s:
         raise UsageError("--save-baseline needs --calibrate SECONDS (how long to collect)")
     streams = _streams(args)
-    if args.lsl and not args.lsl_network:
-        from fer_desktop.outputs.lsl import EXPOSED
-
-        print(f"fer-desktop: warning: {EXPOSED}", file=sys.stderr, flush=True)
     sessions = []
     for stream in streams:
         options = SessionOptions(
@@ -204,6 +201,10 @@ def run(args, settings: Settings) -> int:
         health.session = session
         _take_markers(session, outputs)
         sessions.append(session)
+    if args.lsl and not args.lsl_network:  # after the options' errors, before the outlets
+        from fer_desktop.outputs.lsl import EXPOSED
+
+        print(f"fer-desktop: warning: {EXPOSED}", file=sys.stderr, flush=True)
     inlets = _marker_inlets(args, sessions)
     stopped_by = _stop_on_signals(sessions)
     try:
