@@ -201,7 +201,7 @@ class Pipeline:
         timings = {"detect": detected.ms}
         return FrameResult(
             frame.index, frame.t_source, iso_time(frame.captured), w, h, self.labels, faces,
-            timings,
+            timings, frame.monotonic,
         )  # fmt: skip
 
     def close(self) -> None:
