@@ -73,8 +73,7 @@ class FileCamera(FrameSource):
                 with self._cond:
                     if self._latest is not None and self._taken != self._seq:
                         self.dropped += 1  # the session had no time for the last one
-                    delivered = (frame, time.time(), time.monotonic())
-                    self._latest, self._seq = delivered, self._seq + 1
+                    self._latest, self._seq = (frame, time.time()), self._seq + 1
                     self._cond.notify_all()
         finally:
             with self._cond:
@@ -90,8 +89,8 @@ class FileCamera(FrameSource):
                     if self._ended:
                         return
                     raise SourceError(f"{self.name}: stopped delivering frames")
-                (frame, captured, monotonic), self._taken = self._latest, self._seq
-            yield Frame(index, frame.t_source, frame.bgr, captured, monotonic=monotonic)
+                (frame, captured), self._taken = self._latest, self._seq
+            yield Frame(index, frame.t_source, frame.bgr, captured)
             index += 1
 
     def close(self) -> None:

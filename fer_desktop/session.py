@@ -402,14 +402,14 @@ class Session:
         their capture clock since the session started (gaps included), files their own time.
         """
         captured = frame.captured if frame.captured is not None else time.time()
-        monotonic = frame.monotonic if frame.monotonic is not None else time.monotonic()
+        arrived = frame.arrived if frame.arrived is not None else time.monotonic()
         t = frame.t_source
         if self._source.live:  # cameras (and what plays as one): the capture clock
             if self._wall0 is None:
                 self._wall0 = captured
             t = captured - self._wall0
         return dataclasses.replace(
-            frame, index=self.frames, t_source=t, captured=captured, monotonic=monotonic
+            frame, index=self.frames, t_source=t, captured=captured, arrived=arrived
         )
 
     def _analyse(self, frame: Frame, t_arrival: float, detected: Detected | None = None) -> None:

@@ -35,7 +35,7 @@ class Frame:
     bgr: np.ndarray
     captured: float | None = None  # time.time() when the frame arrived (cameras: read)
     still: bool = False  # a still image: read on its own, nothing carried over
-    monotonic: float | None = None  # time.monotonic() at capture (cameras: when read)
+    arrived: float | None = None  # live sources: Clock.monotonic() when read (their t_source)
 
 
 class FrameSource:
@@ -345,7 +345,6 @@ class CameraSource(FrameSource):
         self._lock = threading.Condition()
         self._latest: np.ndarray | None = None
         self._stamp = 0.0  # time.time() when the newest frame was read
-        self._read_at = 0.0  # time.monotonic() then
         self._seq = 0
         self._stop = threading.Event()
         self._failed = False
@@ -365,7 +364,6 @@ class CameraSource(FrameSource):
                     self._lock.notify_all()
                     return
                 self._latest, self._stamp, self._seq = img, time.time(), self._seq + 1
-                self._read_at = time.monotonic()
                 self._lock.notify_all()
 
     def __iter__(self) -> Iterator[Frame]:
@@ -378,8 +376,8 @@ class CameraSource(FrameSource):
                 self._lock.wait_for(lambda last=last: self._seq != last or self._failed, 2.0)
                 if self._seq == seen:
                     raise SourceError(f"camera {self.index}: stopped delivering frames")
-                seen, img, stamp, read_at = self._seq, self._latest, self._stamp, self._read_at
-            yield Frame(index, time.monotonic() - t0, img, stamp, monotonic=read_at)
+                seen, img, stamp = self._seq, self._latest, self._stamp
+            yield Frame(index, time.monotonic() - t0, img, stamp)
             index += 1
 
     def close(self) -> None:
