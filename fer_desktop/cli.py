@@ -202,7 +202,27 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument(
         "--lsl",
         action="store_true",
-        help="stream to Lab Streaming Layer (needs the [lsl] extra: mne-lsl)",
+        help="stream to Lab Streaming Layer (needs the [lsl] extra: mne-lsl); liblsl serves "
+        "it on every network interface: a firewall keeps it on this machine (see README)",
+    )
+    lv.add_argument(
+        "--lsl-network",
+        action="store_true",
+        help="the LSL streams are meant for other machines too: no warning that they are "
+        "readable from the network",
+    )
+    lv.add_argument(
+        "--lsl-slots",
+        type=int,
+        default=4,
+        metavar="N",
+        help="face slots in the LSL stream (default 4); the 'faces' channel counts them all",
+    )
+    lv.add_argument(
+        "--lsl-driver",
+        metavar="RULE",
+        help="put the driver in LSL slot 1: 'largest' (the largest face) or X,Y,W,H (the "
+        "largest face centred in that region, in fractions of the frame, e.g. 0.5,0,0.5,1)",
     )
     lv.add_argument(
         "--serve",

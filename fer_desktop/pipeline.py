@@ -183,7 +183,7 @@ class Pipeline:
         }
         return FrameResult(
             frame.index, frame.t_source, iso_time(frame.captured), w, h, self.labels, tracked,
-            timings,
+            timings, frame.arrived,
         )  # fmt: skip
 
     def read_still(self, frame: Frame) -> FrameResult:
@@ -201,7 +201,7 @@ class Pipeline:
         timings = {"detect": detected.ms}
         return FrameResult(
             frame.index, frame.t_source, iso_time(frame.captured), w, h, self.labels, faces,
-            timings,
+            timings, frame.arrived,
         )  # fmt: skip
 
     def close(self) -> None:

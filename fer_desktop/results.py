@@ -78,6 +78,7 @@ class FrameResult:
     labels: list[str]
     faces: list[TrackedFace]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    t_monotonic: float | None = None  # time.monotonic() at capture (LSL stamps samples with it)
 
 
 def _probs(labels: list[str], values: np.ndarray) -> dict[str, float]:

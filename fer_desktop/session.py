@@ -332,7 +332,7 @@ class Session:
         source = self._reopen_camera(camera_id(self.source_spec))
         if source is not None:
             self._source = source
-            self._status("camera found")
+            self._status("camera found", fps=source.fps)
         return source
 
     def _start_pending(self) -> None:
@@ -341,10 +341,11 @@ class Session:
         self._pending = []
         self.ready.set()
 
-    def _status(self, text: str) -> None:
-        """A state change, for the owner (stderr, status bar) and every output."""
+    def _status(self, text: str, **fields) -> None:
+        """A state change, for the owner (stderr, status bar) and every output; `fields` go
+        into the event (the camera found at last: its `fps`)."""
         self.on_event(Status(text))
-        self._emit_event("status", note=text)
+        self._emit_event("status", note=text, **fields)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -417,13 +418,15 @@ class Session:
         A camera's clock is monotonic: setting the wall clock moves `t_wall`, never `t_source`.
         """
         captured = frame.captured if frame.captured is not None else time.time()
+        arrived = frame.arrived if frame.arrived is not None else time.monotonic()
         t = frame.t_source
         if self._source.live:  # cameras (and what plays as one): the capture clock
-            arrived = frame.arrived if frame.arrived is not None else time.monotonic()
             if self._arrived0 is None:
                 self._arrived0 = arrived
             t = arrived - self._arrived0
-        return dataclasses.replace(frame, index=self.frames, t_source=t, captured=captured)
+        return dataclasses.replace(
+            frame, index=self.frames, t_source=t, captured=captured, arrived=arrived
+        )
 
     def _analyse(self, frame: Frame, t_arrival: float, detected: Detected | None = None) -> None:
         position = None

@@ -21,7 +21,7 @@ from fer_desktop.session import (
 )
 from fer_desktop.settings import Settings
 from fer_desktop.timeline import open_timeline, read_timeline
-from tests.conftest import REPO
+from tests.conftest import REPO, shared_path
 
 CLI = [sys.executable, "-m", "fer_desktop"]
 
@@ -48,7 +48,7 @@ def test_lsl_inlet_receives_frames_and_markers(demo_video):
     pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
     from mne_lsl import lsl
 
-    from fer_desktop.outputs.lsl import CHANNELS, LslOutput
+    from fer_desktop.outputs.lsl import CHANNELS, FRAME_CHANNELS, LslOutput
 
     name = f"fer_desktop_test_{os.getpid()}"
     output = LslOutput(slots=2, name=name)
@@ -87,16 +87,18 @@ def test_lsl_inlet_receives_frames_and_markers(demo_video):
     run_session(demo_video, [output], frames=45, on_frame=on_frame)
     listener.join(40)
     info = received["info"]
-    assert info.n_channels == 2 * len(CHANNELS) and info.stype == "Expression"
-    assert info.get_channel_names()[:5] == [f"face1_{c}" for c in CHANNELS]
+    assert info.n_channels == 3 + 2 * len(CHANNELS) and info.stype == "Expression"
+    names = info.get_channel_names()
+    assert names[:8] == [*FRAME_CHANNELS, *(f"face1_{c}" for c in CHANNELS)]
     frames = received["frames"]
     assert len(frames) >= 20
     stamps = [ts for _, ts in frames]
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
-    first = frames[-1][0]
-    assert first[0] == 1.0  # face id 1 in slot 1
-    assert abs(sum(first[1:4]) - 1.0) < 0.02  # happy + neutral + sad of the 3-class model
-    assert all(v != v for v in first[5:])  # slot 2 is empty: NaN
+    last = frames[-1][0]
+    assert last[:3] == [44.0, last[1], 1.0]  # frame 44 (the 45th), its t_source, one face
+    assert last[3] == 1.0  # face id 1 in slot 1
+    assert abs(sum(last[4:7]) - 1.0) < 0.02  # happy + neutral + sad of the 3-class model
+    assert all(v != v for v in last[8:])  # slot 2 is empty: NaN
     events = [json.loads(m) for m, _ in received["markers"]]
     assert [e["note"] for e in events if e["event"] == "marker"] == ["lap 10", "lap 20"]
     assert events[-1]["event"] == "end" and events[-1]["frames"] == 45  # the end marker
@@ -105,6 +107,100 @@ def test_lsl_inlet_receives_frames_and_markers(demo_video):
     assert all(validator(STREAM).is_valid(e) for e in events)  # the schema's event lines
     marker_ts = [ts for _, ts in received["markers"]]
     assert marker_ts == sorted(marker_ts)
+
+
+def lsl_frames(output, source, frames: int) -> tuple[list, list]:
+    """Run a session on `source` into `output` (an LslOutput) with a real inlet on its frame
+    stream: (the session's FrameResults, the (sample, timestamp) pairs the inlet got)."""
+    from fer_desktop.outputs.lsl import liblsl
+
+    lsl = liblsl()
+    results, received = [], []
+    ready, done = threading.Event(), threading.Event()
+
+    def listen() -> None:
+        inlet = lsl.StreamInlet(lsl.resolve_streams(timeout=20, name=output.stream_name)[0])
+        inlet.open_stream(timeout=10)
+        ready.set()
+        while True:
+            sample, ts = inlet.pull_sample(timeout=1.0)
+            if ts is not None:
+                received.append((list(sample), ts))
+            elif done.is_set():  # the session ended and nothing more came for a second
+                break
+        inlet.close_stream()
+
+    def on_event(event) -> None:
+        if isinstance(event, FrameAnalysed):
+            results.append(event.result)
+            if len(results) == 1:
+                ready.wait(30)  # the inlet is connected before the frames that count
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    opts = SessionOptions(realtime=False, max_frames=frames)
+    Session(str(source), Settings(), opts, [output], on_event=on_event).run()
+    done.set()
+    listener.join(30)
+    return results, received
+
+
+@pytest.mark.slow
+def test_lsl_slots_keep_each_face_and_samples_carry_frame_faces_and_capture_time():
+    """The crowd clip (5-8 faces, 4 slots): a face stays in its slot while it stays in view,
+    each sample says its frame, t_source and how many faces were in view, and is stamped with
+    the frame's capture time on LSL's clock."""
+    pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
+    from fer_desktop.outputs.lsl import LslOutput, liblsl
+
+    crowd = shared_path("videos", "crowd_1080p.mp4")
+    output = LslOutput(slots=4, name=f"fer_slots_{os.getpid()}")
+    results, received = lsl_frames(output, crowd, frames=50)
+    assert len(received) == len(results) == 50
+    offset = liblsl().local_clock() - time.monotonic()  # the same clock on Linux: about 0
+    by_frame = {}
+    for (sample, ts), result in zip(received, results, strict=True):
+        assert sample[:3] == [result.index, pytest.approx(result.t_source), len(result.faces)]
+        assert ts == pytest.approx(result.t_monotonic + offset, abs=1e-3)  # at capture
+        by_frame[result.index] = [None if v != v else int(v) for v in sample[3::5]]
+    in_view = {r.index: {f.id for f in r.faces} for r in results}
+    assert max(len(ids) for ids in in_view.values()) > 4  # more faces than slots
+    moves = [  # a face in a slot that is still in view in the next frame, in another slot
+        (i, face_id)
+        for i in range(1, len(results))
+        for slot, face_id in enumerate(by_frame[i - 1])
+        if face_id in in_view[i] and by_frame[i][slot] != face_id
+    ]
+    assert moves == []
+    filled = [sum(v is not None for v in slots) for slots in by_frame.values()]
+    assert filled == [min(4, len(in_view[i])) for i in sorted(in_view)]  # no slot left idle
+
+
+@pytest.mark.slow
+def test_lsl_driver_rule_puts_the_largest_face_in_slot_1_and_keeps_it():
+    pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
+    from fer_desktop.outputs.face_slots import HOLD_S, Driver
+    from fer_desktop.outputs.lsl import LslOutput
+
+    crowd = shared_path("videos", "crowd_1080p.mp4")
+    output = LslOutput(slots=2, name=f"fer_driver_{os.getpid()}", driver=Driver.parse("largest"))
+    results, received = lsl_frames(output, crowd, frames=50)
+
+    def largest(result) -> int:
+        return max(result.faces, key=lambda f: f.box[2] * f.box[3]).id
+
+    # slot 1's face id; NaN while the driver is missed (its slot waits HOLD_S for it)
+    drivers = [None if sample[3] != sample[3] else int(sample[3]) for sample, _ in received]
+    assert drivers[0] == largest(results[0])
+    driver = drivers[0]
+    for i in range(1, len(results)):
+        if drivers[i] not in (None, driver):  # a new driver only once the last one has left
+            seen = [r.t_source for r in results[:i] if driver in {f.id for f in r.faces}]
+            assert results[i].t_source - max(seen) > HOLD_S
+            assert drivers[i] == largest(results[i])
+            driver = drivers[i]
+    kept = [d for d, r in zip(drivers, results, strict=True) if d and d != largest(r)]
+    assert kept  # slot 1 kept its driver while another face was larger
 
 
 def test_recorded_video_has_one_frame_per_timeline_frame_row(demo_video, tmp_path):

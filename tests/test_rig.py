@@ -1,14 +1,18 @@
 """`live` as a rig uses it: outputs never hold each other back, a closed stdout ends only
 stdout, SIGTERM is a clean stop. Real processes, a real slow pipe reader, a real LSL inlet."""
 
+import ipaddress
 import itertools
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -157,6 +161,8 @@ def test_live_rehearses_on_a_looped_file_with_one_rising_clock(demo_video):
         (["--reconnect-backoff", "1,x"], "--reconnect-backoff 1,x: give seconds"),
         (["--loop"], "--loop and --as-camera take a video file"),
         (["--health", "-1"], "--health must be 0"),
+        (["--lsl", "--lsl-driver", "0.8,0,0.5,1"], "--lsl-driver 0.8,0,0.5,1: give 'largest'"),
+        (["--lsl", "--lsl-slots", "0"], "--lsl-slots must be 1 or more"),
     ],
 )
 def test_bad_rig_options_are_one_line(options, message):
@@ -213,6 +219,71 @@ def test_a_bad_config_file_is_one_line_naming_the_line(tmp_path, text, message):
     )
     assert out.returncode == 2 and message in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def listening(pid: int) -> list[str]:
+    """The addresses a process's TCP sockets listen on, read from the socket table
+    (/proc/net/tcp and tcp6, matched to the process's open sockets)."""
+    fd = f"/proc/{pid}/fd"
+    inodes = {os.readlink(f"{fd}/{n}")[8:-1] for n in os.listdir(fd)}  # socket:[INODE]
+    found = []
+    for table, size in (("tcp", 4), ("tcp6", 16)):
+        for row in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            cols = row.split()
+            if cols[3] == "0A" and cols[9] in inodes:  # LISTEN, one of the process's
+                raw = bytes.fromhex(cols[1].split(":")[0])
+                words = [raw[i : i + 4][::-1] for i in range(0, size, 4)]  # host-order words
+                found.append(str(ipaddress.ip_address(b"".join(words))))
+    return found
+
+
+@pytest.mark.slow
+def test_live_says_that_lsl_is_readable_from_the_network_and_it_is(lsl_name):
+    """liblsl serves on every interface (its configuration cannot change that): `live --lsl`
+    says so once on stderr, the socket table agrees, and an inlet here still receives;
+    --lsl-network (the network is meant) drops the warning."""
+    live = subprocess.Popen(
+        [*CLI, "live", "--source", "demo", "--lsl", "--name", lsl_name, "--no-stdout"],
+        cwd=REPO, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    stamps = lsl_samples(lsl_name, live, 3)
+    addresses = listening(live.pid)
+    live.send_signal(signal.SIGTERM)
+    _, err = live.communicate(timeout=30)
+    assert live.returncode == 0, err
+    assert len(stamps) > 10  # an inlet on this machine receives
+    assert any(not ipaddress.ip_address(a).is_loopback for a in addresses), addresses
+    assert err.count("LSL streams are readable from every network interface") == 1
+    meant = subprocess.run(
+        [*CLI, "live", "--source", "demo", "--lsl", "--lsl-network", "--name", lsl_name,
+         "--max-frames", "5", "--no-stdout"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert meant.returncode == 0 and "readable from every" not in meant.stderr
+
+
+@pytest.mark.slow
+def test_a_camera_found_late_gives_the_lsl_stream_its_rate(demo_video, tmp_path, lsl_name):
+    """--wait-for-camera with no camera at start: the marker stream is up at once, the frame
+    stream comes with the camera, at its frame rate (it was 0 for the whole run)."""
+    from mne_lsl import lsl
+
+    camera = tmp_path / "camera.avi"  # OpenCV opens a video file as a camera
+    live = subprocess.Popen(
+        [*CLI, "live", "--camera", str(camera), "--wait-for-camera", "--lsl", "--name",
+         lsl_name, "--no-stdout"],
+        cwd=REPO, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert lsl.resolve_streams(timeout=20, name=f"{lsl_name}-markers")
+        shutil.copy(demo_video, tmp_path / "copy.avi")
+        os.replace(tmp_path / "copy.avi", camera)  # the camera appears, whole
+        found = lsl.resolve_streams(timeout=20, name=lsl_name)
+    finally:
+        live.send_signal(signal.SIGTERM)
+        _, err = live.communicate(timeout=30)
+    assert [info.sfreq for info in found] == [15.0]  # the clip's rate
+    assert "camera found" in err
 
 
 def test_two_sources_in_one_process_are_two_named_streams(demo_video, tmp_path, lsl_name):
@@ -327,6 +398,77 @@ def test_the_service_stops_and_fails_the_way_systemd_reads_it(tmp_path):
     assert str(failed.returncode) in unit["RestartPreventExitStatus"].split()
     assert failed.stdout == ""  # refused before any header is written
     assert len(failed.stderr.strip().splitlines()) == 1 and "cannot serve" in failed.stderr
+
+
+def systemd_tool(name: str) -> str:
+    tool = shutil.which(name)
+    if tool is None:
+        pytest.skip(f"needs {name} (apt-get install systemd)")
+    return tool
+
+
+def test_the_unit_passes_systemd_analyze_verify_and_security(tmp_path):
+    """`verify` accepts the unit (its ExecStart pointed at this venv's fer-desktop) and
+    `security` rates its exposure 2.0 or less, "OK" (it was 9.2, "UNSAFE")."""
+    analyze = systemd_tool("systemd-analyze")
+    unit = tmp_path / "fer-desktop-live.service"
+    installed = unit_settings()["ExecStart"].split()[0]
+    here = str(Path(sys.executable).with_name("fer-desktop"))
+    unit.write_text((RIG / unit.name).read_text().replace(installed, here))
+    verify = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
+    assert verify.returncode == 0 and verify.stderr == "", verify.stderr
+    security = subprocess.run(
+        [analyze, "security", "--offline=yes", "--threshold=20", str(unit)],  # 0-100 scale
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert security.returncode == 0, security.stdout.splitlines()[-1]
+    settings = unit_settings()
+    assert settings["UMask"] == "0077"
+    record = re.search(r'record = "([^"]+)"', (RIG / "rig.toml").read_text()).group(1)
+    assert record == f"/var/lib/{settings['StateDirectory']}"  # the example's record folder
+
+
+def test_sysusers_makes_the_services_user_in_the_cameras_group(tmp_path):
+    sysusers = systemd_tool("systemd-sysusers")
+    (tmp_path / "etc").mkdir()
+    subprocess.run(
+        [sysusers, f"--root={tmp_path}", str(RIG / "fer-desktop.sysusers")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    def table(name: str) -> dict[str, list[str]]:
+        rows = (tmp_path / "etc" / name).read_text().splitlines()
+        return {row.split(":")[0]: row.split(":") for row in rows}
+
+    unit = unit_settings()
+    user = table("passwd")[unit["User"]]
+    assert user[5] == f"/var/lib/{unit['StateDirectory']}" and user[6] == "/usr/sbin/nologin"
+    assert unit["User"] in table("group")[unit["SupplementaryGroups"]][3].split(",")
+
+
+@pytest.mark.slow
+def test_the_units_lsl_config_finds_every_stream_of_the_service(lsl_name):
+    """packaging/rig/lsl_api.cfg (the unit's LSLAPICFG): liblsl takes it, and a consumer on
+    this machine with it finds both streams, by asking this machine's ports directly."""
+    env = {**os.environ, "LSLAPICFG": str(RIG / "lsl_api.cfg")}
+    live = subprocess.Popen(
+        [*CLI, "live", "--source", "demo", "--lsl", "--name", lsl_name, "--no-stdout"],
+        cwd=REPO, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    code = (
+        "import sys; from mne_lsl import lsl; "
+        "print(sorted({i.name for i in lsl.resolve_streams(timeout=5) if sys.argv[1] in i.name}))"
+    )
+    try:
+        found = subprocess.run(
+            [sys.executable, "-c", code, lsl_name], env=env, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+    finally:
+        live.send_signal(signal.SIGTERM)
+        _, err = live.communicate(timeout=30)
+    assert found.stdout.strip() == str([lsl_name, f"{lsl_name}-markers"]), found.stderr
+    assert live.returncode == 0 and "ERR" not in err, err
 
 
 def test_a_rotated_recording_loses_no_frame_at_the_cuts(demo_video, tmp_path):

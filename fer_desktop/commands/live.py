@@ -76,9 +76,11 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
     one, so they stay frame for frame together."""
     outputs: list[Output] = []
     if args.lsl:
+        from fer_desktop.outputs.face_slots import Driver
         from fer_desktop.outputs.lsl import LslOutput
 
-        outputs.append(HandOff(LslOutput(name=stream.name)))
+        driver = Driver.parse(args.lsl_driver) if args.lsl_driver else None
+        outputs.append(HandOff(LslOutput(args.lsl_slots, stream.name, driver)))
     if stream.serve:
         from fer_desktop.outputs.websocket import WebSocketOutput
 
@@ -200,6 +202,10 @@ def run(args, settings: Settings) -> int:
         _take_markers(session, outputs)
         sessions.append(session)
         healths.append(health)
+    if args.lsl and not args.lsl_network:  # after the options' errors, before the outlets
+        from fer_desktop.outputs.lsl import EXPOSED
+
+        print(f"fer-desktop: warning: {EXPOSED}", file=sys.stderr, flush=True)
     inlets = _marker_inlets(args, sessions)
     stopped_by = _stop_on_signals(sessions)
     monitor = HealthMonitor(healths, args.health, SystemdNotifier.from_environment())

@@ -1,15 +1,33 @@
 """Lab Streaming Layer: a per-frame stream of face readings and an irregular marker stream.
 
 LSL is how labs and driving simulators line up eye trackers, EEG and skin response;
-LabRecorder writes every stream on the network into one XDF file. We use the LSL API of
-mne-lsl, whose wheel bundles liblsl (pylsl's Linux wheel does not, and would need a system
-liblsl). Install it with `pip install mne-lsl` (the `[lsl]` extra).
+LabRecorder writes every stream into one XDF file. We use the LSL API of mne-lsl, whose wheel
+bundles liblsl (pylsl's Linux wheel does not, and would need a system liblsl). Install it
+with `pip install mne-lsl` (the `[lsl]` extra).
 
-The frame stream "fer_desktop" (type "Expression") has a fixed number of face slots, each of
-five float32 channels: face id, p_happy, p_neutral, p_sad, valence. Empty slots and labels a
-model lacks (p_neutral for the 2-class model) are NaN. Its nominal rate is the source's frame
-rate. The marker stream "fer_desktop-markers" (type "Markers", irregular, one string channel)
-carries markers, camera gaps and setting changes as JSON. Timestamps come from LSL's clock.
+The frame stream "fer_desktop" (type "Expression", float64) starts with three channels for the
+frame, then a fixed number of face slots of five channels each:
+- `frame` (the session's frame number, as on every JSON line), `t_source` (seconds on the
+  session's time base), `faces` (faces in view, slots or not);
+- per slot: face id, p_happy, p_neutral, p_sad, valence. Empty slots and labels a model lacks
+  (p_neutral for the 2-class model) are NaN.
+Which face is in which slot is face_slots.FaceSlots's choice: a face keeps its slot while it
+stays in view; with a `driver` rule, slot 1 is the driver's. The stream's
+description (desc/fer_desktop) says all of this, for whoever reads the XDF file.
+
+Each sample is stamped with the moment its frame was captured, on LSL's clock (liblsl's
+local_clock), so it lines up with the other streams of a recording. The nominal rate is the
+source's frame rate; a camera that is not there at start (`--wait-for-camera`) gets its
+stream once its rate is known. The marker stream "fer_desktop-markers" (type "Markers",
+irregular, one string channel) carries markers, camera gaps and setting changes as JSON.
+
+Who can read them: anyone who can reach this machine. liblsl (1.17) serves every outlet on
+all network interfaces (TCP and UDP from port 16572, discovery on UDP 16571) and its
+configuration cannot bind them to 127.0.0.1: its ListenAddress moves only the discovery
+socket, and then a consumer on this machine with the default configuration finds just one
+of the outlets. Keep the streams on the machine with a firewall; the systemd unit
+(packaging/rig) does it with IPAddressAllow=localhost. `live --lsl` says so on stderr
+unless `--lsl-network` says the network is meant.
 """
 
 from __future__ import annotations
@@ -22,17 +40,25 @@ import numpy as np
 
 from fer_desktop._quiet import native_stderr_silenced
 from fer_desktop.outputs import Output, OutputError, SessionInfo
+from fer_desktop.outputs.face_slots import Driver, FaceSlots
 from fer_desktop.results import FrameResult, event_record
 
-CHANNELS = ("id", "p_happy", "p_neutral", "p_sad", "valence")
+FRAME_CHANNELS = ("frame", "t_source", "faces")
+CHANNELS = ("id", "p_happy", "p_neutral", "p_sad", "valence")  # per face slot
 DEFAULT_SLOTS = 4
 STREAM_NAME = "fer_desktop"
 END_MARKER_WAIT_S = 0.1  # lets the end marker leave before the outlet goes
 # Events on the marker stream: all but "end" (the outlet goes away) are what a lab records.
 MARKER_EVENTS = ("marker", "gap", "seek", "setting", "labels", "status", "calibration")
+EXPOSED = (
+    "LSL streams are readable from every network interface (liblsl cannot bind them to "
+    "127.0.0.1): firewall TCP/UDP 16571-16603, or run the systemd unit, which keeps them on "
+    "this machine; --lsl-network if the network is meant"
+)
 
 
-def _lsl():
+def liblsl():
+    """mne-lsl's LSL API, or an OutputError saying how to install it."""
     try:
         from mne_lsl import lsl
     except ImportError as exc:
@@ -43,38 +69,43 @@ def _lsl():
 
 
 def channel_names(slots: int) -> list[str]:
-    return [f"face{s + 1}_{c}" for s in range(slots) for c in CHANNELS]
+    faces = [f"face{s + 1}_{c}" for s in range(slots) for c in CHANNELS]
+    return [*FRAME_CHANNELS, *faces]
 
 
 class LslOutput(Output):
     name = "LSL"
 
-    def __init__(self, slots: int = DEFAULT_SLOTS, name: str = STREAM_NAME):
-        self.slots = slots
+    def __init__(
+        self,
+        slots: int = DEFAULT_SLOTS,
+        name: str = STREAM_NAME,
+        driver: Driver | None = None,
+    ):
+        self.slots = FaceSlots(slots, driver)
+        self.n_slots = slots
         self.stream_name = name
-        self._lsl = _lsl()
+        self.driver = driver
+        self._lsl = liblsl()
         self.frames = 0
+        self._outlet = self._markers = None
 
     def start(self, info: SessionInfo) -> None:
-        with native_stderr_silenced():  # liblsl logs its configuration at INFO level
-            self._start(info)
-
-    def _start(self, info: SessionInfo) -> None:
-        lsl = self._lsl
-        rate = float(info.fps) if info.fps and math.isfinite(info.fps) else 0.0
+        self._info = info
         self._labels = info.labels
-        sinfo = lsl.StreamInfo(
-            self.stream_name,
-            "Expression",
-            self.slots * len(CHANNELS),
-            rate,
-            "float32",
-            f"{self.stream_name}-{info.source}",
-        )
-        sinfo.set_channel_names(channel_names(self.slots))
-        sinfo.set_channel_types(["expression"] * self.slots * len(CHANNELS))
-        sinfo.set_channel_units(["id", "p", "p", "p", "valence"] * self.slots)
-        markers = lsl.StreamInfo(
+        with native_stderr_silenced():  # liblsl logs its configuration at INFO level
+            self._markers = self._open(self._marker_info(info))
+            if info.fps and math.isfinite(info.fps):  # else: once the camera says its rate
+                self._open_frames(info.fps)
+
+    def _open(self, sinfo):
+        try:
+            return self._lsl.StreamOutlet(sinfo)
+        except Exception as exc:  # liblsl reports its failures as plain RuntimeErrors
+            raise OutputError(f"cannot open the LSL outlets: {exc}") from exc
+
+    def _marker_info(self, info: SessionInfo):
+        return self._lsl.StreamInfo(
             f"{self.stream_name}-markers",
             "Markers",
             1,
@@ -82,41 +113,76 @@ class LslOutput(Output):
             "string",
             f"{self.stream_name}-markers-{info.source}",
         )
-        try:
-            self._outlet = lsl.StreamOutlet(sinfo)
-            self._markers = lsl.StreamOutlet(markers)
-        except Exception as exc:  # liblsl reports its failures as plain RuntimeErrors
-            raise OutputError(f"cannot open the LSL outlets: {exc}") from exc
-        self._clock = lsl.local_clock
+
+    def _open_frames(self, rate: float) -> None:
+        """The frame stream, at `rate` frames a second (0: irregular, when never known)."""
+        sinfo = self._lsl.StreamInfo(
+            self.stream_name,
+            "Expression",
+            len(FRAME_CHANNELS) + self.n_slots * len(CHANNELS),
+            rate,
+            "float64",
+            f"{self.stream_name}-{self._info.source}",
+        )
+        sinfo.set_channel_names(channel_names(self.n_slots))
+        sinfo.set_channel_types(["frame", "time", "count"] + ["expression"] * self.n_slots * 5)
+        sinfo.set_channel_units(
+            ["count", "s", "count"] + ["id", "p", "p", "p", "valence"] * self.n_slots
+        )
+        about = sinfo.desc.append_child("fer_desktop")
+        about.append_child_value("slots", str(self.n_slots))
+        about.append_child_value("slot_order", self._slot_order())
+        about.append_child_value(
+            "timestamps", "the frame's capture, on LSL's clock; t_source is the session's time"
+        )
+        about.append_child_value("labels", ",".join(self._labels))
+        self._outlet = self._open(sinfo)
+
+    def _slot_order(self) -> str:
+        kept = "a face keeps its slot while in view; a new face takes the lowest free slot"
+        if self.driver is None:
+            return kept
+        return f"slot 1: the driver ({self.driver.describe()}), kept while in view; {kept}"
 
     def sample(self, result: FrameResult) -> np.ndarray:
         """The frame as one LSL sample (NaN where a slot or a label is empty)."""
-        x = np.full(self.slots * len(CHANNELS), np.nan, np.float32)
-        for s, face in enumerate(result.faces[: self.slots]):
+        x = np.full(len(FRAME_CHANNELS) + self.n_slots * len(CHANNELS), np.nan)
+        x[:3] = result.index, result.t_source, len(result.faces)
+        for s, face in enumerate(self.slots.assign(result)):
+            if face is None:
+                continue
             p = dict(zip(result.labels, face.smooth, strict=True))
             values = [face.id, p.get("happy"), p.get("neutral"), p.get("sad"), face.valence]
-            x[s * 5 : s * 5 + 5] = [np.nan if v is None else v for v in values]
+            at = len(FRAME_CHANNELS) + s * len(CHANNELS)
+            x[at : at + len(CHANNELS)] = [np.nan if v is None else v for v in values]
         return x
 
+    def stamp(self, result: FrameResult) -> float:
+        """When the frame was captured, on LSL's clock."""
+        now = self._lsl.local_clock()
+        if result.t_monotonic is None:
+            return now
+        return now - (time.monotonic() - result.t_monotonic)
+
     def frame(self, result: FrameResult, bgr: np.ndarray) -> None:
-        self._outlet.push_sample(self.sample(result), self._clock())
+        if self._outlet is None:  # the rate never came: irregular
+            self._open_frames(0.0)
+        self._outlet.push_sample(self.sample(result), self.stamp(result))
         self.frames += 1
 
     def event(self, record: dict) -> None:
+        fps = record.get("fps")
+        if self._outlet is None and record.get("event") == "status" and fps:
+            self._open_frames(float(fps))  # the camera came: now its rate is known
         if record.get("event") in MARKER_EVENTS:
-            self._markers.push_sample([json.dumps(record)], self._clock())
+            self._markers.push_sample([json.dumps(record)], self._lsl.local_clock())
 
     def close(self, summary: dict) -> None:
-        markers = getattr(self, "_markers", None)
-        if markers is not None:  # the end marker: a recorder knows the stream ended on purpose
+        if self._markers is not None:  # the end marker: a recorder knows the stream ended
             end = event_record("end", None, frames=self.frames, stopped=summary.get("stopped"))
-            markers.push_sample([json.dumps(end)], self._clock())
+            self._markers.push_sample([json.dumps(end)], self._lsl.local_clock())
             time.sleep(END_MARKER_WAIT_S)
-        for attr in ("_outlet", "_markers"):
-            outlet = getattr(self, attr, None)
-            if outlet is not None:
-                setattr(self, attr, None)
-                del outlet
+        self._outlet = self._markers = None  # liblsl closes an outlet when it is let go
 
     @property
     def state(self) -> str:

@@ -23,18 +23,19 @@ Who may connect:
   each face's label and a chart of the last minute, read from this stream on the same
   origin; it passes on the `?token=` of its own URL. The page holds no data.
 
-A slow client stays near the present. Each message is followed by a ping and at most
-IN_FLIGHT messages go out ahead of the client's last pong, so lines cannot pile up in socket
-buffers: a client answers a ping only once its library has read that far. The lines waiting
-for a client are the newest QUEUE_LINES frame lines, none older than STALE_SECONDS while a
-newer one waits, and its event lines (up to EVENT_LINES); the others are dropped. Every frame
-line sent to a client that has lost lines carries `"dropped_lines": N`, the number that client
-has lost so far, and so does its end line. The client's own receive queue still adds to its
-lag: the websockets client reads up to `max_queue` messages ahead (16 by default, 3 s at 5
-messages a second), so a slow reader should pass a small one (2). One client gets at most
-IN_FLIGHT messages per network round trip (40 a second at 50 ms). A client that never reads
-holds only its own short queue; the others are not slowed, and keepalive pings (every 20 s)
-close it after 20 s without a pong.
+A slow client stays near the present, whatever its read rate. Each message is followed by a
+ping and at most IN_FLIGHT messages go out ahead of the client's last pong, so lines cannot
+pile up in socket buffers: a client answers a ping only once its library has read that far.
+Each line goes out in FRAGMENTS frames: a client library that bounds its receive queue in
+frames (the websockets client: `max_queue`, 16 by default) then holds about one line ahead
+of its reader, not 16. While a client is behind, only the newest frame line waits for it;
+its event lines (markers, gaps, errors; up to EVENT_LINES) all wait, in order. Every frame
+line sent to a client that has lost lines carries `"dropped_lines": N`, the number that
+client has lost so far, and so does its end line. A client reading 5 lines a second with the
+default `max_queue` reads lines under 1 s old (benchmarks/bench_outputs.py prints the lag
+against the read rate). One client gets at most IN_FLIGHT messages per network round trip
+(40 a second at 50 ms). A client that never reads holds only its own short queue; the others
+are not slowed, and keepalive pings (every 20 s) close it after 20 s without a pong.
 
 close() returns within CLOSE_SECONDS: clients get GOODBYE_SECONDS to take the end line and
 answer the close; one further behind may miss its last lines when its connection is cut.
@@ -49,7 +50,6 @@ import ipaddress
 import json
 import secrets
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
@@ -63,9 +63,8 @@ from fer_desktop.outputs import Output, OutputError, SessionInfo
 from fer_desktop.outputs.stdout import dumps
 from fer_desktop.results import FrameResult, event_record, frame_record
 
-QUEUE_LINES = 8  # newest frame lines kept per client while it is behind
-STALE_SECONDS = 0.25  # a frame line this old is dropped when a newer one waits
-EVENT_LINES = 64  # event lines (markers, gaps…) kept per client beyond those
+EVENT_LINES = 64  # event lines (markers, gaps…) kept per client beyond its newest frame line
+FRAGMENTS = 16  # frames per line: a queue of 16 frames on the client holds one line
 IN_FLIGHT = 2  # messages sent ahead of the client's last pong: at most 2 per round trip
 MAX_MESSAGE_BYTES = 4096  # incoming messages; larger ones get an error back
 HARD_MESSAGE_BYTES = 65536  # larger ones close that client (1009) unread
@@ -127,56 +126,39 @@ def with_dropped(line: str, dropped: int) -> str:
 
 
 class ClientQueue:
-    """The lines waiting for one client: the newest QUEUE_LINES frame lines, none older than
-    STALE_SECONDS while a newer one waits, and up to EVENT_LINES event lines; older lines are
-    dropped and counted."""
+    """The lines waiting for one client, in order: its newest frame line only (an older one
+    is dropped when a newer one comes) and up to EVENT_LINES event lines (beyond that the
+    oldest is dropped). Drops are counted."""
 
     def __init__(self, header: str):
-        self.lines: deque[tuple[float | None, str]] = deque([(None, header)])
-        self.frames = 0
+        self.lines: deque[tuple[bool, str]] = deque([(False, header)])
         self.dropped = 0
         self.ready = asyncio.Event()
         self.ending = asyncio.Event()
         self.summary: dict = {}
 
     def put(self, line: str, frame: bool) -> int:
-        """Queue a line (a frame line with the time it was queued); return how many lines
-        were dropped to make room."""
+        """Queue a line; return how many lines were dropped to make room."""
         before = self.dropped
-        self.lines.append((time.monotonic() if frame else None, line))
-        self.frames += frame
-        if self.frames > QUEUE_LINES:
-            self._drop(frames_only=True)
-        if len(self.lines) > QUEUE_LINES + EVENT_LINES:
-            self._drop(frames_only=False)
+        if frame:
+            self._drop(lambda is_frame: is_frame)
+        elif len(self.lines) > EVENT_LINES:
+            self._drop(lambda is_frame: True)
+        self.lines.append((frame, line))
         self.ready.set()
         return self.dropped - before
 
-    def _drop(self, frames_only: bool) -> None:
-        for i, (queued, _) in enumerate(self.lines):
-            if queued is not None or not frames_only:
+    def _drop(self, which: Callable[[bool], bool]) -> None:
+        """Drop the oldest waiting line for which `which(is_frame)` holds, if any."""
+        for i, (is_frame, _) in enumerate(self.lines):
+            if which(is_frame):
                 del self.lines[i]
-                self.frames -= queued is not None
                 self.dropped += 1
                 return
 
-    def drop_stale(self) -> int:
-        """Drop frame lines that waited over STALE_SECONDS while a newer frame line waits."""
-        before = self.dropped
-        now = time.monotonic()
-        while self.frames > 1:
-            queued = next(q for q, _ in self.lines if q is not None)
-            if now - queued <= STALE_SECONDS:
-                break
-            self._drop(frames_only=True)
-        return self.dropped - before
-
     def _pop(self) -> str:
-        queued, line = self.lines.popleft()
-        if queued is None:
-            return line
-        self.frames -= 1
-        return with_dropped(line, self.dropped) if self.dropped else line
+        frame, line = self.lines.popleft()
+        return with_dropped(line, self.dropped) if frame and self.dropped else line
 
     async def get(self) -> str:
         """The oldest waiting line (a frame line carries the drop count once there is one)."""
@@ -197,6 +179,12 @@ class ClientQueue:
         while self.lines:
             yield self._pop()
         yield dumps(event_record("end", None, **{**self.summary, "dropped_lines": self.dropped}))
+
+
+def fragments(line: str) -> list[str]:
+    """A line cut into FRAGMENTS pieces (fewer for a short line), each sent as one frame."""
+    size = -(-len(line) // FRAGMENTS)
+    return [line[i : i + size] for i in range(0, len(line), size)]
 
 
 async def wait_for_window(pongs: deque[asyncio.Future[float]]) -> None:
@@ -424,8 +412,7 @@ class WebSocketOutput(Output):
         pongs: deque[asyncio.Future[float]] = deque()
         while True:
             await wait_for_window(pongs)
-            self.dropped += queue.drop_stale()
-            await ws.send(await queue.get())
+            await ws.send(fragments(await queue.get()))
             pongs.append(await ws.ping())
 
     async def _read(self, ws, queue: ClientQueue) -> None:
@@ -468,10 +455,9 @@ class WebSocketOutput(Output):
         return None
 
     async def _goodbye(self, ws, queue: ClientQueue) -> None:
-        """The lines still queued (stale frame lines dropped), the end line, a 1001 close."""
+        """The lines still queued, the end line, a 1001 close."""
         from websockets.frames import CloseCode
 
-        self.dropped += queue.drop_stale()
         for line in queue.remaining():
             await ws.send(line)
         await ws.close(CloseCode.GOING_AWAY)
