@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fer_desktop import sidecar
-from fer_desktop.sources import ends_early
+from fer_desktop.probe import ends_early
 from fer_desktop.svg_chart import Line, inline, valence_chart
 from fer_desktop.timeaxis import time_axis
 from fer_desktop.timeline import read_timeline

@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 prepare_qt_environment()  # as the window's start does: cv2's Qt 5 variables (if any) undone
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("FER_DESKTOP_SHARED") or REPO.parent / "shared")  # a worktree: set it
 
 
 def shared_path(*parts: str) -> Path:
@@ -66,6 +66,27 @@ def write_video(path: Path, frames, fps: float = 15.0, fourcc: str = "MJPG") -> 
     for f in frames:
         writer.write(f)
     writer.release()
+    return path
+
+
+def write_av_video(path: Path, frames, fps: int = 25, rotation: int = 0) -> Path:
+    """Write BGR frames losslessly (H.264, 4:4:4, qp 0) with PyAV; `rotation` (degrees
+    counter-clockwise, as PyAV's `VideoFrame.rotation` reads it back) goes in the display
+    matrix, as a phone writes it."""
+    import av
+
+    frames = list(frames)
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps, options={"qp": "0"})
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv444p"
+        if rotation:
+            stream.set_display_rotation(rotation)
+        for bgr in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(bgr, format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
     return path
 
 
