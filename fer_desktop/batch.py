@@ -154,14 +154,19 @@ def _session(job: Job, source: VideoSource, pipeline: Pipeline, outputs, on_fram
     return Session(source, pipeline, options, outputs, on_event=on_frame)
 
 
-def _timeline(job: Job, fps: float, duration: float | None):
-    job.timeline_path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "source_path": str(job.path),
+def timeline_meta(path: Path, fps: float, duration: float | None, every: int) -> dict:
+    """What a video's timeline header says of the file it was made from."""
+    return {
+        "source_path": str(path),
         "source_fps": fps,
         "source_duration_s": duration,  # as the container gives it; the report checks it
-        "every": job.every,
+        "every": every,
     }
+
+
+def _timeline(job: Job, fps: float, duration: float | None):
+    job.timeline_path.parent.mkdir(parents=True, exist_ok=True)
+    meta = timeline_meta(job.path, fps, duration, job.every)
     return open_timeline(job.timeline_path, job.fmt, meta)
 
 
