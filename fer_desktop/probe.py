@@ -74,14 +74,18 @@ def upright(bgr: np.ndarray, rotation: float) -> np.ndarray:
     return cv2.rotate(bgr, TURNS[quarter]) if quarter else bgr
 
 
+class NoVideoStream(ValueError):
+    """The file opens but holds no picture; the message says what it holds."""
+
+
 def video_stream(container, path: Path):
-    """The container's first video stream; a ValueError saying what the file holds instead
+    """The container's first video stream; NoVideoStream saying what the file holds instead
     ("no video stream (audio only)") when it has none."""
     if container.streams.video:
         return container.streams.video[0]
     kinds = sorted({s.type for s in container.streams})
     held = f" ({', '.join(kinds)} only)" if kinds else ""
-    raise ValueError(f"{path}: no video stream{held}")
+    raise NoVideoStream(f"{path}: no video stream{held}")
 
 
 def display_rotation(path: Path) -> int:

@@ -26,7 +26,7 @@ import numpy as np
 
 from fer_desktop import sidecar as sidecars
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.probe import display_rotation, upright, video_stream
+from fer_desktop.probe import NoVideoStream, display_rotation, upright, video_stream
 from fer_desktop.report import segments, summarise
 from fer_desktop.results import FrameResult, TrackedFace
 from fer_desktop.sidecar import Sidecar, SidecarMarker
@@ -364,7 +364,7 @@ class VideoReader:
             self.container = av.open(str(path))
             self.stream = video_stream(self.container, path)
             self.pts = sorted(p.pts for p in self.container.demux(self.stream) if p.pts is not None)
-        except ValueError as exc:  # no video stream
+        except NoVideoStream as exc:
             self.container.close()
             raise ReviewError(str(exc)) from None
         except (OSError, av.FFmpegError) as exc:

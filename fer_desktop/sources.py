@@ -20,7 +20,14 @@ import cv2
 import numpy as np
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.probe import display_rotation, ends_early, missing_index, upright, video_stream
+from fer_desktop.probe import (
+    NoVideoStream,
+    display_rotation,
+    ends_early,
+    missing_index,
+    upright,
+    video_stream,
+)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
@@ -140,7 +147,7 @@ def _open_video(path: Path):
     try:
         container = av.open(str(path))
         return container, video_stream(container, path)
-    except ValueError as exc:  # no video stream: the file holds audio, subtitles…
+    except NoVideoStream as exc:  # the file holds audio, subtitles…
         container.close()
         raise SourceError(str(exc)) from None
     except (av.FFmpegError, OSError) as exc:

@@ -141,7 +141,8 @@ def test_a_file_that_ends_early_is_flagged_and_one_without_index_named(tmp_path)
     message = f"truncated: {analysed:.1f} s of 4.0 s analysed"
     assert row["note"] == message
     assert f"{cut}: {message} (the file ends early)" in out.stderr
-    assert message in (tmp_path / "out" / "fast_cut_report.html").read_text()
+    report = (tmp_path / "out" / "fast_cut_report.html").read_text()
+    assert message in report and "(complete)" not in report
     assert index["slow_cut"]["status"] == "failed"
     assert index["slow_cut"]["error"] == (
         f"{no_index}: incomplete recording (no index): was it still being written?"
