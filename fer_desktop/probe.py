@@ -86,18 +86,3 @@ def video_stream(container, path: Path):
     kinds = sorted({s.type for s in container.streams})
     held = f" ({', '.join(kinds)} only)" if kinds else ""
     raise NoVideoStream(f"{path}: no video stream{held}")
-
-
-def display_rotation(path: Path) -> int:
-    """The turn (0, 90, 180 or 270 counter-clockwise) that shows the file's first frame
-    upright; 0 when it cannot be decoded. Opened on its own, so the caller's reading
-    position is untouched."""
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            for frame in container.decode(video_stream(container, path)):
-                return turn(frame.rotation)
-    except (av.FFmpegError, OSError, ValueError):
-        pass
-    return 0

@@ -26,7 +26,7 @@ import numpy as np
 
 from fer_desktop import sidecar as sidecars
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.probe import NoVideoStream, display_rotation, upright, video_stream
+from fer_desktop.probe import NoVideoStream, upright, video_stream
 from fer_desktop.report import segments, summarise
 from fer_desktop.results import FrameResult, TrackedFace
 from fer_desktop.sidecar import Sidecar, SidecarMarker
@@ -369,7 +369,6 @@ class VideoReader:
             raise ReviewError(str(exc)) from None
         except (OSError, av.FFmpegError) as exc:
             raise ReviewError(f"{path}: not a video that can be read") from exc
-        self.rotation = display_rotation(path)  # frames are shown upright (see probe)
         if not self.pts:
             raise ReviewError(f"{path}: video has no frames")
         start = self.stream.start_time or 0
@@ -401,7 +400,7 @@ class VideoReader:
             # past the frame: a seek that landed too late (no index); then from the start
             if frame is not None and (frame.pts == target or n == len(tries) - 1):
                 self.next = index + 1
-                return upright(frame.to_ndarray(format="bgr24"), self.rotation)
+                return upright(frame.to_ndarray(format="bgr24"), frame.rotation)  # see probe
         self._decoded = None
         return None
 

@@ -8,6 +8,7 @@ at a time, and the camera reader keeps only the newest frame.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import math
 import queue
 import threading
@@ -22,9 +23,9 @@ import numpy as np
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.probe import (
     NoVideoStream,
-    display_rotation,
     ends_early,
     missing_index,
+    turn,
     upright,
     video_stream,
 )
@@ -182,9 +183,13 @@ class VideoSource(FrameSource):
         except PermissionError as exc:
             raise SourceError(f"{self.path}: permission denied") from exc
         self._container, self._stream = _open_video(self.path)
-        self.rotation = display_rotation(self.path)  # applied to every frame (see probe)
         stream = self._stream
         stream.thread_type = "AUTO"  # frame threads: decoding keeps pace on big files
+        # The first frame is decoded now (and given first): its display matrix says how the
+        # frames are turned (see probe), so `size` is the size they are shown at.
+        self._frames = self._decoded()
+        self._first = next(self._frames, None)
+        self.rotation = turn(self._first.rotation) if self._first is not None else 0
         self._reformatter = av.video.reformatter.VideoReformatter()
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else 0.0
@@ -236,7 +241,11 @@ class VideoSource(FrameSource):
 
     def __iter__(self) -> Iterator[Frame]:
         last_t, seen = -1.0, False
-        frames = self._decoded()
+        if self._first is not None:  # the first iteration: from the frame read at opening
+            frames = itertools.chain([self._first], self._frames)
+            self._first = None
+        else:
+            frames = self._decoded()
         skip_before = None
         while True:
             if self._seek_to is not None:  # a seek: frame numbers and time jump with it
@@ -275,7 +284,7 @@ class VideoSource(FrameSource):
         """The frame as BGR, converted by swscale as OpenCV's reader converts it (the same
         pixels; one converter kept for the whole file), turned upright as the file says."""
         return upright(
-            self._reformatter.reformat(frame, format="bgr24").to_ndarray(), self.rotation
+            self._reformatter.reformat(frame, format="bgr24").to_ndarray(), frame.rotation
         )
 
     def _note_read(self, t: float | None) -> None:
