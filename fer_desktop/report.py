@@ -37,9 +37,19 @@ RESPONSIBLE_USE = (
 )
 
 
+# As the colours come round again, a line's dashes (SVG stroke-dasharray): solid for faces
+# 1-10, dashed for 11-20, dotted, then dash-dot, as the window's line styles.
+FACE_DASHES = ("", "6 3", "2 2", "6 2 2 2")
+
+
 def face_colour(face_id: int) -> str:
     """The colour of a face id, shared by the report and the window."""
     return FACE_COLOURS[(face_id - 1) % len(FACE_COLOURS)]
+
+
+def face_dash(face_id: int) -> str:
+    """The dashes of a face id's line in a chart ('' solid); see FACE_DASHES."""
+    return FACE_DASHES[(face_id - 1) // len(FACE_COLOURS) % len(FACE_DASHES)]
 
 
 # How far to trust a face's figures. Faces below either threshold are listed apart, folded
@@ -270,7 +280,7 @@ def chart_svg(
             continue
         faint = bool(faces[fid].doubts())
         label = face_name(timeline, fid) + (" (brief/small)" if faint else "")
-        lines.append(Line(sorted(pts), face_colour(fid), label, faint))
+        lines.append(Line(sorted(pts), face_colour(fid), label, faint, face_dash(fid)))
     # a line breaks where its face was away for longer than a few frames (or a second)
     gap = max(1.0, 5 * frame_step(timeline))
     markers = [(m["t_source"], m.get("note") or "") for m in timeline["markers"]]

@@ -24,6 +24,11 @@ class Line:
     colour: str
     label: str
     faint: bool = False  # brief or small faces: thinner and paler
+    dash: str = ""  # an SVG stroke-dasharray ('' solid): faces that share a colour differ
+
+
+def _dash(line: Line) -> str:
+    return f" stroke-dasharray='{line.dash}'" if line.dash else ""
 
 
 def thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> list[tuple[float, float]]:
@@ -125,7 +130,8 @@ def valence_chart(
         for run in _runs(thin(ln.points), gap_s):
             coords = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in run)
             out.append(
-                f"<polyline fill='none' stroke='{ln.colour}' {stroke} points='{coords}'>"
+                f"<polyline fill='none' stroke='{ln.colour}' {stroke}{_dash(ln)} "
+                f"points='{coords}'>"
                 f"<title>{esc(ln.label)}</title></polyline>"
             )
     for t, note in markers:
@@ -142,7 +148,7 @@ def valence_chart(
             opacity = " stroke-opacity='0.35'" if ln.faint else ""
             out.append(
                 f"<line x1='{lx}' x2='{lx + 18}' y1='{ly}' y2='{ly}' "
-                f"stroke='{ln.colour}' stroke-width='2'{opacity}/>"
+                f"stroke='{ln.colour}' stroke-width='2'{opacity}{_dash(ln)}/>"
             )
             out.append(f"<text x='{lx + 24}' y='{ly + 4}' font-size='10'>{esc(ln.label)}</text>")
         if len(lines) > 20:

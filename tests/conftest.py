@@ -101,6 +101,17 @@ def demo_video(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def blinking_video(tmp_path_factory):
+    """The demo face on two frames of every three and a blank third: with no grace period and
+    no re-identification, each return is a new id (15 of them: ids past 9)."""
+    from fer_desktop.sources import DemoSource
+
+    demo = DemoSource(fps=15.0, duration=3.0, realtime=False)
+    frames = [f.bgr if f.index % 3 else np.full_like(f.bgr, 90) for f in demo]
+    return write_video(tmp_path_factory.mktemp("blinking") / "blinking.avi", frames, fps=15.0)
+
+
+@pytest.fixture(scope="session")
 def face_video() -> Path:
     """../shared/videos/talking_head_512.mp4 (200 frames, one person), or a skip: never
     another video in its place (the demo clip is `demo_video`, 45 frames)."""

@@ -2,26 +2,14 @@
 
 import re
 
-import numpy as np
 import pytest
 
 import fer_desktop
 from fer_desktop.errors import FerDesktopError, UsageError
 from tests.bad_inputs import cut_in_half, mp4
-from tests.conftest import REPO, write_video
+from tests.conftest import REPO
 
 pd = pytest.importorskip("pandas")
-
-
-@pytest.fixture(scope="module")
-def blinking_video(tmp_path_factory):
-    """The demo face on two frames of every three and a blank third: with no grace period and
-    no re-identification, each return is a new id (15 of them: ids past 9)."""
-    from fer_desktop.sources import DemoSource
-
-    demo = DemoSource(fps=15.0, duration=3.0, realtime=False)
-    frames = [f.bgr if f.index % 3 else np.full_like(f.bgr, 90) for f in demo]
-    return write_video(tmp_path_factory.mktemp("api") / "blinking.avi", frames, fps=15.0)
 
 
 @pytest.fixture(scope="module")

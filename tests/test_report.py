@@ -148,3 +148,19 @@ def test_face_colours_are_clearly_apart_and_apart_from_the_labels():
         assert deltaE_ciede2000(lab(a), lab(b)) >= 20, (a, b)
     for a in FACE_COLOURS:
         assert all(deltaE_ciede2000(lab(a), lab(b)) >= 20 for b in labels), a
+
+
+def test_faces_that_share_a_colour_have_other_dashes_in_the_chart(tmp_path, blinking_video):
+    """Face 11 takes face 1's colour: its line in the report's chart is dashed."""
+    from fer_desktop import analyze_file
+    from fer_desktop.report import FACE_COLOURS, chart_svg
+
+    path = tmp_path / "blinking.jsonl"
+    analyze_file(blinking_video, timeline=path, grace_seconds=0, reid_seconds=0, min_hits=1)
+    svg = chart_svg(read_timeline(path), "blinking")
+    same = len(FACE_COLOURS) + 1
+    strokes = {
+        fid: re.search(rf"<polyline ([^>]*)><title>face {fid}\b", svg).group(1).split("points")[0]
+        for fid in (1, same)
+    }
+    assert strokes[1] != strokes[same]
