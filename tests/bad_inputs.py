@@ -278,7 +278,8 @@ def _truncated_mp4(d: Path, a: np.ndarray) -> Path:
 
 
 def mp4(path: Path, frames, fps: float = 15.0, faststart: bool = False) -> Path:
-    """An MPEG-4 file written with PyAV; `faststart` puts its index ("moov") first."""
+    """An MPEG-4 video written with PyAV, in the container the suffix names (MP4, MPEG-TS
+    for .MTS, 3GPP for .3gp…); `faststart` puts an MP4's index ("moov") first."""
     import av
 
     frames = list(frames)
