@@ -14,13 +14,21 @@ yet, say) is NaN, never an empty string. The timeline's header, summary and even
 
 from __future__ import annotations
 
-import tempfile
+import io
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.settings import Settings
-from fer_desktop.timeline import TimelineError, column_labels
+from fer_desktop.timeline import (
+    JsonlTimeline,
+    TimelineError,
+    TimelineWriter,
+    column_labels,
+    open_timeline,
+    parse_timeline,
+)
 from fer_desktop.timeline import read_timeline as read_timeline_records
 
 if TYPE_CHECKING:
@@ -71,7 +79,7 @@ def read_timeline(path: str | Path, rows: str = "faces") -> pandas.DataFrame:
     with its number of faces) or "events" (markers, camera gaps, seeks, setting changes,
     calibration).
     """
-    pd = _pandas()
+    _pandas()
     if rows not in ROWS:
         raise UsageError(f"rows must be one of {', '.join(ROWS)} (got {rows!r})")
     path = Path(path)
@@ -81,13 +89,22 @@ def read_timeline(path: str | Path, rows: str = "faces") -> pandas.DataFrame:
         raise TimelineError(f"{path}: no such timeline") from None
     except (OSError, ValueError, KeyError) as exc:
         raise TimelineError(f"{path} is not a fer_desktop timeline: {exc}") from None
+    df = _table(timeline, rows)
+    df.attrs["path"] = str(path)
+    return df
+
+
+def _table(timeline: dict, rows: str) -> pandas.DataFrame:
+    """One view of a parsed timeline (see `read_timeline`), its header and summary in attrs."""
+    pd = _pandas()
     header = timeline["header"] or {}
     labels = column_labels(header.get("labels", []))
     if rows == "faces":
         df = pd.DataFrame([_face_row(f, labels) for f in timeline["faces"]])
         if df.empty:
             df = pd.DataFrame(columns=list(_face_row(_EMPTY_FACE, labels)))
-        df = df.astype({"face_id": "Int64", "frame": "Int64", "label": "string"})
+        text = {"label": "string", **({"cal": "string"} if "cal" in df else {})}
+        df = df.astype({"face_id": "Int64", "frame": "Int64", **text})
         prob_columns = [c for c in df.columns if c.startswith("p_")]
         df[prob_columns] = df[prob_columns].astype("float64")
     elif rows == "frames":
@@ -103,7 +120,7 @@ def read_timeline(path: str | Path, rows: str = "faces") -> pandas.DataFrame:
         df = df.sort_values("t_wall", kind="stable", ignore_index=True)
     df["t_source"] = df["t_source"].astype("float64")
     df["t_wall"] = pd.to_datetime(df["t_wall"], utc=True, format="ISO8601")
-    df.attrs = {"header": header, "summary": timeline["summary"], "path": str(path)}
+    df.attrs = {"header": header, "summary": timeline["summary"]}
     return df
 
 
@@ -126,25 +143,60 @@ def analyze_file(
     """Analyse one video file as `fer-desktop analyze` does and return its faces, as
     `read_timeline` gives them. Keyword settings are `Settings` fields (smoothing=0.8,
     model="2class", …; an unknown one or a value out of range raises UsageError).
-    `timeline` keeps the timeline file there (.csv or .jsonl); by default nothing is written
-    anywhere that outlives the call.
+    `timeline` keeps the timeline file there (.csv or .jsonl); by default nothing is written.
+
+    `df.attrs` hold the header (with `source_fps` and `source_duration_s`), the summary,
+    `analysed_s` (seconds of the video read) and `truncated`: as the CLI says it, e.g.
+    "truncated: 3.9 s of 8.0 s analysed" when the file ends before its container's length
+    (a cut copy; also given as a warning), else "". `path` is the timeline file, or None.
     """
     from fer_desktop._quiet import quiet_native_logs
 
     quiet_native_logs()  # before the session loads LiteRT and FFmpeg
+    from fer_desktop.batch import timeline_meta
+    from fer_desktop.report import truncation
     from fer_desktop.session import Session, SessionOptions
     from fer_desktop.sources import VideoSource
-    from fer_desktop.timeline import open_timeline
 
     _pandas()  # fail before the work, not after
     chosen = Settings.of(**settings)
     if not isinstance(every, int) or every < 1:
         raise UsageError(f"every must be a whole number 1 or more (got {every!r})")
-    with tempfile.TemporaryDirectory(prefix="fer_desktop_") as tmp:
-        out = Path(timeline) if timeline is not None else Path(tmp) / "timeline.jsonl"
-        fmt = "jsonl" if out.suffix == ".jsonl" else "csv"
-        source = VideoSource(Path(path), every=every)
-        writer = open_timeline(out, fmt, {"source_path": str(path), "every": every})
-        options = SessionOptions(realtime=False, every=every, reconnect=False, prefetch=True)
-        Session(source, chosen, options, [writer]).run()
-        return read_timeline(out)
+    source = VideoSource(Path(path), every=every)
+    meta = timeline_meta(Path(path), source.fps, source.duration, every)
+    if timeline is None:
+        writer: TimelineWriter = _MemoryTimeline(Path("memory.jsonl"), meta)
+    else:
+        writer = open_timeline(Path(timeline), _format(Path(timeline)), meta)
+    options = SessionOptions(realtime=False, every=every, reconnect=False, prefetch=True)
+    Session(source, chosen, options, [writer]).run()
+    if isinstance(writer, _MemoryTimeline):
+        records = parse_timeline(writer.text, jsonl=True)
+    else:
+        records = read_timeline_records(writer.path)
+    df = _table(records, "faces")
+    cut = truncation(records, source.read_s)
+    if cut:
+        warnings.warn(f"{path}: {cut} (the file ends early)", stacklevel=2)
+    df.attrs.update(
+        path=None if timeline is None else str(timeline),
+        analysed_s=round(source.read_s, 3),
+        truncated=cut,
+    )
+    return df
+
+
+def _format(path: Path) -> str:
+    return "jsonl" if path.suffix == ".jsonl" else "csv"
+
+
+class _MemoryTimeline(JsonlTimeline):
+    """A JSONL timeline kept in memory: `text` once closed."""
+
+    text = ""
+
+    def _open(self) -> IO[str]:
+        return io.StringIO()
+
+    def _sync(self) -> None:
+        self.text = self._fh.getvalue()  # before `close` closes the stream

@@ -43,7 +43,10 @@ from fer_desktop.settings import Settings
 from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
 from fer_desktop.timeline import open_timeline, read_timeline
 
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+# What a folder is searched for (a file named on its own is tried whatever its name): the
+# usual containers, camcorders' AVCHD (.mts, .m2ts) and phones' 3GPP (.3gp, .3g2).
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv",
+                  ".mts", ".m2ts", ".3gp", ".3g2", ".flv", ".ogv", ".mxf"}  # fmt: skip
 # status: ok, truncated (the file ends before its container's duration: `analysed_s` says how
 # far it was read), failed (see error) or partial (interrupted, or not analysed yet).
 # The shares and mean valence are weighted by time over all faces: `face_seconds` is their
@@ -58,19 +61,22 @@ INDEX_COLUMNS = [
 FINISHED = ("ok", "truncated")
 
 
-def expand_inputs(items: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
+def expand_inputs(items: Iterable[str | Path]) -> tuple[list[Path], list[str], list[str]]:
     """Files as given; folders -> the videos inside (recursively); globs expanded (also on
-    Windows, where the shell does not). Returns the videos and a one-line problem for each
-    input that gave none (the batch goes on without it)."""
+    Windows, where the shell does not). Returns the videos, a one-line problem for each input
+    that gave none (the batch goes on without it) and a line for each file in a folder that
+    is left out, with the reason."""
     out: list[Path] = []
     problems: list[str] = []
+    left_out: list[str] = []
     for item in map(str, items):
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
+            found, skipped = videos_in(path)
             if not found:
                 problems.append(f"{path}: is a directory with no videos in it")
             out += found
+            left_out += skipped
         elif not path.exists() and glob.has_magic(item):
             found = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
             if not found:
@@ -80,7 +86,26 @@ def expand_inputs(items: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
             out.append(path)
     seen: set[Path] = set()
     unique = [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]
-    return unique, problems
+    return unique, problems, left_out
+
+
+def videos_in(folder: Path) -> tuple[list[Path], list[str]]:
+    """The videos in a folder and its subfolders (by name: VIDEO_SUFFIXES), and a line for
+    every other file saying why it is left out."""
+    videos, left_out = [], []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        suffix = path.suffix.lower()
+        if suffix in VIDEO_SUFFIXES:
+            videos.append(path)
+        elif suffix in IMAGE_SUFFIXES:
+            left_out.append(f"{path}: left out: an image (fer-desktop predict reads images)")
+        else:
+            kind = f"{path.suffix} is" if path.suffix else "a name without a suffix is"
+            left_out.append(
+                f"{path}: left out: {kind} not a video type analyze looks for in a folder "
+                f"(name the file on its own to try it)"
+            )
+    return videos, left_out
 
 
 def output_names(paths: list[Path]) -> dict[Path, str]:
@@ -154,14 +179,19 @@ def _session(job: Job, source: VideoSource, pipeline: Pipeline, outputs, on_fram
     return Session(source, pipeline, options, outputs, on_event=on_frame)
 
 
-def _timeline(job: Job, fps: float, duration: float | None):
-    job.timeline_path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "source_path": str(job.path),
+def timeline_meta(path: Path, fps: float, duration: float | None, every: int) -> dict:
+    """What a video's timeline header says of the file it was made from."""
+    return {
+        "source_path": str(path),
         "source_fps": fps,
         "source_duration_s": duration,  # as the container gives it; the report checks it
-        "every": job.every,
+        "every": every,
     }
+
+
+def _timeline(job: Job, fps: float, duration: float | None):
+    job.timeline_path.parent.mkdir(parents=True, exist_ok=True)
+    meta = timeline_meta(job.path, fps, duration, job.every)
     return open_timeline(job.timeline_path, job.fmt, meta)
 
 

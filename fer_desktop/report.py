@@ -15,17 +15,18 @@ from pathlib import Path
 
 from fer_desktop import sidecar
 from fer_desktop.calibration import CALIBRATED, SAVED
-from fer_desktop.sources import ends_early
+from fer_desktop.probe import ends_early
 from fer_desktop.svg_chart import Line, inline, valence_chart
 from fer_desktop.timeaxis import time_axis
 from fer_desktop.timeline import read_timeline
 
-# One colour per face: 20 hues far from the labels' own green (happy), blue (sad) and grey
-# (neutral), so a box's colour is never read as a label.
+# One colour per face: ten colours that stay apart on a chart and around a face (every pair
+# at least 20 apart in CIEDE2000, where the reds of an older palette were 14) and far from
+# the labels' own green (happy), blue (sad) and grey (neutral), so a box's colour is never
+# read as a label. Face 11 takes face 1's colour with another line style (gui/face_style.py).
 FACE_COLOURS = [
-    "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#7b4173", "#e6550d",
-    "#843c39", "#d6616b", "#ce6dbd", "#8c6d31", "#bd9e39", "#e7969c", "#a55194", "#ad494a",
-    "#de9ed6", "#e7ba52", "#fd8d3c", "#5254a3",
+    "#d62728", "#ff7f0e", "#9467bd", "#86682d", "#3e09aa", "#981b59", "#2d867e", "#aca339",
+    "#f4259d", "#000000",
 ]  # fmt: skip
 
 
@@ -37,9 +38,19 @@ RESPONSIBLE_USE = (
 )
 
 
+# As the colours come round again, a line's dashes (SVG stroke-dasharray): solid for faces
+# 1-10, dashed for 11-20, dotted, then dash-dot, as the window's line styles.
+FACE_DASHES = ("", "6 3", "2 2", "6 2 2 2")
+
+
 def face_colour(face_id: int) -> str:
     """The colour of a face id, shared by the report and the window."""
     return FACE_COLOURS[(face_id - 1) % len(FACE_COLOURS)]
+
+
+def face_dash(face_id: int) -> str:
+    """The dashes of a face id's line in a chart ('' solid); see FACE_DASHES."""
+    return FACE_DASHES[(face_id - 1) // len(FACE_COLOURS) % len(FACE_DASHES)]
 
 
 # How far to trust a face's figures. Faces below either threshold are listed apart, folded
@@ -333,7 +344,9 @@ def chart_svg(
             continue
         faint = bool(faces[fid].doubts())
         label = face_name(timeline, fid) + (" (brief/small)" if faint else "")
-        lines.append(Line(sorted(pts), face_colour(fid), label, faint, switches.get(fid, [])))
+        lines.append(
+            Line(sorted(pts), face_colour(fid), label, faint, switches.get(fid, []), face_dash(fid))
+        )
     # a line breaks where its face was away for longer than a few frames (or a second)
     gap = max(1.0, 5 * frame_step(timeline))
     markers = [(m["t_source"], m.get("note") or "") for m in timeline["markers"]]
@@ -667,6 +680,15 @@ def _thumbnail_note(thumbnails: bool, thumbs: dict[int, str]) -> str:
     )
 
 
+def _completeness(timeline: dict, analysed_s: float | None) -> str:
+    """Whether the analysis ran to the end of the video, as the report's first line says it."""
+    if not timeline["summary"]:
+        return "cut short (no summary line)"
+    if truncation(timeline, analysed_s):
+        return "read to its end, but the file ends early: see below"
+    return "complete"
+
+
 def render_html(
     timeline: dict,
     faces: list[FaceSummary],
@@ -690,7 +712,7 @@ def render_html(
     gaps = "".join(
         f"<li>{_clock(g['t_source'])} {esc(g.get('note') or '')}</li>" for g in timeline["gaps"]
     )
-    complete = "complete" if timeline["summary"] else "cut short (no summary line)"
+    complete = _completeness(timeline, analysed_s)
     marker_list = [(m["t_source"], m.get("note") or "") for m in timeline["markers"]]
     settings_rows = "".join(
         f"<tr><td>{esc(k)}</td><td>{esc(str(settings[k]))}</td></tr>"
@@ -822,11 +844,13 @@ def _overview_card(row: dict, out_dir: Path) -> str:
 
 def _made_by(rows: list[dict]) -> str:
     """'Made by fer_desktop 0.1.0, model file sha256 1a2b3c4d5e6f…' (each version and model
-    file the rows name, so a folder analysed in several runs says when they differ)."""
-    if not rows:
+    file the rows with results name, so a folder analysed in several runs says when they
+    differ; a failed video made nothing)."""
+    made = [r for r in rows if r.get("app_version") and r.get("model_sha256")]
+    if not made:  # failed or not yet analysed: nothing was made
         return ""
-    versions = sorted({r.get("app_version") or "?" for r in rows})
-    models = sorted({(r.get("model_sha256") or "?")[:12] for r in rows})
+    versions = sorted({r["app_version"] for r in made})
+    models = sorted({r["model_sha256"][:12] for r in made})
     return (
         f"Made by fer_desktop {', '.join(versions)}, "
         f"model file sha256 {', '.join(m + '…' for m in models)}."

@@ -26,6 +26,7 @@ import numpy as np
 
 from fer_desktop import sidecar as sidecars
 from fer_desktop.errors import FerDesktopError
+from fer_desktop.probe import NoVideoStream, upright, video_stream
 from fer_desktop.report import calibration_switches, segments, summarise
 from fer_desktop.results import FrameResult, TrackedFace
 from fer_desktop.sidecar import Sidecar, SidecarMarker
@@ -370,9 +371,12 @@ class VideoReader:
         self._av = av
         try:
             self.container = av.open(str(path))
-            self.stream = self.container.streams.video[0]
+            self.stream = video_stream(self.container, path)
             self.pts = sorted(p.pts for p in self.container.demux(self.stream) if p.pts is not None)
-        except (OSError, IndexError, av.FFmpegError) as exc:
+        except NoVideoStream as exc:
+            self.container.close()
+            raise ReviewError(str(exc)) from None
+        except (OSError, av.FFmpegError) as exc:
             raise ReviewError(f"{path}: not a video that can be read") from exc
         if not self.pts:
             raise ReviewError(f"{path}: video has no frames")
@@ -405,7 +409,7 @@ class VideoReader:
             # past the frame: a seek that landed too late (no index); then from the start
             if frame is not None and (frame.pts == target or n == len(tries) - 1):
                 self.next = index + 1
-                return frame.to_ndarray(format="bgr24")
+                return upright(frame.to_ndarray(format="bgr24"), frame.rotation)  # see probe
         self._decoded = None
         return None
 

@@ -8,6 +8,7 @@ at a time, and the camera reader keeps only the newest frame.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import math
 import queue
 import threading
@@ -21,6 +22,14 @@ import cv2
 import numpy as np
 
 from fer_desktop.errors import FerDesktopError
+from fer_desktop.probe import (
+    NoVideoStream,
+    ends_early,
+    missing_index,
+    turn,
+    upright,
+    video_stream,
+)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
@@ -148,43 +157,25 @@ class FolderSource(FrameSource):
             index += 1
 
 
-# A file whose frames end this much before its container's duration was cut short. Not less:
-# container durations count audio tracks, which often run past the last frame by up to a
-# second, and edit lists and rounding move the end by a frame or two.
-TRUNCATION_SLACK_S = 1.0
-TRUNCATION_SLACK_FRAMES = 3
-ISO_BOX_TYPES = {b"ftyp", b"free", b"skip", b"wide", b"mdat", b"moov", b"pnot", b"uuid"}
+def _open_video(path: Path):
+    """(container, its video stream) of a file, or a SourceError saying why not."""
+    import av
 
-
-def ends_early(read_s: float, duration_s: float | None, fps: float) -> bool:
-    """Frames ran out before the container's duration, by more than the slack above."""
-    if not duration_s:
-        return False
-    slack = max(TRUNCATION_SLACK_S, TRUNCATION_SLACK_FRAMES / fps)
-    return read_s < duration_s - slack
-
-
-def missing_index(path: Path) -> bool:
-    """An MP4 / MOV (ISO base media file) with frame data but no index ("moov" box): what a
-    recorder leaves when it is stopped or a copy is cut before the index, written last, is
-    there. Reads only the top-level box headers."""
-    seen: set[bytes] = set()
-    with open(path, "rb") as fh:
-        size_left = fh.seek(0, 2)
-        offset = 0
-        while size_left >= 8:
-            fh.seek(offset)
-            head = fh.read(16)
-            size, kind = int.from_bytes(head[:4], "big"), head[4:8]
-            if not seen and kind not in ISO_BOX_TYPES:
-                return False  # not an ISO base media file
-            seen.add(kind)
-            if size == 1 and len(head) == 16:
-                size = int.from_bytes(head[8:16], "big")
-            if size == 0 or size < 8 or size > size_left:
-                break  # runs to (or past) the end of the file
-            offset, size_left = offset + size, size_left - size
-    return b"mdat" in seen and b"moov" not in seen
+    container = None
+    try:
+        container = av.open(str(path))
+        return container, video_stream(container, path)
+    except NoVideoStream as exc:  # the file holds audio, subtitles…
+        container.close()
+        raise SourceError(str(exc)) from None
+    except (av.FFmpegError, OSError) as exc:
+        if container is not None:
+            container.close()
+        if missing_index(path):
+            raise SourceError(
+                f"{path}: incomplete recording (no index): was it still being written?"
+            ) from exc
+        raise SourceError(f"{path}: not a video that can be read") from exc
 
 
 class VideoSource(FrameSource):
@@ -208,26 +199,22 @@ class VideoSource(FrameSource):
                     raise SourceError(f"{self.path}: empty file")
         except PermissionError as exc:
             raise SourceError(f"{self.path}: permission denied") from exc
-        container = None
-        try:
-            container = av.open(str(self.path))
-            self._container, self._stream = container, container.streams.video[0]
-        except (av.FFmpegError, IndexError, OSError) as exc:
-            if container is not None:
-                container.close()
-            if missing_index(self.path):
-                raise SourceError(
-                    f"{self.path}: incomplete recording (no index): was it still being written?"
-                ) from exc
-            raise SourceError(f"{self.path}: not a video that can be read") from exc
+        self._container, self._stream = _open_video(self.path)
         stream = self._stream
         stream.thread_type = "AUTO"  # frame threads: decoding keeps pace on big files
+        # The first frame is decoded now (and given first): its display matrix says how the
+        # frames are turned (see probe), so `size` is the size they are shown at.
+        self._frames = self._decoded()
+        self._first = next(self._frames, None)
+        self.rotation = turn(self._first.rotation) if self._first is not None else 0
         self._reformatter = av.video.reformatter.VideoReformatter()
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else 0.0
         self.fps = fps if fps and math.isfinite(fps) and 0 < fps < 1000 else 30.0
         ctx = stream.codec_context
         self.size = (ctx.width, ctx.height) if ctx.width and ctx.height else None
+        if self.size and self.rotation in (90, 270):
+            self.size = self.size[::-1]
         self._start = stream.start_time or 0
         if stream.duration:
             self._duration: float | None = float((stream.duration) * stream.time_base)
@@ -271,7 +258,11 @@ class VideoSource(FrameSource):
 
     def __iter__(self) -> Iterator[Frame]:
         last_t, seen = -1.0, False
-        frames = self._decoded()
+        if self._first is not None:  # the first iteration: from the frame read at opening
+            frames = itertools.chain([self._first], self._frames)
+            self._first = None
+        else:
+            frames = self._decoded()
         skip_before = None
         while True:
             if self._seek_to is not None:  # a seek: frame numbers and time jump with it
@@ -308,8 +299,10 @@ class VideoSource(FrameSource):
 
     def _bgr(self, frame) -> np.ndarray:
         """The frame as BGR, converted by swscale as OpenCV's reader converts it (the same
-        pixels); one converter kept for the whole file."""
-        return self._reformatter.reformat(frame, format="bgr24").to_ndarray()
+        pixels; one converter kept for the whole file), turned upright as the file says."""
+        return upright(
+            self._reformatter.reformat(frame, format="bgr24").to_ndarray(), frame.rotation
+        )
 
     def _note_read(self, t: float | None) -> None:
         self.frames_read += 1

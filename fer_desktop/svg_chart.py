@@ -26,6 +26,11 @@ class Line:
     faint: bool = False  # brief or small faces: thinner and paler
     # (time, "calibrated" or "raw"): where the values it shows switch from one to the other
     switches: list[tuple[float, str]] = field(default_factory=list)
+    dash: str = ""  # an SVG stroke-dasharray ('' solid): faces that share a colour differ
+
+
+def _dash(line: Line) -> str:
+    return f" stroke-dasharray='{line.dash}'" if line.dash else ""
 
 
 def thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> list[tuple[float, float]]:
@@ -128,7 +133,8 @@ def valence_chart(
         for run in _runs(thin(ln.points), gap_s):
             coords = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in run)
             out.append(
-                f"<polyline fill='none' stroke='{ln.colour}' {stroke} points='{coords}'>"
+                f"<polyline fill='none' stroke='{ln.colour}' {stroke}{_dash(ln)} "
+                f"points='{coords}'>"
                 f"<title>{esc(ln.label)}</title></polyline>"
             )
     for ln in lines:  # the switches between raw and calibrated values, in the face's colour
@@ -154,7 +160,7 @@ def valence_chart(
             opacity = " stroke-opacity='0.35'" if ln.faint else ""
             out.append(
                 f"<line x1='{lx}' x2='{lx + 18}' y1='{ly}' y2='{ly}' "
-                f"stroke='{ln.colour}' stroke-width='2'{opacity}/>"
+                f"stroke='{ln.colour}' stroke-width='2'{opacity}{_dash(ln)}/>"
             )
             out.append(f"<text x='{lx + 24}' y='{ly + 4}' font-size='10'>{esc(ln.label)}</text>")
         if len(lines) > 20:

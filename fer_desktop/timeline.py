@@ -83,7 +83,7 @@ class TimelineWriter(Output):
         self.prob_labels = column_labels(self.labels)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self._fh = self._open()
         except OSError as exc:
             raise TimelineError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
         header = {
@@ -99,6 +99,14 @@ class TimelineWriter(Output):
         }
         self._opened = time.monotonic()
         self._guard(self._write_header, header)
+
+    def _open(self) -> IO[str]:
+        """The stream the rows go to: the file at `path`."""
+        return open(self.path, "w", encoding="utf-8", newline="")
+
+    def _sync(self) -> None:
+        """Make the rows written so far survive a power cut."""
+        os.fsync(self._fh.fileno())
 
     def _guard(self, fn, *args) -> None:
         try:
@@ -153,7 +161,7 @@ class TimelineWriter(Output):
         try:
             self._write_summary(record)
             self._fh.flush()
-            os.fsync(self._fh.fileno())
+            self._sync()
         except OSError as exc:
             raise TimelineError(f"closing {self.path} failed: {exc.strerror or exc}") from exc
         finally:
@@ -279,7 +287,11 @@ def read_timeline(path: Path) -> dict:
     Tolerates a file cut short by a crash (a partial last line is ignored).
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    return parse_timeline(path.read_text(encoding="utf-8"), jsonl=path.suffix == ".jsonl")
+
+
+def parse_timeline(text: str, jsonl: bool) -> dict:
+    """A timeline's text (JSONL when `jsonl`, else CSV) parsed as `read_timeline` gives it."""
     out: dict = {
         "header": None,
         "frames": [],
@@ -291,7 +303,7 @@ def read_timeline(path: Path) -> dict:
         "calibrations": [],
         "summary": None,
     }
-    if path.suffix == ".jsonl":
+    if jsonl:
         for line in text.splitlines():
             try:
                 obj = json.loads(line)

@@ -226,6 +226,13 @@ CASES: list[Case] = [
         message="not a video",
     ),
     Case("video with 0 frames", "video", _empty_video, "error", message="no readable frames"),
+    Case(
+        "audio-only .m4a",
+        "video",
+        lambda d, a: audio_only(d / "voice.m4a"),
+        "error",
+        message="no video stream (audio only)",
+    ),
     Case("video whose frame size changes", "video", _size_change, "faces"),
     Case("variable frame rate video", "video", _vfr, "faces"),
     Case(
@@ -271,7 +278,8 @@ def _truncated_mp4(d: Path, a: np.ndarray) -> Path:
 
 
 def mp4(path: Path, frames, fps: float = 15.0, faststart: bool = False) -> Path:
-    """An MPEG-4 file written with PyAV; `faststart` puts its index ("moov") first."""
+    """An MPEG-4 video written with PyAV, in the container the suffix names (MP4, MPEG-TS
+    for .MTS, 3GPP for .3gp…); `faststart` puts an MP4's index ("moov") first."""
     import av
 
     frames = list(frames)
@@ -282,6 +290,23 @@ def mp4(path: Path, frames, fps: float = 15.0, faststart: bool = False) -> Path:
         s.pix_fmt = "yuv420p"
         for f in frames:
             c.mux(s.encode(av.VideoFrame.from_ndarray(f, format="bgr24")))
+        c.mux(s.encode())
+    return path
+
+
+def audio_only(path: Path, seconds: float = 1.0) -> Path:
+    """An AAC file with a 440 Hz tone and no picture, written with PyAV."""
+    import av
+
+    rate = 44100
+    t = np.arange(int(seconds * rate)) / rate
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("aac", rate=rate, layout="mono")
+        for start in range(0, tone.shape[1], 1024):
+            chunk = av.AudioFrame.from_ndarray(tone[:, start : start + 1024], "fltp", "mono")
+            chunk.sample_rate, chunk.pts = rate, start
+            c.mux(s.encode(chunk))
         c.mux(s.encode())
     return path
 

@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 prepare_qt_environment()  # as the window's start does: cv2's Qt 5 variables (if any) undone
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("FER_DESKTOP_SHARED") or REPO.parent / "shared")  # a worktree: set it
 
 
 def shared_path(*parts: str) -> Path:
@@ -69,6 +69,27 @@ def write_video(path: Path, frames, fps: float = 15.0, fourcc: str = "MJPG") -> 
     return path
 
 
+def write_av_video(path: Path, frames, fps: int = 25, rotation: int = 0) -> Path:
+    """Write BGR frames losslessly (H.264, 4:4:4, qp 0) with PyAV; `rotation` (degrees
+    counter-clockwise, as PyAV's `VideoFrame.rotation` reads it back) goes in the display
+    matrix, as a phone writes it."""
+    import av
+
+    frames = list(frames)
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps, options={"qp": "0"})
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv444p"
+        if rotation:
+            stream.set_display_rotation(rotation)
+        for bgr in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(bgr, format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
 @pytest.fixture(scope="session")
 def demo_video(tmp_path_factory) -> Path:
     """A 3-second 640x480 clip of the built-in demo (a real moving face), written by OpenCV."""
@@ -77,6 +98,17 @@ def demo_video(tmp_path_factory) -> Path:
     demo = DemoSource(fps=15.0, duration=3.0, realtime=False)
     path = tmp_path_factory.mktemp("video") / "demo.avi"
     return write_video(path, (f.bgr for f in demo), fps=15.0)
+
+
+@pytest.fixture(scope="session")
+def blinking_video(tmp_path_factory):
+    """The demo face on two frames of every three and a blank third: with no grace period and
+    no re-identification, each return is a new id (15 of them: ids past 9)."""
+    from fer_desktop.sources import DemoSource
+
+    demo = DemoSource(fps=15.0, duration=3.0, realtime=False)
+    frames = [f.bgr if f.index % 3 else np.full_like(f.bgr, 90) for f in demo]
+    return write_video(tmp_path_factory.mktemp("blinking") / "blinking.avi", frames, fps=15.0)
 
 
 @pytest.fixture(scope="session")

@@ -2,25 +2,14 @@
 
 import re
 
-import numpy as np
 import pytest
 
 import fer_desktop
 from fer_desktop.errors import FerDesktopError, UsageError
-from tests.conftest import REPO, write_video
+from tests.bad_inputs import cut_in_half, mp4
+from tests.conftest import REPO
 
 pd = pytest.importorskip("pandas")
-
-
-@pytest.fixture(scope="module")
-def blinking_video(tmp_path_factory):
-    """The demo face on two frames of every three and a blank third: with no grace period and
-    no re-identification, each return is a new id (15 of them: ids past 9)."""
-    from fer_desktop.sources import DemoSource
-
-    demo = DemoSource(fps=15.0, duration=3.0, realtime=False)
-    frames = [f.bgr if f.index % 3 else np.full_like(f.bgr, 90) for f in demo]
-    return write_video(tmp_path_factory.mktemp("api") / "blinking.avi", frames, fps=15.0)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +26,7 @@ def test_analyze_file_returns_typed_faces_and_read_timeline_gives_the_same(analy
     assert faces.face_id.dtype == "Int64" and faces.frame.dtype == "Int64"
     assert str(faces.t_wall.dtype).startswith("datetime64") and str(faces.t_wall.dt.tz) == "UTC"
     assert faces.valence.dtype == "float64" and faces.p_sad_cal.isna().all()
+    assert faces.label.dtype == "string" and faces.cal.dtype == faces.label.dtype
     assert sorted(faces.face_id.unique()) == list(range(1, 16))  # numbers, not '10' < '2'
     assert faces.sort_values("face_id").face_id.iloc[-1] == 15
     assert -1 <= faces.valence.mean() <= 1
@@ -86,3 +76,33 @@ def test_without_pandas_the_api_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(__import__("sys").modules, "pandas", None)
     with pytest.raises(FerDesktopError, match="pip install pandas"):
         fer_desktop.read_timeline(tmp_path / "t.csv")
+
+
+@pytest.mark.slow
+def test_analyze_file_tells_a_truncated_file_and_what_the_cli_records(tmp_path):
+    """A faststart MP4 cut in half: its container still claims the whole length."""
+    from fer_desktop.sources import DemoSource, VideoSource
+
+    frames = [f.bgr for f in DemoSource(fps=15.0, duration=4.0, realtime=False)]
+    cut = cut_in_half(mp4(tmp_path / "fast.mp4", frames, faststart=True))
+    with VideoSource(cut) as source:
+        fps, duration = source.fps, source.duration
+        read = len(list(source)) and source.read_s
+    with pytest.warns(UserWarning, match="the file ends early"):
+        faces = fer_desktop.analyze_file(cut)
+    assert faces.attrs["truncated"] == f"truncated: {read:.1f} s of {duration:.1f} s analysed"
+    assert faces.attrs["analysed_s"] == pytest.approx(read, abs=1e-3)
+    header = faces.attrs["header"]
+    assert header["source_fps"] == fps and header["source_duration_s"] == duration
+    assert faces.attrs["path"] is None  # nothing was written, so no file is named
+    assert faces.attrs["summary"]["frames"] == faces.frame.nunique() > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fast_cut.mp4"]
+
+
+def test_analyze_file_of_a_whole_file_is_not_truncated(analysed, blinking_video):
+    from fer_desktop.sources import VideoSource
+
+    faces, path = analysed
+    assert faces.attrs["truncated"] == "" and faces.attrs["path"] == str(path)
+    with VideoSource(blinking_video) as source:
+        assert faces.attrs["header"]["source_duration_s"] == source.duration > 0

@@ -102,6 +102,7 @@ def test_analyze_on_every_video_case(corpus, tmp_path):
     [
         "text named .mp4",
         "video with 0 frames",
+        "audio-only .m4a",
         "missing video",
         "folder of frames of different sizes",
         "25 faces",

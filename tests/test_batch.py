@@ -51,8 +51,8 @@ def index_of(out):
 
 
 def test_inputs_folders_globs_and_unique_names(study):
-    videos, problems = expand_inputs([study])
-    assert problems == []
+    videos, problems, left_out = expand_inputs([study])
+    assert problems == [] and left_out == []
     assert [p.relative_to(study).as_posix() for p in videos] == [
         "day1/interview.avi",
         "day2/broken.avi",
@@ -61,7 +61,37 @@ def test_inputs_folders_globs_and_unique_names(study):
     assert expand_inputs([str(study / "**" / "interview.avi")])[0] == [videos[0], videos[2]]
     names = output_names(videos)
     assert sorted(names.values()) == ["day1/interview", "day2/broken", "day2/interview"]
-    assert expand_inputs([str(study / "*.mp4")]) == ([], [f"{study / '*.mp4'}: no file matches"])
+    assert expand_inputs([str(study / "*.mp4")]) == (
+        [],
+        [f"{study / '*.mp4'}: no file matches"],
+        [],
+    )
+
+
+@pytest.mark.slow
+def test_a_folder_of_camcorder_and_phone_videos_and_what_is_left_out(tmp_path, astronaut_png):
+    """AVCHD (.MTS, .m2ts) and 3GPP (.3gp) files are analysed; every other file is named on
+    stderr with the reason it is left out, and leaving it out fails nothing."""
+    frames = [f.bgr for f in DemoSource(fps=15.0, duration=1.0, realtime=False)]
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    for name in ("a.MTS", "b.m2ts", "c.3gp"):  # MPEG-TS and 3GPP containers, by the suffix
+        mp4(folder / name, frames)
+    shutil.copy(astronaut_png, folder / "still.png")
+    (folder / "notes.txt").write_text("take 2 was better\n")
+    videos, problems, left_out = expand_inputs([folder])
+    assert [p.name for p in videos] == ["a.MTS", "b.m2ts", "c.3gp"] and problems == []
+    assert left_out == [
+        f"{folder / 'notes.txt'}: left out: .txt is not a video type analyze looks for in a "
+        "folder (name the file on its own to try it)",
+        f"{folder / 'still.png'}: left out: an image (fer-desktop predict reads images)",
+    ]
+    out = run_cli("analyze", folder, "--out", tmp_path / "out", "--quiet")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == [f"fer-desktop: {line}" for line in left_out]
+    index = index_of(tmp_path / "out")
+    assert {name: row["status"] for name, row in index.items()} == dict.fromkeys("abc", "ok")
+    assert all(int(row["frames"]) == len(frames) for row in index.values())
 
 
 @pytest.mark.slow
@@ -141,7 +171,8 @@ def test_a_file_that_ends_early_is_flagged_and_one_without_index_named(tmp_path)
     message = f"truncated: {analysed:.1f} s of 4.0 s analysed"
     assert row["note"] == message
     assert f"{cut}: {message} (the file ends early)" in out.stderr
-    assert message in (tmp_path / "out" / "fast_cut_report.html").read_text()
+    report = (tmp_path / "out" / "fast_cut_report.html").read_text()
+    assert message in report and "(complete)" not in report
     assert index["slow_cut"]["status"] == "failed"
     assert index["slow_cut"]["error"] == (
         f"{no_index}: incomplete recording (no index): was it still being written?"

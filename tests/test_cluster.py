@@ -96,7 +96,7 @@ def cluster(tmp_path):
 
 
 def jobs_for(folder, out):
-    videos, problems = expand_inputs([folder])
+    videos, problems, _left_out = expand_inputs([folder])
     assert not problems
     names = output_names(videos)
     return [Job(v, names[v], out, "csv", 1, False, Settings()) for v in videos]

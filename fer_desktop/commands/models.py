@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from fer_desktop import detector_models
@@ -15,6 +16,16 @@ from fer_desktop.classifier import (
 
 
 def run(args) -> int:
+    try:
+        status = _run(args)
+        sys.stdout.flush()  # here, so that a closed pipe is met in the try
+    except BrokenPipeError:  # `models list | head -1`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # quiet at exit too
+        return 0
+    return status
+
+
+def _run(args) -> int:
     if args.models_command == "fetch":
         paths = detector_models.fetch(args.dest, args.wheel, args.force)
         for p in paths:

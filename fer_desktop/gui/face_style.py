@@ -1,6 +1,6 @@
 """How a face id is drawn in the window: its colour (the report's, `face_colour`) and, as the
-20 colours come round again, a line style, so face 21 is not face 1 (solid for 1-20, dashed
-for 21-40, dotted for 41-60…)."""
+colours come round again, a line style, so face 11 is not face 1 (solid for 1-10, dashed
+for 11-20, dotted for 21-30…)."""
 
 from __future__ import annotations
 
