@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.session import AddMarker, Pause
@@ -108,6 +108,16 @@ class LiveDialogs:
             self.settings.setValue("record_dir", folder)
             self.statusBar().showMessage(f"Recordings go to {folder}", 6000)
         return folder or None
+
+    def choose_stream_port(self) -> None:
+        port, ok = self.modal(
+            lambda: QInputDialog.getInt(
+                self, "WebSocket port", "Serve the stream and the observer page on port:",
+                self.outputs.ws_port, 1024, 65535,
+            )
+        )  # fmt: skip
+        if ok:
+            self.set_stream_address(port, self.outputs.ws_lan)
 
     def _snapshot_dialog(self) -> None:
         name = f"snapshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
