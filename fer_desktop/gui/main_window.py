@@ -452,8 +452,8 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.start_recording(folder)
 
     def start_recording(self, folder: str) -> bool:
-        """Record into `folder` (created when missing); False when it cannot."""
-        self.settings.setValue("record_dir", folder)
+        """Record into `folder` (created when missing); False when it cannot. The folder
+        remembered for the Record button is the one chosen in the window, not this one."""
         ok = self.outputs.start_recording(folder, self.format_box.currentText())
         self._outputs_changed()
         return ok
