@@ -346,7 +346,9 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.lan_action.setChecked(lan)
         self.outputs.set_ws_address(port, lan)
         where = "the local network" if lan else "this computer only"
-        self.statusBar().showMessage(f"WebSocket port {port}, for {where}", 8000)
+        link = self.outputs.observer_link()
+        page = f"; observer page: {link}" if link else ""
+        self.statusBar().showMessage(f"WebSocket port {port}, for {where}{page}", 15000)
 
     def copy_observer_link(self) -> None:
         link = self.outputs.observer_link()

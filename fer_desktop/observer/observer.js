@@ -117,6 +117,7 @@ function onEvent(line) {
     source.textContent = marker.source;
     item.append(when, note, source);
     item.dataset.t = String(marker.t);
+    latest = Math.max(latest, marker.t);  // at the end of a file no frame moves "now" on
     marker.item = item;
     addMarker(marker);
     scheduleDraw();
