@@ -119,7 +119,7 @@ def test_menus_marker_keys_and_calibration(qtbot, window, tmp_path):
     from PySide6.QtCore import Qt
 
     menus = [a.text() for a in window.menuBar().actions()]
-    assert menus == ["&File", "&Help"]
+    assert menus == ["&File", "&Stream", "&Help"]
     window.setProperty("scripted", True)
     window.start_source("demo")
     wait_frames(qtbot, window, 3)
