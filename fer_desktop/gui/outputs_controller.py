@@ -160,10 +160,10 @@ class OutputsController(QObject):
         return list(self.streams.values())
 
     def shut_down(self) -> None:
-        """The window closes: the WebSocket server says goodbye to its clients."""
-        for stream in self.streams.values():
-            if hasattr(stream, "shut_down"):
-                stream.shut_down({})
+        """The window closes: every stream ends (the WebSocket server's clients get their
+        goodbye); the switches stay as they are, for the next start."""
+        for stream in list(self.streams.values()):
+            self._end(stream)
 
     # --- what the session reports -----------------------------------------------------------
     def output_started(self, output: Output) -> None:
@@ -174,13 +174,9 @@ class OutputsController(QObject):
             self.changed.emit()
 
     def output_ended(self, output: Output, error: str) -> None:
-        if error and "address already in use" in error:
-            self.problem.emit(
-                f"{output.name}: port {self.ws_port} is taken by another program; "
-                "choose another in Stream → WebSocket port…"
-            )
-        elif error:
-            self.problem.emit(f"{output.name} stopped: {error}")
+        if error:
+            hint = "; Stream → WebSocket port… picks another" if output.name == "WebSocket" else ""
+            self.problem.emit(f"{output.name} stopped: {error}{hint}")
         if output in self.recording:  # the recording ends as a whole: stop the rest with it
             rest = [o for o in self.recording if o is not output]
             self.recording = []

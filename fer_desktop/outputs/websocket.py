@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hmac
 import ipaddress
 import json
@@ -318,7 +319,12 @@ class WebSocketOutput(Output):
                     close_timeout=GOODBYE_SECONDS,
                 )
             except OSError as exc:
-                started["error"] = exc.strerror or str(exc)
+                taken = exc.errno == errno.EADDRINUSE
+                started["error"] = (
+                    f"port {self.port} is taken by another program"
+                    if taken
+                    else exc.strerror or str(exc)
+                )
                 ready.set()
                 return
             if self.port == 0:  # an ephemeral port was asked for: report the real one
