@@ -172,6 +172,7 @@ def page_state(driver) -> str:
     return driver.find_element(By.ID, "state").text
 
 
+@pytest.mark.slow
 def test_the_page_follows_the_windows_stream_across_a_change_of_source_and_a_restart(
     browser, qtbot, tmp_path, demo_video
 ):
