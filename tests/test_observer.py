@@ -227,7 +227,7 @@ def test_the_page_follows_the_windows_stream_across_a_change_of_source_and_a_res
         )  # fmt: skip
         wait_for(browser, lambda d: page_state(d) == "live" and faces_shown(d), "not live")
     window.ws_box.setChecked(False)  # the server goes away…
-    wait_for(browser, lambda d: "trying again" in page_state(d), "the page did not say so")
+    wait_for(browser, lambda d: "retrying" in page_state(d), "the page did not say so")
     window.ws_box.setChecked(True)  # …and comes back: the page reconnects by itself
     wait_for(browser, lambda d: page_state(d) == "live", "the page did not reconnect")
     window.close()

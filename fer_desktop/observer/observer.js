@@ -125,6 +125,8 @@ function onEvent(line) {
     setState(line.note, line.note.startsWith("camera lost") ? "closed" : "live");
   } else if (line.event === "end") {
     setState("session ended: waiting for the next", "ended");
+    for (const face of faces.values()) face.seen = false;  // nobody is in view any more
+    renderFaces();
   } else if (line.event === "labels") {
     document.getElementById("stream").dataset.labels = line.labels.join(",");
   }
@@ -226,9 +228,9 @@ function connect() {
   socket.onclose = event => {
     const wait = RETRY_S[Math.min(tries, RETRY_S.length - 1)];
     const why = opened ? (event.code === 1001 ? "stream closed" : "stream lost") :
-      "cannot connect (server away, or token?)";
+      "cannot connect (token?)";
     tries += 1;
-    setState(why + ": trying again in " + wait + " s (try " + tries + ")", "closed");
+    setState(why + "; retrying in " + wait + " s", "closed");
     setTimeout(connect, wait * 1000);
   };
 }
