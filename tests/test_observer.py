@@ -237,7 +237,8 @@ def test_the_page_follows_the_windows_stream_across_a_change_of_source_and_a_res
 def test_faces_gone_a_while_are_counted_not_carded(browser, tmp_path, pipeline):
     """Issue #28: on a long crowd clip the page filled with "not in view" cards. Here twelve
     Yale subjects pass one after another (1 s each, a blank second between, each on another
-    spot); at the end, those gone over GONE_S (10 s) are one line, not cards."""
+    spot); at the end, those gone over GONE_S (10 s) are one line, not cards (and at most
+    GONE_CARDS, 4, faces out of view keep one)."""
     import cv2
     import numpy as np
     from selenium.webdriver.common.by import By
@@ -277,5 +278,5 @@ def test_faces_gone_a_while_are_counted_not_carded(browser, tmp_path, pipeline):
         cards = browser.find_elements(By.CSS_SELECTOR, "#faces .face")
         left = browser.find_element(By.CSS_SELECTOR, "#faces .left").text
     assert len(ids) >= 8  # the subjects were told apart
-    assert len(cards) <= len(recent) + 1 < len(ids)
+    assert len(cards) <= min(len(recent) + 1, 5) < len(ids)
     assert left.startswith(f"{len(ids) - len(cards)} faces left the view")

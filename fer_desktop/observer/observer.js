@@ -6,6 +6,7 @@
 
 const WINDOW_S = 60;
 const GONE_S = 10;  // a face out of view this long loses its card (one line counts them)
+const GONE_CARDS = 4;  // and at most this many faces out of view keep one
 const RETRY_S = [1, 2, 4, 8, 15];  // waits before each new try to connect, then the last
 const LABEL_ROWS = 4;  // marker notes over the chart: rows, and the longest note shown
 const LABEL_CHARS = 40;
@@ -59,45 +60,47 @@ function onFrame(line) {
 }
 
 function renderFaces() {
+  // The faces in view, then the GONE_CARDS that left last (within GONE_S); the others
+  // that left are one line: a long crowd clip does not fill the page with cards.
   const box = document.getElementById("faces");
   box.replaceChildren();
-  const ids = [...faces.keys()].sort((a, b) => a - b);
-  if (!ids.some(id => faces.get(id).seen)) {
+  const all = [...faces.entries()];
+  const seen = all.filter(([, f]) => f.seen).sort((a, b) => a[0] - b[0]);
+  const gone = all.filter(([, f]) => !f.seen).sort((a, b) => b[1].last - a[1].last);
+  const carded = gone.filter(([, f]) => f.last >= latest - GONE_S).slice(0, GONE_CARDS);
+  if (!seen.length) {
     const none = document.createElement("p");
     none.className = "none";
     none.textContent = "no face in view";
     box.append(none);
   }
-  let left = 0;  // faces out of view for over GONE_S: counted, not shown
-  for (const id of ids) {
-    const face = faces.get(id);
-    if (!face.seen && face.last < latest - GONE_S) {
-      left += 1;
-      continue;
-    }
-    const card = document.createElement("div");
-    card.className = "face" + (face.seen ? "" : " gone");
-    card.dataset.faceId = id;
-    card.style.borderColor = colour(id);
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = "face " + id + (face.seen ? "" : " (not in view)");
-    const label = document.createElement("span");
-    label.className = "label";
-    label.textContent = face.label;
-    const valence = document.createElement("span");
-    valence.className = "valence";
-    valence.textContent = (face.valence >= 0 ? "+" : "") + face.valence.toFixed(2);
-    card.append(name, label, valence);
-    box.append(card);
-  }
+  for (const [id, face] of [...seen, ...carded]) box.append(faceCard(id, face));
+  const left = gone.length - carded.length;
   if (left) {
-    const gone = document.createElement("p");
-    gone.className = "none left";
-    gone.textContent = left + (left === 1 ? " face" : " faces") + " left the view (over " +
-      GONE_S + " s ago; still on the chart)";
-    box.append(gone);
+    const line = document.createElement("p");
+    line.className = "none left";
+    line.textContent = left + (left === 1 ? " face" : " faces") + " left the view (" +
+      "still on the chart for 60 s)";
+    box.append(line);
   }
+}
+
+function faceCard(id, face) {
+  const card = document.createElement("div");
+  card.className = "face" + (face.seen ? "" : " gone");
+  card.dataset.faceId = id;
+  card.style.borderColor = colour(id);
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = "face " + id + (face.seen ? "" : " (not in view)");
+  const label = document.createElement("span");
+  label.className = "label";
+  label.textContent = face.label;
+  const valence = document.createElement("span");
+  valence.className = "valence";
+  valence.textContent = (face.valence >= 0 ? "+" : "") + face.valence.toFixed(2);
+  card.append(name, label, valence);
+  return card;
 }
 
 function onEvent(line) {
