@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -40,6 +41,10 @@ CLIP_TIME_BASE = Fraction(1, 1000)  # exported clips are timed in milliseconds
 class ReviewError(FerDesktopError):
     """A recording cannot be opened for review (no timeline, no video), or a change to it
     makes no sense (merging two faces seen at the same moment)."""
+
+
+class ExportCancelled(ReviewError):
+    """The user stopped a clip's export; its partial file is gone."""
 
 
 @dataclass
@@ -256,11 +261,19 @@ class Recording:
         """The recording's real frame rate: its frames' own times (the median step)."""
         return 1.0 / self.axis.step if self.axis.step > 0 else 30.0
 
-    def export_clip(self, start: float, end: float, path: Path, labels: bool = False) -> int:
+    def export_clip(
+        self,
+        start: float,
+        end: float,
+        path: Path,
+        labels: bool = False,
+        progress: Callable[[int, int], bool] | None = None,
+    ) -> int:
         """The video between two recording times as an H.264 clip (MP4 unless `path` says
         .mkv or .mov), each frame at its own recording time, at the recording's frame rate;
         `labels` draws each face's box and label. The segment's rows go beside it as CSV
-        (`path` with .csv). Returns the clip's frame count."""
+        (`path` with .csv). Returns the clip's frame count. `progress(done, total)` is
+        called after each frame; when it returns False the export stops (ExportCancelled)."""
         import av
 
         path = Path(path)
@@ -281,7 +294,9 @@ class Recording:
         try:
             with av.open(str(path), "w", format=fmt) as out:
                 stream, last_pts = None, -1
-                for i in chosen:
+                for done, i in enumerate(chosen, 1):
+                    if progress is not None and not progress(done, len(chosen)):
+                        raise ExportCancelled(f"the export of {path.name} was cancelled")
                     bgr = reader.read(self.video_index[i])
                     if bgr is None:
                         continue
@@ -306,6 +321,9 @@ class Recording:
                         out.mux(packet)
         except (OSError, av.FFmpegError) as exc:
             raise ReviewError(f"cannot write {path}: {exc}") from exc
+        except ExportCancelled:
+            path.unlink(missing_ok=True)
+            raise
         finally:
             reader.close()
         if not written:

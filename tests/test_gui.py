@@ -119,7 +119,7 @@ def test_menus_marker_keys_and_calibration(qtbot, window, tmp_path):
     from PySide6.QtCore import Qt
 
     menus = [a.text() for a in window.menuBar().actions()]
-    assert menus == ["&File", "&Help"]
+    assert menus == ["&File", "&Stream", "&Help"]
     window.setProperty("scripted", True)
     window.start_source("demo")
     wait_frames(qtbot, window, 3)
@@ -172,9 +172,7 @@ def test_a_marker_is_timed_when_its_note_is_begun(qtbot, window, tmp_path):
     assert abs(markers[1]["t_source"] - m_at) < 0.2
 
 
-def test_a_games_marker_over_the_windows_websocket_lands_on_the_chart(
-    qtbot, window, monkeypatch, tmp_path
-):
+def test_a_games_marker_over_the_windows_websocket_lands_on_the_chart(qtbot, window, tmp_path):
     """The WebSocket switch takes a game's markers into the session that runs: recorded,
     and on the live chart."""
     import json
@@ -182,12 +180,10 @@ def test_a_games_marker_over_the_windows_websocket_lands_on_the_chart(
 
     from websockets.sync.client import connect
 
-    from fer_desktop.gui import outputs_controller
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setattr(outputs_controller, "WS_URL", f"ws://127.0.0.1:{port}")
+    window.set_stream_address(port, lan=False)
     window.setProperty("scripted", True)
     window.start_source("demo")
     wait_frames(qtbot, window, 3)

@@ -164,3 +164,119 @@ def test_the_observer_page_shows_labels_chart_and_markers_in_chromium(
     notes = {(m["note"], m["source"]) for m in read_timeline(timeline)["markers"]}
     assert notes == {("observer saw a smile", "websocket"), ("boss #2", "websocket")}
     print(f"screenshot: {shot}")
+
+
+def page_state(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, "state").text
+
+
+@pytest.mark.slow
+def test_the_page_follows_the_windows_stream_across_a_change_of_source_and_a_restart(
+    browser, qtbot, tmp_path, demo_video
+):
+    """Issue #28: after a change of source the page said "session ended" for good. Now the
+    window's stream goes on (a new header: the new source), and when the server goes away
+    the page says it tries again and comes back by itself. Markers are listed in time
+    order (one a game placed earlier goes below a later one), and their notes over the
+    chart never overlap."""
+    from selenium.webdriver.common.by import By
+
+    from tests.test_window_stream import free_port, open_window, serving
+
+    port = free_port()
+    window = open_window(qtbot, tmp_path / "s.ini")
+    window.set_stream_address(port, lan=False)
+    window.start_source("demo")
+    window.ws_box.setChecked(True)
+    serving(qtbot, port)
+    page = f"http://127.0.0.1:{port}/"
+    browser.get(page)
+    wait_for(browser, lambda d: page_state(d) == "live" and faces_shown(d), "not live")
+    with connect(f"ws://127.0.0.1:{port}", proxy=None, open_timeout=WAIT_S) as game:
+        earlier = next(
+            line for line in map(json.loads, iter(lambda: game.recv(timeout=WAIT_S), None))
+            if line["type"] == "frame"
+        )  # fmt: skip
+        qtbot.wait(600)
+        for k in range(6):  # close together: their notes would share the chart's top rows
+            game.send(json.dumps({"type": "marker", "note": f"later marker number {k}"}))
+        game.send(json.dumps({"type": "marker", "note": "earlier", "t_wall": earlier["t_wall"]}))
+        wait_for(
+            browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#markers li")) == 7,
+            "the markers did not appear",
+        )  # fmt: skip
+        notes = browser.execute_script(
+            "return [...document.querySelectorAll('#markers .note-text')].map(n => n.textContent)"
+        )
+        assert notes[-1] == "earlier" and notes[0] == "later marker number 5"
+        boxes = json.loads(wait_for(
+            browser, lambda d: d.find_element(By.ID, "chart").get_attribute("data-notes"),
+            "no marker note drawn",
+        ))  # fmt: skip
+        assert boxes
+        for a in boxes:
+            for b in boxes:
+                if a is not b and a["row"] == b["row"]:
+                    assert a["right"] <= b["left"] or b["right"] <= a["left"]
+        window.change_source(str(demo_video))
+        wait_for(
+            browser, lambda d: d.find_element(By.ID, "stream").text.endswith(str(demo_video)),
+            "the page did not follow the change of source",
+        )  # fmt: skip
+        wait_for(browser, lambda d: page_state(d) == "live" and faces_shown(d), "not live")
+    window.ws_box.setChecked(False)  # the server goes away…
+    wait_for(browser, lambda d: "retrying" in page_state(d), "the page did not say so")
+    window.ws_box.setChecked(True)  # …and comes back: the page reconnects by itself
+    wait_for(browser, lambda d: page_state(d) == "live", "the page did not reconnect")
+    window.close()
+
+
+@pytest.mark.slow
+def test_faces_gone_a_while_are_counted_not_carded(browser, tmp_path, pipeline):
+    """Issue #28: on a long crowd clip the page filled with "not in view" cards. Here twelve
+    Yale subjects pass one after another (1 s each, a blank second between, each on another
+    spot); at the end, those gone over GONE_S (10 s) are one line, not cards (and at most
+    GONE_CARDS, 4, faces out of view keep one)."""
+    import cv2
+    import numpy as np
+    from selenium.webdriver.common.by import By
+
+    from tests.conftest import shared_path, write_video
+
+    yale = shared_path("faces", "yale", "neutral")
+    fps, frames = 10.0, []
+    for k, photo in enumerate(sorted(yale.glob("*_normal.png"))[:12]):
+        face = cv2.imread(str(photo))
+        canvas = np.full((480, 960, 3), 128, np.uint8)
+        x = (k % 3) * 320
+        canvas[100 : 100 + face.shape[0], x : x + face.shape[1]] = face
+        frames += [canvas] * int(fps) + [np.full_like(canvas, 128)] * int(fps)
+    clip = write_video(tmp_path / "passers_by.avi", frames, fps=fps)
+    with (
+        Served(clip, tmp_path, pipeline) as served,
+        connect(served.server.url, proxy=None, open_timeout=WAIT_S) as reader,
+    ):
+        browser.get(served.page)
+        ids, last_seen, t_end = set(), {}, None
+        while t_end is None:
+            line = json.loads(reader.recv(timeout=WAIT_S))
+            if line["type"] == "frame":
+                for f in line["faces"]:
+                    ids.add(f["face_id"])
+                    last_seen[f["face_id"]] = line["t_wall"]
+                if line["frame"] == len(frames) - 1:
+                    t_end = line["t_wall"]
+        from fer_desktop.session import parse_wall
+
+        recent = {i for i, t in last_seen.items() if parse_wall(t_end) - parse_wall(t) <= 10}
+        wait_for(
+            browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#faces .left"),
+            "no line for the faces that left",
+        )  # fmt: skip
+        cards = browser.find_elements(By.CSS_SELECTOR, "#faces .face")
+        left = browser.find_element(By.CSS_SELECTOR, "#faces .left").text
+    assert len(ids) >= 8  # the subjects were told apart
+    assert len(cards) <= min(len(recent) + 1, 5) < len(ids)
+    assert left.startswith(f"{len(ids) - len(cards)} faces left the view")

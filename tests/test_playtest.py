@@ -58,10 +58,13 @@ def next_line(ws, wanted) -> dict:
 
 class GameSession:
     """A session playing a video at its own speed, recorded (timeline + video) and served
-    over WebSocket with markers taken from clients; it holds at the end until stopped."""
+    over WebSocket with markers taken from clients; it holds at the end until stopped.
+    `server`: one already made (a window's lasting one, serving session after session)."""
 
-    def __init__(self, video: Path, folder: Path, pipeline, video_too=True, **server_options):
-        self.server = WebSocketOutput("ws://127.0.0.1:0", **server_options)
+    def __init__(
+        self, video: Path, folder: Path, pipeline, video_too=True, server=None, **server_options
+    ):
+        self.server = server or WebSocketOutput("ws://127.0.0.1:0", **server_options)
         outputs = [self.server, *recording_outputs(folder, "csv", video=video_too)]
         self.started = threading.Event()
         self.frames = 0

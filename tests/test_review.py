@@ -108,3 +108,46 @@ def test_report_gains_the_review_markers_and_segments(recording):
     text = html.read_text()
     assert "boss fight" in text and "<h2>Segments</h2>" in text
     assert text.count("<td>from boss fight</td>") == 1 and "whole session" in text
+
+
+@pytest.mark.slow
+def test_a_clip_is_written_behind_a_progress_dialog_that_can_cancel_it(qtbot, recording, tmp_path):
+    """Issue #28: exporting clips froze the window with no progress. Now the clip is written
+    on a worker thread, the dialog counts its frames, and Cancel stops it (no file left)."""
+    import threading
+
+    from PySide6.QtWidgets import QPushButton
+
+    from fer_desktop.gui.review_window import ReviewWindow
+
+    w = ReviewWindow(recording)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    _n, a, b = w.rec.segments()[0]  # the whole session
+    expected = sum(a <= f.t_source <= b for f in w.rec.frames)
+    clip = tmp_path / "whole.mp4"
+    task = w.export_clip(str(clip)).task
+    steps = []
+    task.progress.connect(lambda done, total: steps.append((done, total)),
+                          Qt.ConnectionType.DirectConnection)  # fmt: skip
+    qtbot.waitUntil(lambda: w.clip_export is None, timeout=60_000)
+    assert w.statusBar().currentMessage() == f"Clip of {expected} frames saved to {clip}"
+    with av.open(str(clip)) as video:
+        assert sum(1 for _ in video.decode(video=0)) == expected
+    assert steps[-1] == (expected, expected)
+
+    # Cancel: the worker waits at its first frame until the button has been clicked
+    gate = threading.Event()
+    cancelled = tmp_path / "cancelled.mp4"
+    task = w.export_clip(str(cancelled)).task
+    task.progress.connect(lambda done, _t: done == 1 and gate.wait(30),
+                          Qt.ConnectionType.DirectConnection)  # fmt: skip
+    dialog = w.clip_export.dialog
+    qtbot.waitUntil(lambda: dialog.isVisible(), timeout=10_000)  # shown while it works
+    qtbot.mouseClick(dialog.findChild(QPushButton), Qt.MouseButton.LeftButton)
+    gate.set()
+    qtbot.waitUntil(lambda: w.clip_export is None, timeout=60_000)
+    assert "cancelled" in w.statusBar().currentMessage()
+    assert not cancelled.exists()
+    w.close()

@@ -361,3 +361,49 @@ def test_the_demo_shown_for_want_of_a_camera_is_not_reopened_next_time(tmp_path)
         assert out.returncode == 0, out.stderr
         assert "No camera found" in out.stderr
     assert list(tmp_path.rglob("*.conf"))  # the settings were saved where XDG_CONFIG_HOME says
+
+
+def test_gui_record_dir_does_not_change_the_remembered_folder(tmp_path, demo_video):
+    """Issue #28: `gui --record DIR` replaced the folder the Record button uses."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    chosen, scripted = tmp_path / "chosen", tmp_path / "scripted"
+    conf = tmp_path / "fer_desktop" / "fer_desktop.conf"
+    conf.parent.mkdir()
+    conf.write_text(f"[General]\nrecord_dir={chosen}\nnotice_shown=true\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", "gui", "--source", str(demo_video),
+         "--record", str(scripted), "--exit-after", "3"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert list(scripted.glob("session-*.csv"))  # it recorded where it was told…
+    again = QSettings(str(conf), QSettings.Format.IniFormat)
+    assert again.value("record_dir") == str(chosen)  # …and the window's folder is kept
+
+
+def test_the_first_start_notice_names_what_the_chosen_model_reads(qtbot, tmp_path):
+    """Issue #28: it said "happy, neutral or sad" with the 8-class model chosen."""
+    from fer_desktop.classifier import MoodModel
+
+    path = tmp_path / "s.ini"
+    settings = QSettings(str(path), QSettings.Format.IniFormat)
+    settings.setValue("analysis/model", "8class")
+    settings.sync()
+    w = make(qtbot, path)
+    assert w.model_box.currentData() == "8class"
+    seen = []
+
+    def read_and_close():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.text())
+            box.accept()
+        else:
+            QTimer.singleShot(50, read_and_close)
+
+    QTimer.singleShot(0, read_and_close)
+    w.show_notice_once()
+    first = seen[0].splitlines()[0]
+    for label in MoodModel("8class").labels:
+        assert label in first
+    assert "happy, neutral or sad" not in first

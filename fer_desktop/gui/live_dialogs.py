@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.session import AddMarker, Pause
@@ -17,7 +17,7 @@ from fer_desktop.sources import IMAGE_SUFFIXES
 
 from . import shortcuts
 from .dialogs import last_folder, save_path
-from .live_texts import ABOUT_TEXT, NOTICE_TEXT, is_file
+from .live_texts import about_text, is_file, notice_text
 
 STOP_AND_SAVE = "Stop and save"
 
@@ -42,7 +42,8 @@ class LiveDialogs:
                 self.view.update()
 
     def show_about(self) -> None:
-        self.modal(lambda: QMessageBox.about(self, "About fer_desktop", ABOUT_TEXT))
+        text = about_text(self.analysis.model)
+        self.modal(lambda: QMessageBox.about(self, "About fer_desktop", text))
 
     def show_shortcuts(self) -> None:
         text = shortcuts.help_html("Live window", shortcuts.LIVE) + shortcuts.help_html(
@@ -51,10 +52,12 @@ class LiveDialogs:
         self.modal(lambda: QMessageBox.information(self, "Keyboard shortcuts", text))
 
     def show_notice_once(self) -> None:
-        """The responsible-use notice, on first start only (remembered in the settings)."""
+        """The responsible-use notice, on first start only (remembered in the settings),
+        naming what the chosen model reads."""
         if self.settings.value("notice_shown", False, type=bool) or self.property("scripted"):
             return
-        self.modal(lambda: QMessageBox.information(self, "Before you start", NOTICE_TEXT))
+        text = notice_text(self.analysis.model)
+        self.modal(lambda: QMessageBox.information(self, "Before you start", text))
         self.settings.setValue("notice_shown", True)
         self.settings.sync()
 
@@ -108,6 +111,16 @@ class LiveDialogs:
             self.settings.setValue("record_dir", folder)
             self.statusBar().showMessage(f"Recordings go to {folder}", 6000)
         return folder or None
+
+    def choose_stream_port(self) -> None:
+        port, ok = self.modal(
+            lambda: QInputDialog.getInt(
+                self, "WebSocket port", "Serve the stream and the observer page on port:",
+                self.outputs.ws_port, 1024, 65535,
+            )
+        )  # fmt: skip
+        if ok:
+            self.set_stream_address(port, self.outputs.ws_lan)
 
     def _snapshot_dialog(self) -> None:
         name = f"snapshot-{time.strftime('%Y%m%d-%H%M%S')}.png"

@@ -24,7 +24,6 @@ from fer_desktop.classifier import shipped_models
 
 from .live_texts import MODEL_CHOICES, RANGE_CHOICES, STATUS_TIP
 from .mood_chart import MoodChart
-from .outputs_controller import WS_URL
 from .video_view import VideoView
 
 
@@ -137,7 +136,10 @@ def _recording_bar(w) -> None:
     w.lsl_box = QCheckBox("LSL")
     w.lsl_box.setToolTip("Stream to Lab Streaming Layer (needs mne-lsl)")
     w.ws_box = QCheckBox("WebSocket")
-    w.ws_box.setToolTip(f"Serve each frame's JSON at {WS_URL} (this computer only)")
+    w.ws_box.setToolTip(
+        "Serve each frame's JSON, and the observer page, over WebSocket; the Stream menu "
+        "sets the port, opens it to the local network (with a token) and copies the page's link"
+    )
 
 
 NOTE_PLACEHOLDER = "marker note (optional)"

@@ -12,6 +12,7 @@ from fer_desktop.session import ChangeSettings
 from fer_desktop.settings import Settings
 
 from .live_texts import is_file
+from .outputs_controller import WS_PORT
 
 # The analysis settings the window sets, saved as "analysis/<name>" (Settings' own names).
 WINDOW_SETTINGS = ("model", "smoothing", "detector_range", "detector_tiles", "min_face_px")
@@ -39,6 +40,10 @@ class LiveSettings:
         self._set_combo(self.window_box, int(s.value("chart_window", 60)))
         self.format_box.setCurrentText(str(s.value("format", "csv")))
         self.chart.set_window(self.window_box.currentData())
+        self.outputs.ws_port = int(s.value("stream/port", WS_PORT))
+        self.outputs.ws_lan = s.value("stream/lan", False, type=bool)
+        self.lan_action.setChecked(self.outputs.ws_lan)
+        self.ws_box.setChecked(s.value("stream/websocket", False, type=bool))
         geometry = s.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import glob
+import html
 import sys
 from pathlib import Path
+
+from fer_desktop.classifier import ModelCard, card_path_for, resolve_model_path
+from fer_desktop.errors import FerDesktopError
 
 APP_NAME = "fer_desktop"
 ICON_PATH = Path(__file__).resolve().parent.parent.parent / "assets" / "fer_desktop.svg"
@@ -22,7 +26,6 @@ RANGE_CHOICES = {
 }
 
 NOTICE_TEXT = (
-    "fer_desktop reads the look of faces: happy, neutral or sad.\n\n"
     "• The label describes the look of a face, not what the person feels.\n"
     "• Ask people before recording them.\n"
     "• Do not use it to make decisions about people. The EU AI Act, Art. 5(1)(f), prohibits "
@@ -30,12 +33,31 @@ NOTICE_TEXT = (
     "Everything runs on this computer: no frame leaves it, and nothing is stored unless you "
     "record."
 )
-ABOUT_TEXT = (
-    "<b>fer_desktop</b> — happy / neutral / sad, read from faces in real time, offline.<br><br>"
-    + NOTICE_TEXT.replace("\n", "<br>")
-    + "<br><br>Face detection: MediaPipe BlazeFace (Apache-2.0). Model A: trained on FER2013 "
-    "with FER+ votes; see each model's card in models/."
-)
+
+
+def looks(model: str) -> str:
+    """What `model` reads, from its card: "happy, neutral or sad"."""
+    try:
+        labels = ModelCard.load(card_path_for(resolve_model_path(model))).labels
+    except FerDesktopError:  # not installed: the window says so when it loads it
+        return "facial expressions"
+    return ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
+def notice_text(model: str) -> str:
+    """The responsible-use notice for the model chosen."""
+    return "fer_desktop reads the look of faces: " + looks(model) + ".\n\n" + NOTICE_TEXT
+
+
+def about_text(model: str) -> str:
+    return (
+        "<b>fer_desktop</b> — the look of faces, read in real time, offline.<br><br>"
+        + html.escape(notice_text(model)).replace("\n", "<br>")
+        + "<br><br>Face detection: MediaPipe BlazeFace (Apache-2.0). Model A: trained on "
+        "FER2013 with FER+ votes; see each model's card in models/."
+    )
+
+
 STATUS_TIP = (
     "fps: frames shown per second. detect / classify: time per frame of each stage. "
     "not drawn: frames analysed (and recorded, when recording) but not drawn, because the "

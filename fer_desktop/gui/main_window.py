@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QThread, QTimer, Slot
 from PySide6.QtGui import QAction, QIcon
-from PySide6.QtWidgets import QAbstractSlider, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QAbstractSlider, QApplication, QMainWindow, QMessageBox
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.report import write_report
@@ -101,7 +101,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.note_edit.textEdited.connect(self._note_started)
         live_layout.on_escape(self.note_edit, self._note_escaped)
         self.lsl_box.toggled.connect(lambda on: self.outputs.set_stream("LSL", on))
-        self.ws_box.toggled.connect(lambda on: self.outputs.set_stream("WebSocket", on))
+        self.ws_box.toggled.connect(self._ws_toggled)
         self.outputs.changed.connect(self._outputs_changed)
         self.outputs.recordingSaved.connect(self.on_recording_finished)
         self.outputs.problem.connect(self.on_error)
@@ -160,6 +160,17 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         file_menu.addSeparator()
         keys["quit"].setText("&Quit")
         file_menu.addAction(keys["quit"])
+        stream_menu = self.menuBar().addMenu("&Stream")
+        stream_menu.addAction(self._action("WebSocket &port…", self.choose_stream_port))
+        self.lan_action = self._action(
+            "Serve the &local network (with a token)",
+            lambda: self.set_stream_address(self.outputs.ws_port, self.lan_action.isChecked()),
+            "Other computers may open the observer page and connect; each needs the token "
+            "in the page's link (Copy observer page link)",
+        )
+        self.lan_action.setCheckable(True)
+        stream_menu.addAction(self.lan_action)
+        stream_menu.addAction(self._action("&Copy observer page link", self.copy_observer_link))
         help_menu = self.menuBar().addMenu("&Help")
         keys["shortcuts"].setText("&Keyboard shortcuts")
         help_menu.addAction(keys["shortcuts"])
@@ -302,8 +313,8 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
     @Slot(str)
     def on_error(self, text: str) -> None:
         self.errors.append(text)
-        self.view.message = text.splitlines()[0]
-        self.view.update()
+        self.view.message = text.splitlines()[0]  # stays when the source failed
+        self.view.show_alert(text.splitlines()[0])  # read whole while frames go on
         self.statusBar().showMessage(text.splitlines()[0], 15000)
 
     def _outputs_changed(self) -> None:
@@ -321,6 +332,31 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.view.update()
         if self.outputs.recording_path:
             self.statusBar().showMessage(f"Recording to {self.outputs.recording_path}", 8000)
+
+    # --- the WebSocket stream ------------------------------------------------------------
+    def _ws_toggled(self, on: bool) -> None:
+        self.settings.setValue("stream/websocket", on)  # the user's choice, kept for next time
+        if self.outputs.set_stream("WebSocket", on) and on:
+            self.statusBar().showMessage(f"Observer page: {self.outputs.observer_link()}", 15000)
+
+    def set_stream_address(self, port: int, lan: bool) -> None:
+        """Serve the WebSocket on `port`, to this computer or the local network (kept)."""
+        self.settings.setValue("stream/port", port)
+        self.settings.setValue("stream/lan", lan)
+        self.lan_action.setChecked(lan)
+        self.outputs.set_ws_address(port, lan)
+        where = "the local network" if lan else "this computer only"
+        link = self.outputs.observer_link()
+        page = f"; observer page: {link}" if link else ""
+        self.statusBar().showMessage(f"WebSocket port {port}, for {where}{page}", 15000)
+
+    def copy_observer_link(self) -> None:
+        link = self.outputs.observer_link()
+        if link is None:
+            self.statusBar().showMessage("Switch the WebSocket on first", 6000)
+            return
+        QApplication.clipboard().setText(link)
+        self.statusBar().showMessage(f"Copied {link}", 15000)
 
     @property
     def recording_path(self) -> str | None:
@@ -418,8 +454,8 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.start_recording(folder)
 
     def start_recording(self, folder: str) -> bool:
-        """Record into `folder` (created when missing); False when it cannot."""
-        self.settings.setValue("record_dir", folder)
+        """Record into `folder` (created when missing); False when it cannot. The folder
+        remembered for the Record button is the one chosen in the window, not this one."""
         ok = self.outputs.start_recording(folder, self.format_box.currentText())
         self._outputs_changed()
         return ok
@@ -538,6 +574,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
             return
         self.closing = True  # from here on, no dialog: the window is going
         self._save_settings()
+        self.outputs.shut_down()
         self.settings.setValue("geometry", self.saveGeometry())
         thread = self.thread
         if not self.stop_worker() and thread is not None:

@@ -2,10 +2,16 @@
 
 The window shows this object's state and calls its methods; the session (through `send`)
 does the work and reports back with `output_started` / `output_ended`. No widgets here.
+
+The WebSocket server outlives a change of source (a game's socket and the observer page stay
+connected: they get the old session's end line, then the new one's header). It serves this
+computer only, or with `lan` every interface, where clients need the token that `live` also
+asks for off loopback (the observer page link carries it).
 """
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +23,7 @@ from fer_desktop.outputs import Output
 from fer_desktop.session import AddOutput, Command, RemoveOutput, recording_outputs
 from fer_desktop.timeline import TimelineWriter
 
-WS_URL = "ws://127.0.0.1:8765"
+WS_PORT = 8765  # the WebSocket port until the user picks another
 STREAMS = ("LSL", "WebSocket")
 
 
@@ -40,6 +46,8 @@ class OutputsController(QObject):
         self.recording_path: str | None = None  # its path
         self.started_at: float | None = None  # time.monotonic() when the timeline opened
         self.streams: dict[str, Output] = {}  # "LSL" / "WebSocket", when switched on
+        self.ws_port = WS_PORT
+        self.ws_lan = False  # serve the local network (with a token), not this computer only
 
     # --- state ------------------------------------------------------------------------------
     @property
@@ -80,11 +88,31 @@ class OutputsController(QObject):
             self._send(RemoveOutput(output))
 
     # --- streams ----------------------------------------------------------------------------
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{'0.0.0.0' if self.ws_lan else '127.0.0.1'}:{self.ws_port}"
+
+    def observer_link(self) -> str | None:
+        """The observer page of the WebSocket stream (with its token), when it is on; on the
+        local network, at this computer's address there."""
+        server = self.streams.get("WebSocket")
+        if server is None:
+            return None
+        page = server.page_url
+        return page.replace("0.0.0.0", lan_address(), 1) if self.ws_lan else page
+
+    def set_ws_address(self, port: int, lan: bool) -> None:
+        """Serve the WebSocket on `port`, to this computer or (`lan`) the local network; a
+        stream switched on moves there (its clients must connect again)."""
+        self.ws_port, self.ws_lan = port, lan
+        if "WebSocket" in self.streams:
+            self.set_stream("WebSocket", True)
+
     def set_stream(self, name: str, on: bool) -> bool:
         """Switch a stream on or off; False when it could not be switched on."""
         old = self.streams.pop(name, None)
         if old is not None:
-            self._send(RemoveOutput(old))
+            self._end(old)
         if on:
             output = self._new_stream(name)
             if output is None:
@@ -103,20 +131,39 @@ class OutputsController(QObject):
                 return LslOutput()
             from fer_desktop.outputs.websocket import WebSocketOutput
 
-            return WebSocketOutput(WS_URL, on_marker=self._marker)
+            return WebSocketOutput(self.ws_url, on_marker=self._marker, lasting=True)
         except FerDesktopError as exc:
             self.problem.emit(str(exc))
             return None
 
+    def _end(self, stream: Output) -> None:
+        """Switch a stream off: a lasting server is shut down here, first, so that its port
+        is free when the next one opens."""
+        shut_down = getattr(stream, "shut_down", None)
+        if shut_down is not None:
+            shut_down({})
+        self._send(RemoveOutput(stream))
+
     def new_source(self) -> list[Output]:
-        """A new session starts: the recording ended with the old one; each stream switched
-        on is opened afresh. Returns the outputs to add to the new session."""
+        """A new session starts: the recording ended with the old one; LSL is opened afresh
+        (dropped, with a `problem`, when it cannot be), the WebSocket server goes on. Returns
+        the outputs to add to the new session."""
         self.recording, self.timeline = [], None
         self.recording_path, self.started_at = None, None
-        for name, output in list(self.streams.items()):
-            self.streams[name] = self._new_stream(name) or output
+        if "LSL" in self.streams:
+            lsl = self._new_stream("LSL")
+            if lsl is None:
+                del self.streams["LSL"]
+            else:
+                self.streams["LSL"] = lsl
         self.changed.emit()
         return list(self.streams.values())
+
+    def shut_down(self) -> None:
+        """The window closes: every stream ends (the WebSocket server's clients get their
+        goodbye); the switches stay as they are, for the next start."""
+        for stream in list(self.streams.values()):
+            self._end(stream)
 
     # --- what the session reports -----------------------------------------------------------
     def output_started(self, output: Output) -> None:
@@ -128,7 +175,8 @@ class OutputsController(QObject):
 
     def output_ended(self, output: Output, error: str) -> None:
         if error:
-            self.problem.emit(f"{output.name} stopped: {error}")
+            hint = "; Stream → WebSocket port… picks another" if output.name == "WebSocket" else ""
+            self.problem.emit(f"{output.name} stopped: {error}{hint}")
         if output in self.recording:  # the recording ends as a whole: stop the rest with it
             rest = [o for o in self.recording if o is not output]
             self.recording = []
@@ -143,6 +191,17 @@ class OutputsController(QObject):
             if stream is output and error:
                 del self.streams[name]
         self.changed.emit()
+
+
+def lan_address() -> str:
+    """This computer's address on its local network (that of its default route), else its
+    host name. A UDP socket's connect sends nothing."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never reached
+            return probe.getsockname()[0]
+        except OSError:
+            return socket.gethostname()
 
 
 def clock(seconds: float) -> str:

@@ -63,6 +63,7 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
         self.current = -1  # index into rec.frames of the frame shown
         self.errors: list[str] = []
         self.unsaved = False  # the last edit could not be written to the sidecar
+        self.clip_export = None  # a clip being written (ClipExport)
         self.undo_stack: list[tuple[str, tuple]] = []  # (what was done, the state before)
         for m in self.rec.markers:
             self._number(m)
@@ -403,6 +404,8 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
+        if self.clip_export is not None:
+            self.clip_export.stop()
         self.timer.stop()
         self.reader.close()
         super().closeEvent(event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -28,6 +28,10 @@ LABEL_COLOURS = {
     }.items()
 }
 
+MARGIN = 16  # px kept clear on each side of the message under the picture
+WRAPPED = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap
+ALERT_MS = 20_000
+
 
 class VideoView(QWidget):
     """Paints the newest frame scaled to fit, with the overlays of its FrameResult."""
@@ -42,6 +46,17 @@ class VideoView(QWidget):
         self.message = "Starting…"
         self.banner = ""  # e.g. "camera lost, reconnecting" or "● REC 00:12"
         self.overlay = ""  # large, in the middle of the picture: "Paused"
+        self.alert = ""  # an error to read: over the picture's foot, for ALERT_MS
+        self._alert_timer = QTimer(self)
+        self._alert_timer.setSingleShot(True)
+        self._alert_timer.timeout.connect(lambda: self.show_alert(""))
+
+    def show_alert(self, text: str) -> None:
+        """Show an error, wrapped on a dark box, for ALERT_MS (frames go on under it)."""
+        self.alert = text
+        if text:
+            self._alert_timer.start(ALERT_MS)
+        self.update()
 
     def show_frame(self, bgr: np.ndarray, result: FrameResult) -> None:
         self._rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
@@ -69,13 +84,11 @@ class VideoView(QWidget):
             if self.result is not None:
                 self._draw_faces(p, target)
         p.setFont(QFont(self.font().family(), 14, QFont.Weight.Bold))
-        if self.message:
+        if self.alert:
+            self._draw_alert(p)
+        elif self.message:  # wrapped within the view: a long one is read whole
             p.setPen(QColor("white"))
-            p.drawText(
-                self.rect().adjusted(0, 0, 0, -20),
-                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
-                self.message,
-            )
+            p.drawText(self.rect().adjusted(MARGIN, 0, -MARGIN, -20), WRAPPED, self.message)
         if self.overlay:
             self._draw_overlay(p)
         if self.banner:
@@ -84,6 +97,13 @@ class VideoView(QWidget):
             p.setPen(QColor("#ff5252") if self.banner.startswith("●") else QColor("#ffd740"))
             p.drawText(QRectF(18, 8, width, 30), Qt.AlignmentFlag.AlignVCenter, self.banner)
         p.end()
+
+    def _draw_alert(self, p: QPainter) -> None:
+        room = self.rect().adjusted(MARGIN, 0, -MARGIN, -20)
+        text = p.fontMetrics().boundingRect(room, WRAPPED, self.alert)
+        p.fillRect(QRectF(text).adjusted(-8, -4, 8, 4), QColor(120, 0, 0, 210))
+        p.setPen(QColor("white"))
+        p.drawText(room, WRAPPED, self.alert)
 
     def _draw_overlay(self, p: QPainter) -> None:
         p.setFont(QFont(self.font().family(), 28, QFont.Weight.Bold))

@@ -1,15 +1,23 @@
 // The observer page: reads the fer_desktop stream of this same origin and shows each face's
-// label, valence per face over the last 60 s, and the markers. No library, no CDN.
+// label, valence per face over the last 60 s, and the markers (in time order). When the
+// stream goes away it tries again, waiting longer each time (RETRY_S), and says so. A new
+// "header" line (the window's next source) starts the faces afresh. No library, no CDN.
 "use strict";
 
 const WINDOW_S = 60;
+const GONE_S = 10;  // a face out of view this long loses its card (one line counts them)
+const GONE_CARDS = 4;  // and at most this many faces out of view keep one
+const RETRY_S = [1, 2, 4, 8, 15];  // waits before each new try to connect, then the last
+const LABEL_ROWS = 4;  // marker notes over the chart: rows, and the longest note shown
+const LABEL_CHARS = 40;
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
   "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];  // as fer_desktop.report.FACE_COLOURS
-const faces = new Map();  // face id -> {label, valence, points: [[t, valence]], seen}
-const markers = [];  // {t, note, source}
+const faces = new Map();  // face id -> {label, valence, points: [[t, valence]], seen, last}
+const markers = [];  // {t, note, source, item}, in time order
 let latest = 0;  // wall time (s) of the newest frame
 let socket = null;
 let drawPending = false;
+let tries = 0;  // failed tries to connect since the stream was last read
 
 function colour(id) { return COLOURS[(id - 1) % COLOURS.length]; }
 
@@ -39,50 +47,66 @@ function onFrame(line) {
     face.label = f.label;
     face.valence = f.valence;
     face.points.push([t, f.valence]);
+    face.last = t;
     while (face.points.length && face.points[0][0] < latest - WINDOW_S) face.points.shift();
     faces.set(f.face_id, face);
   }
-  for (const [id, face] of faces) face.seen = here.has(id);
+  for (const [id, face] of faces) {
+    face.seen = here.has(id);
+    if (!face.seen && face.last < latest - WINDOW_S) faces.delete(id);  // off the chart too
+  }
   renderFaces();
   scheduleDraw();
 }
 
 function renderFaces() {
+  // The faces in view, then the GONE_CARDS that left last (within GONE_S); the others
+  // that left are one line: a long crowd clip does not fill the page with cards.
   const box = document.getElementById("faces");
   box.replaceChildren();
-  const ids = [...faces.keys()].sort((a, b) => a - b);
-  if (!ids.some(id => faces.get(id).seen)) {
+  const all = [...faces.entries()];
+  const seen = all.filter(([, f]) => f.seen).sort((a, b) => a[0] - b[0]);
+  const gone = all.filter(([, f]) => !f.seen).sort((a, b) => b[1].last - a[1].last);
+  const carded = gone.filter(([, f]) => f.last >= latest - GONE_S).slice(0, GONE_CARDS);
+  if (!seen.length) {
     const none = document.createElement("p");
     none.className = "none";
     none.textContent = "no face in view";
     box.append(none);
   }
-  for (const id of ids) {
-    const face = faces.get(id);
-    if (!face.seen && !face.points.length) continue;
-    const card = document.createElement("div");
-    card.className = "face" + (face.seen ? "" : " gone");
-    card.dataset.faceId = id;
-    card.style.borderColor = colour(id);
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = "face " + id + (face.seen ? "" : " (not in view)");
-    const label = document.createElement("span");
-    label.className = "label";
-    label.textContent = face.label;
-    const valence = document.createElement("span");
-    valence.className = "valence";
-    valence.textContent = (face.valence >= 0 ? "+" : "") + face.valence.toFixed(2);
-    card.append(name, label, valence);
-    box.append(card);
+  for (const [id, face] of [...seen, ...carded]) box.append(faceCard(id, face));
+  const left = gone.length - carded.length;
+  if (left) {
+    const line = document.createElement("p");
+    line.className = "none left";
+    line.textContent = left + (left === 1 ? " face" : " faces") + " left the view (" +
+      "still on the chart for 60 s)";
+    box.append(line);
   }
+}
+
+function faceCard(id, face) {
+  const card = document.createElement("div");
+  card.className = "face" + (face.seen ? "" : " gone");
+  card.dataset.faceId = id;
+  card.style.borderColor = colour(id);
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = "face " + id + (face.seen ? "" : " (not in view)");
+  const label = document.createElement("span");
+  label.className = "label";
+  label.textContent = face.label;
+  const valence = document.createElement("span");
+  valence.className = "valence";
+  valence.textContent = (face.valence >= 0 ? "+" : "") + face.valence.toFixed(2);
+  card.append(name, label, valence);
+  return card;
 }
 
 function onEvent(line) {
   if (line.event === "marker") {
     const marker = {t: wallSeconds(line.t_wall), note: line.note || "",
       source: line.source || ""};
-    markers.push(marker);
     const item = document.createElement("li");
     item.className = "marker";
     const when = document.createElement("span");
@@ -95,18 +119,31 @@ function onEvent(line) {
     source.className = "source";
     source.textContent = marker.source;
     item.append(when, note, source);
-    const list = document.getElementById("markers");
-    list.prepend(item);
-    while (list.children.length > 200) list.lastChild.remove();  // the newest 200 listed
-    while (markers.length > 200) markers.shift();
+    item.dataset.t = String(marker.t);
+    latest = Math.max(latest, marker.t);  // at the end of a file no frame moves "now" on
+    marker.item = item;
+    addMarker(marker);
     scheduleDraw();
   } else if (line.event === "status" && line.note !== "source ended") {
     setState(line.note, line.note.startsWith("camera lost") ? "closed" : "live");
   } else if (line.event === "end") {
-    setState("session ended", "ended");
+    setState("session ended: waiting for the next", "ended");
+    for (const face of faces.values()) face.seen = false;  // nobody is in view any more
+    renderFaces();
   } else if (line.event === "labels") {
     document.getElementById("stream").dataset.labels = line.labels.join(",");
   }
+}
+
+function addMarker(marker) {
+  // In time order (a game may send one placed earlier); the list shows the newest first.
+  let at = markers.length;
+  while (at > 0 && markers[at - 1].t > marker.t) at -= 1;
+  markers.splice(at, 0, marker);
+  const list = document.getElementById("markers");
+  const next = markers[at + 1];  // later in time: listed above this one
+  list.insertBefore(marker.item, next ? next.item.nextSibling : list.firstChild);
+  while (markers.length > 200) markers.shift().item.remove();  // the newest 200 kept
 }
 
 function scheduleDraw() {
@@ -147,29 +184,42 @@ function draw() {
   g.setLineDash([5, 4]);
   g.strokeStyle = "#444";
   g.fillStyle = "#222";
-  markers.forEach((m, i) => {
-    if (m.t < latest - WINDOW_S) return;
+  const ends = new Array(LABEL_ROWS).fill(-Infinity);  // where each row's last note ends
+  const placed = [];  // the notes drawn: {row, left, right}
+  for (const m of markers) {  // in time order, so each row fills from left to right
+    if (m.t < latest - WINDOW_S) continue;
     g.beginPath(); g.moveTo(x(m.t), top); g.lineTo(x(m.t), h - bottom); g.stroke();
-    const text = m.note || "marker";
+    const note = m.note || "marker";
+    const text = note.length > LABEL_CHARS ? note.slice(0, LABEL_CHARS - 1) + "…" : note;
     const width = g.measureText(text).width;
     const at = x(m.t) + 3 + width > w - right ? x(m.t) - 3 - width : x(m.t) + 3;
-    const row = top + 12 + (i % 4) * 14;  // neighbours on different rows
+    const row = ends.findIndex(end => end + 6 <= at);  // 4 px clear between boxes
+    if (row < 0) continue;  // no room: the dashed line only (the list has its note)
+    ends[row] = at + width;
+    placed.push({row, left: at - 2, right: at + width + 2});
+    const y0 = top + 12 + row * 14;
     g.fillStyle = "rgba(255, 255, 255, 0.85)";
-    g.fillRect(at - 2, row - 10, width + 4, 13);
+    g.fillRect(at - 2, y0 - 10, width + 4, 13);
     g.fillStyle = "#222";
-    g.fillText(text, at, row);
-  });
+    g.fillText(text, at, y0);
+  }
   g.setLineDash([]);
   canvas.dataset.drawn = String(faces.size);
+  canvas.dataset.notes = JSON.stringify(placed);
 }
 
 function connect() {
   socket = new WebSocket(streamUrl());
-  socket.onopen = () => setState("live", "live");
+  let opened = false;
+  socket.onopen = () => { opened = true; setState("live", "live"); };
   socket.onmessage = message => {
+    tries = 0;
     const line = JSON.parse(message.data);
-    if (line.type === "header") {
+    if (line.type === "header") {  // a session begins (the window's next source, too)
       document.getElementById("stream").textContent = line.name + " — " + line.source;
+      faces.clear();  // face ids are the session's own
+      renderFaces();
+      setState("live", "live");
     } else if (line.type === "frame") {
       onFrame(line);
     } else if (line.type === "event") {
@@ -179,9 +229,12 @@ function connect() {
     }
   };
   socket.onclose = event => {
-    if (!document.getElementById("state").classList.contains("ended")) {
-      setState(event.code === 1006 ? "cannot connect (token?)" : "closed", "closed");
-    }
+    const wait = RETRY_S[Math.min(tries, RETRY_S.length - 1)];
+    const why = opened ? (event.code === 1001 ? "stream closed" : "stream lost") :
+      "cannot connect (token?)";
+    tries += 1;
+    setState(why + "; retrying in " + wait + " s", "closed");
+    setTimeout(connect, wait * 1000);
   };
 }
 

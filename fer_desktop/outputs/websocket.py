@@ -39,12 +39,16 @@ are not slowed, and keepalive pings (every 20 s) close it after 20 s without a p
 
 close() returns within CLOSE_SECONDS: clients get GOODBYE_SECONDS to take the end line and
 answer the close; one further behind may miss its last lines when its connection is cut.
+A `lasting` server (the window's) outlives its sessions: at a session's close its clients get
+the end line and stay connected, the next session's `start` sends them its header line, and
+`shut_down` ends the server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hmac
 import ipaddress
 import json
@@ -204,13 +208,15 @@ class WebSocketOutput(Output):
         require_token: bool = False,
         log: Callable[[str], None] | None = None,
         on_marker: Callable[[str, str | None], None] | None = None,
+        lasting: bool = False,
     ):
         """`allow_origins`: browser origins served besides the server's own page.
         `token`: what clients must present; generated when the address is not loopback (or
         `require_token`) and none is given. `log` gets one line per refused client and the
         token announcement; it is called from the server's thread. `on_marker(note, t_wall)`
         takes a client's marker (Session.inbound_marker; it raises FerDesktopError to refuse
-        it); without it markers are refused. It is called from the server's thread."""
+        it); without it markers are refused. It is called from the server's thread.
+        `lasting`: serve on across sessions until `shut_down` (see the module's notes)."""
         self.host, self.port = parse_ws_url(url)
         if token is not None and not token.strip():
             raise OutputError("--token: give a non-empty token")
@@ -220,6 +226,7 @@ class WebSocketOutput(Output):
         self.allow_origins = {normalize_origin(o) for o in allow_origins}
         self.log = log or (lambda line: None)
         self.on_marker = on_marker
+        self.lasting = lasting
         self.markers = 0  # taken from clients
         self.dropped = 0
         self.sent = 0
@@ -265,7 +272,13 @@ class WebSocketOutput(Output):
 
     # --- server thread ----------------------------------------------------------------------
     def start(self, info: SessionInfo) -> None:
+        """Serve a session's stream. A server still running (a lasting one, at the next
+        session) keeps its clients and sends them the new header line."""
         self._header = dumps(info.header())
+        self._closing = False
+        if self._thread is not None and self._thread.is_alive():
+            self._post(self._fanout, self._header, False)
+            return
         started: dict = {}
         ready = threading.Event()
         self._thread = threading.Thread(
@@ -294,7 +307,12 @@ class WebSocketOutput(Output):
                     close_timeout=GOODBYE_SECONDS,
                 )
             except OSError as exc:
-                started["error"] = exc.strerror or str(exc)
+                taken = exc.errno == errno.EADDRINUSE
+                started["error"] = (
+                    f"port {self.port} is taken by another program"
+                    if taken
+                    else exc.strerror or str(exc)
+                )
                 ready.set()
                 return
             if self.port == 0:  # an ephemeral port was asked for: report the real one
@@ -499,10 +517,19 @@ class WebSocketOutput(Output):
         return True
 
     def close(self, summary: dict) -> None:
-        """Each client gets the end line and a 1001 close; returns within about a second."""
+        """Each client gets the end line and a 1001 close; returns within about a second. A
+        lasting server only sends the end line: its clients wait for the next session."""
+        if self.lasting:
+            self._post(self._fanout, dumps(event_record("end", None, **summary)), False)
+            return
         self._post(self._finish, summary)
         if self._thread is not None:
             self._thread.join(timeout=CLOSE_SECONDS + 0.1)
+
+    def shut_down(self, summary: dict) -> None:
+        """End a lasting server (or any): the end line and a 1001 close to every client."""
+        self.lasting = False
+        self.close(summary)
 
     def abandon(self) -> None:
         """Cut every connection now, goodbyes or not (from another thread)."""
