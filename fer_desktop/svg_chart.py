@@ -10,10 +10,13 @@ import html
 import math
 from dataclasses import dataclass
 
+from fer_desktop.marker_labels import label_levels, label_text
+
 # Lines of more points than this are thinned to each time bucket's lowest and highest value
 # (in time order), so extremes stay visible and an hour of video stays a small file.
 MAX_POINTS = 1600
 FONT = "font-family='DejaVu Sans, Helvetica, Arial, sans-serif'"
+LABEL_PX = 130  # a marker's label (MAX_CHARS at 9 px) is about this wide
 
 
 @dataclass
@@ -128,13 +131,18 @@ def valence_chart(
                 f"<polyline fill='none' stroke='{ln.colour}' {stroke} points='{coords}'>"
                 f"<title>{esc(ln.label)}</title></polyline>"
             )
-    for t, note in markers:
+    label_gap = LABEL_PX * t_end / max(right - left, 1)  # seconds one label covers
+    levels = label_levels([t for t, _ in markers], label_gap)
+    for (t, note), level in zip(markers, levels, strict=True):
         out.append(
             f"<line x1='{x(t):.1f}' x2='{x(t):.1f}' y1='{top}' y2='{bottom}' "
             "stroke='#444' stroke-dasharray='4 3'/>"
         )
-        if note:
-            out.append(f"<text x='{x(t) + 3:.1f}' y='{top + 12}' font-size='9'>{esc(note)}</text>")
+        if note:  # the whole note shows on hovering (its <title>)
+            out.append(
+                f"<text x='{x(t) + 3:.1f}' y='{top + 12 + 11 * level}' font-size='9'>"
+                f"<title>{esc(note)}</title>{esc(label_text(note))}</text>"
+            )
     if legend:
         lx = right + 14
         for k, ln in enumerate(lines[:20]):

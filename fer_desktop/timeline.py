@@ -279,7 +279,7 @@ def read_timeline(path: Path) -> dict:
     Tolerates a file cut short by a crash (a partial last line is ignored).
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8")  # as written: a note's "\r\n" stays "\r\n"
     out: dict = {
         "header": None,
         "frames": [],

@@ -12,6 +12,7 @@ from bisect import bisect_left
 import numpy as np
 import pyqtgraph as pg
 
+from fer_desktop.marker_labels import label_levels, label_text
 from fer_desktop.results import FrameResult
 
 from .face_style import face_pen
@@ -19,13 +20,15 @@ from .face_style import face_pen
 BAND = 0.2  # |valence| below this reads as neutral
 KEEP_SECONDS = 600.0  # history kept, so widening the window brings older data back
 GAP_S = 1.0  # no line joins two points of a face further apart than this
-# A marker's note: dark on a light box near the top, readable over the bands and lines.
+# A marker's note: dark on a light box near the top, readable over the bands and lines; the
+# labels of markers close together hang one below the other (`label_levels`).
 MARKER_LABEL = {
-    "position": 0.97,
     "color": "#000",
     "fill": (255, 255, 255, 220),
     "anchors": [(0, 0), (0, 0)],  # hangs down and right of the line's top: never cut off
 }
+LABEL_TOP, LABEL_STEP = 0.97, 0.09  # the top level's height, and the drop per level
+LABEL_SPAN = 0.15  # share of the chart's width one label takes
 
 
 class MoodChart(pg.PlotWidget):
@@ -36,7 +39,7 @@ class MoodChart(pg.PlotWidget):
         self.window = window_seconds
         self.series: dict[int, list[tuple[float, float]]] = {}  # (t, valence), in time order
         self.curves: dict[int, pg.PlotDataItem] = {}
-        self.markers: list[tuple[float, pg.InfiniteLine]] = []
+        self.markers: list[tuple[float, pg.InfiniteLine]] = []  # in the order placed
         self.now = 0.0
         plot = self.getPlotItem()
         plot.setYRange(-1.05, 1.05, padding=0)
@@ -110,13 +113,9 @@ class MoodChart(pg.PlotWidget):
             del pts[bisect_left(pts, t, key=lambda p: p[0]) :]
 
     def add_marker(self, t: float, note: str = "") -> None:
-        line = pg.InfiniteLine(
-            t,
-            angle=90,
-            pen=pg.mkPen("#212121", width=1.5, style=pg.QtCore.Qt.DashLine),
-            label=note or None,
-            labelOpts=MARKER_LABEL,
-        )
+        times = [m[0] for m in self.markers] + [t]
+        level = label_levels(times, LABEL_SPAN * self.window)[-1]
+        line = marker_line(t, note, level)
         self.getPlotItem().addItem(line)
         self.markers.append((t, line))
 
@@ -128,6 +127,20 @@ class MoodChart(pg.PlotWidget):
             shown = pts[bisect_left(pts, start, key=lambda p: p[0]) :]  # only the window
             self.curves[fid].setData(*broken_at_gaps(shown))
         self.getPlotItem().setXRange(max(0.0, start), max(self.window, self.now), padding=0)
+
+
+def marker_line(t: float, text: str, level: int = 0) -> pg.InfiniteLine:
+    """A dashed vertical line at `t` labelled with `text` (shortened to one line) at label
+    height `level`. The text is shown as it is: pyqtgraph formats a label with
+    `str.format`, so its braces are doubled here ("{boss}" stays "{boss}")."""
+    shown = label_text(text).replace("{", "{{").replace("}", "}}")
+    return pg.InfiniteLine(
+        t,
+        angle=90,
+        pen=pg.mkPen("#212121", width=1.5, style=pg.QtCore.Qt.DashLine),
+        label=shown or None,
+        labelOpts={**MARKER_LABEL, "position": LABEL_TOP - LABEL_STEP * level},
+    )
 
 
 def broken_at_gaps(pts: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:

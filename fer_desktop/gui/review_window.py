@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop.errors import FerDesktopError
+from fer_desktop.marker_labels import literal_tip
 from fer_desktop.results import FrameResult
 from fer_desktop.review import Marker, Recording, VideoReader, open_recording
 
@@ -321,9 +322,9 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
         for m in self.rec.markers:
             source = f" ({m.source})" if m.source not in ("", "window") else ""
             self.markers.addItem(f"{self.marker_name(m)}  {m.t:7.2f} s  {m.note}{source}")
-            self.markers.item(self.markers.count() - 1).setToolTip(m.note)
+            self.markers.item(self.markers.count() - 1).setToolTip(literal_tip(m.note))
         names = [f"{self._number(m)}" for m in self.rec.markers]
-        self.chart.show_markers(self.rec.markers, names)
+        self.chart.show_markers(self.rec.markers, names, float(self.rec.times[-1]))
         rows = [i for i, m in enumerate(self.rec.markers) if m is select]
         if rows:
             self.markers.setCurrentRow(rows[0])
