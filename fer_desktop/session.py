@@ -228,13 +228,16 @@ class Session:
         """A marker from outside the window (a game over WebSocket, an LSL stream), from any
         thread: checked here (MarkerError, one line, for the sender), then placed by the
         session's thread. `t_wall` (ISO 8601 with a time zone) places it in the past, within
-        the session; without it, now."""
+        the session; without it, now: stamped here, on arrival, not when the frame loop gets
+        to it (a slow frame would make it late)."""
         if not isinstance(note, str):
             raise MarkerError("a marker's note must be text")
         if len(note) > MAX_NOTE_CHARS:
             raise MarkerError(f"a marker's note is at most {MAX_NOTE_CHARS} characters")
         if t_wall is not None:
             t_wall = iso_time(self.check_wall(t_wall))
+        elif self._started is not None:  # before the start: placed on the first frame
+            t_wall = iso_time()
         self.send(AddMarker(note, source, t_wall))
 
     def check_wall(self, t_wall: str) -> float:
