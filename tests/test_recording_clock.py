@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,67 @@ def test_a_game_marker_is_stamped_when_it_arrives_under_a_slow_analysis(tmp_path
         # its t_source: the frame that arrived just before it, plus the time since
         frame_wall, frame_t = max((f for f in frames if f[0] <= wall + 1e-6), key=lambda f: f[0])
         assert m["t_source"] == pytest.approx(frame_t + min(wall - frame_wall, 1.0), abs=2e-4)
+
+
+def video_frames(path) -> int:
+    """The frames a recorded video holds, counted by decoding it."""
+    import av
+
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def test_a_recording_goes_on_when_the_model_changes(tmp_path, demo_video):
+    """Before: "timeline stopped: it cannot hold the new model's labels" after the switch to
+    the 8-class model; the video ran on (502 frames against 500 rows)."""
+    from dataclasses import replace
+
+    from fer_desktop.session import ChangeSettings, OutputEnded, recording_outputs
+
+    events = []
+    timeline, video = recording_outputs(tmp_path)
+
+    def switch_at_frame_20(event):  # as the window's model box does, from the session's owner
+        events.append(event)
+        if session.frames == 20:
+            session.send(ChangeSettings(replace(Settings(), model="8class")))
+
+    session = Session(
+        str(demo_video), Settings(), SessionOptions(realtime=False), [timeline, video],
+        on_event=switch_at_frame_20,
+    )  # fmt: skip
+    session.run()
+    assert [e.error for e in events if isinstance(e, OutputEnded)] == [None, None]
+    t = read_timeline(timeline.path)
+    assert t["summary"] is not None  # closed at the end, not at the switch
+    assert len(t["frames"]) == 45 == video_frames(video.path)
+    (change,) = [s for s in t["settings"] if "labels" in s]
+    assert change["model"] == "8class" and "anger" in change["labels"]
+    before = [f for f in t["faces"] if f["frame"] < 20]
+    after = [f for f in t["faces"] if f["frame"] > 21]
+    assert before and after
+    assert all(set(f["probs"]) == {"happy", "neutral", "sad"} for f in before)
+    assert all(set(f["probs"]) >= {"anger", "fear", "surprise"} for f in after)
+    assert all(abs(sum(f["probs"].values()) - 1) < 0.01 for f in before + after)
+
+
+@pytest.mark.slow
+def test_the_window_s_recordings_hold_a_video_frame_per_timeline_row(window, qtbot, tmp_path):
+    """Record, stop, record again from the window. Before, the timeline and the video were
+    added by two commands, and a frame could fall between them (1994 video frames against
+    1995 rows: row k was no longer video frame k)."""
+    window.setProperty("scripted", True)
+    window.start_source("demo")
+    qtbot.waitUntil(lambda: window.frames_shown > 3, timeout=60_000)
+    for k in range(3):
+        assert window.start_recording(str(tmp_path / f"rec{k}"))
+        qtbot.waitUntil(lambda: window.recording_path is not None, timeout=10_000)
+        path = window.recording_path
+        start = window.frames_shown
+        qtbot.waitUntil(lambda start=start: window.frames_shown > start + 8, timeout=60_000)
+        window.record_btn.click()
+        qtbot.waitUntil(lambda: window.recording_path is None, timeout=10_000)
+        qtbot.waitUntil(lambda: not window.outputs.recording_on, timeout=10_000)
+        rows = read_timeline(path)["frames"]
+        assert len(rows) > 8
+        assert video_frames(Path(path).with_suffix(".mkv")) == len(rows), k

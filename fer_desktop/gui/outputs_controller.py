@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output
-from fer_desktop.session import AddOutput, Command, RemoveOutput, recording_outputs
+from fer_desktop.session import AddOutput, Command, RemoveOutput, Together, recording_outputs
 from fer_desktop.timeline import TimelineWriter
 
 WS_URL = "ws://127.0.0.1:8765"
@@ -69,15 +69,13 @@ class OutputsController(QObject):
             self.problem.emit(f"cannot record into {folder}: {reason}")
             self.recording = []
             return False
-        for output in self.recording:
-            self._send(AddOutput(output))
+        self._send(Together(tuple(AddOutput(o) for o in self.recording)))  # on one frame
         self.changed.emit()
         return True
 
     def stop_recording(self) -> None:
         """Ask the session to close the recording (it says when with `output_ended`)."""
-        for output in self.recording:
-            self._send(RemoveOutput(output))
+        self._send(Together(tuple(RemoveOutput(o) for o in self.recording)))
 
     # --- streams ----------------------------------------------------------------------------
     def set_stream(self, name: str, on: bool) -> bool:
@@ -132,8 +130,7 @@ class OutputsController(QObject):
         if output in self.recording:  # the recording ends as a whole: stop the rest with it
             rest = [o for o in self.recording if o is not output]
             self.recording = []
-            for other in rest:
-                self._send(RemoveOutput(other))
+            self._send(Together(tuple(RemoveOutput(o) for o in rest)))
         if output is self.timeline:
             path, self.timeline = self.recording_path, None
             self.recording_path, self.started_at = None, None
