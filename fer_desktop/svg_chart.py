@@ -65,7 +65,7 @@ def valence_chart(
     bands: float = 0.3,
     gap_s: float = 1.0,
 ) -> str:
-    """Valence (-1..1) against source time, one line per face, shaded bands past ±`bands`,
+    """Valence (-1..1) against recording time, one line per face, shaded bands past ±`bands`,
     dashed markers with their notes; a line breaks where its face was away over `gap_s`."""
     width, height = size
     esc = html.escape
@@ -112,7 +112,7 @@ def valence_chart(
         out.append(f"<text x='{x(t):.1f}' y='{bottom + 15}' text-anchor='middle'>{t:g}</text>")
     out.append(
         f"<text x='{(left + right) / 2:.0f}' y='{height - 8}' text-anchor='middle'>"
-        "source time (s)</text>"
+        "recording time (s)</text>"
     )
     ylabel = "valence" if not legend else "valence = p(happy) − p(sad)"
     out.append(

@@ -117,3 +117,70 @@ def test_the_window_s_recordings_hold_a_video_frame_per_timeline_row(window, qtb
         rows = read_timeline(path)["frames"]
         assert len(rows) > 8
         assert video_frames(Path(path).with_suffix(".mkv")) == len(rows), k
+
+
+@pytest.fixture(scope="module")
+def twenty_seconds(tmp_path_factory, face_video) -> Path:
+    """The talking head's 200 frames at 10 fps: a 20 s file, long enough to start
+    recording 15 s in."""
+    import av
+
+    from tests.bad_inputs import mp4
+
+    with av.open(str(face_video)) as c:
+        frames = [f.to_ndarray(format="bgr24") for f in c.decode(video=0)]
+    return mp4(tmp_path_factory.mktemp("clip") / "talking_20s.mp4", frames, fps=10)
+
+
+@pytest.mark.slow
+def test_a_recording_started_15_s_in_counts_from_its_own_start(qtbot, twenty_seconds, tmp_path):
+    """The window's way: recording starts at 15 s of the file, a marker at 17 s. Before,
+    the report said "Analysed: 20.1 s", its segments 00:00.00–00:19.90 and the marker at
+    00:17.00, while the REC badge counted from the start of recording (wall clock, on after
+    the source ended)."""
+    from fer_desktop.gui.outputs_controller import OutputsController
+    from fer_desktop.report import write_report
+    from fer_desktop.review import open_recording
+    from fer_desktop.session import AddMarker, FrameAnalysed, OutputStarted
+
+    session = Session(str(twenty_seconds), Settings(), SessionOptions(realtime=False))
+    outputs = OutputsController(session.send)
+    badges = []
+
+    def owner(event):  # as the window's worker passes them on
+        if isinstance(event, OutputStarted):
+            outputs.output_started(event.output)
+        if not isinstance(event, FrameAnalysed):
+            return
+        if event.result.t_source >= 15.0 and not outputs.recording_on:
+            assert outputs.start_recording(tmp_path)
+        if outputs.timeline is not None and abs(session.last_t - 17.0) < 1e-6:
+            session.send(AddMarker("boss {17}", "window"))
+        if outputs.recording_path:
+            badges.append(outputs.rec_badge())
+
+    session.on_event = owner
+    session.run()
+    path = Path(outputs.timeline.path)
+    first = read_timeline(path)["frames"][0]["t_source"]
+    assert first == pytest.approx(15.1, abs=0.05)  # the frame after the one that asked
+    assert badges[-1] == "● REC 00:04 (source 00:19)"  # 19.9 - 15.1 s, truncated
+
+    rec = open_recording(path)
+    assert rec.times[0] == 0.0 and rec.times[-1] == pytest.approx(19.9 - first, abs=1e-3)
+    (m,) = rec.markers
+    assert m.t == pytest.approx(17.0 - first, abs=1e-3)
+    assert rec.segments()[0] == ("whole session", 0.0, pytest.approx(19.9 - first, abs=1e-3))
+    clip = tmp_path / "clip.mp4"
+    rec.export_clip(m.t - 0.5, m.t + 0.5, clip)
+    rows = (clip.with_suffix(".csv")).read_text().splitlines()
+    t, t_source = rows[1].split(",")[:2]
+    assert float(t) == pytest.approx(m.t - 0.5, abs=0.05)
+    assert float(t_source) == pytest.approx(16.5, abs=0.05)
+
+    _svg, html = write_report(path, thumbnails=False)
+    page = html.read_text(encoding="utf-8")
+    assert "<b>Analysed:</b> 4.9 s (source 00:15.10–00:20.00)," in page
+    assert "truncated" not in page
+    assert f"<li>00:0{m.t:.2f} (source 00:17.00) boss {{17}}" in page
+    assert "<td>whole session</td><td>00:00.00–00:04.80 (source 00:15.10–00:19.90)</td>" in page

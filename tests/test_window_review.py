@@ -148,7 +148,8 @@ def test_the_segment_table_shows_every_column_at_1580_px(qtbot, recording, tmp_p
 
 
 def test_review_times_start_at_the_recording_s_own_start(qtbot, tmp_path):
-    """A recording started 1 s into the demo: the segments start where the chart does."""
+    """A recording started 1 s into the demo: its times count from 0 at its first frame,
+    as the REC badge did (the source's time beside them); the segments start there too."""
     from fer_desktop.gui.main_window import MainWindow
 
     live = MainWindow(QSettings(str(tmp_path / "live.ini"), QSettings.Format.IniFormat))
@@ -168,9 +169,8 @@ def test_review_times_start_at_the_recording_s_own_start(qtbot, tmp_path):
     assert live.stop_worker()
     w = live.open_review(path)
     qtbot.addWidget(w)
-    first = float(w.rec.times[0])
-    assert first > 1.0
-    assert float(w.segments.item(0, 1).text()) == pytest.approx(first, abs=0.05)
+    assert float(w.rec.times[0]) == 0.0 and w.rec.frames[0].t_source > 1.0
+    assert float(w.segments.item(0, 1).text()) == 0.0
     w.close()
 
 

@@ -6,7 +6,6 @@ does the work and reports back with `output_started` / `output_ended`. No widget
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,7 +37,6 @@ class OutputsController(QObject):
         self.recording: list[Output] = []  # the timeline and video being written
         self.timeline: Output | None = None  # the recording's timeline, once open
         self.recording_path: str | None = None  # its path
-        self.started_at: float | None = None  # time.monotonic() when the timeline opened
         self.streams: dict[str, Output] = {}  # "LSL" / "WebSocket", when switched on
 
     # --- state ------------------------------------------------------------------------------
@@ -47,15 +45,21 @@ class OutputsController(QObject):
         """A recording was asked for and has not ended yet (it may still be opening)."""
         return bool(self.recording) or self.recording_path is not None
 
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started_at if self.started_at is not None else 0.0
+    def rec_badge(self) -> str:
+        """ "● REC 00:15 (source 01:02)" while recording, else "": the recording's own time,
+        as its review and report count it (source time since its first frame, so it stops
+        when the source does), and the source's time beside it."""
+        timeline = self.timeline
+        if not self.recording_path or not isinstance(timeline, TimelineWriter):
+            return ""
+        if not timeline.frames:
+            return "● REC 00:00"
+        return f"● REC {clock(timeline.covered_s)} (source {clock(timeline.last_t)})"
 
     def states(self) -> list[str]:
-        """For the status bar: "● REC 01:02", then each stream's own state text."""
+        """For the status bar: the REC badge, then each stream's own state text."""
         out = [o.state for o in self.streams.values()]
-        if self.recording_path:
-            out.insert(0, f"● REC {clock(self.elapsed())}")
-        return out
+        return [self.rec_badge(), *out] if self.recording_path else out
 
     # --- the recording ----------------------------------------------------------------------
     def start_recording(self, folder: str | Path, fmt: str = "csv") -> bool:
@@ -110,7 +114,7 @@ class OutputsController(QObject):
         """A new session starts: the recording ended with the old one; each stream switched
         on is opened afresh. Returns the outputs to add to the new session."""
         self.recording, self.timeline = [], None
-        self.recording_path, self.started_at = None, None
+        self.recording_path = None
         for name, output in list(self.streams.items()):
             self.streams[name] = self._new_stream(name) or output
         self.changed.emit()
@@ -121,7 +125,6 @@ class OutputsController(QObject):
         if isinstance(output, TimelineWriter) and output in self.recording:
             self.timeline = output
             self.recording_path = str(output.path)
-            self.started_at = time.monotonic()
             self.changed.emit()
 
     def output_ended(self, output: Output, error: str) -> None:
@@ -133,7 +136,7 @@ class OutputsController(QObject):
             self._send(Together(tuple(RemoveOutput(o) for o in rest)))
         if output is self.timeline:
             path, self.timeline = self.recording_path, None
-            self.recording_path, self.started_at = None, None
+            self.recording_path = None
             if not error and path:
                 self.recordingSaved.emit(path)
         for name, stream in list(self.streams.items()):
