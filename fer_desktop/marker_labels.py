@@ -5,7 +5,8 @@ it is never a format string or markup here (callers pass it to plain-text items 
 it), only made fit to stand next to a line: its newlines and tabs become spaces and it is cut
 to `MAX_CHARS`, with "…". Notes close together would overlap into an unreadable strip, so
 each label goes on the lowest of `LEVELS` heights whose last label is far enough to the
-left. A leaf module, shared by the live chart, review's chart and the report's SVG.
+left; where none is, a short label goes below them. A leaf module, shared by the live
+chart, review's chart and the report's SVG.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import html
 from collections.abc import Sequence
 
 MAX_CHARS = 24  # a label this long is about 140 px at the charts' 8-9 pt
+SHORT_CHARS = 4  # a label where there is no room for more: "{bo…"
 LEVELS = 4  # heights a label can hang at, from the top down
 
 
@@ -23,16 +25,17 @@ def label_text(note: str, limit: int = MAX_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def label_levels(times: Sequence[float], min_gap: float, levels: int = LEVELS) -> list[int]:
+def label_levels(times: Sequence[float], min_gap: float, levels: int = LEVELS) -> list[int | None]:
     """A height (0 = top) for each label, in the order given: the lowest whose last label
-    is at least `min_gap` earlier, else the one free the longest. Times in any order."""
+    is at least `min_gap` earlier; None when none is (the chart shows a short label there,
+    on the height below the others). Times in any order."""
     last: list[float | None] = [None] * levels
-    out = [0] * len(times)
+    out: list[int | None] = [None] * len(times)
     for i in sorted(range(len(times)), key=lambda i: times[i]):
         t = times[i]
         free = [k for k in range(levels) if last[k] is None or t - last[k] >= min_gap]
-        k = free[0] if free else min(range(levels), key=lambda k: last[k])
-        last[k], out[i] = t, k
+        if free:
+            last[free[0]], out[i] = t, free[0]
     return out
 
 

@@ -369,7 +369,10 @@ def segments(markers: list[tuple[float, str]], end: float) -> list[tuple[str, fl
     """(name, start, end): the whole session, then each stretch between markers."""
     ordered = sorted(markers)
     cuts = [0.0, *(t for t, _ in ordered), end]
-    names = ["start", *(note or f"marker {i + 1}" for i, (_t, note) in enumerate(ordered))]
+    names = [
+        "start",
+        *(" ".join(note.split()) or f"marker {i + 1}" for i, (_t, note) in enumerate(ordered)),
+    ]
     out = [("whole session", 0.0, end)]
     for name, a, b in zip(names, cuts, cuts[1:], strict=False):
         if b > a:

@@ -10,7 +10,7 @@ import html
 import math
 from dataclasses import dataclass
 
-from fer_desktop.marker_labels import label_levels, label_text
+from fer_desktop.marker_labels import LEVELS, SHORT_CHARS, label_levels, label_text
 
 # Lines of more points than this are thinned to each time bucket's lowest and highest value
 # (in time order), so extremes stay visible and an hour of video stays a small file.
@@ -139,9 +139,11 @@ def valence_chart(
             "stroke='#444' stroke-dasharray='4 3'/>"
         )
         if note:  # the whole note shows on hovering (its <title>)
+            shown = label_text(note) if level is not None else label_text(note, SHORT_CHARS)
+            y_text = top + 12 + 11 * (LEVELS if level is None else level)
             out.append(
-                f"<text x='{x(t) + 3:.1f}' y='{top + 12 + 11 * level}' font-size='9'>"
-                f"<title>{esc(note)}</title>{esc(label_text(note))}</text>"
+                f"<text x='{x(t) + 3:.1f}' y='{y_text}' font-size='9'>"
+                f"<title>{esc(note)}</title>{esc(shown)}</text>"
             )
     if legend:
         lx = right + 14

@@ -50,17 +50,21 @@ def test_the_live_chart_shows_each_note_as_it_is(qtbot):
 
 
 def test_labels_of_markers_close_together_do_not_share_a_height(qtbot):
-    """Four markers in one second of a 60 s chart: four heights, not one strip."""
+    """Six markers in 1.5 s of a 60 s chart: four heights, then short labels below them,
+    not one strip; room again at the top further on."""
     from fer_desktop.gui.mood_chart import MoodChart
 
     chart = MoodChart(60.0)
     qtbot.addWidget(chart)
-    for k in range(4):
-        chart.add_marker(10.0 + 0.25 * k, f"wave {k}")
+    for k in range(6):
+        chart.add_marker(10.0 + 0.25 * k, f"wave number {k}")
     chart.add_marker(40.0, "far away")
     heights = [line.label.orthoPos for _t, line in chart.markers]
-    assert len(set(heights[:4])) == 4
-    assert heights[4] == heights[0]  # room again at the top
+    texts = [line.label.textItem.toPlainText() for _t, line in chart.markers]
+    assert len(set(heights[:4])) == 4 and heights[4] == heights[5] < min(heights[:4])
+    assert texts[:4] == [f"wave number {k}" for k in range(4)]
+    assert texts[4:6] == ["wav…", "wav…"]
+    assert heights[6] == heights[0] and texts[6] == "far away"
 
 
 def test_the_timeline_keeps_each_note_exactly(tmp_path, demo_video):

@@ -12,7 +12,7 @@ from bisect import bisect_left
 import numpy as np
 import pyqtgraph as pg
 
-from fer_desktop.marker_labels import label_levels, label_text
+from fer_desktop.marker_labels import LEVELS, SHORT_CHARS, label_levels, label_text
 from fer_desktop.results import FrameResult
 
 from .face_style import face_pen
@@ -27,8 +27,8 @@ MARKER_LABEL = {
     "fill": (255, 255, 255, 220),
     "anchors": [(0, 0), (0, 0)],  # hangs down and right of the line's top: never cut off
 }
-LABEL_TOP, LABEL_STEP = 0.97, 0.09  # the top level's height, and the drop per level
-LABEL_SPAN = 0.15  # share of the chart's width one label takes
+LABEL_TOP, LABEL_STEP = 0.97, 0.11  # the top level's height, and the drop per level
+LABEL_SPAN = 0.2  # share of the chart's width one label takes
 
 
 class MoodChart(pg.PlotWidget):
@@ -115,7 +115,7 @@ class MoodChart(pg.PlotWidget):
     def add_marker(self, t: float, note: str = "") -> None:
         times = [m[0] for m in self.markers] + [t]
         level = label_levels(times, LABEL_SPAN * self.window)[-1]
-        line = marker_line(t, note, level)
+        line = marker_line(t, note, level, label_text(note, SHORT_CHARS))
         self.getPlotItem().addItem(line)
         self.markers.append((t, line))
 
@@ -129,17 +129,19 @@ class MoodChart(pg.PlotWidget):
         self.getPlotItem().setXRange(max(0.0, start), max(self.window, self.now), padding=0)
 
 
-def marker_line(t: float, text: str, level: int = 0) -> pg.InfiniteLine:
+def marker_line(t: float, text: str, level: int | None = 0, short: str = "") -> pg.InfiniteLine:
     """A dashed vertical line at `t` labelled with `text` (shortened to one line) at label
-    height `level`. The text is shown as it is: pyqtgraph formats a label with
-    `str.format`, so its braces are doubled here ("{boss}" stays "{boss}")."""
-    shown = label_text(text).replace("{", "{{").replace("}", "}}")
+    height `level`, or with `short` below every level when `level` is None (no room). The
+    text is shown as it is: pyqtgraph formats a label with `str.format`, so its braces are
+    doubled here ("{boss}" stays "{boss}")."""
+    shown = label_text(text) if level is not None else short
+    height = LABEL_TOP - LABEL_STEP * (LEVELS if level is None else level)
     return pg.InfiniteLine(
         t,
         angle=90,
         pen=pg.mkPen("#212121", width=1.5, style=pg.QtCore.Qt.DashLine),
-        label=shown or None,
-        labelOpts={**MARKER_LABEL, "position": LABEL_TOP - LABEL_STEP * level},
+        label=shown.replace("{", "{{").replace("}", "}}") or None,
+        labelOpts={**MARKER_LABEL, "position": height},
     )
 
 

@@ -84,12 +84,12 @@ class ReviewChart(pg.PlotWidget):
     def show_markers(self, markers: list[Marker], names: list[str], span: float) -> None:
         """A dashed line per marker, labelled with its name and note in dark on light;
         labels of markers close together (on the `span` seconds shown) hang one below
-        another."""
+        another, and where there is no room, the name alone."""
         for line in self._marker_lines:
             self.removeItem(line)
         self._marker_lines = []
         levels = label_levels([m.t for m in markers], LABEL_SPAN * span)
         for m, name, level in zip(markers, names, levels, strict=True):
-            line = marker_line(m.t, f"{name} {m.note}".strip(), level)
+            line = marker_line(m.t, f"{name} {m.note}".strip(), level, name)
             self.addItem(line)
             self._marker_lines.append(line)
