@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fer_desktop import sidecar
+from fer_desktop.marker_labels import label_text
 from fer_desktop.sources import ends_early
 from fer_desktop.svg_chart import Line, inline, valence_chart
 from fer_desktop.timeaxis import time_axis
@@ -59,6 +60,7 @@ MIN_FACE_TIME_S = 1.0
 # A happiest / saddest moment is named only where valence went at least this far from 0
 # (the chart's shaded bands): e.g. p(happy) 0.5 against p(sad) 0.2. Below, nothing stood out.
 STANDS_OUT = 0.3
+SEGMENT_NAME_CHARS = 60  # "from <note>": the whole note is in the list of markers
 
 VALENCE_NOTE = (
     "p(happy) − p(sad), from −1 (surely sad) to +1 (surely happy); with the 8-class model, "
@@ -464,7 +466,7 @@ def segment_table(timeline: dict, markers: list[tuple[float, str]]) -> str:
             if f.face_id not in trusted:
                 continue
             rows.append(
-                f"<tr><td>{html.escape(name)}</td>"
+                f"<tr><td>{html.escape(label_text(name, SEGMENT_NAME_CHARS))}</td>"
                 f"<td>{_clock(a)}–{_clock(b)}{_source_span(timeline, a, b)}</td>"
                 f"<td>{html.escape(f.name)}</td>{_share_cells(f, labels)}"
                 f"<td>{_valence_cell(f)}</td></tr>"
@@ -688,7 +690,7 @@ face box's shorter side; the detection score is the face detector's confidence (
 <style>body{{font-family:sans-serif;max-width:1020px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
 .note{{color:#666;font-size:90%}}.warn{{background:#fff3cd;padding:6px 10px}}
-summary{{cursor:pointer;margin:1em 0}}</style></head><body>
+summary{{cursor:pointer;margin:1em 0}}li{{overflow-wrap:break-word}}</style></head><body>
 <h1>Expression report</h1>
 <p><b>Source:</b> {esc(str(source))} &nbsp; <b>Timeline:</b> {esc(name)}
 &nbsp; <b>Analysed (wall clock, UTC):</b> {esc(_wall_span(timeline))}
