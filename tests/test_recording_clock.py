@@ -165,6 +165,8 @@ def test_a_recording_started_15_s_in_counts_from_its_own_start(qtbot, twenty_sec
     first = read_timeline(path)["frames"][0]["t_source"]
     assert first == pytest.approx(15.1, abs=0.05)  # the frame after the one that asked
     assert badges[-1] == "● REC 00:04 (source 00:19)"  # 19.9 - 15.1 s, truncated
+    time.sleep(1.1)  # the source has ended: the badge stands still
+    assert outputs.rec_badge() == badges[-1]
 
     rec = open_recording(path)
     assert rec.times[0] == 0.0 and rec.times[-1] == pytest.approx(19.9 - first, abs=1e-3)
