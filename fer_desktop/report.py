@@ -19,7 +19,7 @@ from fer_desktop.marker_labels import label_text
 from fer_desktop.sources import ends_early
 from fer_desktop.svg_chart import Line, inline, valence_chart
 from fer_desktop.timeaxis import time_axis
-from fer_desktop.timeline import read_timeline
+from fer_desktop.timeline import read_timeline, recorded_labels
 
 # One colour per face: 20 hues far from the labels' own green (happy), blue (sad) and grey
 # (neutral), so a box's colour is never read as a label.
@@ -406,6 +406,8 @@ def as_recorded(timeline: dict, timeline_path: Path) -> dict:
     else:
         markers = [(m.t_source, None, m.frame, m.note, m.source) for m in side.markers]
     out = dict(timeline)
+    if timeline["header"] is not None:  # a model changed while recording adds its labels
+        out["header"] = {**timeline["header"], "labels": recorded_labels(timeline)}
     if axis is not None:
         times = axis.times_of_frames([f["frame"] for f in timeline["faces"]])
         out["frames"] = [

@@ -317,6 +317,13 @@ def read_timeline(path: Path) -> dict:
     return out
 
 
+def recorded_labels(timeline: dict) -> list[str]:
+    """Every label a timeline's faces may have (`read_timeline`'s dict): its header's, then
+    those of each model it changed to while recording (its setting rows)."""
+    changes = [lab for s in timeline["settings"] for lab in s.get("labels") or []]
+    return list(dict.fromkeys([*(timeline["header"] or {}).get("labels", []), *changes]))
+
+
 def _probability_columns(header: dict) -> list[str]:
     """The labels a CSV timeline has p_* columns for: its header's columns (wider than its
     labels when it kept room for other models), else its labels'."""
