@@ -6,6 +6,7 @@ names the labels in output order and records how the model was trained and measu
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.resources
@@ -42,6 +43,17 @@ OPTIONAL_MODELS = ("8class",)  # installed when its file is there; the others al
 def shipped_models() -> list[str]:
     """The model names whose files this installation has, in MODEL_FILES order."""
     return [name for name, file in MODEL_FILES.items() if (MODELS_DIR / file).is_file()]
+
+
+def shipped_labels() -> list[str]:
+    """Every label of the shipped models, each once: the columns a recording keeps so that
+    the model can change while it records."""
+    labels: dict[str, None] = {}
+    for name in shipped_models():
+        path = card_path_for(MODELS_DIR / MODEL_FILES[name])
+        with contextlib.suppress(FerDesktopError):  # a broken card fails when it is chosen
+            labels.update(dict.fromkeys(ModelCard.load(path).labels))
+    return list(labels)
 
 
 class ModelError(FerDesktopError):

@@ -4,6 +4,7 @@ HTML file that opens offline), share of time in each label, strongest moments an
 from __future__ import annotations
 
 import base64
+import bisect
 import functools
 import html
 import itertools
@@ -15,10 +16,11 @@ from pathlib import Path
 
 from fer_desktop import sidecar
 from fer_desktop.calibration import CALIBRATED, SAVED
+from fer_desktop.marker_labels import label_text
 from fer_desktop.probe import ends_early
 from fer_desktop.svg_chart import Line, inline, valence_chart
 from fer_desktop.timeaxis import time_axis
-from fer_desktop.timeline import read_timeline
+from fer_desktop.timeline import read_timeline, recorded_labels
 
 # One colour per face: ten colours that stay apart on a chart and around a face (every pair
 # at least 20 apart in CIEDE2000, where the reds of an older palette were 14) and far from
@@ -70,6 +72,7 @@ MIN_FACE_TIME_S = 1.0
 # A happiest / saddest moment is named only where valence went at least this far from 0
 # (the chart's shaded bands): e.g. p(happy) 0.5 against p(sad) 0.2. Below, nothing stood out.
 STANDS_OUT = 0.3
+SEGMENT_NAME_CHARS = 60  # "from <note>": the whole note is in the list of markers
 
 VALENCE_NOTE = (
     "p(happy) − p(sad), from −1 (surely sad) to +1 (surely happy); with the 8-class model, "
@@ -316,8 +319,14 @@ def coverage(timeline: dict, analysed_s: float | None = None) -> tuple[float, fl
 
 
 def truncation(timeline: dict, analysed_s: float | None = None) -> str:
-    """'truncated: 3.9 s of 8.0 s analysed' for a file that ends early, else ''."""
+    """'truncated: 3.9 s of 8.0 s analysed' for a file that ends early, else ''. A recording
+    that stopped before its source ended is not cut short: its last frame's source time
+    counts, not its length."""
     analysed, duration = coverage(timeline, analysed_s)
+    last = next((f for f in reversed(timeline.get("frames") or []) if "source_t" in f), None)
+    if analysed_s is None and last is not None:
+        analysed = last["source_t"] + frame_step(timeline)
+        analysed = min(analysed, duration) if duration else analysed
     fps = (timeline.get("header") or {}).get("source_fps") or 30.0
     if not ends_early(analysed, duration, fps):
         return ""
@@ -365,6 +374,28 @@ def _wall_span(timeline: dict) -> str:
 def _clock(t: float) -> str:
     m, s = divmod(t, 60.0)
     return f"{int(m):02d}:{s:05.2f}"
+
+
+def _beside(row: dict) -> str:
+    """' (source 00:15.48)': a row's source time, where it is not its recording time."""
+    src = row.get("source_t")
+    return "" if src is None or abs(src - row["t_source"]) < 0.005 else f" (source {_clock(src)})"
+
+
+def _source_span(timeline: dict, a: float, b: float) -> str:
+    """' (source 00:15.48–01:35.24)': the source times of the frames at recording times a
+    and b, where they differ from them."""
+    frames = [f for f in timeline.get("frames", []) if f.get("source_t") is not None]
+    if not frames:
+        return ""
+    ts = [f["t_source"] for f in frames]
+    first, last = (frames[max(bisect.bisect_right(ts, t + 1e-6) - 1, 0)] for t in (a, b))
+    ends = [_beside(first), _beside(last)]
+    if not any(ends):
+        return ""
+    src_a = first["source_t"] + max(a - first["t_source"], 0.0)
+    src_b = last["source_t"] + max(b - last["t_source"], 0.0)
+    return f" (source {_clock(src_a)}–{_clock(src_b)})"
 
 
 def report_paths(timeline_path: Path, out_dir: Path | None = None) -> tuple[Path, Path]:
@@ -417,7 +448,10 @@ def segments(markers: list[tuple[float, str]], end: float) -> list[tuple[str, fl
     """(name, start, end): the whole session, then each stretch between markers."""
     ordered = sorted(markers)
     cuts = [0.0, *(t for t, _ in ordered), end]
-    names = ["start", *(note or f"marker {i + 1}" for i, (_t, note) in enumerate(ordered))]
+    names = [
+        "start",
+        *(" ".join(note.split()) or f"marker {i + 1}" for i, (_t, note) in enumerate(ordered)),
+    ]
     out = [("whole session", 0.0, end)]
     for name, a, b in zip(names, cuts, cuts[1:], strict=False):
         if b > a:
@@ -434,9 +468,10 @@ def markers_of(timeline: dict, timeline_path: Path) -> list[tuple[float, str]]:
 
 
 def as_recorded(timeline: dict, timeline_path: Path) -> dict:
-    """The timeline as a report shows it: on the recording's own time axis (source time laid
-    end to end at each seek, see timeaxis), with review's edits (the sidecar: markers, merged
-    ids, names in `timeline["names"]`)."""
+    """The timeline as a report shows it: on the recording's own time axis (from 0 at its
+    first frame, source time laid end to end at each seek, see timeaxis) in `t_source`, the
+    source's own time beside it in `source_t`, with review's edits (the sidecar: markers,
+    merged ids, names in `timeline["names"]`)."""
     side = sidecar.load(timeline_path)
     frames = timeline["frames"]
     axis = time_axis(frames, timeline.get("seeks")) if frames else None
@@ -448,11 +483,16 @@ def as_recorded(timeline: dict, timeline_path: Path) -> dict:
     else:
         markers = [(m.t_source, None, m.frame, m.note, m.source) for m in side.markers]
     out = dict(timeline)
+    if timeline["header"] is not None:  # a model changed while recording adds its labels
+        out["header"] = {**timeline["header"], "labels": recorded_labels(timeline)}
     if axis is not None:
         times = axis.times_of_frames([f["frame"] for f in timeline["faces"]])
-        out["frames"] = [{**f, "t_source": float(t)} for f, t in zip(frames, axis.t, strict=True)]
+        out["frames"] = [
+            {**f, "t_source": float(t), "source_t": f["t_source"]}
+            for f, t in zip(frames, axis.t, strict=True)
+        ]
         out["faces"] = [
-            {**f, "t_source": float(t)}
+            {**f, "t_source": float(t), "source_t": f["t_source"]}
             for f, t in zip(timeline["faces"], times, strict=True)
             if t == t  # a face row without its frame row (a file cut mid-frame)
         ]
@@ -461,11 +501,16 @@ def as_recorded(timeline: dict, timeline_path: Path) -> dict:
             for g in timeline["gaps"]
         ]
         markers = [
-            (axis.time_of(t, wall, frame), None, None, note, source)
+            (axis.time_of(t, wall, frame), t, None, note, source)
             for t, wall, frame, note, source in markers
         ]
+    else:
+        markers = [(t, t, None, note, source) for t, _wall, _frame, note, source in markers]
     out["markers"] = sorted(
-        ({"t_source": t, "note": note, "source": source} for t, _, _, note, source in markers),
+        (
+            {"t_source": t, "source_t": src, "note": note, "source": source}
+            for t, src, _, note, source in markers
+        ),
         key=lambda m: m["t_source"],
     )
     out["faces"] = [{**f, "face_id": side.canonical(int(f["face_id"]))} for f in out["faces"]]
@@ -500,7 +545,8 @@ def segment_table(timeline: dict, markers: list[tuple[float, str]]) -> str:
             if f.face_id not in trusted:
                 continue
             rows.append(
-                f"<tr><td>{html.escape(name)}</td><td>{_clock(a)}–{_clock(b)}</td>"
+                f"<tr><td>{html.escape(label_text(name, SEGMENT_NAME_CHARS))}</td>"
+                f"<td>{_clock(a)}–{_clock(b)}{_source_span(timeline, a, b)}</td>"
                 f"<td>{html.escape(f.name)}</td>{_share_cells(f, labels)}"
                 f"<td>{_valence_cell(f)}</td></tr>"
             )
@@ -552,7 +598,7 @@ def face_thumbnails(timeline: dict, size: int = 64) -> dict[int, str]:
     try:
         for fid, row in sorted(best.items(), key=lambda item: item[1]["t_source"]):
             # `frame` counts the analysed frames (every Nth); the video's own is at t_source
-            source.seek(round(row["t_source"] * source.fps))
+            source.seek(round(row.get("source_t", row["t_source"]) * source.fps))
             picture = next(frames, None)
             if picture is None:
                 break  # past the end: so are the later ones
@@ -660,7 +706,8 @@ def _coverage_line(timeline: dict, analysed_s: float | None) -> str:
     every = header.get("every") or 1
     which = "every frame" if every == 1 else f"every {_ordinal(every)} frame"
     of = f" of {duration:.1f} s" if duration else ""
-    return f"<p><b>Analysed:</b> {analysed:.1f} s{of}, {which}.</p>"
+    span = _source_span(timeline, 0.0, analysed) if analysed_s is None else ""
+    return f"<p><b>Analysed:</b> {analysed:.1f} s{span}{of}, {which}.</p>"
 
 
 def _ordinal(n: int) -> str:
@@ -704,7 +751,7 @@ def render_html(
     thumbs = face_thumbnails(timeline) if thumbnails and faces else {}
     markers = (
         "".join(
-            f"<li>{_clock(m['t_source'])} {esc(m.get('note') or '')}{_source(m)}</li>"
+            f"<li>{_clock(m['t_source'])}{_beside(m)} {esc(m.get('note') or '')}{_source(m)}</li>"
             for m in timeline["markers"]
         )
         or "<li>none</li>"
@@ -741,7 +788,7 @@ face box's shorter side; the detection score is the face detector's confidence (
 <style>body{{font-family:sans-serif;max-width:1020px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
 .note{{color:#666;font-size:90%}}.warn{{background:#fff3cd;padding:6px 10px}}
-summary{{cursor:pointer;margin:1em 0}}</style></head><body>
+summary{{cursor:pointer;margin:1em 0}}li{{overflow-wrap:break-word}}</style></head><body>
 <h1>Expression report</h1>
 <p><b>Source:</b> {esc(str(source))} &nbsp; <b>Timeline:</b> {esc(name)}
 &nbsp; <b>Analysed (wall clock, UTC):</b> {esc(_wall_span(timeline))}

@@ -32,7 +32,7 @@ from fer_desktop.report import calibration_switches, segments, summarise
 from fer_desktop.results import FrameResult, TrackedFace
 from fer_desktop.sidecar import Sidecar, SidecarMarker
 from fer_desktop.timeaxis import TimeAxis, time_axis
-from fer_desktop.timeline import read_timeline
+from fer_desktop.timeline import read_timeline, recorded_labels
 
 TIMELINE_SUFFIXES = (".csv", ".jsonl")
 CLIP_TIME_BASE = Fraction(1, 1000)  # exported clips are timed in milliseconds
@@ -550,7 +550,7 @@ def open_recording(path: Path) -> Recording:
     timeline_path, video_path = find_pair(path)
     t = read_timeline(timeline_path)
     header = t["header"] or {}
-    labels = header.get("labels", [])
+    labels = recorded_labels(t)  # a model changed while recording adds its own
     if not t["frames"]:
         raise ReviewError(f"{timeline_path}: holds no analysed frames")
     try:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from fer_desktop.classifier import shipped_labels
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
 from fer_desktop.outputs.video import VideoOutput
@@ -105,8 +106,17 @@ class RemoveOutput:
     output: Output
 
 
+@dataclass(frozen=True)
+class Together:
+    """Commands applied one after another between the same two frames: a recording's
+    timeline and video start (or stop) on the same frame, so row k stays video frame k."""
+
+    commands: tuple[Command, ...]
+
+
 Command = (
-    Pause
+    Together
+    | Pause
     | SetRealtime
     | Seek
     | AddMarker
@@ -232,13 +242,16 @@ class Session:
         """A marker from outside the window (a game over WebSocket, an LSL stream), from any
         thread: checked here (MarkerError, one line, for the sender), then placed by the
         session's thread. `t_wall` (ISO 8601 with a time zone) places it in the past, within
-        the session; without it, now."""
+        the session; without it, now: stamped here, on arrival, not when the frame loop gets
+        to it (a slow frame would make it late)."""
         if not isinstance(note, str):
             raise MarkerError("a marker's note must be text")
         if len(note) > MAX_NOTE_CHARS:
             raise MarkerError(f"a marker's note is at most {MAX_NOTE_CHARS} characters")
         if t_wall is not None:
             t_wall = iso_time(self.check_wall(t_wall))
+        elif self._started is not None:  # before the start: placed on the first frame
+            t_wall = iso_time()
         self.send(AddMarker(note, source, t_wall))
 
     def check_wall(self, t_wall: str) -> float:
@@ -504,6 +517,9 @@ class Session:
     def _apply(self, command: Command) -> None:
         p = self.pipeline
         match command:
+            case Together(commands):
+                for each in commands:
+                    self._apply(each)
             case Pause(paused):
                 if paused != self.paused and self._source is not None and self._source.live:
                     # a camera's time runs on while paused: the hole is marked like an outage
@@ -676,6 +692,9 @@ def new_stem(folder: Path) -> Path:
 
 
 def recording_pair(stem: Path, fmt: str = "csv", video: bool = True) -> list[Output]:
-    """[timeline, video] at `stem`.{csv|jsonl, mkv} (the video only when asked)."""
-    timeline = open_timeline(stem.with_name(f"{stem.name}.{fmt}"), fmt)
+    """[timeline, video] at `stem`.{csv|jsonl, mkv} (the video only when asked). The
+    timeline has columns for every shipped model's labels: the model can change while it
+    records, and the recording goes on."""
+    path = stem.with_name(f"{stem.name}.{fmt}")
+    timeline = open_timeline(path, fmt, room_for=shipped_labels())
     return [timeline, VideoOutput(stem.with_name(f"{stem.name}.mkv"))] if video else [timeline]

@@ -10,10 +10,13 @@ import html
 import math
 from dataclasses import dataclass, field
 
+from fer_desktop.marker_labels import LEVELS, SHORT_CHARS, label_levels, label_text
+
 # Lines of more points than this are thinned to each time bucket's lowest and highest value
 # (in time order), so extremes stay visible and an hour of video stays a small file.
 MAX_POINTS = 1600
 FONT = "font-family='DejaVu Sans, Helvetica, Arial, sans-serif'"
+LABEL_PX = 130  # a marker's label (MAX_CHARS at 9 px) is about this wide
 
 
 @dataclass
@@ -69,7 +72,7 @@ def valence_chart(
     bands: float = 0.3,
     gap_s: float = 1.0,
 ) -> str:
-    """Valence (-1..1) against source time, one line per face, shaded bands past ±`bands`,
+    """Valence (-1..1) against recording time, one line per face, shaded bands past ±`bands`,
     dashed markers with their notes, dotted lines in a face's colour where its values switch
     between raw and calibrated; a line breaks where its face was away over `gap_s`."""
     width, height = size
@@ -117,7 +120,7 @@ def valence_chart(
         out.append(f"<text x='{x(t):.1f}' y='{bottom + 15}' text-anchor='middle'>{t:g}</text>")
     out.append(
         f"<text x='{(left + right) / 2:.0f}' y='{height - 8}' text-anchor='middle'>"
-        "source time (s)</text>"
+        "recording time (s)</text>"
     )
     ylabel = "valence" if not legend else "valence = p(happy) − p(sad)"
     out.append(
@@ -146,13 +149,20 @@ def valence_chart(
                 f"<text x='{x(t) + 3:.1f}' y='{bottom - 4}' font-size='9' fill='{ln.colour}'>"
                 f"{values}</text>"
             )
-    for t, note in markers:
+    label_gap = LABEL_PX * t_end / max(right - left, 1)  # seconds one label covers
+    levels = label_levels([t for t, _ in markers], label_gap)
+    for (t, note), level in zip(markers, levels, strict=True):
         out.append(
             f"<line x1='{x(t):.1f}' x2='{x(t):.1f}' y1='{top}' y2='{bottom}' "
             "stroke='#444' stroke-dasharray='4 3'/>"
         )
-        if note:
-            out.append(f"<text x='{x(t) + 3:.1f}' y='{top + 12}' font-size='9'>{esc(note)}</text>")
+        if note:  # the whole note shows on hovering (its <title>)
+            shown = label_text(note) if level is not None else label_text(note, SHORT_CHARS)
+            y_text = top + 12 + 11 * (LEVELS if level is None else level)
+            out.append(
+                f"<text x='{x(t) + 3:.1f}' y='{y_text}' font-size='9'>"
+                f"<title>{esc(note)}</title>{esc(shown)}</text>"
+            )
     if legend:
         lx = right + 14
         for k, ln in enumerate(lines[:20]):

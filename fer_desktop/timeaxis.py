@@ -3,12 +3,14 @@
 `t_source` is the file's own time, so a seek in the window makes it jump back or forward
 (and logs a `seek` event with `to_t_source`); for a camera it is the capture clock, which
 runs on through a pause or an outage. Review needs an axis that only goes up, and we chose
-**the stretches of source time laid end to end**: the recording time is `t_source` until
-the first seek, and after each seek the new stretch starts one frame step after the last
-frame before it. So:
+**the stretches of source time laid end to end, from 0 at the recording's first frame**:
+the recording time is `t_source` minus the first frame's until the first seek, and after
+each seek the new stretch starts one frame step after the last frame before it. So:
 
-- a recording without a seek keeps its `t_source` exactly (markers, sidecars and reports
-  made before this stay right);
+- one clock per recording: a recording started 15 s into its source, or into a session,
+  starts at 0, as the window's REC badge does; `t_source` stays beside it (markers and
+  sidecars keep the source time and are placed by it);
+- a recording of a whole file without a seek keeps its `t_source` exactly;
 - time jumps that are real (a camera gap, a paused camera, frames the source skipped) keep
   their length, and a file paused in the window skipped nothing of it, so nothing is added;
 - the axis follows the content, not the wall clock: an `analyze` timeline, read faster than
@@ -47,7 +49,7 @@ def wall_seconds(t_wall: str | None) -> float | None:
 class TimeAxis:
     """Per frame row, in file order: the recording time and where lines must break."""
 
-    t: np.ndarray  # recording time (s), strictly increasing
+    t: np.ndarray  # recording time (s) from 0 at the first frame, strictly increasing
     t_source: np.ndarray  # the rows' own t_source
     frame: np.ndarray  # the rows' `frame` numbers
     piece: np.ndarray  # which stretch of source time (0 until the first seek, then 1…)
@@ -168,8 +170,7 @@ def time_axis(frames: list[dict], seeks: list[dict] | None = None) -> TimeAxis:
     t, piece, breaks = np.zeros(n), np.zeros(n, dtype=int), np.zeros(n, dtype=bool)
     for k in range(n):
         if k == 0:
-            t[k] = src[0]
-            continue
+            continue  # the recording starts at 0
         d = src[k] - src[k - 1]
         new_piece = k in starts or d <= 0  # time went back: a seek, logged or not
         piece[k] = piece[k - 1] + new_piece

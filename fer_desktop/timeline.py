@@ -48,7 +48,7 @@ class TimelineError(FerDesktopError):
 
 def column_labels(labels: list[str]) -> list[str]:
     """Probability columns: the standard labels, then any others the model has."""
-    return STANDARD_LABELS + [lab for lab in labels if lab not in STANDARD_LABELS]
+    return STANDARD_LABELS + [lab for lab in dict.fromkeys(labels) if lab not in STANDARD_LABELS]
 
 
 def columns(labels: list[str]) -> list[str]:
@@ -63,14 +63,18 @@ def columns(labels: list[str]) -> list[str]:
 
 
 class TimelineWriter(Output):
-    """Base writer; `open_timeline` picks the format. Writes from `start` to `close`."""
+    """Base writer; `open_timeline` picks the format. Writes from `start` to `close`.
+
+    Its probability columns are the model's labels and those in `room_for` (a recording
+    keeps room for every shipped model's: the model can change while it records)."""
 
     name = "timeline"
     suffix = ""
 
-    def __init__(self, path: Path, meta: dict | None = None):
+    def __init__(self, path: Path, meta: dict | None = None, room_for: list[str] | None = None):
         self.path = Path(path)
         self.meta = meta or {}
+        self.room_for = list(room_for or [])
         self.rows = self.markers = self.frames = 0
         self.first_t = self.last_t = 0.0
         self.covered_s = 0.0  # source time from frame to frame (a seek back adds nothing)
@@ -80,7 +84,7 @@ class TimelineWriter(Output):
 
     def start(self, info: SessionInfo) -> None:
         self.labels = list(info.labels)
-        self.prob_labels = column_labels(self.labels)
+        self.prob_labels = column_labels(self.labels + self.room_for)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = self._open()
@@ -91,7 +95,7 @@ class TimelineWriter(Output):
             "format": "fer_desktop timeline",
             "version": SCHEMA_VERSION,
             "created": now_iso(),
-            "columns": columns(self.labels),
+            "columns": columns(self.prob_labels),
             "labels": self.labels,
             "source": info.source,
             "settings": info.settings,
@@ -216,7 +220,7 @@ class CsvTimeline(TimelineWriter):
     def _write_header(self, header: dict) -> None:
         self._fh.write("# " + json.dumps(header) + "\n")
         self._csv = csv.writer(self._fh, lineterminator="\n")
-        header_row = columns(self.labels)
+        header_row = columns(self.prob_labels)
         self._blanks = len(header_row) - 5  # columns between `frame` and `note`
         self._csv.writerow(header_row)
 
@@ -273,11 +277,14 @@ class JsonlTimeline(TimelineWriter):
 WRITERS = {"csv": CsvTimeline, "jsonl": JsonlTimeline}
 
 
-def open_timeline(path: Path, fmt: str, meta: dict | None = None) -> TimelineWriter:
-    """A timeline output for `path` in `fmt` ('csv' or 'jsonl'); it opens at `start`."""
+def open_timeline(
+    path: Path, fmt: str, meta: dict | None = None, room_for: list[str] | None = None
+) -> TimelineWriter:
+    """A timeline output for `path` in `fmt` ('csv' or 'jsonl'), with probability columns
+    for `room_for` too; it opens at `start`."""
     if fmt not in WRITERS:
         raise TimelineError(f"unknown timeline format {fmt!r}: use csv or jsonl")
-    return WRITERS[fmt](path, meta)
+    return WRITERS[fmt](path, meta, room_for)
 
 
 def read_timeline(path: Path) -> dict:
@@ -287,7 +294,8 @@ def read_timeline(path: Path) -> dict:
     Tolerates a file cut short by a crash (a partial last line is ignored).
     """
     path = Path(path)
-    return parse_timeline(path.read_text(encoding="utf-8"), jsonl=path.suffix == ".jsonl")
+    text = path.read_bytes().decode("utf-8")  # as written: a note's "\r\n" stays "\r\n"
+    return parse_timeline(text, jsonl=path.suffix == ".jsonl")
 
 
 def parse_timeline(text: str, jsonl: bool) -> dict:
@@ -316,10 +324,26 @@ def parse_timeline(text: str, jsonl: bool) -> dict:
         out["header"] = json.loads(first[2:])
     if body and not body.endswith("\n"):
         body = body[: body.rfind("\n") + 1]  # cut short mid-line
-    labels = column_labels(out["header"]["labels"]) if out["header"] else []
+    labels = _probability_columns(out["header"] or {})
     for row in csv.DictReader(io.StringIO(body)):
         _file(out, _from_csv(row, labels))
     return out
+
+
+def recorded_labels(timeline: dict) -> list[str]:
+    """Every label a timeline's faces may have (`read_timeline`'s dict): its header's, then
+    those of each model it changed to while recording (its setting rows)."""
+    changes = [lab for s in timeline["settings"] for lab in s.get("labels") or []]
+    return list(dict.fromkeys([*(timeline["header"] or {}).get("labels", []), *changes]))
+
+
+def _probability_columns(header: dict) -> list[str]:
+    """The labels a CSV timeline has p_* columns for: its header's columns (wider than its
+    labels when it kept room for other models), else its labels'."""
+    cols = header.get("columns")
+    if not cols:
+        return column_labels(header.get("labels", []))
+    return [c[2:] for c in cols if c.startswith("p_") and not c.endswith(("_smooth", "_cal"))]
 
 
 def _number(value: str) -> float | None:

@@ -112,6 +112,30 @@ def blinking_video(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def recorded_demo(tmp_path_factory, demo_video) -> Path:
+    """The timeline `live --record` wrote of `demo_video` (its .mkv beside it). Copy it
+    before editing: sessions share it."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("rec")
+    out = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", "live", "--source", str(demo_video),
+         "--record", str(folder), "--no-stdout"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return next(folder.glob("*.csv"))
+
+
+def copy_recording(timeline: Path, folder: Path) -> Path:
+    """A copy of a recording (timeline and video) in `folder`, for edits of its own."""
+    for src in (timeline, timeline.with_suffix(".mkv")):
+        (folder / src.name).write_bytes(src.read_bytes())
+    return folder / timeline.name
+
+
+@pytest.fixture(scope="session")
 def face_video() -> Path:
     """../shared/videos/talking_head_512.mp4 (200 frames, one person), or a skip: never
     another video in its place (the demo clip is `demo_video`, 45 frames)."""

@@ -3,9 +3,6 @@ again after closing, undo, stable marker names, the report button, drag to seek,
 saddest / happiest stretches, the segment table at full width, times from the recording's
 start."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -17,27 +14,13 @@ from PySide6.QtWidgets import QApplication
 
 from fer_desktop.gui.review_window import ReviewWindow
 from fer_desktop.review import open_recording
-from tests.conftest import REPO
-
-
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory, demo_video):
-    folder = tmp_path_factory.mktemp("rec")
-    out = subprocess.run(
-        [sys.executable, "-m", "fer_desktop", "live", "--source", str(demo_video),
-         "--record", str(folder), "--no-stdout"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return next(folder.glob("*.csv"))
+from tests.conftest import copy_recording
 
 
 @pytest.fixture
-def recording(recorded, tmp_path):
+def recording(recorded_demo, tmp_path):
     """A copy of the recording of its own (edits go to a sidecar beside it)."""
-    for src in (recorded, recorded.with_suffix(".mkv")):
-        (tmp_path / src.name).write_bytes(src.read_bytes())
-    return tmp_path / recorded.name
+    return copy_recording(recorded_demo, tmp_path)
 
 
 def opened(qtbot, path, tmp_path, width=1200):
@@ -160,12 +143,13 @@ def test_the_segment_table_shows_every_column_at_1580_px(qtbot, recording, tmp_p
     assert table.horizontalScrollBar().maximum() == 0  # nothing cut off to the right
     header = table.horizontalHeader()
     assert all(header.sectionSize(c) >= 30 for c in range(table.columnCount()))
-    assert table.item(1, 0).toolTip().startswith("from start")
+    assert "from start" in table.item(1, 0).toolTip()
     w.close()
 
 
 def test_review_times_start_at_the_recording_s_own_start(qtbot, tmp_path):
-    """A recording started 1 s into the demo: the segments start where the chart does."""
+    """A recording started 1 s into the demo: its times count from 0 at its first frame,
+    as the REC badge did (the source's time beside them); the segments start there too."""
     from fer_desktop.gui.main_window import MainWindow
 
     live = MainWindow(QSettings(str(tmp_path / "live.ini"), QSettings.Format.IniFormat))
@@ -185,9 +169,8 @@ def test_review_times_start_at_the_recording_s_own_start(qtbot, tmp_path):
     assert live.stop_worker()
     w = live.open_review(path)
     qtbot.addWidget(w)
-    first = float(w.rec.times[0])
-    assert first > 1.0
-    assert float(w.segments.item(0, 1).text()) == pytest.approx(first, abs=0.05)
+    assert float(w.rec.times[0]) == 0.0 and w.rec.frames[0].t_source > 1.0
+    assert float(w.segments.item(0, 1).text()) == 0.0
     w.close()
 
 

@@ -41,7 +41,7 @@ from .live_texts import (
     is_file,
     list_cameras,
 )
-from .outputs_controller import OutputsController, clock
+from .outputs_controller import OutputsController
 from .worker import PipelineWorker, Shown
 
 
@@ -386,7 +386,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
 
     def _banner(self) -> str:
         """The line over the video: a lost camera first, then the recording's clock."""
-        rec = f"● REC {clock(self.outputs.elapsed())}" if self.outputs.recording_path else ""
+        rec = self.outputs.rec_badge()
         lost = "Camera lost, reconnecting…" if self.camera_lost else ""
         return "   ".join(x for x in (lost, rec) if x)
 

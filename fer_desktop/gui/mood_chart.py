@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from fer_desktop.calibration import CALIBRATED, SAVED
+from fer_desktop.marker_labels import LEVELS, SHORT_CHARS, label_levels, label_text
 from fer_desktop.report import face_colour
 from fer_desktop.results import FrameResult
 
@@ -21,13 +22,15 @@ from .face_style import face_pen
 BAND = 0.2  # |valence| below this reads as neutral
 KEEP_SECONDS = 600.0  # history kept, so widening the window brings older data back
 GAP_S = 1.0  # no line joins two points of a face further apart than this
-# A marker's note: dark on a light box near the top, readable over the bands and lines.
+# A marker's note: dark on a light box near the top, readable over the bands and lines; the
+# labels of markers close together hang one below the other (`label_levels`).
 MARKER_LABEL = {
-    "position": 0.97,
     "color": "#000",
     "fill": (255, 255, 255, 220),
     "anchors": [(0, 0), (0, 0)],  # hangs down and right of the line's top: never cut off
 }
+LABEL_TOP, LABEL_STEP = 0.97, 0.11  # the top level's height, and the drop per level
+LABEL_SPAN = 0.2  # share of the chart's width one label takes
 
 
 class MoodChart(pg.PlotWidget):
@@ -118,13 +121,9 @@ class MoodChart(pg.PlotWidget):
             del pts[bisect_left(pts, t, key=lambda p: p[0]) :]
 
     def add_marker(self, t: float, note: str = "") -> None:
-        line = pg.InfiniteLine(
-            t,
-            angle=90,
-            pen=pg.mkPen("#212121", width=1.5, style=pg.QtCore.Qt.DashLine),
-            label=note or None,
-            labelOpts=MARKER_LABEL,
-        )
+        times = [m[0] for m in self.markers] + [t]
+        level = label_levels(times, LABEL_SPAN * self.window)[-1]
+        line = marker_line(t, note, level, label_text(note, SHORT_CHARS))
         self.getPlotItem().addItem(line)
         self.markers.append((t, line))
 
@@ -148,6 +147,22 @@ class MoodChart(pg.PlotWidget):
             shown = pts[bisect_left(pts, start, key=lambda p: p[0]) :]  # only the window
             self.curves[fid].setData(*broken_at_gaps(shown))
         self.getPlotItem().setXRange(max(0.0, start), max(self.window, self.now), padding=0)
+
+
+def marker_line(t: float, text: str, level: int | None = 0, short: str = "") -> pg.InfiniteLine:
+    """A dashed vertical line at `t` labelled with `text` (shortened to one line) at label
+    height `level`, or with `short` below every level when `level` is None (no room). The
+    text is shown as it is: pyqtgraph formats a label with `str.format`, so its braces are
+    doubled here ("{boss}" stays "{boss}")."""
+    shown = label_text(text) if level is not None else short
+    height = LABEL_TOP - LABEL_STEP * (LEVELS if level is None else level)
+    return pg.InfiniteLine(
+        t,
+        angle=90,
+        pen=pg.mkPen("#212121", width=1.5, style=pg.QtCore.Qt.DashLine),
+        label=shown.replace("{", "{{").replace("}", "}}") or None,
+        labelOpts={**MARKER_LABEL, "position": height},
+    )
 
 
 def broken_at_gaps(pts: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:

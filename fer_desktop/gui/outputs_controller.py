@@ -12,7 +12,6 @@ asks for off loopback (the observer page link carries it).
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output
-from fer_desktop.session import AddOutput, Command, RemoveOutput, recording_outputs
+from fer_desktop.session import AddOutput, Command, RemoveOutput, Together, recording_outputs
 from fer_desktop.timeline import TimelineWriter
 
 WS_PORT = 8765  # the WebSocket port until the user picks another
@@ -44,7 +43,6 @@ class OutputsController(QObject):
         self.recording: list[Output] = []  # the timeline and video being written
         self.timeline: Output | None = None  # the recording's timeline, once open
         self.recording_path: str | None = None  # its path
-        self.started_at: float | None = None  # time.monotonic() when the timeline opened
         self.streams: dict[str, Output] = {}  # "LSL" / "WebSocket", when switched on
         self.ws_port = WS_PORT
         self.ws_lan = False  # serve the local network (with a token), not this computer only
@@ -55,15 +53,21 @@ class OutputsController(QObject):
         """A recording was asked for and has not ended yet (it may still be opening)."""
         return bool(self.recording) or self.recording_path is not None
 
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started_at if self.started_at is not None else 0.0
+    def rec_badge(self) -> str:
+        """ "● REC 00:15 (source 01:02)" while recording, else "": the recording's own time,
+        as its review and report count it (source time since its first frame, so it stops
+        when the source does), and the source's time beside it."""
+        timeline = self.timeline
+        if not self.recording_path or not isinstance(timeline, TimelineWriter):
+            return ""
+        if not timeline.frames:
+            return "● REC 00:00"
+        return f"● REC {clock(timeline.covered_s)} (source {clock(timeline.last_t)})"
 
     def states(self) -> list[str]:
-        """For the status bar: "● REC 01:02", then each stream's own state text."""
+        """For the status bar: the REC badge, then each stream's own state text."""
         out = [o.state for o in self.streams.values()]
-        if self.recording_path:
-            out.insert(0, f"● REC {clock(self.elapsed())}")
-        return out
+        return [self.rec_badge(), *out] if self.recording_path else out
 
     # --- the recording ----------------------------------------------------------------------
     def start_recording(self, folder: str | Path, fmt: str = "csv") -> bool:
@@ -77,15 +81,13 @@ class OutputsController(QObject):
             self.problem.emit(f"cannot record into {folder}: {reason}")
             self.recording = []
             return False
-        for output in self.recording:
-            self._send(AddOutput(output))
+        self._send(Together(tuple(AddOutput(o) for o in self.recording)))  # on one frame
         self.changed.emit()
         return True
 
     def stop_recording(self) -> None:
         """Ask the session to close the recording (it says when with `output_ended`)."""
-        for output in self.recording:
-            self._send(RemoveOutput(output))
+        self._send(Together(tuple(RemoveOutput(o) for o in self.recording)))
 
     # --- streams ----------------------------------------------------------------------------
     @property
@@ -149,7 +151,7 @@ class OutputsController(QObject):
         (dropped, with a `problem`, when it cannot be), the WebSocket server goes on. Returns
         the outputs to add to the new session."""
         self.recording, self.timeline = [], None
-        self.recording_path, self.started_at = None, None
+        self.recording_path = None
         if "LSL" in self.streams:
             lsl = self._new_stream("LSL")
             if lsl is None:
@@ -170,7 +172,6 @@ class OutputsController(QObject):
         if isinstance(output, TimelineWriter) and output in self.recording:
             self.timeline = output
             self.recording_path = str(output.path)
-            self.started_at = time.monotonic()
             self.changed.emit()
 
     def output_ended(self, output: Output, error: str) -> None:
@@ -180,11 +181,10 @@ class OutputsController(QObject):
         if output in self.recording:  # the recording ends as a whole: stop the rest with it
             rest = [o for o in self.recording if o is not output]
             self.recording = []
-            for other in rest:
-                self._send(RemoveOutput(other))
+            self._send(Together(tuple(RemoveOutput(o) for o in rest)))
         if output is self.timeline:
             path, self.timeline = self.recording_path, None
-            self.recording_path, self.started_at = None, None
+            self.recording_path = None
             if not error and path:
                 self.recordingSaved.emit(path)
         for name, stream in list(self.streams.items()):

@@ -12,11 +12,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from fer_desktop.marker_labels import label_levels
 from fer_desktop.report import face_colour
 from fer_desktop.review import Marker, Person
 
 from .face_style import face_pen
-from .mood_chart import MARKER_LABEL
+from .mood_chart import LABEL_SPAN, marker_line
 
 
 class SeekBox(pg.ViewBox):
@@ -95,17 +96,15 @@ class ReviewChart(pg.PlotWidget):
                 self.addItem(line)
                 self.switch_lines.append(line)
 
-    def show_markers(self, markers: list[Marker], names: list[str]) -> None:
-        """A dashed line per marker, labelled with its name and note in dark on light."""
+    def show_markers(self, markers: list[Marker], names: list[str], span: float) -> None:
+        """A dashed line per marker, labelled with its name and note in dark on light;
+        labels of markers close together (on the `span` seconds shown) hang one below
+        another, and where there is no room, the name alone."""
         for line in self._marker_lines:
             self.removeItem(line)
         self._marker_lines = []
-        for m, name in zip(markers, names, strict=True):
-            line = pg.InfiniteLine(
-                m.t,
-                pen=pg.mkPen("#212121", width=1.5, style=Qt.PenStyle.DashLine),
-                label=f"{name} {m.note}".strip(),
-                labelOpts=MARKER_LABEL,
-            )
+        levels = label_levels([m.t for m in markers], LABEL_SPAN * span)
+        for m, name, level in zip(markers, names, levels, strict=True):
+            line = marker_line(m.t, f"{name} {m.note}".strip(), level, name)
             self.addItem(line)
             self._marker_lines.append(line)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop.errors import FerDesktopError
+from fer_desktop.marker_labels import label_text, literal_tip
 from fer_desktop.results import FrameResult
 from fer_desktop.review import Marker, Recording, VideoReader, open_recording
 
@@ -42,6 +43,8 @@ from .review_files import ReviewFiles
 from .review_people import ROLE_ID, ReviewPeople
 from .segment_table import SegmentTable
 from .video_view import VideoView
+
+NOTE_CHARS = 120  # a note in the marker list, on one line (the whole note in its tooltip)
 
 
 def button(text: str, slot, tip: str = "") -> QPushButton:
@@ -321,10 +324,11 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
         self.markers.clear()
         for m in self.rec.markers:
             source = f" ({m.source})" if m.source not in ("", "window") else ""
-            self.markers.addItem(f"{self.marker_name(m)}  {m.t:7.2f} s  {m.note}{source}")
-            self.markers.item(self.markers.count() - 1).setToolTip(m.note)
+            note = label_text(m.note, NOTE_CHARS)
+            self.markers.addItem(f"{self.marker_name(m)}  {m.t:7.2f} s  {note}{source}")
+            self.markers.item(self.markers.count() - 1).setToolTip(literal_tip(m.note))
         names = [f"{self._number(m)}" for m in self.rec.markers]
-        self.chart.show_markers(self.rec.markers, names)
+        self.chart.show_markers(self.rec.markers, names, float(self.rec.times[-1]))
         rows = [i for i, m in enumerate(self.rec.markers) if m is select]
         if rows:
             self.markers.setCurrentRow(rows[0])

@@ -7,6 +7,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from fer_desktop.marker_labels import literal_tip
+
 HEAD_TIPS = {
     "from": "start, recording time (s)",
     "to": "end, recording time (s)",
@@ -53,7 +55,7 @@ class SegmentTable(QTableWidget):
                       f"{face['mean_valence']:+.2f}", strongest]  # fmt: skip
             for c, v in enumerate(values):
                 item = QTableWidgetItem(v)
-                item.setToolTip(v)
+                item.setToolTip(literal_tip(v))
                 self.setItem(r, c, item)
 
     def selected(self) -> tuple[str, float, float] | None:
