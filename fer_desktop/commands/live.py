@@ -19,6 +19,7 @@ from fer_desktop.calibration import CalibrationError
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output
 from fer_desktop.outputs.handoff import HandOff
+from fer_desktop.outputs.retention import Retention
 from fer_desktop.outputs.rotation import RotatingRecording
 from fer_desktop.outputs.stdout import JsonLinesOutput
 from fer_desktop.outputs.websocket import parse_ws_url
@@ -86,7 +87,7 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
             stream.serve,
             allow_origins=args.allow_origin or (),
             token=args.token,
-            log=lambda line: print(f"fer-desktop: {line}", file=sys.stderr, flush=True),
+            log=_log,
         )
         outputs.append(HandOff(server))
     if stream.record:
@@ -97,9 +98,17 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
     return outputs
 
 
+def _log(line: str) -> None:
+    """An output's line for the journal (stderr)."""
+    print(f"fer-desktop: {line}", file=sys.stderr, flush=True)
+
+
 def _recording(args, folder: Path) -> list[Output]:
     """The recording's timeline and video, cut into parts when --rotate-* asks for it."""
+    retention = Retention(args.keep_days, args.keep_gb)
     if not (args.rotate_minutes or args.rotate_mb):
+        if retention != Retention():
+            raise UsageError("--keep-days and --keep-gb delete whole parts: add --rotate-minutes")
         return recording_outputs(folder, args.format, video=args.record_video)
     if (args.rotate_minutes or 0) < 0 or (args.rotate_mb or 0) < 0:
         raise UsageError("--rotate-minutes and --rotate-mb must be more than 0")
@@ -109,6 +118,8 @@ def _recording(args, folder: Path) -> list[Output]:
             lambda stem: recording_pair(stem, args.format, video=args.record_video),
             max_s=args.rotate_minutes * 60 if args.rotate_minutes else None,
             max_bytes=int(args.rotate_mb * 1e6) if args.rotate_mb else None,
+            retention=retention,
+            log=_log,
         )
     ]
 
