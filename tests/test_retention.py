@@ -2,6 +2,7 @@
 deletion is logged (stderr and a "retention" event in the recording), nothing else is
 touched, and wrong values are one line."""
 
+import json
 import os
 import re
 import subprocess
@@ -15,6 +16,7 @@ from fer_desktop.session import Session, SessionOptions, recording_outputs
 from fer_desktop.settings import Settings
 from fer_desktop.timeline import read_timeline
 from tests.conftest import REPO
+from tests.test_schema import TIMELINE, validator
 
 CLI = [sys.executable, "-m", "fer_desktop", "live"]
 DELETED = re.compile(r"retention: deleted (\S+) \(")
@@ -29,13 +31,13 @@ def test_keep_gb_from_the_config_deletes_the_oldest_parts_and_logs_each(demo_vid
     folder.mkdir()
     (folder / "notes.txt").write_text("the rig's log book: not a recording")
     config = tmp_path / "rig.toml"
-    config.write_text(f'record = "{folder}"\nrotate_mb = 0.1\nkeep_gb = 0.0003\n')
+    config.write_text(f'record = "{folder}"\nrotate_mb = 0.1\nkeep_gb = 0.0003\nformat = "jsonl"\n')
     out = subprocess.run(
         [*CLI, "--config", str(config), "--source", str(demo_video), "--no-stdout"],
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    timelines = sorted(folder.glob("session-*-part*.csv"), key=part_number)
+    timelines = sorted(folder.glob("session-*-part*.jsonl"), key=part_number)
     kept = [part_number(p) for p in timelines]
     last = kept[-1]
     assert last >= 8 and kept == list(range(kept[0], last + 1))  # the newest, none missing
@@ -49,7 +51,9 @@ def test_keep_gb_from_the_config_deletes_the_oldest_parts_and_logs_each(demo_vid
     assert events and {e["deleted"] for e in events} <= set(deleted)
     for event in events:
         assert event["why"] == "recordings over 0.0003 GB" and event["bytes"] > 0
-        assert {f.rsplit(".", 1)[1] for f in event["files"]} == {"csv", "mkv"}
+        assert {f.rsplit(".", 1)[1] for f in event["files"]} == {"jsonl", "mkv"}
+    for line in (line for p in timelines for line in p.read_text().splitlines()):
+        validator(TIMELINE).validate(json.loads(line))  # the retention events included
     # the finished parts kept fit the limit (the one written last may grow past it)
     finished = sum(f.stat().st_size for f in folder.glob("session-*") if part_number(f) != last)
     assert finished <= 0.0003e9
