@@ -57,7 +57,7 @@ class Retention:
                 path.unlink(missing_ok=True)
             total -= size
             stem = files[0].name.split(".", 1)[0]
-            deleted.append(Deleted(stem, [p.name for p in files], size, why))
+            deleted.append(Deleted(stem, sorted(p.name for p in files), size, why))
         return deleted
 
 
