@@ -44,7 +44,7 @@ class Retention:
         """Delete what is too old or over the size limit, oldest first, never `current`."""
         parts = sorted(_parts(folder, current), key=lambda part: part[0])
         deleted = []
-        total = sum(size for _, _, size in parts) + _part_bytes(folder, current)
+        total = sum(size for _, _, size in parts)  # the part being written comes on top
         too_old = time.time() - self.keep_days * 86400 if self.keep_days else None
         for newest, files, size in parts:
             if too_old is not None and newest < too_old:
@@ -73,7 +73,3 @@ def _parts(folder: Path, current: str) -> list[tuple[float, list[Path], int]]:
         stats = [p.stat() for p in files]
         parts.append((max(s.st_mtime for s in stats), files, sum(s.st_size for s in stats)))
     return parts
-
-
-def _part_bytes(folder: Path, stem: str) -> int:
-    return sum(p.stat().st_size for p in folder.glob(f"{stem}.*") if p.is_file())
