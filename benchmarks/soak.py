@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, SHARED_VIDEOS, machine, rss_mb
+from common import REPO, SHARED_VIDEOS, free_port, machine, rss_mb
 
 from fer_desktop.pipeline import Pipeline
 from fer_desktop.sources import DemoSource, Frame, VideoSource
@@ -221,7 +221,7 @@ def disk(folder: Path) -> dict:
 def soak_rig(video: Path, parts: int, part_s: float, keep_gb: float) -> list[dict]:
     """`live` with every output for `parts` cuts; one record per cut (printed as it comes)."""
     name = f"fer_soak_{os.getpid()}"
-    port = 18765 + os.getpid() % 1000
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         folder = Path(tmp)
         command = [
