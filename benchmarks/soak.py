@@ -171,36 +171,32 @@ class ClientChurn(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.is_set():
-            self._websocket()
-            self._lsl()
+            for client, visit in (("websocket", self._websocket), ("lsl", self._lsl)):
+                try:
+                    visit()
+                    self.visits[client] += 1
+                except Exception as exc:  # reported; the rig may be stopping, the soak goes on
+                    if not self.stopped.is_set():
+                        print(f"{client} client: {exc!r}", file=sys.stderr)
+                    time.sleep(0.5)
 
     def _websocket(self) -> None:
         from websockets.sync.client import connect
 
-        try:
-            with connect(self.url, proxy=None, open_timeout=10) as ws:
-                for _ in range(10):
-                    ws.recv(timeout=5)
-            self.visits["websocket"] += 1
-        except Exception as exc:  # any failure is reported, and the soak goes on
-            if not self.stopped.is_set():
-                print(f"websocket client: {exc}", file=sys.stderr)
-            time.sleep(0.5)
+        with connect(self.url, proxy=None, open_timeout=10) as ws:
+            for _ in range(10):
+                ws.recv(timeout=5)
 
     def _lsl(self) -> None:
         from mne_lsl import lsl
 
-        infos = lsl.resolve_streams(timeout=5, name=self.lsl_name)
-        if not infos:
-            return
-        inlet = lsl.StreamInlet(infos[0])
+        (info,) = lsl.resolve_streams(timeout=5, name=self.lsl_name)
+        inlet = lsl.StreamInlet(info)
         try:
             inlet.open_stream(timeout=5)
             inlet.pull_chunk(timeout=0.5)
-            self.visits["lsl"] += 1
         finally:
             inlet.close_stream()
-            del inlet
 
 
 def newest_part(folder: Path) -> int:
