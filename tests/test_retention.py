@@ -98,15 +98,17 @@ def test_keep_days_deletes_whole_old_recordings_only(demo_video, tmp_path):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (["--rotate-minutes", "1", "--keep-gb", "0"], "--keep-gb must be more than 0"),
-        (["--rotate-minutes", "1", "--keep-days", "-1"], "--keep-days must be more than 0"),
-        (["--keep-days", "7"], "--keep-days and --keep-gb delete whole parts: add --rotate"),
+        (["--record", "", "--rotate-minutes", "1", "--keep-gb", "0"], "--keep-gb must be more"),
+        (["--record", "", "--rotate-minutes", "1", "--keep-days", "-1"], "--keep-days must be"),
+        (["--record", "", "--keep-days", "7"], "delete whole parts: add --rotate-minutes"),
+        (["--keep-gb", "1"], "--keep-days and --keep-gb apply to a recording: add --record DIR"),
     ],
 )
 def test_wrong_retention_options_are_one_line(tmp_path, options, message):
+    options = [str(tmp_path) if o == "" else o for o in options]  # "": the record folder
     out = subprocess.run(
-        [*CLI, "--source", "demo", "--record", str(tmp_path), *options],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        [*CLI, "--source", "demo", *options], cwd=REPO, capture_output=True, text=True,
+        timeout=60,
     )  # fmt: skip
     assert out.returncode == 2 and message in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and out.stdout == ""

@@ -75,6 +75,8 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
     """Each output behind its own hand-off: a slow one drops its oldest frames (counted) and
     never holds back the analysis or the others. The recording's timeline and video share
     one, so they stay frame for frame together."""
+    if not stream.record and (args.keep_days or args.keep_gb):
+        raise UsageError("--keep-days and --keep-gb apply to a recording: add --record DIR")
     outputs: list[Output] = []
     if args.lsl:
         from fer_desktop.outputs.lsl import LslOutput
