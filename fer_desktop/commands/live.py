@@ -259,10 +259,7 @@ def _marker_inlets(args, sessions: list[Session]) -> list:
         for session in sessions:
             session.inbound_marker(note, "lsl", t_wall)
 
-    def log(line: str) -> None:
-        print(f"fer-desktop: {line}", file=sys.stderr, flush=True)
-
-    inlet = LslMarkerInlet(args.marker_inlet, place, log)
+    inlet = LslMarkerInlet(args.marker_inlet, place, _log)
     inlet.start()
     return [inlet]
 
