@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import sys
 import time
 from pathlib import Path
@@ -72,3 +73,10 @@ def shared_video(name: str) -> Path:
     if not path.exists():
         sys.exit(f"benchmark needs ../shared/videos/{name}")
     return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -305,6 +305,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --record: start a new part when the current one reaches MB megabytes",
     )
     lv.add_argument(
+        "--keep-days",
+        type=float,
+        metavar="DAYS",
+        help="with --rotate-*: delete recorded parts older than DAYS days (oldest first; "
+        "each deletion is logged)",
+    )
+    lv.add_argument(
+        "--keep-gb",
+        type=float,
+        metavar="GB",
+        help="with --rotate-*: delete the oldest recorded parts while DIR's recordings take "
+        "more than GB gigabytes",
+    )
+    lv.add_argument(
         "--health",
         type=float,
         default=0.0,

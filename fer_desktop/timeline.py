@@ -38,8 +38,8 @@ from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.results import SCHEMA_VERSION, FrameResult, face_record, now_iso
 
 STANDARD_LABELS = ["happy", "neutral", "sad"]  # columns kept for any shipped model
-EVENT_KINDS = ("marker", "gap", "setting", "seek", "calibration")  # "seek": files only
-JSON_NOTES = ("setting", "seek", "calibration")  # events whose CSV note holds their fields
+EVENT_KINDS = ("marker", "gap", "setting", "seek", "calibration", "retention")  # seek: files
+JSON_NOTES = ("setting", "seek", "calibration", "retention")  # CSV note holds their fields
 
 
 class TimelineError(FerDesktopError):
@@ -309,6 +309,7 @@ def parse_timeline(text: str, jsonl: bool) -> dict:
         "settings": [],
         "seeks": [],
         "calibrations": [],
+        "retentions": [],  # old parts a rotating recording deleted (live --keep-days/-gb)
         "summary": None,
     }
     if jsonl:

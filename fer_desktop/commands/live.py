@@ -20,6 +20,7 @@ from fer_desktop.commands.sd_notify import SystemdNotifier
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output
 from fer_desktop.outputs.handoff import HandOff
+from fer_desktop.outputs.retention import Retention
 from fer_desktop.outputs.rotation import RotatingRecording
 from fer_desktop.outputs.stdout import JsonLinesOutput
 from fer_desktop.outputs.websocket import parse_ws_url
@@ -74,6 +75,8 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
     """Each output behind its own hand-off: a slow one drops its oldest frames (counted) and
     never holds back the analysis or the others. The recording's timeline and video share
     one, so they stay frame for frame together."""
+    if not stream.record and (args.keep_days or args.keep_gb):
+        raise UsageError("--keep-days and --keep-gb apply to a recording: add --record DIR")
     outputs: list[Output] = []
     if args.lsl:
         from fer_desktop.outputs.face_slots import Driver
@@ -88,7 +91,7 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
             stream.serve,
             allow_origins=args.allow_origin or (),
             token=args.token,
-            log=lambda line: print(f"fer-desktop: {line}", file=sys.stderr, flush=True),
+            log=_log,
         )
         outputs.append(HandOff(server))
     if stream.record:
@@ -99,9 +102,17 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
     return outputs
 
 
+def _log(line: str) -> None:
+    """An output's line for the journal (stderr)."""
+    print(f"fer-desktop: {line}", file=sys.stderr, flush=True)
+
+
 def _recording(args, folder: Path) -> list[Output]:
     """The recording's timeline and video, cut into parts when --rotate-* asks for it."""
+    retention = Retention(args.keep_days, args.keep_gb)
     if not (args.rotate_minutes or args.rotate_mb):
+        if retention != Retention():
+            raise UsageError("--keep-days and --keep-gb delete whole parts: add --rotate-minutes")
         return recording_outputs(folder, args.format, video=args.record_video)
     if (args.rotate_minutes or 0) < 0 or (args.rotate_mb or 0) < 0:
         raise UsageError("--rotate-minutes and --rotate-mb must be more than 0")
@@ -111,6 +122,8 @@ def _recording(args, folder: Path) -> list[Output]:
             lambda stem: recording_pair(stem, args.format, video=args.record_video),
             max_s=args.rotate_minutes * 60 if args.rotate_minutes else None,
             max_bytes=int(args.rotate_mb * 1e6) if args.rotate_mb else None,
+            retention=retention,
+            log=_log,
         )
     ]
 
@@ -256,10 +269,7 @@ def _marker_inlets(args, sessions: list[Session]) -> list:
         for session in sessions:
             session.inbound_marker(note, "lsl", t_wall)
 
-    def log(line: str) -> None:
-        print(f"fer-desktop: {line}", file=sys.stderr, flush=True)
-
-    inlet = LslMarkerInlet(args.marker_inlet, place, log)
+    inlet = LslMarkerInlet(args.marker_inlet, place, _log)
     inlet.start()
     return [inlet]
 

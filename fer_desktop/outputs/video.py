@@ -75,12 +75,14 @@ class VideoOutput(Output):
         self.frames += 1
 
     def close(self, summary: dict) -> None:
+        """Finish the file and let go of the encoder: its threads end with the stream."""
         container, self._container = self._container, None
+        stream, self._stream = self._stream, None
         if container is None:
             return
         try:
-            if self._stream is not None:
-                for packet in self._stream.encode(None):
+            if stream is not None:
+                for packet in stream.encode(None):
                     container.mux(packet)
         finally:
             container.close()
