@@ -30,6 +30,7 @@ from fer_desktop.session import (
     Seek,
     SetRealtime,
 )
+from fer_desktop.timeaxis import wall_seconds
 
 from . import live_layout, shortcuts
 from .live_dialogs import LiveDialogs
@@ -461,8 +462,12 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         return ok
 
     def _now(self) -> tuple[float, float]:
-        """(wall clock, the shown frame's t_source): when a marker is placed."""
-        return time.time(), self.last_result.t_source if self.last_result else 0.0
+        """(wall clock, t_source) of the frame shown: where a marker is placed. The session
+        finds that frame by its wall time; the wall clock now would find a later frame when
+        the window shows frames late (a busy machine)."""
+        if self.last_result is None:
+            return time.time(), 0.0
+        return wall_seconds(self.last_result.t_wall) or time.time(), self.last_result.t_source
 
     def _game_marker(self, note: str, t_wall: str | None) -> None:
         """A marker a game sent over the WebSocket (its server's thread): checked and placed
