@@ -5,9 +5,6 @@ settings and model) and redoes failed or partial ones (`Index.finished`). Result
 other settings are not replaced without --force (`Index.conflict`); a video redone loses its
 old timeline, report and index row together (`Index.clear`). A video whose name another
 video's results already hold gets its folders in front (`Index.place`).
-
-The shares and mean valence are weighted by time (see `report.summarize`): each face's time
-in view counts, summed over faces (`face_seconds`).
 """
 
 from __future__ import annotations
