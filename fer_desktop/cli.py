@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 from fer_desktop._version import __version__
+from fer_desktop.command_parser import CommandParser
 
 EXIT_OK, EXIT_FAILED_INPUT, EXIT_CANNOT_START, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -35,8 +36,8 @@ def _add_settings_options(p: argparse.ArgumentParser) -> None:
         )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def build_parser() -> CommandParser:
+    p = CommandParser(
         prog="fer-desktop",
         description="Reads faces and shows whether each person looks happy, neutral or sad. "
         "Runs fully offline: no frame leaves this computer, nothing is stored unless asked.",
@@ -374,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "config", None):  # live --config: the file, then the options
             from fer_desktop.config_file import load
 
-            live = _subparser(parser, "live")
+            live = parser.command("live")
             given = {k for k in vars(args) if getattr(args, k) != live.get_default(k)}
             from_file = {k: v for k, v in load(args.config, live).items() if k not in given}
             live.set_defaults(**from_file)  # options on the command line win over the file
@@ -396,11 +397,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BUG
-
-
-def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return sub.choices[name]
 
 
 def _settings(args):

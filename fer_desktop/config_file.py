@@ -18,6 +18,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from fer_desktop.command_parser import CommandParser
 from fer_desktop.errors import UsageError
 from fer_desktop.settings import Settings
 
@@ -70,7 +71,7 @@ def _check(path: Path, text: str, key: str, value: Any, expected: tuple[type, ..
         )
 
 
-def load(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
+def load(path: Path, parser: CommandParser) -> dict[str, Any]:
     """The file's values, checked against `parser`'s options and Settings' fields."""
     path = Path(path)
     try:
@@ -82,7 +83,7 @@ def load(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
         raise UsageError(f"--config {path}: cannot read it ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--config {path}: not valid TOML: {exc}") from None
-    actions = {a.dest: a for a in parser._actions if a.dest not in NOT_IN_FILE}
+    actions = {k: a for k, a in parser.options.items() if k not in NOT_IN_FILE}
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     values: dict[str, Any] = {}
     analysis = data.pop("analysis", {})
@@ -99,7 +100,7 @@ def load(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
             raise UsageError(
                 f"{_where(path, text, key)}: unknown key {key!r} (known keys: {known})"
             )
-        if isinstance(action, argparse._AppendAction):  # repeatable: one value or a list
+        if key in parser.repeatable:  # one value or a list
             value = [_natural(key, v) for v in (value if isinstance(value, list) else [value])]
             for item in value:
                 _check(path, text, key, item, _expected(action))

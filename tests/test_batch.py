@@ -5,8 +5,10 @@ import csv
 import hashlib
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -112,6 +114,49 @@ def test_pool_matches_one_process_and_a_bad_video_does_not_stop_the_batch(study,
     assert "http://" not in overview and "https://" not in overview  # opens offline
     assert index["day2/broken"]["status"] == "failed" and index["day2/broken"]["error"]
     assert index["day1/interview"]["status"] == "ok" and index["day1/interview"]["faces"] == "1"
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_pools_workers_mid_video_and_a_resume_redoes_their_videos(
+    tmp_path, face_video
+):
+    """`analyze --jobs 2` interrupted (SIGINT) while two videos are being analysed: exit 130,
+    the workers stopped at once (their timelines cut short, not finished), every video not
+    finished marked partial, and the next run redoes exactly those."""
+    folder, out = tmp_path / "videos", tmp_path / "out"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        shutil.copy(face_video, folder / f"{name}.mp4")
+    proc = subprocess.Popen(
+        [*CLI, "analyze", str(folder), "--out", str(out), "--jobs", "2", "--quiet"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        while not all(_rows_written(out / f"{n}.csv") >= 10 for n in ("a", "b")):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)  # both workers are past their first frames
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    index = index_of(out)
+    assert {n: (r["status"], r["error"]) for n, r in index.items()} == {
+        "a": ("partial", "interrupted"),
+        "b": ("partial", "interrupted"),
+        "c": ("partial", "not started (interrupted)"),
+    }
+    for name in ("a", "b"):  # stopped mid-video: no summary line
+        timeline = read_timeline(out / f"{name}.csv")
+        assert timeline["summary"] is None and 0 < len(timeline["frames"]) < 200
+    assert not (out / "c.csv").exists()
+    again = run_cli("analyze", folder, "--out", out, "--jobs", "2", "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert "already analysed" not in again.stdout
+    assert all(int(r["frames"]) == 200 for r in index_of(out).values())
+
+
+def _rows_written(timeline_path) -> int:
+    return len(timeline_path.read_text().splitlines()) if timeline_path.is_file() else 0
 
 
 @pytest.mark.slow

@@ -298,12 +298,13 @@ def test_live_latest_keeps_a_slow_reader_current():
 def test_window_live_and_analyze_share_one_session_class():
     import inspect
 
-    from fer_desktop import batch, session
+    from fer_desktop import session
+    from fer_desktop.batch import job
     from fer_desktop.commands import analyze, live
 
     worker_src = (REPO / "fer_desktop" / "gui" / "worker.py").read_text()
     assert "Session(" in worker_src and "for frame in" not in worker_src
-    for module in (live, batch):  # analyze runs each video through batch.py
+    for module in (live, job):  # analyze runs each video through batch/job.py
         src = inspect.getsource(module)
         assert "Session(" in src and "for frame in" not in src
     assert "for frame in" not in inspect.getsource(analyze)

@@ -360,11 +360,11 @@ def unit_settings() -> dict[str, str]:
 
 
 def test_the_example_config_is_valid():
-    from fer_desktop.cli import _subparser, build_parser
+    from fer_desktop.cli import build_parser
     from fer_desktop.config_file import load
 
     parser = build_parser()
-    values = load(RIG / "rig.toml", _subparser(parser, "live"))
+    values = load(RIG / "rig.toml", parser.command("live"))
     assert values["name"] == ["driver"] and values["wait_for_camera"] is True
 
 
