@@ -81,10 +81,10 @@ def test_play_after_the_end_starts_the_file_again(qtbot, window, demo_video):
     window.fast.setChecked(True)
     window.start_source(str(demo_video))
     qtbot.waitUntil(lambda: "source ended" in window.notes, timeout=60_000)
-    assert window.ended and window.play.text() == "Play"
+    assert window.state.at_end and window.play.text() == "Play"
     window.notes.clear()
     window.toggle_pause()  # Play
-    qtbot.waitUntil(lambda: not window.ended, timeout=30_000)  # frames again
+    qtbot.waitUntil(lambda: not window.state.at_end, timeout=30_000)  # frames again
     assert window.play.text() == "Pause"
     qtbot.waitUntil(lambda: "source ended" in window.notes, timeout=60_000)  # to the end again
 
