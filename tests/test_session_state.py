@@ -132,9 +132,7 @@ def test_stop_while_paused_ends_the_session(demo_video):
     assert run.session.finished.is_set() and run.error is None
 
 
-def test_settings_in_the_state_once_applied_and_a_refusal_names_its_command(
-    demo_video, tmp_path
-):
+def test_settings_in_the_state_once_applied_and_a_refusal_names_its_command(demo_video, tmp_path):
     run = Running(str(demo_video), SessionOptions(realtime=False, hold_at_end=True))
     run.state(lambda s: s.at_end)
     smoother = Settings(smoothing=0.5)
