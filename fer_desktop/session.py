@@ -231,10 +231,9 @@ class Session:
         self._seeked = False
         self._started: float | None = None  # time.time() when run() began
         self._walls: deque[tuple[float, float]] = deque(maxlen=WALL_HISTORY)
-        # for a watchdog (`live --health`), read from any thread:
+        # for a watchdog (`live --health`), read from any thread, with `state`:
         self.ready = threading.Event()  # the outputs are up
         self.finished = threading.Event()  # run() has returned (or raised)
-        self.waiting_since: float | None = None  # monotonic: since when a camera is awaited
 
     # --- any thread ----------------------------------------------------------------------
     def send(self, command: Command) -> None:
@@ -343,7 +342,8 @@ class Session:
 
     def _open_first(self) -> FrameSource | None:
         camera = self.source_spec.startswith("camera:")
-        self.waiting_since = time.monotonic() if camera else None  # an open may block
+        if camera:  # an open may block
+            self._set_state(waiting_since=time.monotonic())
         try:
             source = open_source(
                 self.source_spec,
@@ -351,7 +351,7 @@ class Session:
                 capture=self.options.capture,
                 stop=self._stop,
             )
-            self.waiting_since = None
+            self._set_state(waiting_since=None)
             return source
         except SourceError:
             if self._stop.is_set():  # stopped while a camera was opening
@@ -507,7 +507,7 @@ class Session:
     def _reopen_camera(self, index: int | str) -> CameraSource | None:
         backoff = self.options.backoff or RECONNECT_BACKOFF
         attempt = 0
-        self.waiting_since = self.waiting_since or time.monotonic()
+        self._set_state(waiting_since=self.state.waiting_since or time.monotonic())
         while not self._stop.is_set():
             if self._stop.wait(backoff[min(attempt, len(backoff) - 1)]):
                 break
@@ -517,7 +517,7 @@ class Session:
                 camera = CameraSource(index, *(self.options.capture or ()), stop=self._stop)
             except SourceError:
                 continue
-            self.waiting_since = None
+            self._set_state(waiting_since=None)
             return camera
         return None
 

@@ -39,6 +39,7 @@ class SessionState:
     calibration: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
     settings: Settings | None = None  # what the pipeline applies; None before it is made
     error: str = ""  # why the source failed
+    waiting_since: float | None = None  # monotonic: since when a camera is awaited (or opening)
 
     @property
     def at_end(self) -> bool:

@@ -39,7 +39,7 @@ class PipelineWorker(QObject):
     marker = Signal(object)  # a "marker" event placed from outside the window (a game)
     outputStarted = Signal(object)  # Output
     outputEnded = Signal(object, str)  # Output, error ("" when it closed normally)
-    finished = Signal(bool)  # True when the session ended on an error
+    finished = Signal()  # the session has ended (its last state says how)
 
     def __init__(self, source_spec: str, settings: Settings, realtime: bool = True):
         super().__init__()
@@ -52,7 +52,6 @@ class PipelineWorker(QObject):
         )
         self._gui_busy = threading.Event()
         self.dropped = 0
-        self.failed = False  # the session ended on an error
 
     # --- called from the GUI thread -------------------------------------------------------
     def send(self, command: Command) -> None:
@@ -72,13 +71,11 @@ class PipelineWorker(QObject):
         try:
             self.session.run()
         except FerDesktopError as exc:
-            self.failed = True
             self.error.emit(str(exc))
         except Exception as exc:  # a bug: the window must show it, with its traceback
-            self.failed = True
             self.error.emit(f"internal error (a bug): {exc}\n{traceback.format_exc(limit=4)}")
         finally:
-            self.finished.emit(self.failed)
+            self.finished.emit()
 
     def _on_event(self, event) -> None:
         match event:
