@@ -31,11 +31,13 @@ class SourceState(enum.Enum):
 
 @dataclass(frozen=True)
 class SessionState:
-    """A session's state; `dataclasses.replace` makes the next one."""
+    """A session's state; `changed` makes the next one."""
 
     source: SourceState = SourceState.OPENING
     paused: bool = False
     outputs: tuple[str, ...] = ()  # the names of the outputs running, in order
+    # face id -> its calibration state as the last notice said (calibration.COLLECTING,
+    # NO_BASELINE, CALIBRATED); empty after a reset or a new calibrator (model changed)
     calibration: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
     settings: Settings | None = None  # what the pipeline applies; None before it is made
     error: str = ""  # why the source failed
