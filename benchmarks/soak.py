@@ -114,8 +114,7 @@ def soak_window(video: Path | None, seconds: float) -> Sampler:
             if w.frames_shown != last_shown and w.latencies_ms:
                 last_shown = w.frames_shown
                 sampler.add(w.latencies_ms[-1])
-            if w.source_spec != spec or (w.notes and w.notes[-1] == "source ended"):
-                w.notes.clear()
+            if w.source_spec != spec or w.state.at_end:
                 w.start_source(spec)  # loop the file
             time.sleep(0.001)
         w.close()

@@ -214,6 +214,7 @@ def summarize(timeline: dict) -> dict:
         "share": {},
         "mean_valence": "",
         "note": "",
+        "raw_faces": (calibration_faces(timeline) or ([], []))[1],  # calibration on, no baseline
     }
     if not faces:
         out["note"] = "no faces found"
@@ -276,18 +277,27 @@ def baseline_text(timeline: dict, face: FaceSummary) -> str:
     return f"{text}; {start} from {_clock(face.first_t)}{spans}"
 
 
-def calibration_note(timeline: dict) -> str:
-    """When calibration was on: how many faces were read calibrated, and which never showed
-    a neutral, steady stretch (their values stayed raw). Empty when it was off."""
+def calibration_faces(timeline: dict) -> tuple[list[int], list[int]] | None:
+    """When calibration was on: (the faces read calibrated, those that never showed a
+    neutral, steady stretch: their values stayed raw). None when it was off."""
     settings = (timeline.get("header") or {}).get("settings") or {}
     if not (settings.get("calibrate_s") or settings.get("baseline")):
-        return ""
+        return None
     states: dict[int, set[str]] = defaultdict(set)
     for row in timeline["faces"]:
         states[int(row["face_id"])].add(row.get("cal") or "")
     done = sorted(fid for fid, st in states.items() if st & {"calibrated", "saved"})
-    raw = sorted(fid for fid in states if fid not in done)
-    text = f"calibration on: {len(done)} of {len(states)} faces read calibrated"
+    return done, sorted(fid for fid in states if fid not in done)
+
+
+def calibration_note(timeline: dict) -> str:
+    """When calibration was on: how many faces were read calibrated, and which never showed
+    a neutral, steady stretch (their values stayed raw). Empty when it was off."""
+    faces = calibration_faces(timeline)
+    if faces is None:
+        return ""
+    done, raw = faces
+    text = f"calibration on: {len(done)} of {len(done) + len(raw)} faces read calibrated"
     if raw:
         text += f"; no neutral, steady stretch for face {', '.join(map(str, raw))} (raw values)"
     return text

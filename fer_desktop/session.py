@@ -4,7 +4,9 @@ A `Session` owns pacing (a file's own speed, or as fast as possible), pause and 
 reconnect policy for a lost camera, markers and setting changes. Other threads steer it with
 typed commands (`send`); markers from outside (a game over WebSocket, an LSL stream) come
 through `inbound_marker`, which checks them for the sender. It reports what happens through
-one callback of typed events. It runs in whichever thread calls `run`: the main thread for
+one callback of typed events; what it is doing (the source's state, paused, outputs,
+calibration, settings) is one frozen `SessionState` (state.py), sent as a `StateChanged`
+event whenever a field changes. It runs in whichever thread calls `run`: the main thread for
 the command line, a QThread for the window (gui/worker.py moves its events onto queued Qt
 signals). No Qt here.
 """
@@ -30,7 +32,7 @@ from fer_desktop.classifier import shipped_labels
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
 from fer_desktop.outputs.video import VideoOutput
-from fer_desktop.pipeline import Detected, Pipeline
+from fer_desktop.pipeline import CALIBRATION_FIELDS, Detected, Pipeline
 from fer_desktop.results import FrameResult, event_record, iso_time
 from fer_desktop.settings import Settings
 from fer_desktop.sources import (
@@ -43,6 +45,7 @@ from fer_desktop.sources import (
     open_source,
     prefetched,
 )
+from fer_desktop.state import SessionState, SourceState, StateChanged
 from fer_desktop.timeaxis import wall_seconds
 from fer_desktop.timeline import open_timeline
 
@@ -107,6 +110,11 @@ class RemoveOutput:
 
 
 @dataclass(frozen=True)
+class _Wake:
+    """Sent by `stop`: a session waiting for commands (paused, at the end) looks up."""
+
+
+@dataclass(frozen=True)
 class Together:
     """Commands applied one after another between the same two frames: a recording's
     timeline and video start (or stop) on the same frame, so row k stays video frame k."""
@@ -125,6 +133,7 @@ Command = (
     | ResetCalibration
     | AddOutput
     | RemoveOutput
+    | _Wake
 )
 
 
@@ -139,7 +148,7 @@ class FrameAnalysed:
 
 @dataclass
 class Status:
-    text: str  # "camera lost, reconnecting", "camera back", "source ended"…
+    text: str  # for people: "camera lost, reconnecting"… (the state is in StateChanged)
 
 
 @dataclass
@@ -161,9 +170,10 @@ class MarkerPlaced:
 @dataclass
 class Problem:
     message: str  # something the user must read; the session goes on
+    refused: Command | None = None  # the command that could not be applied, if one
 
 
-Event = FrameAnalysed | Status | OutputStarted | OutputEnded | MarkerPlaced | Problem
+Event = FrameAnalysed | StateChanged | Status | OutputStarted | OutputEnded | MarkerPlaced | Problem
 
 
 @dataclass
@@ -213,19 +223,17 @@ class Session:
         self._commands: queue.Queue[Command] = queue.Queue()
         self._stop = threading.Event()
         self._stop_reason: str | None = None
-        self.paused = False
+        self.state = SessionState()  # replaced (never changed) by _set_state; any thread reads
         self.realtime = self.options.realtime
         self.last_t = 0.0
-        self._at_end = False  # a file played to its end, waiting for Play or a seek
         self.frames = 0  # frames analysed: the `frame` number, which only goes up
         self._arrived0: float | None = None  # cameras: t_source = arrival - the first arrival
         self._seeked = False
         self._started: float | None = None  # time.time() when run() began
         self._walls: deque[tuple[float, float]] = deque(maxlen=WALL_HISTORY)
-        # for a watchdog (`live --health`), read from any thread:
+        # for a watchdog (`live --health`), read from any thread, with `state`:
         self.ready = threading.Event()  # the outputs are up
         self.finished = threading.Event()  # run() has returned (or raised)
-        self.waiting_since: float | None = None  # monotonic: since when a camera is awaited
 
     # --- any thread ----------------------------------------------------------------------
     def send(self, command: Command) -> None:
@@ -237,6 +245,7 @@ class Session:
         if reason and not self._stop.is_set():
             self._stop_reason = reason
         self._stop.set()
+        self._commands.put(_Wake())
 
     def inbound_marker(self, note: str, source: str, t_wall: str | None = None) -> None:
         """A marker from outside the window (a game over WebSocket, an LSL stream), from any
@@ -269,6 +278,10 @@ class Session:
         return min(when, now)
 
     @property
+    def paused(self) -> bool:
+        return self.state.paused
+
+    @property
     def stopping(self) -> bool:
         return self._stop.is_set()
 
@@ -286,6 +299,7 @@ class Session:
         try:
             if self.pipeline is None:
                 self.pipeline = Pipeline(self._pipeline_or_config)
+            self._set_state(settings=self.pipeline.settings)
             if self._source is None:
                 self._source = self._open_first()
             self._start_pending()
@@ -295,6 +309,9 @@ class Session:
             summary.stopped_by_reader = True
         except KeyboardInterrupt:
             extra["interrupted"] = True
+            raise
+        except Exception as exc:
+            self._set_state(source=SourceState.FAILED, error=str(exc))
             raise
         finally:
             summary.frames, summary.last_t = self.frames, self.last_t
@@ -325,7 +342,8 @@ class Session:
 
     def _open_first(self) -> FrameSource | None:
         camera = self.source_spec.startswith("camera:")
-        self.waiting_since = time.monotonic() if camera else None  # an open may block
+        if camera:  # an open may block
+            self._set_state(waiting_since=time.monotonic())
         try:
             source = open_source(
                 self.source_spec,
@@ -333,7 +351,7 @@ class Session:
                 capture=self.options.capture,
                 stop=self._stop,
             )
-            self.waiting_since = None
+            self._set_state(waiting_since=None)
             return source
         except SourceError:
             if self._stop.is_set():  # stopped while a camera was opening
@@ -341,6 +359,7 @@ class Session:
             if not (self.options.wait_for_camera and camera):
                 raise
         self._start_pending()  # outputs are up while we wait: "no camera" is not "app down"
+        self._set_state(source=SourceState.WAITING)
         self._status("waiting for the camera")
         source = self._reopen_camera(camera_id(self.source_spec))
         if source is not None:
@@ -354,9 +373,16 @@ class Session:
         self._pending = []
         self.ready.set()
 
+    def _set_state(self, **changes) -> None:
+        """Replace the state; its owner hears of it only when a field really changed."""
+        state, changed = self.state.changed(**changes)
+        if changed:
+            self.state = state
+            self.on_event(StateChanged(state, changed))
+
     def _status(self, text: str, **fields) -> None:
-        """A state change, for the owner (stderr, status bar) and every output; `fields` go
-        into the event (the camera found at last: its `fps`)."""
+        """A line for people (stderr, the status bar) and a "status" event for every output;
+        `fields` go into the event (the camera found at last: its `fps`)."""
         self.on_event(Status(text))
         self._emit_event("status", note=text, **fields)
 
@@ -371,6 +397,7 @@ class Session:
                 if not self._reconnect(lost):
                     return
                 continue
+            self._set_state(source=SourceState.ENDED)
             self._status("source ended")
             if not self.options.hold_at_end or not self._hold():
                 return
@@ -394,14 +421,14 @@ class Session:
     def _play(self) -> str | None:
         """Analyse frames until the source ends (None) or a camera is lost (the reason)."""
         source = self._source
+        self._set_state(source=SourceState.RUNNING)
         wall0, src0 = time.perf_counter(), None
         try:
             for frame, detected in self._frames():
                 t_arrival = time.perf_counter()
                 self._drain()
-                while self.paused and not self._stop.is_set():
-                    time.sleep(0.03)
-                    self._drain()
+                if self.paused:
+                    self._serve(lambda: not self.paused)
                     wall0, src0 = time.perf_counter(), None
                 if self._stop.is_set():
                     return None
@@ -460,21 +487,13 @@ class Session:
 
     def _hold(self) -> bool:
         """After the end of a file: serve commands until stop or a seek (True: play on)."""
-        self._at_end = True  # time stands still: a marker now is at the last frame
-        try:
-            while not self._stop.is_set():
-                self._drain()
-                if self._seeked:
-                    return True
-                self._stop.wait(0.05)
-            return False
-        finally:
-            self._at_end = False
+        return self._serve(lambda: self._seeked)
 
     # --- cameras ----------------------------------------------------------------------------
     def _reconnect(self, reason: str) -> bool:
         source = self._source
         self._emit_event("gap", note="camera lost", reason=reason)
+        self._set_state(source=SourceState.CAMERA_LOST)
         self._status("camera lost, reconnecting")
         source.close()
         new = self._reopen_camera(source.index)
@@ -488,7 +507,7 @@ class Session:
     def _reopen_camera(self, index: int | str) -> CameraSource | None:
         backoff = self.options.backoff or RECONNECT_BACKOFF
         attempt = 0
-        self.waiting_since = self.waiting_since or time.monotonic()
+        self._set_state(waiting_since=self.state.waiting_since or time.monotonic())
         while not self._stop.is_set():
             if self._stop.wait(backoff[min(attempt, len(backoff) - 1)]):
                 break
@@ -498,21 +517,36 @@ class Session:
                 camera = CameraSource(index, *(self.options.capture or ()), stop=self._stop)
             except SourceError:
                 continue
-            self.waiting_since = None
+            self._set_state(waiting_since=None)
             return camera
         return None
 
     # --- commands ---------------------------------------------------------------------------
     def _drain(self) -> None:
+        """Apply the commands waiting, without waiting for more."""
         while True:
             try:
                 command = self._commands.get_nowait()
             except queue.Empty:
                 return
-            try:
-                self._apply(command)
-            except FerDesktopError as exc:
-                self.on_event(Problem(str(exc)))
+            self._apply_or_say(command)
+
+    def _serve(self, done: Callable[[], bool]) -> bool:
+        """Apply commands as they come, blocked on the queue between them, until `done()`
+        (True) or `stop` (False): paused, or at the end of a file."""
+        self._drain()
+        while not self._stop.is_set():
+            if done():
+                return True
+            self._apply_or_say(self._commands.get())
+        return False
+
+    def _apply_or_say(self, command: Command) -> None:
+        """Apply one command; one refused (a model that cannot load…) is a Problem."""
+        try:
+            self._apply(command)
+        except FerDesktopError as exc:
+            self.on_event(Problem(str(exc), command))
 
     def _apply(self, command: Command) -> None:
         p = self.pipeline
@@ -524,7 +558,7 @@ class Session:
                 if paused != self.paused and self._source is not None and self._source.live:
                     # a camera's time runs on while paused: the hole is marked like an outage
                     self._emit_event("gap", note="paused" if paused else "resumed")
-                self.paused = paused
+                self._set_state(paused=paused)
             case SetRealtime(realtime):
                 self.realtime = realtime
             case Seek(position) if isinstance(self._source, VideoSource):
@@ -544,6 +578,9 @@ class Session:
                     if p.labels != labels:
                         changed["labels"] = p.labels
                     self._setting(**changed)
+                    forgot = changed.keys() & {"model", *CALIBRATION_FIELDS}  # a new calibrator
+                    calibration = {} if forgot else self.state.calibration
+                    self._set_state(settings=p.settings, calibration=calibration)
                 if p.labels != labels:
                     for output in list(self.outputs):
                         if not output.relabel(p.labels):
@@ -559,6 +596,7 @@ class Session:
                 if p.tracker.calibrator is not None:
                     p.tracker.calibrator.reset()
                 self._emit_event("calibration", state="reset", face_id=None)
+                self._set_state(calibration={})
                 self.on_event(Status("calibration reset: every face reads raw until calibrated"))
             case AddOutput(output):
                 self._add_output(output)
@@ -566,9 +604,14 @@ class Session:
                 self._remove_output(output)
 
     def _calibration_notices(self) -> None:
-        """Each face's changes of calibration state: a "calibration" event and a Status."""
+        """Each face's changes of calibration state: a "calibration" event, a Status and the
+        state's `calibration`."""
         calibrator = self.pipeline.tracker.calibrator
-        for notice in calibrator.notices() if calibrator is not None else []:
+        notices = calibrator.notices() if calibrator is not None else []
+        if notices:
+            faces = {**self.state.calibration, **{n.face_id: n.state for n in notices}}
+            self._set_state(calibration=faces)
+        for notice in notices:
             record = event_record(
                 "calibration", notice.t, state=notice.state, face_id=notice.face_id,
                 **notice.fields,
@@ -586,7 +629,7 @@ class Session:
             # t_wall strings hold microseconds: a frame's own t_wall finds that frame
             k = max(bisect.bisect_right(self._walls, (when + 1e-6, float("inf"))) - 1, 0)
             captured, t_source = self._walls[k]
-            running = not (self.paused or self._at_end)  # else no time passes after the frame
+            running = not (self.paused or self.state.at_end)  # else no time passes after the frame
             since = min(max(when - captured, 0.0), 1.0) if running else 0.0
             record["t_source"] = round(t_source + since, 4)
             record["t_wall"] = t_wall
@@ -609,9 +652,10 @@ class Session:
         except FerDesktopError as exc:
             if fatal:
                 raise
-            self.on_event(OutputEnded(output, str(exc)))
+            self._gone(output, str(exc))
             return
         self.outputs.append(output)
+        self._set_state(outputs=tuple(o.name for o in self.outputs))
         self.on_event(OutputStarted(output))
 
     def _remove_output(self, output: Output, why: str | None = None) -> None:
@@ -623,7 +667,7 @@ class Session:
             output.close(self._summary_extra())
         except FerDesktopError as exc:
             error = str(exc)
-        self.on_event(OutputEnded(output, error))
+        self._gone(output, error)
 
     def _guarded(self, output: Output, method, *args) -> None:
         """Call an output; one that fails is dropped and reported, the others go on. A
@@ -634,12 +678,17 @@ class Session:
             if len(self.outputs) == 1:
                 raise
             self.outputs.remove(output)
-            self.on_event(OutputEnded(output, f"{exc}; the other outputs go on"))
+            self._gone(output, f"{exc}; the other outputs go on")
         except FerDesktopError as exc:
             self.outputs.remove(output)
             with contextlib.suppress(FerDesktopError):
                 output.close(self._summary_extra())
-            self.on_event(OutputEnded(output, str(exc)))
+            self._gone(output, str(exc))
+
+    def _gone(self, output: Output, error: str | None = None) -> None:
+        """`output` is not (or no longer) among the outputs: the state and the owner hear."""
+        self._set_state(outputs=tuple(o.name for o in self.outputs))
+        self.on_event(OutputEnded(output, error))
 
     def _summary_extra(self) -> dict:
         return {"settings": self.pipeline.describe()} if self.pipeline else {}
@@ -647,12 +696,12 @@ class Session:
     def _close_all(self, extra: dict) -> None:
         for output in list(self.outputs):
             self.outputs.remove(output)
+            error = None
             try:
                 output.close({**extra, **self._summary_extra()})
             except FerDesktopError as exc:
-                self.on_event(OutputEnded(output, str(exc)))
-            else:
-                self.on_event(OutputEnded(output))
+                error = str(exc)
+            self._gone(output, error)
 
 
 def parse_wall(text: str) -> float:

@@ -81,10 +81,10 @@ def test_play_after_the_end_starts_the_file_again(qtbot, window, demo_video):
     window.fast.setChecked(True)
     window.start_source(str(demo_video))
     qtbot.waitUntil(lambda: "source ended" in window.notes, timeout=60_000)
-    assert window.ended and window.play.text() == "Play"
+    assert window.state.at_end and window.play.text() == "Play"
     window.notes.clear()
     window.toggle_pause()  # Play
-    qtbot.waitUntil(lambda: not window.ended, timeout=30_000)  # frames again
+    qtbot.waitUntil(lambda: not window.state.at_end, timeout=30_000)  # frames again
     assert window.play.text() == "Pause"
     qtbot.waitUntil(lambda: "source ended" in window.notes, timeout=60_000)  # to the end again
 
@@ -407,3 +407,24 @@ def test_the_first_start_notice_names_what_the_chosen_model_reads(qtbot, tmp_pat
     for label in MoodModel("8class").labels:
         assert label in first
     assert "happy, neutral or sad" not in first
+
+
+def test_a_model_the_session_refuses_is_neither_shown_nor_saved(qtbot, window, tmp_path):
+    """Issue #30: the window kept and saved a setting before the session applied it, so a
+    model that could not load stayed chosen, and was restored at the next start."""
+    from fer_desktop.settings import Settings
+
+    default = Settings().model
+    window.start_source("demo")
+    wait_frames(qtbot, window, 2)
+    window.model_box.addItem("a model deleted since", str(tmp_path / "gone.tflite"))
+    window.model_box.setCurrentIndex(window.model_box.count() - 1)
+    qtbot.waitUntil(lambda: any("gone.tflite" in e for e in window.errors), timeout=30_000)
+    qtbot.waitUntil(lambda: window.model_box.currentData() == default, timeout=5000)
+    assert window.analysis.model == default
+    window.smoothing.setValue(50)  # one the session applies: kept and saved
+    qtbot.waitUntil(lambda: window.analysis.smoothing == 0.5, timeout=30_000)
+    assert window.worker.session.state.settings == window.analysis
+    saved = QSettings(window.settings.fileName(), QSettings.Format.IniFormat)
+    assert saved.value("analysis/model") == default
+    assert float(saved.value("analysis/smoothing")) == 0.5

@@ -168,6 +168,7 @@ def summary_columns(timeline: dict, truncated: str = "") -> dict:
         "face_seconds": summary["face_seconds"],
         **{f"share_{lab}_by_time": v for lab, v in summary["share"].items()},
         "mean_valence_by_time": summary["mean_valence"],
+        "raw_faces": summary["raw_faces"],  # for analyze's stderr; not an index column
     }
 
 

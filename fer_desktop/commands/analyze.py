@@ -103,7 +103,11 @@ def _damaged(row: dict) -> str:
     """The stderr line for a video analysed only in part (its file ends early), else ''."""
     if row.get("status") != "truncated":
         return ""
-    return f"fer-desktop: {row['path']}: {row['note'].split(';')[0]} (the file ends early)"
+    analysed, duration = _float(row["analysed_s"]), _float(row["duration_s"])
+    return (
+        f"fer-desktop: {row['path']}: truncated: {analysed:.1f} s of {duration:.1f} s analysed "
+        "(the file ends early)"
+    )
 
 
 def run(args, config: Settings) -> int:
@@ -170,9 +174,13 @@ def run(args, config: Settings) -> int:
         if damaged := _damaged(row):
             print(damaged, file=sys.stderr)
             failed += 1
-        if "no neutral, steady stretch" in row.get("note", ""):  # calibration could not start
-            note = next(n for n in row["note"].split("; ") if "no neutral" in n)
-            print(f"fer-desktop: {row['path']}: calibration: {note}", file=sys.stderr)
+        if raw := row.get("raw_faces"):  # calibration on, yet no baseline for these faces
+            faces = ", ".join(map(str, raw))
+            print(
+                f"fer-desktop: {row['path']}: calibration: no neutral, steady stretch for face "
+                f"{faces} (raw values)",
+                file=sys.stderr,
+            )
 
     jobs_n = args.jobs or os.cpu_count() or 1
     if args.scheduler:

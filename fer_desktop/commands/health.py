@@ -29,8 +29,8 @@ NOTIFY_EVERY_S = 5.0  # STATUS= under systemd when neither --health nor a watchd
 
 
 class StreamHealth:
-    """One stream, as its session's events show it: frames since the last report, faces in
-    the newest frame, when that frame came."""
+    """One stream, as its session's events and state show it: frames since the last report,
+    faces in the newest frame, when that frame came, whether its camera is awaited."""
 
     def __init__(self, name: str, session: Session | None = None):
         self.name = name
@@ -62,7 +62,7 @@ class StreamHealth:
             fps = self._frames / max(now - self._since, 1e-6)
             faces, last = self._faces, self._last_frame
             self._frames, self._since = 0, now
-        waiting = session.waiting_since if session else None
+        waiting = session.state.waiting_since if session else None
         if session is None or session.finished.is_set():
             state = "ended"
         elif waiting is not None:

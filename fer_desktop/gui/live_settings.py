@@ -32,11 +32,7 @@ class LiveSettings:
         except FerDesktopError as exc:  # a preference from another version: start afresh
             self.analysis = Settings()
             self.statusBar().showMessage(f"Saved settings ignored: {exc}", 10000)
-        a = self.analysis
-        self._set_combo(self.model_box, a.model)
-        self.smoothing.setValue(round(a.smoothing * 100))
-        self._set_combo(self.range_box, f"{a.detector_range}:{a.detector_tiles}")
-        self.min_face.setValue(a.min_face_px)
+        self._show_settings(self.analysis)
         self._set_combo(self.window_box, int(s.value("chart_window", 60)))
         self.format_box.setCurrentText(str(s.value("format", "csv")))
         self.chart.set_window(self.window_box.currentData())
@@ -67,16 +63,31 @@ class LiveSettings:
             return spec
         return None
 
+    def _show_settings(self, a: Settings) -> None:
+        """Set the analysis widgets to `a`, without sending it anywhere."""
+        restoring, self._restoring = self._restoring, True  # the widgets' signals: ignored
+        self._set_combo(self.model_box, a.model)
+        self.smoothing.setValue(round(a.smoothing * 100))
+        self._set_combo(self.range_box, f"{a.detector_range}:{a.detector_tiles}")
+        self.min_face.setValue(a.min_face_px)
+        self._restoring = restoring
+
     def _change(self, **changes) -> None:
-        """A setting changed in the window: a new Settings object, sent to the session."""
+        """A setting changed in the window: a new Settings object, sent to the session. It
+        becomes `analysis` (and is saved) once the session has applied it (`on_state`); one
+        it refuses puts the widgets back (`on_refused`). With no session, at once."""
         if self._restoring:
             return
         try:
-            self.analysis = self.analysis.replace(**changes)
+            wanted = self.analysis.replace(**changes)
         except FerDesktopError as exc:
             self.on_error(str(exc))
             return
-        self._send(ChangeSettings(self.analysis))
+        if self.worker is None:
+            self.analysis = wanted
+            self._save_settings()
+        else:
+            self._send(ChangeSettings(wanted))
 
     @staticmethod
     def _set_combo(box: QComboBox, data) -> None:

@@ -23,13 +23,16 @@ from fer_desktop.session import (
     AddMarker,
     AddOutput,
     CalibrateNeutral,
+    ChangeSettings,
     Command,
+    FrameAnalysed,
     MarkerError,
     Pause,
     ResetCalibration,
     Seek,
     SetRealtime,
 )
+from fer_desktop.state import SessionState, SourceState, StateChanged
 from fer_desktop.timeaxis import wall_seconds
 
 from . import live_layout, shortcuts
@@ -43,7 +46,7 @@ from .live_texts import (
     list_cameras,
 )
 from .outputs_controller import OutputsController
-from .worker import PipelineWorker, Shown
+from .worker import PipelineWorker
 
 
 class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
@@ -60,15 +63,13 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.source_spec = ""
         self.frames_shown = 0
         self.last_result = None
-        self.source_failed = False  # the last source could not be opened or read
-        self.ended = False  # the file played to its end; Play starts it again
+        self.state = SessionState()  # the session's, as it last said: what the window shows
         self.closing = False  # shutting down: no more dialogs
         self.review_windows: list = []  # kept alive while open
         self.latencies_ms: deque[float] = deque(maxlen=5000)
         self._fps_times: deque[float] = deque(maxlen=60)
         self.errors: list[str] = []
-        self.notes: list[str] = []
-        self.camera_lost = False  # a camera dropped out and no frame has come back yet
+        self.notes: list[str] = []  # the session's status lines, as the status bar showed them
         self.first_labelled_at: float | None = None  # time.time() of the first labelled face
         self.outputs = OutputsController(self._send, self, marker=self._game_marker)
         self._marker_at: tuple[float, float] | None = None  # a marker begun, not yet placed
@@ -215,12 +216,12 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.last_result = None
         self.view.result = None
         self.view.message = f"Opening {spec}…"
-        self.camera_lost = False
+        self.state = SessionState()
         self.view.banner = ""
         self.view.update()
         self.seek.setEnabled(False)
         self._show_paused(False)
-        self.ended = False
+        self._show_settings(self.analysis)  # a change the last session had not applied: gone
         if self.range_box.currentData() == "full:2":
             self.statusBar().showMessage(
                 "Crowd mode (tiled detection) is on: it finds small faces but runs slower; "
@@ -228,7 +229,6 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
                 10000,
             )
         self.fast.setEnabled(is_file(spec))
-        self.source_failed = False
         self._select_source(spec)
         self.worker = PipelineWorker(spec, self.analysis, realtime=not self.fast.isChecked())
         for output in self.outputs.new_source():
@@ -237,13 +237,14 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
         self.worker.frameReady.connect(self.on_frame)
+        self.worker.stateChanged.connect(self.on_state)
         self.worker.status.connect(self.on_status)
         self.worker.error.connect(self.on_error)
+        self.worker.refused.connect(self.on_refused)
         self.worker.marker.connect(self.on_game_marker)
         self.worker.outputStarted.connect(self.outputs.output_started)
         self.worker.outputEnded.connect(self.outputs.output_ended)
         self.worker.finished.connect(self.thread.quit)
-        self.worker.finished.connect(self._worker_finished)
         self.thread.start()
         if recording:
             self.statusBar().showMessage(f"Recording saved to {recording} (new source)", 10000)
@@ -259,9 +260,10 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.thread = None
         return ok
 
-    @Slot(bool)
-    def _worker_finished(self, failed: bool) -> None:
-        self.source_failed = self.source_failed or failed
+    @property
+    def source_failed(self) -> bool:
+        """The source could not be opened or read (`fer-desktop gui` exits with 1)."""
+        return self.state.source is SourceState.FAILED
 
     def _send(self, command: Command) -> None:
         if self.worker is not None:
@@ -269,10 +271,15 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self._save_settings()
 
     # --- slots for the worker's signals (they run in the GUI thread) ----------------------
+    def _from_worker(self) -> bool:
+        """Whether the signal being handled comes from the current worker (a queued one of
+        the source before must not reach the new chart)."""
+        return self.sender() is None or self.sender() is self.worker
+
     @Slot(object)
-    def on_frame(self, shown: Shown) -> None:
-        if self.sender() is not None and self.sender() is not self.worker:
-            return  # a frame of the source before, still queued: not on the new chart
+    def on_frame(self, shown: FrameAnalysed) -> None:
+        if not self._from_worker():
+            return
         self.view.show_frame(shown.bgr, shown.result)
         self.view.repaint()
         self.latencies_ms.append((time.perf_counter() - shown.t_arrival) * 1000.0)
@@ -280,36 +287,46 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.chart.add(shown.result)
         self.last_result = shown.result
         self.frames_shown += 1
-        self.ended = False
         if self.first_labelled_at is None and shown.result.faces:
             self.first_labelled_at = time.time()
-        if shown.source_position is not None and not self.seek.isSliderDown():
+        if shown.position is not None and not self.seek.isSliderDown():
             self.seek.setEnabled(True)
-            self.seek.setValue(int(shown.source_position * 1000))
-        if self.camera_lost:
-            self.camera_lost = False
-            self.view.banner = self._banner()
+            self.seek.setValue(int(shown.position * 1000))
         if self.worker is not None:
             self.worker.frame_shown()
 
-    @Slot(str)
-    def on_status(self, text: str) -> None:
-        self.notes.append(text)
-        if text == "source ended":
+    @Slot(object)
+    def on_state(self, event: StateChanged) -> None:
+        """Show what the session is doing now."""
+        if not self._from_worker():
+            return
+        self.state = state = event.state
+        if "settings" in event.changed and state.settings is not None:
+            self.analysis = state.settings  # applied: from now on, the window's preference
+            self._save_settings()
+        if "source" not in event.changed:
+            return
+        if state.at_end:
             faces = self.last_result is not None and bool(self.last_result.faces)
             self.view.message = "Source ended" if faces else "No face in view — source ended"
-            self.view.update()
             self._fps_times.clear()
-            self.ended = True
             self.play.blockSignals(True)  # nothing plays now; Play starts it again
             self.play.setChecked(True)
             self.play.setText("Play")
             self.play.blockSignals(False)
-        elif "camera lost" in text:
-            self.camera_lost = True
-            self.view.banner = self._banner()
-            self.view.update()
+        self.view.banner = self._banner()
+        self.view.update()
+
+    @Slot(str)
+    def on_status(self, text: str) -> None:
+        self.notes.append(text)
         self.statusBar().showMessage(text, 5000)
+
+    @Slot(object)
+    def on_refused(self, command: Command) -> None:
+        """The session refused a command (its Problem says why, through `on_error`)."""
+        if isinstance(command, ChangeSettings) and self._from_worker():
+            self._show_settings(self.analysis)  # the settings it still applies
 
     @Slot(str)
     def on_error(self, text: str) -> None:
@@ -388,7 +405,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
     def _banner(self) -> str:
         """The line over the video: a lost camera first, then the recording's clock."""
         rec = self.outputs.rec_badge()
-        lost = "Camera lost, reconnecting…" if self.camera_lost else ""
+        lost = "Camera lost, reconnecting…" if self.state.source is SourceState.CAMERA_LOST else ""
         return "   ".join(x for x in (lost, rec) if x)
 
     # --- user actions ---------------------------------------------------------------------
@@ -413,8 +430,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.play.toggle()
 
     def _play_toggled(self, paused: bool) -> None:
-        if not paused and self.ended:
-            self.ended = False
+        if not paused and self.state.at_end:
             self.chart.clear_faces()
             self._send(Seek(0.0))
         self._show_paused(paused)

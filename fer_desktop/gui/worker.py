@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import threading
 import traceback
-from dataclasses import dataclass
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.results import FrameResult
 from fer_desktop.session import (
     Command,
     FrameAnalysed,
@@ -30,26 +27,19 @@ from fer_desktop.session import (
     Status,
 )
 from fer_desktop.settings import Settings
-
-
-@dataclass
-class Shown:
-    """One analysed frame on its way to the window."""
-
-    bgr: np.ndarray
-    result: FrameResult
-    t_arrival: float  # perf_counter when the frame reached the worker
-    source_position: float | None  # 0..1 through a video file, else None
+from fer_desktop.state import StateChanged
 
 
 class PipelineWorker(QObject):
-    frameReady = Signal(object)  # Shown
-    status = Signal(str)  # short state text: "camera lost, reconnecting", "source ended"…
+    frameReady = Signal(object)  # FrameAnalysed
+    stateChanged = Signal(object)  # StateChanged: what the session is doing, to render
+    status = Signal(str)  # a line for the status bar: "camera lost, reconnecting"…
     error = Signal(str)  # something the user must read
+    refused = Signal(object)  # a Command the session refused (after its error)
     marker = Signal(object)  # a "marker" event placed from outside the window (a game)
     outputStarted = Signal(object)  # Output
     outputEnded = Signal(object, str)  # Output, error ("" when it closed normally)
-    finished = Signal(bool)  # True when the session ended on an error
+    finished = Signal()  # the session has ended (its last state says how)
 
     def __init__(self, source_spec: str, settings: Settings, realtime: bool = True):
         super().__init__()
@@ -62,7 +52,6 @@ class PipelineWorker(QObject):
         )
         self._gui_busy = threading.Event()
         self.dropped = 0
-        self.failed = False  # the session ended on an error
 
     # --- called from the GUI thread -------------------------------------------------------
     def send(self, command: Command) -> None:
@@ -82,13 +71,11 @@ class PipelineWorker(QObject):
         try:
             self.session.run()
         except FerDesktopError as exc:
-            self.failed = True
             self.error.emit(str(exc))
         except Exception as exc:  # a bug: the window must show it, with its traceback
-            self.failed = True
             self.error.emit(f"internal error (a bug): {exc}\n{traceback.format_exc(limit=4)}")
         finally:
-            self.finished.emit(self.failed)
+            self.finished.emit()
 
     def _on_event(self, event) -> None:
         match event:
@@ -97,15 +84,17 @@ class PipelineWorker(QObject):
                     self.dropped += 1
                     return
                 self._gui_busy.set()
-                self.frameReady.emit(
-                    Shown(event.bgr, event.result, event.t_arrival, event.position)
-                )
+                self.frameReady.emit(event)
+            case StateChanged():
+                self.stateChanged.emit(event)
             case Status(text):
                 self.status.emit(text)
             case MarkerPlaced(record) if record.get("source") != "window":
                 self.marker.emit(record)  # a game's: the window's own are drawn when placed
-            case Problem(message):
+            case Problem(message, refused):
                 self.error.emit(message)
+                if refused is not None:
+                    self.refused.emit(refused)
             case OutputStarted(output):
                 self.outputStarted.emit(output)
             case OutputEnded(output, error):
