@@ -120,6 +120,29 @@ def test_the_end_line_and_exit_status_after_sigterm():
     assert json.loads(rest.splitlines()[-1])["stopped"] == "terminated"
 
 
+def test_a_slow_reader_gets_the_end_line_after_sigterm(face_video):
+    """Frames still queued for a reader of 5 lines a second are dropped at the end and
+    counted, so the end line follows at once (it was lost: the stop gave up waiting)."""
+    live = subprocess.Popen(
+        [*CLI, "live", "--source", str(face_video), "--as-camera", "--loop"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    lines = [live.stdout.readline()]  # the header: running
+    for _ in range(5):
+        time.sleep(0.2)
+        lines.append(live.stdout.readline())
+    live.terminate()
+    for line in live.stdout:  # on reading at 5 lines a second
+        lines.append(line)
+        time.sleep(0.2)
+    live.wait(timeout=30)
+    end = json.loads(lines[-1])
+    assert live.returncode == 0 and end["event"] == "end" and end["stopped"] == "terminated"
+    assert end["dropped_frames"] > 0
+
+
 def test_a_file_played_as_a_camera_drops_what_the_analysis_has_no_time_for(demo_video):
     from fer_desktop.rehearsal import FileCamera
 

@@ -95,7 +95,7 @@ def _outputs(args, stream: Stream, tag: bool) -> list[Output]:
         )
         outputs.append(HandOff(server))
     if stream.record:
-        outputs.append(HandOff(_recording(args, stream.record), depth=64))
+        outputs.append(HandOff(_recording(args, stream.record), depth=64, complete=True))
     if not args.no_stdout:  # last: a busy port or an unwritable folder fails before a header
         lines = JsonLinesOutput(sys.stdout, tag=stream.name if tag else None)
         outputs.append(HandOff(lines, depth=1 if args.latest else 16))

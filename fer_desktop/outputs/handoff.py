@@ -26,12 +26,17 @@ CLOSE_TIMEOUT_S = 0.8  # a reader that never reads cannot hold up the end longer
 
 
 class HandOff(Output):
-    """Runs `outputs` in order on one thread, behind a queue of at most `depth` frames."""
+    """Runs `outputs` in order on one thread, behind a queue of at most `depth` frames.
 
-    def __init__(self, outputs: Output | list[Output], depth: int = 16):
+    At the end, the frames still queued are written first when `complete` (a recording
+    keeps every frame); otherwise they are dropped and counted, so that a slow reader gets
+    the end line next rather than seconds of stale frames, or nothing (CLOSE_TIMEOUT_S)."""
+
+    def __init__(self, outputs: Output | list[Output], depth: int = 16, complete: bool = False):
         self.outputs = outputs if isinstance(outputs, list) else [outputs]
         self.name = self.outputs[0].name
         self.depth = depth
+        self.complete = complete
         self.dropped = 0
         self._queue: collections.deque = collections.deque()
         self._frames = 0  # frames in the queue
@@ -67,8 +72,11 @@ class HandOff(Output):
             return all(output.relabel(labels) for output in self.outputs)
 
     def close(self, summary: dict) -> None:
-        end = {**summary, "dropped_frames": self.dropped} if self.dropped else summary
         with self._cond:
+            if not self.complete:
+                while self._frames:
+                    self._drop_oldest_frame()
+            end = {**summary, "dropped_frames": self.dropped} if self.dropped else summary
             self._queue.append(("close", end))
             self._closing = True
             self._cond.notify()
