@@ -8,7 +8,7 @@ and settings) and redoes failed or partial ones. Results made with other setting
 replaced without --force (see `Index.conflict`); a video redone loses its old timeline, report
 and index row together (`Index.clear`).
 
-The index's shares and mean valence are weighted by time (see `report.summarize`): each
+The index's shares and mean valence are weighted by time (see `stats.summarise`): each
 face's time in view counts, summed over faces (`face_seconds`).
 """
 
@@ -36,12 +36,14 @@ from fer_desktop.detector_models import sha256_of as file_sha256
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.pipeline import Pipeline
-from fer_desktop.report import coverage, report_paths, summarize, truncation, write_report
+from fer_desktop.recording import Recording, read_recording
+from fer_desktop.report import report_paths, write_recording_report
 from fer_desktop.results import FrameResult
 from fer_desktop.session import FrameAnalysed, Session, SessionOptions
 from fer_desktop.settings import Settings
 from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
-from fer_desktop.timeline import open_timeline, read_timeline
+from fer_desktop.stats import coverage, truncation
+from fer_desktop.timeline import open_timeline
 
 # What a folder is searched for (a file named on its own is tried whatever its name): the
 # usual containers, camcorders' AVCHD (.mts, .m2ts) and phones' 3GPP (.3gp, .3g2).
@@ -50,7 +52,7 @@ VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpe
 # status: ok, truncated (the file ends before its container's duration: `analysed_s` says how
 # far it was read), failed (see error) or partial (interrupted, or not analysed yet).
 # The shares and mean valence are weighted by time over all faces: `face_seconds` is their
-# weight (see report.summarize); `note` says why they are empty ("no faces found", "too
+# weight (see stats.summarise); `note` says why they are empty ("no faces found", "too
 # little face data…") or what to doubt. app_version and model_sha256: what made the results.
 INDEX_COLUMNS = [
     "path", "name", "sha256", "settings_key", "app_version", "model_sha256", "status",
@@ -174,8 +176,11 @@ def _open_video(job: Job, pipeline: Pipeline) -> VideoSource:
     return source
 
 
-def _session(job: Job, source: VideoSource, pipeline: Pipeline, outputs, on_frame) -> Session:
-    options = SessionOptions(realtime=False, every=job.every, reconnect=False, prefetch=True)
+def file_session(
+    source: VideoSource, pipeline: Pipeline | Settings, every: int, outputs, on_frame=None
+) -> Session:
+    """A session that reads a video file as fast as it can (analyze, the API)."""
+    options = SessionOptions(realtime=False, every=every, reconnect=False, prefetch=True)
     return Session(source, pipeline, options, outputs, on_event=on_frame)
 
 
@@ -205,7 +210,7 @@ def analyze_one(
     source = _open_video(job, pipeline)
     timeline = _timeline(job, source.fps, source.duration)
     try:
-        result = _session(job, source, pipeline, [timeline], on_frame).run()
+        result = file_session(source, pipeline, job.every, [timeline], on_frame).run()
     except SourceError:
         if timeline.frames == 0:
             job.timeline_path.unlink(missing_ok=True)  # nothing was analysed: leave no file
@@ -216,35 +221,34 @@ def analyze_one(
 def _finished(job: Job, sha: str, read_s: float, elapsed: float) -> dict:
     """The index row (and the report) of a video whose timeline is complete; `read_s` is
     how much of the video the source read."""
-    timeline = read_timeline(job.timeline_path)
-    header = timeline["header"] or {}
-    duration = header.get("source_duration_s")
-    cut = truncation(timeline, read_s)
+    rec = read_recording(job.timeline_path)
+    duration = rec.header.get("source_duration_s")
+    cut = truncation(rec, read_s)
     row = {
         "path": str(job.path),
         "name": job.name,
         "sha256": sha,
         "settings_key": job.settings_key(),
-        **provenance(header.get("settings") or {}, job.config),
+        **provenance(rec.header.get("settings") or {}, job.config),
         "status": "truncated" if cut else "ok",
         "error": "",
         "duration_s": round(duration or read_s, 3),
         "analysed_s": round(read_s, 3),
-        "frames": len(timeline["frames"]),
-        "face_rows": len(timeline["faces"]),
-        **summary_columns(timeline, cut),
+        "frames": len(rec.frames),
+        "face_rows": len(rec.faces),
+        **summary_columns(rec, cut),
         "seconds": round(elapsed, 2),
         "timeline": str(job.timeline_path),
         "speed_x_realtime": round(read_s / max(elapsed, 1e-6), 2),
     }
     if job.report:
-        row["report"] = str(write_job_report(job, read_s))
+        row["report"] = str(write_job_report(job, read_s, recording=rec))
     return row
 
 
-def summary_columns(timeline: dict, truncated: str = "") -> dict:
-    """The index's figures of a video (time-weighted, see `report.summarize`) and its note."""
-    summary = summarize(timeline)
+def summary_columns(rec: Recording, truncated: str = "") -> dict:
+    """The index's figures of a video (time-weighted, see `stats.summarise`) and its note."""
+    summary = rec.summary.figures()
     return {
         "note": "; ".join(n for n in (truncated, summary["note"]) if n),
         "faces": summary["faces"],
@@ -255,10 +259,16 @@ def summary_columns(timeline: dict, truncated: str = "") -> dict:
     }
 
 
-def write_job_report(job: Job, read_s: float | None, duration_s: float | None = None) -> Path:
-    """A video's report from its timeline; the HTML file's path."""
-    _chart, html = write_report(
-        job.timeline_path,
+def write_job_report(
+    job: Job,
+    read_s: float | None,
+    duration_s: float | None = None,
+    recording: Recording | None = None,
+) -> Path:
+    """A video's report from its timeline (`recording`, when it was read already); the HTML
+    file's path."""
+    _chart, html = write_recording_report(
+        recording or read_recording(job.timeline_path),
         job.timeline_path.parent,
         thumbnails=job.thumbnails,
         analysed_s=read_s,
@@ -291,7 +301,7 @@ def analyze_collected(job: Job) -> dict:
     sha = file_sha256(job.path) if job.path.is_file() else ""
     source = _open_video(job, pipeline)
     collector = Collector()
-    result = _session(job, source, pipeline, [collector], None).run()
+    result = file_session(source, pipeline, job.every, [collector]).run()
     return {
         "sha": sha,
         "fps": source.fps,
@@ -550,18 +560,17 @@ def _upgraded(row: dict) -> dict:
     timeline_path = Path(row.get("timeline") or "")
     if "face_seconds" in row or row.get("status") != "ok" or not timeline_path.is_file():
         return row
-    timeline = read_timeline(timeline_path)
-    header = timeline["header"] or {}
-    if header.get("source_duration_s") is None:  # not recorded then: ask the video
-        header["source_duration_s"] = _container_duration(Path(row.get("path") or ""))
-    analysed, duration = coverage(timeline)
-    cut = truncation(timeline)
+    rec = read_recording(timeline_path, edits=False)
+    if rec.header.get("source_duration_s") is None:  # not recorded then: ask the video
+        rec = rec.with_header(source_duration_s=_container_duration(Path(row.get("path") or "")))
+    analysed, duration = coverage(rec)
+    cut = truncation(rec)
     return {
         **row,
         "status": "truncated" if cut else "ok",
         "duration_s": round(duration, 3) if duration else row.get("duration_s", ""),
         "analysed_s": round(analysed, 3),
-        **summary_columns(timeline, cut),
+        **summary_columns(rec, cut),
     }
 
 
