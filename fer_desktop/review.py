@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -69,6 +69,7 @@ class Review:
     video_index: list[int]  # the video frame of each of them
     markers: list[Marker]
     sidecar: Sidecar  # names and merges; its markers are `markers`, on `save`
+    _shown: tuple = field(default=(), repr=False, compare=False)  # (edits, `shown()`)
 
     @property
     def timeline_path(self) -> Path:
@@ -92,8 +93,12 @@ class Review:
 
     def shown(self) -> Recording:
         """The recording on its recording time with the names and merges as they are now
-        (see `Recording.shown`)."""
-        return dataclasses.replace(self.recording, sidecar=self.sidecar).shown
+        (see `Recording.shown`); made again only after they change."""
+        names, merges = dict(self.sidecar.names), dict(self.sidecar.merges)
+        if not self._shown or self._shown[0] != (names, merges):
+            edits = Sidecar(None, names, merges)
+            self._shown = (names, merges), dataclasses.replace(self.recording, sidecar=edits).shown
+        return self._shown[1]
 
     @property
     def times(self) -> np.ndarray:
