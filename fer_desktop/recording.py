@@ -123,10 +123,11 @@ class Recording:
                 for m in self.markers
                 if m["t_source"] is not None
             ]  # fmt: skip
-        for m, wall in placed if self.axis is not None else ():
-            k = self.axis.place(m.t_source, wall, m.frame)
-            m.t = self.axis.time_of(m.t_source, wall, m.frame)
-            m.frame = int(self.axis.frame[k])
+        axis = self.axis
+        for m, wall in placed:
+            if axis is not None:  # else its recording time is its t_source
+                m.t = axis.time_of(m.t_source, wall, m.frame)
+                m.frame = int(axis.frame[axis.place(m.t_source, wall, m.frame)])
         out = [m for m, _wall in placed]
         out.sort(key=lambda m: m.t)
         taken = {m.number for m in out if m.number is not None}

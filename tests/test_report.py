@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from fer_desktop.commands.analyze import analyze_video
+from fer_desktop.overview import SORT_SCRIPT, write_overview
 from fer_desktop.recording import read_recording
-from fer_desktop.report import SORT_SCRIPT, _moment, write_overview, write_report
+from fer_desktop.report import _moment, write_report
 from fer_desktop.sources import DemoSource
 from fer_desktop.stats import BRIEF_FACE_S, SMALL_FACE_PX, STANDS_OUT
 from tests.conftest import shared_path, write_video
