@@ -221,7 +221,7 @@ def analyze_one(
 def _finished(job: Job, sha: str, read_s: float, elapsed: float) -> dict:
     """The index row (and the report) of a video whose timeline is complete; `read_s` is
     how much of the video the source read."""
-    rec = read_recording(job.timeline_path)
+    rec = read_recording(job.timeline_path, edits=job.report)  # the report shows the edits
     duration = rec.header.get("source_duration_s")
     cut = truncation(rec, read_s)
     row = {
