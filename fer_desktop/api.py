@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from fer_desktop.errors import FerDesktopError, UsageError
+from fer_desktop.recording import Recording, read_recording
 from fer_desktop.settings import Settings
 from fer_desktop.timeline import (
     JsonlTimeline,
@@ -29,7 +30,6 @@ from fer_desktop.timeline import (
     open_timeline,
     parse_timeline,
 )
-from fer_desktop.timeline import read_timeline as read_timeline_records
 
 if TYPE_CHECKING:
     import pandas
@@ -84,23 +84,22 @@ def read_timeline(path: str | Path, rows: str = "faces") -> pandas.DataFrame:
         raise UsageError(f"rows must be one of {', '.join(ROWS)} (got {rows!r})")
     path = Path(path)
     try:
-        timeline = read_timeline_records(path)
+        rec = read_recording(path, edits=False)
     except FileNotFoundError:
         raise TimelineError(f"{path}: no such timeline") from None
     except (OSError, ValueError, KeyError) as exc:
         raise TimelineError(f"{path} is not a fer_desktop timeline: {exc}") from None
-    df = _table(timeline, rows)
+    df = _table(rec, rows)
     df.attrs["path"] = str(path)
     return df
 
 
-def _table(timeline: dict, rows: str) -> pandas.DataFrame:
-    """One view of a parsed timeline (see `read_timeline`), its header and summary in attrs."""
+def _table(rec: Recording, rows: str) -> pandas.DataFrame:
+    """One view of a recording (see `read_timeline`), its header and summary in attrs."""
     pd = _pandas()
-    header = timeline["header"] or {}
-    labels = column_labels(header.get("labels", []))
+    labels = column_labels(rec.header.get("labels", []))
     if rows == "faces":
-        df = pd.DataFrame([_face_row(f, labels) for f in timeline["faces"]])
+        df = pd.DataFrame([_face_row(f, labels) for f in rec.faces])
         if df.empty:
             df = pd.DataFrame(columns=list(_face_row(_EMPTY_FACE, labels)))
         text = {"label": "string", **({"cal": "string"} if "cal" in df else {})}
@@ -108,19 +107,19 @@ def _table(timeline: dict, rows: str) -> pandas.DataFrame:
         prob_columns = [c for c in df.columns if c.startswith("p_")]
         df[prob_columns] = df[prob_columns].astype("float64")
     elif rows == "frames":
-        df = pd.DataFrame(timeline["frames"], columns=["t_source", "t_wall", "frame", "faces"])
+        df = pd.DataFrame(rec.frames, columns=["t_source", "t_wall", "frame", "faces"])
         df = df.astype({"frame": "Int64", "faces": "Int64"})
     else:
         events = [
             {k: v for k, v in e.items() if k != "type"}
             for kind in ("markers", "gaps", "seeks", "settings", "calibrations")
-            for e in timeline[kind]
+            for e in getattr(rec, kind)
         ]
         df = pd.DataFrame(events, columns=_event_columns(events))
         df = df.sort_values("t_wall", kind="stable", ignore_index=True)
     df["t_source"] = df["t_source"].astype("float64")
     df["t_wall"] = pd.to_datetime(df["t_wall"], utc=True, format="ISO8601")
-    df.attrs = {"header": header, "summary": timeline["summary"]}
+    df.attrs = {"header": rec.header, "summary": rec.closing}
     return df
 
 
@@ -153,10 +152,9 @@ def analyze_file(
     from fer_desktop._quiet import quiet_native_logs
 
     quiet_native_logs()  # before the session loads LiteRT and FFmpeg
-    from fer_desktop.batch import timeline_meta
-    from fer_desktop.report import truncation
-    from fer_desktop.session import Session, SessionOptions
+    from fer_desktop.batch import file_session, timeline_meta
     from fer_desktop.sources import VideoSource
+    from fer_desktop.stats import truncation
 
     _pandas()  # fail before the work, not after
     chosen = Settings.of(**settings)
@@ -168,14 +166,13 @@ def analyze_file(
         writer: TimelineWriter = _MemoryTimeline(Path("memory.jsonl"), meta)
     else:
         writer = open_timeline(Path(timeline), _format(Path(timeline)), meta)
-    options = SessionOptions(realtime=False, every=every, reconnect=False, prefetch=True)
-    Session(source, chosen, options, [writer]).run()
+    file_session(source, chosen, every, [writer]).run()
     if isinstance(writer, _MemoryTimeline):
-        records = parse_timeline(writer.text, jsonl=True)
+        rec = Recording.of(parse_timeline(writer.text, jsonl=True))
     else:
-        records = read_timeline_records(writer.path)
-    df = _table(records, "faces")
-    cut = truncation(records, source.read_s)
+        rec = read_recording(writer.path, edits=False)
+    df = _table(rec, "faces")
+    cut = truncation(rec, source.read_s)
     if cut:
         warnings.warn(f"{path}: {cut} (the file ends early)", stacklevel=2)
     df.attrs.update(

@@ -17,7 +17,7 @@ rewritten.
 from __future__ import annotations
 
 import csv
-import itertools
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -28,11 +28,11 @@ import numpy as np
 from fer_desktop import sidecar as sidecars
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.probe import NoVideoStream, upright, video_stream
-from fer_desktop.report import calibration_switches, segments, summarise
-from fer_desktop.results import FrameResult, TrackedFace
+from fer_desktop.recording import Marker, Recording, read_recording
+from fer_desktop.results import FrameResult
 from fer_desktop.sidecar import Sidecar, SidecarMarker
-from fer_desktop.timeaxis import TimeAxis, time_axis
-from fer_desktop.timeline import read_timeline, recorded_labels
+from fer_desktop.stats import calibration_switches, segments
+from fer_desktop.timeaxis import TimeAxis
 
 TIMELINE_SUFFIXES = (".csv", ".jsonl")
 CLIP_TIME_BASE = Fraction(1, 1000)  # exported clips are timed in milliseconds
@@ -48,16 +48,6 @@ class ExportCancelled(ReviewError):
 
 
 @dataclass
-class Marker:
-    t: float  # recording time (s)
-    note: str = ""
-    frame: int | None = None  # the session's frame number it was placed on
-    source: str = ""  # who placed it (window, websocket, lsl, import), when known
-    t_wall: str | None = None  # when it happened (ISO UTC), when known
-    number: int | None = None  # its name's number ("marker 3"), kept across edits and saves
-
-
-@dataclass
 class Person:
     """One person in review: a face id, with the ids merged into it."""
 
@@ -68,22 +58,47 @@ class Person:
 
 
 @dataclass
-class Recording:
-    """A timeline and its video, frame by frame, on one recording time."""
+class Review:
+    """A recording and its video, frame by frame, on one recording time, as review edits
+    it: its markers (held here only, written to the sidecar by `save`), names and merges
+    (in `sidecar`)."""
 
-    timeline_path: Path
+    recording: Recording
     video_path: Path
-    header: dict
-    labels: list[str]
     frames: list[FrameResult]  # one per "frame" row, with its faces
     video_index: list[int]  # the video frame of each of them
-    axis: TimeAxis
-    markers: list[Marker] = field(default_factory=list)
-    sidecar: Sidecar = field(default_factory=Sidecar)
+    markers: list[Marker]
+    sidecar: Sidecar  # names and merges; its markers are `markers`, on `save`
+    _shown: tuple = field(default=(), repr=False, compare=False)  # (edits, `shown()`)
+
+    @property
+    def timeline_path(self) -> Path:
+        return self.recording.path
+
+    @property
+    def header(self) -> dict:
+        return self.recording.header
+
+    @property
+    def labels(self) -> list[str]:
+        return self.recording.labels
+
+    @property
+    def axis(self) -> TimeAxis:
+        return self.recording.axis
 
     @property
     def sidecar_path(self) -> Path:
         return sidecars.path_for(self.timeline_path)
+
+    def shown(self) -> Recording:
+        """The recording on its recording time with the names and merges as they are now
+        (see `Recording.shown`); made again only after they change."""
+        names, merges = dict(self.sidecar.names), dict(self.sidecar.merges)
+        if not self._shown or self._shown[0] != (names, merges):
+            edits = Sidecar(None, names, merges)
+            self._shown = (names, merges), dataclasses.replace(self.recording, sidecar=edits).shown
+        return self._shown[1]
 
     @property
     def times(self) -> np.ndarray:
@@ -135,12 +150,7 @@ class Recording:
 
     def calibration_switches(self) -> dict[int, list[tuple[float, str]]]:
         """Per person, (recording time, "calibrated" or "raw") where their values switch."""
-        rows = [
-            {"t_source": float(self.times[k]), "face_id": self.person(face.id)[0],
-             "cal": face.cal_state}
-            for k, f in enumerate(self.frames) for face in f.faces
-        ]  # fmt: skip
-        return calibration_switches({"faces": rows})
+        return calibration_switches(self.shown())
 
     def name_face(self, face_id: int, name: str) -> None:
         self.sidecar.set_name(face_id, name)
@@ -172,9 +182,11 @@ class Recording:
     def save(self) -> Path:
         """Markers, names and merges into the sidecar file (written atomically)."""
         self.markers.sort(key=lambda m: m.t)
-        self.sidecar.markers = [self._sidecar_marker(m) for m in self.markers]
+        markers = [self._sidecar_marker(m) for m in self.markers]
         try:
-            return sidecars.save(self.timeline_path, self.sidecar)
+            return sidecars.save(
+                self.timeline_path, dataclasses.replace(self.sidecar, markers=markers)
+            )
         except FerDesktopError as exc:
             raise ReviewError(str(exc)) from exc
 
@@ -221,12 +233,10 @@ class Recording:
     def summary(self, start: float, end: float) -> list[dict]:
         """Per person in a segment: share of time per label, mean valence, strongest moment
         (at its recording time)."""
-        rows = [
-            {**r, "face_id": r["person_id"], "t_source": r["t"]} for r in self.face_rows(start, end)
-        ]
-        timeline = {"header": {"labels": self.labels}, "faces": rows}
+        shown = self.shown()
+        part = shown.with_faces([f for f in shown.faces if start <= f["t_source"] <= end])
         out = []
-        for s in summarise(timeline):
+        for s in part.summary.faces:
             strongest = s.happiest if abs(s.happiest[1]) >= abs(s.saddest[1]) else s.saddest
             out.append(
                 {
@@ -444,56 +454,20 @@ class VideoReader:
         self.container.close()
 
 
-def _faces(rows: list[dict], labels: list[str]) -> list[TrackedFace]:
-    faces = []
-    for r in rows:
-        smooth = np.array([r["smooth"].get(lab, 0.0) for lab in labels], np.float32)
-        probs = np.array([r["probs"].get(lab, 0.0) for lab in labels], np.float32)
-        faces.append(
-            TrackedFace(
-                r["face_id"],
-                tuple(r["box"]),
-                r.get("score", 1.0),
-                probs,
-                smooth,
-                r["label"],
-                r["valence"],
-                cal_state=r.get("cal") or "",
-            )
-        )
-    return faces
-
-
-def faces_per_frame(frames: list[dict], faces: list[dict]) -> list[list[dict]]:
-    """The face rows of each frame row: those that follow it in the file (its count of them,
-    with its frame number), so frames that share a number never share faces."""
-    out, j = [], 0
-    for row in frames:
-        mine: list[dict] = []
-        count = row.get("faces") if isinstance(row.get("faces"), int) else None
-        while j < len(faces) and faces[j]["frame"] == row["frame"]:
-            if count is not None and len(mine) >= count:
-                break
-            mine.append(faces[j])
-            j += 1
-        out.append(mine)
-    return out
-
-
 def find_pair(path: Path) -> tuple[Path, Path]:
     """(timeline, video) for a timeline or a video path; the other is looked for beside it."""
-    path = Path(path)
+    timeline = _timeline_of(Path(path))
+    if timeline != Path(path):
+        return timeline, Path(path)
+    return timeline, _video_beside(timeline, read_recording(timeline, edits=False).header)
+
+
+def _timeline_of(path: Path) -> Path:
+    """The timeline a path names, or the one beside the video it names."""
     if not path.exists():
         raise ReviewError(f"{path}: no such file")
     if path.suffix in TIMELINE_SUFFIXES:
-        header = read_timeline(path)["header"] or {}
-        candidates = [path.with_suffix(".mkv")]
-        if header.get("source_path"):
-            candidates.append(Path(header["source_path"]))
-        video = next((c for c in candidates if c.is_file()), None)
-        if video is None:
-            raise ReviewError(f"{path}: no video found beside it ({path.with_suffix('.mkv').name})")
-        return path, video
+        return path
     timeline = next(
         (path.with_suffix(s) for s in TIMELINE_SUFFIXES if path.with_suffix(s).is_file()), None
     )
@@ -502,75 +476,51 @@ def find_pair(path: Path) -> tuple[Path, Path]:
             f"{path}: no timeline beside it: open the timeline that `fer-desktop analyze` wrote"
             f" in its --out folder ({path.stem}.csv or .jsonl), or analyze the video first"
         )
-    return timeline, path
+    return timeline
 
 
-def _video_index(t: dict, video_path: Path, recorded_here: bool) -> list[int]:
-    """The video frame of each frame row: the k-th for a recorded video, else the frame of
-    the original file at the row's t_source (`frame` counts analysed frames, not the file's)."""
-    if recorded_here:
-        return list(range(len(t["frames"])))
+def _video_beside(timeline: Path, header: dict) -> Path:
+    """The video recorded beside a timeline, else the file it was analysed from."""
+    candidates = [timeline.with_suffix(".mkv")]
+    if header.get("source_path"):
+        candidates.append(Path(header["source_path"]))
+    video = next((c for c in candidates if c.is_file()), None)
+    if video is None:
+        raise ReviewError(
+            f"{timeline}: no video found beside it ({timeline.with_suffix('.mkv').name})"
+        )
+    return video
+
+
+def _video_index(rec: Recording, video_path: Path) -> list[int]:
+    """The video frame of each frame row: the k-th for a video recorded beside it, else the
+    frame of the original file at the row's t_source (`frame` counts analysed frames, not
+    the file's)."""
+    if video_path.suffix == ".mkv" and video_path.stem == rec.path.stem:
+        return list(range(len(rec.frames)))
     reader = VideoReader(video_path)
     try:
-        return [reader.index_near(row["t_source"]) for row in t["frames"]]
+        return [reader.index_near(row["t_source"]) for row in rec.frames]
     finally:
         reader.close()
 
 
-def _markers(t: dict, axis: TimeAxis, side: Sidecar) -> list[Marker]:
-    """The sidecar's markers when it has some, else the timeline's, on the recording time."""
-    if side.markers is not None:
-        placed = [
-            (m.t_source, m.note, None, m.frame, m.source, m.t_wall, m.number) for m in side.markers
-        ]
-    else:
-        placed = [
-            (m["t_source"], m.get("note") or "", m.get("t_wall"), None, m.get("source") or "",
-             m.get("t_wall"), None)
-            for m in t["markers"]
-        ]  # fmt: skip
-    out = []
-    for t_source, note, wall, frame, source, when, number in placed:
-        if t_source is None:
-            continue
-        k = axis.place(t_source, wall, frame)
-        t = axis.time_of(t_source, wall, frame)
-        out.append(Marker(t, note, int(axis.frame[k]), source, when, number))
-    out.sort(key=lambda m: m.t)
-    taken = {m.number for m in out if m.number is not None}
-    free = (n for n in itertools.count(1) if n not in taken)
-    for m in out:  # numbers given once, in time order, to markers that have none yet
-        if m.number is None:
-            m.number = next(free)
-    return out
-
-
-def open_recording(path: Path) -> Recording:
+def open_recording(path: Path) -> Review:
     """Load a recording for review (a timeline or a video path)."""
-    timeline_path, video_path = find_pair(path)
-    t = read_timeline(timeline_path)
-    header = t["header"] or {}
-    labels = recorded_labels(t)  # a model changed while recording adds its own
-    if not t["frames"]:
-        raise ReviewError(f"{timeline_path}: holds no analysed frames")
+    path = Path(path)
+    timeline_path = _timeline_of(path)
     try:
-        side = sidecars.load(timeline_path)
-    except FerDesktopError as exc:
+        rec = read_recording(timeline_path)
+    except FerDesktopError as exc:  # its sidecar cannot be read
         raise ReviewError(str(exc)) from exc
-    recorded_here = video_path.suffix == ".mkv" and video_path.stem == timeline_path.stem
-    frames = [
-        FrameResult(row["frame"], row["t_source"], row["t_wall"], 0, 0, labels, _faces(fs, labels))
-        for row, fs in zip(t["frames"], faces_per_frame(t["frames"], t["faces"]), strict=True)
-    ]
-    axis = time_axis(t["frames"], t["seeks"])
-    return Recording(
-        timeline_path,
+    video_path = path if timeline_path != path else _video_beside(timeline_path, rec.header)
+    if not rec.frames:
+        raise ReviewError(f"{timeline_path}: holds no analysed frames")
+    return Review(
+        rec,
         video_path,
-        header,
-        labels,
-        frames,
-        _video_index(t, video_path, recorded_here),
-        axis,
-        _markers(t, axis, side),
-        side,
+        rec.frame_results(),
+        _video_index(rec, video_path),
+        rec.placed_markers(),
+        dataclasses.replace(rec.sidecar, markers=None),
     )

@@ -16,7 +16,8 @@ known; its `t_wall` is when it happened (earlier than the row before it when a g
 
 CSV: the first line is `# {header as JSON}`; every other line is a CSV row, notes quoted as
 CSV quotes them (commas, quotes, `#` and newlines survive). Read it losslessly with
-`pandas.read_csv(path, skiprows=1, keep_default_na=False)`, or with `read_timeline`.
+`pandas.read_csv(path, skiprows=1, keep_default_na=False)`, with `read_timeline` (dicts),
+or as a typed `fer_desktop.recording.Recording`.
 JSONL: one object per line, the same fields, with "type": header, frame, face, event, summary.
 """
 
@@ -329,13 +330,6 @@ def parse_timeline(text: str, jsonl: bool) -> dict:
     for row in csv.DictReader(io.StringIO(body)):
         _file(out, _from_csv(row, labels))
     return out
-
-
-def recorded_labels(timeline: dict) -> list[str]:
-    """Every label a timeline's faces may have (`read_timeline`'s dict): its header's, then
-    those of each model it changed to while recording (its setting rows)."""
-    changes = [lab for s in timeline["settings"] for lab in s.get("labels") or []]
-    return list(dict.fromkeys([*(timeline["header"] or {}).get("labels", []), *changes]))
 
 
 def _probability_columns(header: dict) -> list[str]:

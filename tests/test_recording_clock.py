@@ -96,7 +96,7 @@ def test_a_recording_goes_on_when_the_model_changes(tmp_path, demo_video):
     assert all(set(f["probs"]) >= {"anger", "fear", "surprise"} for f in after)
     assert all(abs(sum(f["probs"].values()) - 1) < 0.01 for f in before + after)
     # review and the report count the new model's labels too: every share is there
-    from fer_desktop.report import as_recorded, summarise
+    from fer_desktop.recording import read_recording
     from fer_desktop.review import open_recording
 
     rec = open_recording(timeline.path)
@@ -104,7 +104,7 @@ def test_a_recording_goes_on_when_the_model_changes(tmp_path, demo_video):
     for face in rec.summary(0.0, float(rec.times[-1])):
         shares = [v for k, v in face.items() if k.startswith("share_")]
         assert sum(shares) == pytest.approx(1.0, abs=0.01)
-    for face in summarise(as_recorded(t, timeline.path)):
+    for face in read_recording(timeline.path).shown.summary.faces:
         assert sum(face.label_share.values()) == pytest.approx(1.0, abs=1e-6)
         assert set(face.label_share) == set(rec.labels)
 

@@ -9,19 +9,11 @@ import numpy as np
 import pytest
 
 from fer_desktop.commands.analyze import analyze_video
-from fer_desktop.report import (
-    BRIEF_FACE_S,
-    SMALL_FACE_PX,
-    SORT_SCRIPT,
-    STANDS_OUT,
-    _moment,
-    summarise,
-    summarize,
-    write_overview,
-    write_report,
-)
+from fer_desktop.overview import SORT_SCRIPT, write_overview
+from fer_desktop.recording import read_recording
+from fer_desktop.report import _moment, write_report
 from fer_desktop.sources import DemoSource
-from fer_desktop.timeline import read_timeline
+from fer_desktop.stats import BRIEF_FACE_S, SMALL_FACE_PX, STANDS_OUT
 from tests.conftest import shared_path, write_video
 
 
@@ -46,7 +38,7 @@ def test_report_says_what_it_measures(tmp_path, pipeline, demo_video):
     text = plain.read_text()
     assert "data:image/jpeg" not in text and "No face thumbnails are embedded" in text
     # the index row: one face seen for the whole clip, shares and valence weighted by time
-    (face,) = summarise(read_timeline(tmp_path / "demo.csv"))
+    (face,) = read_recording(tmp_path / "demo.csv").summary.faces
     assert face.seconds == pytest.approx(3.0, abs=0.1) and face.median_px > SMALL_FACE_PX
     assert row["face_seconds"] == pytest.approx(face.seconds, abs=0.01)
     assert row["mean_valence_by_time"] == pytest.approx(face.mean_valence, abs=1e-3)
@@ -60,7 +52,7 @@ def test_too_little_data_and_no_faces_say_so(tmp_path, pipeline):
     wall = write_video(tmp_path / "wall.avi", [np.full((480, 640, 3), 128, np.uint8)] * 10)
     row = analyze_video(pipeline, three, tmp_path, "csv", 1, report=True)
     assert row["faces"] == 1 and row.get("share_neutral_by_time", "") == ""
-    summary = summarize(read_timeline(tmp_path / "three.csv"))
+    summary = read_recording(tmp_path / "three.csv").summary.figures()
     assert summary["share"] == {} and summary["mean_valence"] == ""
     assert summary["note"].startswith("too little face data for shares (")
     assert row["note"] == summary["note"]
@@ -76,7 +68,7 @@ def test_too_little_data_and_no_faces_say_so(tmp_path, pipeline):
 def test_brief_and_small_faces_are_folded_away(tmp_path, pipeline):
     crowd = shared_path("videos", "crowd_1080p.mp4")
     analyze_video(pipeline, crowd, tmp_path, "csv", 2, report=True)
-    faces = summarise(read_timeline(tmp_path / "crowd_1080p.csv"))
+    faces = read_recording(tmp_path / "crowd_1080p.csv").summary.faces
     doubtful = [f for f in faces if f.doubts()]
     assert doubtful and len(doubtful) < len(faces)  # people walk in and out, some far away
     for f in doubtful:
@@ -157,7 +149,7 @@ def test_faces_that_share_a_colour_have_other_dashes_in_the_chart(tmp_path, blin
 
     path = tmp_path / "blinking.jsonl"
     analyze_file(blinking_video, timeline=path, grace_seconds=0, reid_seconds=0, min_hits=1)
-    svg = chart_svg(read_timeline(path), "blinking")
+    svg = chart_svg(read_recording(path), "blinking")
     same = len(FACE_COLOURS) + 1
     strokes = {
         fid: re.search(rf"<polyline ([^>]*)><title>face {fid}\b", svg).group(1).split("points")[0]

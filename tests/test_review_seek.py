@@ -333,7 +333,8 @@ def test_the_report_of_a_recording_with_a_seek_and_review_edits(seek_recording, 
     were placed, and the names and merges made in review."""
     import shutil
 
-    from fer_desktop.report import as_recorded, write_report
+    from fer_desktop.recording import read_recording
+    from fer_desktop.report import write_report
 
     for suffix in (".csv", ".mkv"):  # a copy of its own: other tests edit the sidecar
         shutil.copy(seek_recording.with_suffix(suffix), tmp_path / f"rec{suffix}")
@@ -343,12 +344,12 @@ def test_the_report_of_a_recording_with_a_seek_and_review_edits(seek_recording, 
     side = sidecar.load(seek_recording)
     side.set_name(face_ids[0], "Player <A>")
     sidecar.save(seek_recording, side)
-    shown = as_recorded(timeline, seek_recording)
-    times = [f["t_source"] for f in shown["frames"]]
+    shown = read_recording(seek_recording).shown
+    times = [f["t_source"] for f in shown.frames]
     assert times == sorted(times) and len(set(times)) == len(times)  # the seek laid end to end
     raw = [f["t_source"] for f in timeline["frames"]]
     assert raw != sorted(raw)  # the file's own time went back
-    notes = [m["note"] for m in sorted(shown["markers"], key=lambda m: m["t_source"])]
+    notes = [m["note"] for m in sorted(shown.markers, key=lambda m: m["t_source"])]
     assert notes == ["before seek", "after seek"]
     _, html_path = write_report(seek_recording, tmp_path / "report", thumbnails=False)
     page = html_path.read_text()

@@ -60,9 +60,9 @@ def test_analysis_review_clips_and_thumbnails_of_a_rotated_clip_match_the_uprigh
     import av
 
     import fer_desktop
+    from fer_desktop.recording import read_recording
     from fer_desktop.report import face_thumbnails
     from fer_desktop.review import open_recording
-    from fer_desktop.timeline import read_timeline
 
     pd = pytest.importorskip("pandas")
     faces = {}
@@ -74,7 +74,7 @@ def test_analysis_review_clips_and_thumbnails_of_a_rotated_clip_match_the_uprigh
     columns = ["frame", "face_id", "x", "y", "w", "h", "label", "valence"]
     pd.testing.assert_frame_equal(rotated[columns], upright[columns], atol=1.0)
 
-    thumbs = {r: face_thumbnails(read_timeline(tmp_path / f"phone_{r}.jsonl")) for r in faces}
+    thumbs = {r: face_thumbnails(read_recording(tmp_path / f"phone_{r}.jsonl")) for r in faces}
     assert thumbs[-90].keys() == thumbs[0].keys() == {1}
     assert thumbs[-90] == thumbs[0]  # the same JPEG bytes: the same upright crop
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fer_desktop import sidecar
-from fer_desktop.report import markers_of
+from fer_desktop.recording import Recording
 from fer_desktop.results import iso_time
 from fer_desktop.sidecar import Sidecar, SidecarError, SidecarMarker
 from fer_desktop.timeaxis import time_axis
@@ -42,8 +42,9 @@ def test_names_merges_and_markers_round_trip_and_old_readers_still_read_it(tmp_p
     assert again == side
     data = json.loads(path.read_text())
     assert data["names"] == {"1": "Player A"} and data["merges"] == {"3": 1, "7": 3}
-    # report.py of today reads the markers of the new file
-    assert markers_of({"markers": []}, timeline) == [(2.25, "lap 2")]
+    # a recording read back holds the markers of the new file
+    placed = Recording(timeline, sidecar=sidecar.load(timeline)).placed_markers()
+    assert [(m.t, m.note) for m in placed] == [(2.25, "lap 2")]
     side.set_name(1, "")
     side.unmerge(3)
     assert side.person(7) == (3, "face 3") and side.person(1) == (1, "face 1")

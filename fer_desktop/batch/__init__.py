@@ -18,7 +18,13 @@ from fer_desktop.batch.cluster import run_on_dask
 from fer_desktop.batch.collector import analyze_collected
 from fer_desktop.batch.index import FINISHED, Index
 from fer_desktop.batch.inputs import expand_inputs, output_names
-from fer_desktop.batch.job import Job, analyze_one, timeline_meta, write_job_report
+from fer_desktop.batch.job import (
+    Job,
+    analyze_one,
+    file_session,
+    timeline_meta,
+    write_job_report,
+)
 from fer_desktop.batch.pool import run_jobs
 
 __all__ = [
@@ -28,6 +34,7 @@ __all__ = [
     "analyze_collected",
     "analyze_one",
     "expand_inputs",
+    "file_session",
     "output_names",
     "run_jobs",
     "run_on_dask",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fer_desktop._quiet import quiet_native_logs
 from fer_desktop.batch.job import (
     Job,
+    file_session,
     finished_row,
-    job_session,
     open_job_timeline,
     open_video,
     worker_pipeline,
@@ -40,7 +40,7 @@ def analyze_collected(job: Job) -> dict:
     sha = file_sha256(job.path) if job.path.is_file() else ""
     source = open_video(job, pipeline)
     collector = Collector()
-    result = job_session(job, source, pipeline, [collector], None).run()
+    result = file_session(source, pipeline, job.every, [collector]).run()
     return {
         "sha": sha,
         "fps": source.fps,

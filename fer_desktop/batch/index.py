@@ -16,15 +16,16 @@ from pathlib import Path
 
 from fer_desktop.batch.job import Job, model_sha256, summary_columns, unfinished
 from fer_desktop.detector_models import sha256_of as file_sha256
-from fer_desktop.report import coverage, report_paths, truncation
+from fer_desktop.recording import read_recording
+from fer_desktop.report import report_paths
 from fer_desktop.settings import Settings
 from fer_desktop.sources import SourceError, VideoSource
-from fer_desktop.timeline import read_timeline
+from fer_desktop.stats import coverage, truncation
 
 # status: ok, truncated (the file ends before its container's duration: `analysed_s` says how
 # far it was read), failed (see error) or partial (interrupted, or not analysed yet).
 # The shares and mean valence are weighted by time over all faces: `face_seconds` is their
-# weight (see report.summarize); `note` says why they are empty ("no faces found", "too
+# weight (see stats.summarise); `note` says why they are empty ("no faces found", "too
 # little face data…") or what to doubt. app_version and model_sha256: what made the results.
 INDEX_COLUMNS = [
     "path", "name", "sha256", "settings_key", "app_version", "model_sha256", "status",
@@ -146,18 +147,17 @@ def _upgraded(row: dict) -> dict:
     timeline_path = Path(row.get("timeline") or "")
     if "face_seconds" in row or row.get("status") != "ok" or not timeline_path.is_file():
         return row
-    timeline = read_timeline(timeline_path)
-    header = timeline["header"] or {}
-    if header.get("source_duration_s") is None:  # not recorded then: ask the video
-        header["source_duration_s"] = _container_duration(Path(row.get("path") or ""))
-    analysed, duration = coverage(timeline)
-    cut = truncation(timeline)
+    rec = read_recording(timeline_path, edits=False)
+    if rec.header.get("source_duration_s") is None:  # not recorded then: ask the video
+        rec = rec.with_header(source_duration_s=_container_duration(Path(row.get("path") or "")))
+    analysed, duration = coverage(rec)
+    cut = truncation(rec)
     return {
         **row,
         "status": "truncated" if cut else "ok",
         "duration_s": round(duration, 3) if duration else row.get("duration_s", ""),
         "analysed_s": round(analysed, 3),
-        **summary_columns(timeline, cut),
+        **summary_columns(rec, cut),
     }
 
 

@@ -14,11 +14,13 @@ from fer_desktop.classifier import resolve_model_path
 from fer_desktop.detector_models import sha256_of as file_sha256
 from fer_desktop.outputs import Output
 from fer_desktop.pipeline import Pipeline
-from fer_desktop.report import summarize, truncation, write_report
+from fer_desktop.recording import Recording, read_recording
+from fer_desktop.report import write_recording_report
 from fer_desktop.session import FrameAnalysed, Session, SessionOptions
 from fer_desktop.settings import Settings
 from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
-from fer_desktop.timeline import TimelineWriter, open_timeline, read_timeline
+from fer_desktop.stats import truncation
+from fer_desktop.timeline import TimelineWriter, open_timeline
 
 
 @dataclass(frozen=True)
@@ -82,15 +84,16 @@ def open_video(job: Job, pipeline: Pipeline) -> VideoSource:
     return source
 
 
-def job_session(
-    job: Job,
+def file_session(
     source: VideoSource,
-    pipeline: Pipeline,
+    pipeline: Pipeline | Settings,
+    every: int,
     outputs: list[Output],
-    on_frame: Callable[[FrameAnalysed], None] | None,
+    on_frame: Callable[[FrameAnalysed], None] | None = None,
 ) -> Session:
-    """The session that runs a job: as fast as it can, every frame the job asks for."""
-    options = SessionOptions(realtime=False, every=job.every, reconnect=False, prefetch=True)
+    """A session that reads a video file as fast as it can, every `every`-th frame (a job,
+    the API)."""
+    options = SessionOptions(realtime=False, every=every, reconnect=False, prefetch=True)
     return Session(source, pipeline, options, outputs, on_event=on_frame)
 
 
@@ -121,7 +124,7 @@ def analyze_one(
     source = open_video(job, pipeline)
     timeline = open_job_timeline(job, source.fps, source.duration)
     try:
-        result = job_session(job, source, pipeline, [timeline], on_frame).run()
+        result = file_session(source, pipeline, job.every, [timeline], on_frame).run()
     except SourceError:
         if timeline.frames == 0:
             job.timeline_path.unlink(missing_ok=True)  # nothing was analysed: leave no file
@@ -132,35 +135,34 @@ def analyze_one(
 def finished_row(job: Job, sha: str, read_s: float, elapsed: float) -> dict:
     """The index row (and the report) of a video whose timeline is complete; `read_s` is
     how much of the video the source read."""
-    timeline = read_timeline(job.timeline_path)
-    header = timeline["header"] or {}
-    duration = header.get("source_duration_s")
-    cut = truncation(timeline, read_s)
+    rec = read_recording(job.timeline_path, edits=job.report)  # the report shows the edits
+    duration = rec.header.get("source_duration_s")
+    cut = truncation(rec, read_s)
     row = {
         "path": str(job.path),
         "name": job.name,
         "sha256": sha,
         "settings_key": job.settings_key(),
-        **provenance(header.get("settings") or {}, job.config),
+        **provenance(rec.header.get("settings") or {}, job.config),
         "status": "truncated" if cut else "ok",
         "error": "",
         "duration_s": round(duration or read_s, 3),
         "analysed_s": round(read_s, 3),
-        "frames": len(timeline["frames"]),
-        "face_rows": len(timeline["faces"]),
-        **summary_columns(timeline, cut),
+        "frames": len(rec.frames),
+        "face_rows": len(rec.faces),
+        **summary_columns(rec, cut),
         "seconds": round(elapsed, 2),
         "timeline": str(job.timeline_path),
         "speed_x_realtime": round(read_s / max(elapsed, 1e-6), 2),
     }
     if job.report:
-        row["report"] = str(write_job_report(job, read_s))
+        row["report"] = str(write_job_report(job, read_s, recording=rec))
     return row
 
 
-def summary_columns(timeline: dict, truncated: str = "") -> dict:
-    """The index's figures of a video (time-weighted, see `report.summarize`) and its note."""
-    summary = summarize(timeline)
+def summary_columns(rec: Recording, truncated: str = "") -> dict:
+    """The index's figures of a video (time-weighted, see `stats.summarise`) and its note."""
+    summary = rec.summary.figures()
     return {
         "note": "; ".join(n for n in (truncated, summary["note"]) if n),
         "faces": summary["faces"],
@@ -172,10 +174,16 @@ def summary_columns(timeline: dict, truncated: str = "") -> dict:
     }
 
 
-def write_job_report(job: Job, read_s: float | None, duration_s: float | None = None) -> Path:
-    """A video's report from its timeline; the HTML file's path."""
-    _chart, html = write_report(
-        job.timeline_path,
+def write_job_report(
+    job: Job,
+    read_s: float | None,
+    duration_s: float | None = None,
+    recording: Recording | None = None,
+) -> Path:
+    """A video's report from its timeline (`recording`, when it was read already); the HTML
+    file's path."""
+    _chart, html = write_recording_report(
+        recording or read_recording(job.timeline_path),
         job.timeline_path.parent,
         thumbnails=job.thumbnails,
         analysed_s=read_s,

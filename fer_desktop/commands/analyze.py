@@ -25,8 +25,8 @@ from fer_desktop.batch import (
 )
 from fer_desktop.commands import install_stop_signals
 from fer_desktop.errors import UsageError
+from fer_desktop.overview import write_overview
 from fer_desktop.pipeline import Pipeline
-from fer_desktop.report import write_overview
 from fer_desktop.settings import Settings
 from fer_desktop.timeline import TimelineError
 

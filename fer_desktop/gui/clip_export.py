@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.review import ExportCancelled, Recording
+from fer_desktop.review import ExportCancelled, Review
 
 CANCELLED = "cancelled"
 
@@ -22,7 +22,7 @@ class ClipTask(QObject):
     progress = Signal(int, int)  # frames written, frames in the clip
     done = Signal(int, str)  # frames written; "" when written, CANCELLED, or why not
 
-    def __init__(self, rec: Recording, start: float, end: float, path: Path):
+    def __init__(self, rec: Review, start: float, end: float, path: Path):
         super().__init__()
         self.rec, self.start, self.end, self.path = rec, start, end, path
         self.cancelled = threading.Event()  # set from the GUI thread
@@ -51,7 +51,7 @@ class ClipExport(QObject):
 
     finished = Signal(str, bool)
 
-    def __init__(self, rec: Recording, start: float, end: float, path: Path, parent: QWidget):
+    def __init__(self, rec: Review, start: float, end: float, path: Path, parent: QWidget):
         super().__init__(parent)
         self.path = path
         self.task = ClipTask(rec, start, end, path)

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.marker_labels import label_text, literal_tip
 from fer_desktop.results import FrameResult
-from fer_desktop.review import Marker, Recording, VideoReader, open_recording
+from fer_desktop.review import Marker, Review, VideoReader, open_recording
 
 from . import shortcuts
 from .live_texts import APP_NAME
@@ -60,7 +60,7 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
     def __init__(self, path: Path, settings: QSettings | None = None):
         super().__init__()
         self.settings = settings or QSettings(APP_NAME, APP_NAME)
-        self.rec: Recording = open_recording(path)
+        self.rec: Review = open_recording(path)
         self.reader = VideoReader(self.rec.video_path)
         self.resize(1200, 800)
         self.current = -1  # index into rec.frames of the frame shown
