@@ -4,7 +4,8 @@ and JSONL, and the figures the report, review and the index show are one computa
 import numpy as np
 import pytest
 
-from fer_desktop.batch import Collector, file_session
+from fer_desktop.batch import file_session
+from fer_desktop.batch.collector import Collector
 from fer_desktop.recording import read_recording
 from fer_desktop.review import open_recording
 from fer_desktop.sources import VideoSource

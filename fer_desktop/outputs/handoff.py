@@ -28,9 +28,9 @@ CLOSE_TIMEOUT_S = 0.8  # a reader that never reads cannot hold up the end longer
 class HandOff(Output):
     """Runs `outputs` in order on one thread, behind a queue of at most `depth` frames.
 
-    At the end, the frames still queued are written first when `complete` (a recording
-    keeps every frame); otherwise they are dropped and counted, so that a slow reader gets
-    the end line next rather than seconds of stale frames, or nothing (CLOSE_TIMEOUT_S)."""
+    At the end, the frames still queued are written first. When they take longer than
+    CLOSE_TIMEOUT_S (a slow reader), the rest are dropped and counted, so that the end line
+    comes next rather than never, unless `complete` (a recording keeps every frame)."""
 
     def __init__(self, outputs: Output | list[Output], depth: int = 16, complete: bool = False):
         self.outputs = outputs if isinstance(outputs, list) else [outputs]
@@ -73,19 +73,21 @@ class HandOff(Output):
 
     def close(self, summary: dict) -> None:
         with self._cond:
-            if not self.complete:
-                while self._frames:
-                    self._drop_oldest_frame()
-            end = {**summary, "dropped_frames": self.dropped} if self.dropped else summary
-            self._queue.append(("close", end))
+            self._queue.append(("close", summary))
             self._closing = True
             self._cond.notify()
-        if self._thread is not None and self._thread is not threading.current_thread():
+        if self._thread is None or self._thread is threading.current_thread():
+            return
+        self._thread.join(CLOSE_TIMEOUT_S)
+        if self._thread.is_alive() and not self.complete:  # a slow reader: the end line next
+            with self._cond:
+                while self._frames:
+                    self._drop_oldest_frame()
             self._thread.join(CLOSE_TIMEOUT_S)
-            if self._thread.is_alive():  # a reader that does not read: stop waiting for it
-                for output in self.outputs:
-                    output.abandon()
-                self._thread.join(0.2)
+        if self._thread.is_alive():  # a reader that does not read: stop waiting for it
+            for output in self.outputs:
+                output.abandon()
+            self._thread.join(0.2)
 
     @property
     def state(self) -> str:
@@ -111,6 +113,8 @@ class HandOff(Output):
                 self._cond.wait_for(lambda: self._queue)
                 item = self._queue.popleft()
                 self._frames -= item[0] == "frame"
+                if item[0] == "close" and self.dropped:  # counted up to the end
+                    item = ("close", {**item[1], "dropped_frames": self.dropped})
             try:
                 with self._lock:
                     for output in self.outputs:
