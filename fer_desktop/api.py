@@ -169,7 +169,7 @@ def analyze_file(
     else:
         writer = open_timeline(Path(timeline), _format(Path(timeline)), meta)
     options = SessionOptions(realtime=False, every=every, reconnect=False, prefetch=True)
-    Session(source, chosen, options, [writer]).run()
+    Session.from_settings(source, chosen, options, [writer]).run()
     if isinstance(writer, _MemoryTimeline):
         records = parse_timeline(writer.text, jsonl=True)
     else:

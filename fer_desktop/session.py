@@ -156,6 +156,16 @@ class Problem:
 Event = FrameAnalysed | Status | OutputStarted | OutputEnded | MarkerPlaced | Problem
 
 
+Capture = tuple[int, int, float | None]  # what a camera is asked for: width, height, fps
+CameraOpener = Callable[[int | str, Capture | None, threading.Event], FrameSource]
+
+
+def open_camera(index: int | str, capture: Capture | None, stop: threading.Event) -> FrameSource:
+    """A real camera by number or device path, asking for `capture` (width, height, fps);
+    setting `stop` ends a blocked open. `SessionOptions.open_camera` may name another."""
+    return CameraSource(index, *(capture or ()), stop=stop)
+
+
 @dataclass
 class SessionOptions:
     """How a session runs (what it reports is in Settings)."""
@@ -169,7 +179,8 @@ class SessionOptions:
     prefetch: bool = False  # decode and detect ahead on threads (files, as fast as possible)
     name: str = "fer_desktop"  # the stream's name, in every header and the LSL stream
     backoff: tuple[float, ...] | None = None  # reconnect waits (None: RECONNECT_BACKOFF)
-    capture: tuple[int, int, float | None] | None = None  # cameras: width, height, fps
+    capture: Capture | None = None  # cameras: width, height, fps
+    open_camera: CameraOpener = open_camera  # opens (and reopens) a 'camera:N' source
 
 
 @dataclass
@@ -182,20 +193,27 @@ class SessionSummary:
 
 
 class Session:
-    """Runs one source through one pipeline into any number of outputs."""
+    """Runs one source through one pipeline into any number of outputs.
+
+    The source is always the session's: a spec ('camera:0', 'demo', a file) it opens when it
+    runs, or a source already open; it closes it at the end (and reopens a lost camera with
+    `options.open_camera`). The pipeline is the caller's when given (reused from session to
+    session, never closed here); `from_settings` makes a session that builds its own.
+    """
 
     def __init__(
         self,
         source: str | FrameSource,
-        pipeline: Pipeline | Settings,
+        pipeline: Pipeline,
         options: SessionOptions | None = None,
         outputs: list[Output] | None = None,
         on_event: Callable[[Event], Any] | None = None,
     ):
         self.source_spec = source if isinstance(source, str) else source.name
-        self._source = source if isinstance(source, FrameSource) else None
-        self._pipeline_or_config = pipeline
-        self.pipeline: Pipeline | None = pipeline if isinstance(pipeline, Pipeline) else None
+        self._source = None if isinstance(source, str) else source
+        self._camera: int | str | None = None  # the camera opened from the spec, by id
+        self.pipeline: Pipeline | None = pipeline
+        self._own_settings: Settings | None = None  # from_settings: built in run(), closed
         self.options = options or SessionOptions()
         self.outputs: list[Output] = []
         self._pending = list(outputs or [])
@@ -216,6 +234,22 @@ class Session:
         self.ready = threading.Event()  # the outputs are up
         self.finished = threading.Event()  # run() has returned (or raised)
         self.waiting_since: float | None = None  # monotonic: since when a camera is awaited
+
+    @classmethod
+    def from_settings(
+        cls,
+        source: str | FrameSource,
+        settings: Settings,
+        options: SessionOptions | None = None,
+        outputs: list[Output] | None = None,
+        on_event: Callable[[Event], Any] | None = None,
+    ) -> Session:
+        """A session with a pipeline of its own, built from `settings` on the session's
+        thread when it runs (a model or baseline that cannot load fails `run`) and closed at
+        its end."""
+        session = cls(source, None, options, outputs, on_event)  # its pipeline: see run()
+        session._own_settings = settings
+        return session
 
     # --- any thread ----------------------------------------------------------------------
     def send(self, command: Command) -> None:
@@ -271,8 +305,8 @@ class Session:
         summary = SessionSummary()
         extra: dict = {}
         try:
-            if self.pipeline is None:
-                self.pipeline = Pipeline(self._pipeline_or_config)
+            if self._own_settings is not None:
+                self.pipeline = Pipeline(self._own_settings)
             if self._source is None:
                 self._source = self._open_first()
             self._start_pending()
@@ -293,7 +327,7 @@ class Session:
             self._close_all(extra)
             if self._source is not None:
                 self._source.close()
-            if self.pipeline is not None and not isinstance(self._pipeline_or_config, Pipeline):
+            if self._own_settings is not None and self.pipeline is not None:
                 self.pipeline.close()
             self.finished.set()
         return summary
@@ -308,28 +342,27 @@ class Session:
             extra={"every": self.options.every},
             name=self.options.name,
             size=getattr(self._source, "size", None),
+            place_marker=self.inbound_marker,
         )
 
     def _open_first(self) -> FrameSource | None:
-        camera = self.source_spec.startswith("camera:")
-        self.waiting_since = time.monotonic() if camera else None  # an open may block
+        spec = self.source_spec
+        if not (spec.startswith("camera:") or spec.isdigit()):
+            return open_source(spec, every=self.options.every)
+        self._camera = camera_id(spec)
+        self.waiting_since = time.monotonic()  # an open may block
         try:
-            source = open_source(
-                self.source_spec,
-                every=self.options.every,
-                capture=self.options.capture,
-                stop=self._stop,
-            )
+            source = self._open_camera()
             self.waiting_since = None
             return source
         except SourceError:
             if self._stop.is_set():  # stopped while a camera was opening
                 return None
-            if not (self.options.wait_for_camera and camera):
+            if not self.options.wait_for_camera:
                 raise
         self._start_pending()  # outputs are up while we wait: "no camera" is not "app down"
         self._status("waiting for the camera")
-        source = self._reopen_camera(camera_id(self.source_spec))
+        source = self._reopen_camera()
         if source is not None:
             self._source = source
             self._status("camera found", fps=source.fps)
@@ -407,10 +440,10 @@ class Session:
                     self._stop.set()
                     return None
         except SourceError as exc:
-            if isinstance(source, CameraSource):
+            if self._camera is not None:
                 return str(exc)
             raise
-        return "camera stream ended" if isinstance(source, CameraSource) else None
+        return "camera stream ended" if self._camera is not None else None
 
     def _on_time_base(self, frame: Frame) -> Frame:
         """The frame numbered and timed for the session: `frame` counts up; cameras keep
@@ -460,11 +493,10 @@ class Session:
 
     # --- cameras ----------------------------------------------------------------------------
     def _reconnect(self, reason: str) -> bool:
-        source = self._source
         self._emit_event("gap", note="camera lost", reason=reason)
         self._status("camera lost, reconnecting")
-        source.close()
-        new = self._reopen_camera(source.index)
+        self._source.close()
+        new = self._reopen_camera()
         if new is None:
             return False
         self._source = new
@@ -472,7 +504,10 @@ class Session:
         self._status("camera back")
         return True
 
-    def _reopen_camera(self, index: int | str) -> CameraSource | None:
+    def _open_camera(self) -> FrameSource:
+        return self.options.open_camera(self._camera, self.options.capture, self._stop)
+
+    def _reopen_camera(self) -> FrameSource | None:
         backoff = self.options.backoff or RECONNECT_BACKOFF
         attempt = 0
         self.waiting_since = self.waiting_since or time.monotonic()
@@ -482,7 +517,7 @@ class Session:
             attempt += 1
             self._drain()
             try:
-                camera = CameraSource(index, *(self.options.capture or ()), stop=self._stop)
+                camera = self._open_camera()
             except SourceError:
                 continue
             self.waiting_since = None
@@ -516,7 +551,7 @@ class Session:
                 if source.frame_count:
                     target = round(min(max(position, 0.0), 1.0) * (source.frame_count - 1))
                     source.seek(target)
-                    p.tracker.reset(remember=True)  # the same people keep their ids
+                    p.seeked()  # the same people keep their ids
                     self._emit_event("seek", to_t_source=round(target / source.fps, 4))
                     self._seeked = True
             case AddMarker(note, source, t_wall):
@@ -533,15 +568,13 @@ class Session:
                         if not output.relabel(p.labels):
                             self._remove_output(output, "it cannot hold the new model's labels")
             case CalibrateNeutral(seconds):
-                ids = p.tracker.active_ids
+                ids = p.calibrate(seconds, self.last_t)
                 if not ids:
                     self.on_event(Status("calibration: no face in view"))
-                p.calibrator().start(self.last_t, seconds, ids)
                 self._setting(calibrate_neutral_s=seconds, faces=ids)
                 self._calibration_notices()
             case ResetCalibration():
-                if p.tracker.calibrator is not None:
-                    p.tracker.calibrator.reset()
+                p.reset_calibration()
                 self._emit_event("calibration", state="reset", face_id=None)
                 self.on_event(Status("calibration reset: every face reads raw until calibrated"))
             case AddOutput(output):
@@ -551,8 +584,7 @@ class Session:
 
     def _calibration_notices(self) -> None:
         """Each face's changes of calibration state: a "calibration" event and a Status."""
-        calibrator = self.pipeline.tracker.calibrator
-        for notice in calibrator.notices() if calibrator is not None else []:
+        for notice in self.pipeline.calibration_notices():
             record = event_record(
                 "calibration", notice.t, state=notice.state, face_id=notice.face_id,
                 **notice.fields,

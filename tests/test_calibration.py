@@ -205,7 +205,9 @@ def test_reset_calibration_in_a_session(demo_video, tmp_path):
 
     timeline = open_timeline(tmp_path / "t.jsonl", "jsonl")
     options = SessionOptions(realtime=False)
-    session = Session(str(demo_video), Settings.of(calibrate_s=0.5), options, [timeline], on_event)
+    session = Session.from_settings(
+        str(demo_video), Settings.of(calibrate_s=0.5), options, [timeline], on_event
+    )
     session.run()
     events = read_timeline(tmp_path / "t.jsonl")["calibrations"]
     states = [e["state"] for e in events]
@@ -353,7 +355,9 @@ def test_the_live_chart_marks_where_a_face_switches_to_calibrated(qtbot, demo_vi
             chart.add(event.result)
 
     options = SessionOptions(realtime=False)
-    Session(str(demo_video), Settings.of(calibrate_s=0.5), options, [], on_event).run()
+    Session.from_settings(
+        str(demo_video), Settings.of(calibrate_s=0.5), options, [], on_event
+    ).run()
     first = next(r for r in results if any(f.cal_state == CALIBRATED for f in r.faces))
     lines = [(t, line.label.toPlainText()) for t, line in chart.markers]
     assert lines == [(first.t_source, "calibrated")]
