@@ -64,7 +64,7 @@ class Pipeline:
         self.detector = self._new_detector()
         self._detector_lock = threading.Lock()  # detection may run ahead on another thread
         self._last_size: tuple[int, ...] = ()
-        self.tracker = Tracker(
+        self._tracker = Tracker(
             self.labels, calibrator=self._calibrator, **tracker_options(self.settings)
         )
 
@@ -87,14 +87,14 @@ class Pipeline:
         """Start afresh, as for a new video: a new detector (no state carried over) and no
         tracks nor baselines; with `restart_ids` the next face is face 1 again."""
         self._replace_detector()
-        self.tracker.reset(restart_ids=restart_ids)
+        self._tracker.reset(restart_ids=restart_ids)
         self.reset_calibration()
         self._last_size = ()
 
     def seeked(self) -> None:
         """The source jumped: the faces in view are remembered, so that the same people at
         the same places keep their ids."""
-        self.tracker.reset(remember=True)
+        self._tracker.reset(remember=True)
 
     # --- calibration: one calibrator, made here from the settings and the model's card -----
     @staticmethod
@@ -107,7 +107,7 @@ class Pipeline:
     def calibrate(self, seconds: float, t: float) -> list[int]:
         """Collect the resting face of every face in view anew, from `t` for its next neutral
         `seconds` (the window's "Calibrate neutral"); returns their ids."""
-        ids = self.tracker.active_ids
+        ids = self._tracker.active_ids
         self._calibrator.start(t, seconds, ids)
         return ids
 
@@ -136,10 +136,10 @@ class Pipeline:
         calibrator = self._calibrator
         if changed.keys() & {"model", *CALIBRATION_FIELDS}:
             calibrator = self._new_calibrator(settings, model)
-        self.tracker.configure(calibrator=calibrator, **tracker_options(settings))
+        self._tracker.configure(calibrator=calibrator, **tracker_options(settings))
         self.settings, self.model, self._calibrator = settings, model, calibrator
         if "model" in changed:
-            self.tracker.relabel(model.labels)
+            self._tracker.relabel(model.labels)
         if changed.keys() & set(DETECTOR_FIELDS):
             self._replace_detector()
         return changed
@@ -172,7 +172,7 @@ class Pipeline:
         if frame.still:
             return self.read_still(frame)
         if frame.bgr.shape[:2] != self._last_size:  # new geometry: old boxes mean nothing
-            self.tracker.reset()
+            self._tracker.reset()
             self._last_size = frame.bgr.shape[:2]
         if detected is None:
             detected = self.detect(frame)
@@ -182,7 +182,7 @@ class Pipeline:
         t2 = time.perf_counter()
         probs = self.model.predict(faces)
         t3 = time.perf_counter()
-        tracked = self.tracker.update(
+        tracked = self._tracker.update(
             [d.box for d in detections], [d.score for d in detections], probs, frame.t_source
         )
         t4 = time.perf_counter()
