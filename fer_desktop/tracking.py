@@ -76,6 +76,9 @@ class Tracker:
     A seek or a pause remembers the faces in view the same way, whatever the time.
     min_hits: frames a new face must be seen in before it is reported (filters one-frame false
     detections); the faces of the first frame after a reset are reported at once.
+    calibrator: reads each face against its own resting face (None: raw values only).
+    Every argument is checked here (ValueError naming it); `configure` changes the ones a
+    setting change may change, the tracks kept.
     """
 
     def __init__(
