@@ -209,6 +209,8 @@ class Session:
         outputs: list[Output] | None = None,
         on_event: Callable[[Event], Any] | None = None,
     ):
+        if isinstance(pipeline, Settings):
+            raise TypeError("a Session takes a Pipeline: use Session.from_settings for Settings")
         self.source_spec = source if isinstance(source, str) else source.name
         self._source = None if isinstance(source, str) else source
         self._camera: int | str | None = None  # the camera opened from the spec, by id
