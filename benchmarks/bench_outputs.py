@@ -302,7 +302,9 @@ def session_delays() -> None:
                     consumers.append(p)
 
     options = SessionOptions(realtime=True, max_frames=FRAMES)
-    Session(str(video), Settings(), options, [handoff, lsl_out, ws_out], on_event=on_event).run()
+    Session.from_settings(
+        str(video), Settings(), options, [handoff, lsl_out, ws_out], on_event=on_event
+    ).run()
     for p in consumers:
         p.wait()
     ws = {int(k): v for k, v in json.loads((tmp / "ws.json").read_text()).items()}

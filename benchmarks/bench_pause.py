@@ -24,7 +24,7 @@ from fer_desktop.settings import Settings
 def paused_run(seconds: float) -> tuple[float, float]:
     """(CPU ms the session thread used per second paused, median ms a marker waited)."""
     events: queue.Queue = queue.Queue()
-    session = Session("demo", Settings(), SessionOptions(), on_event=events.put)
+    session = Session.from_settings("demo", Settings(), SessionOptions(), on_event=events.put)
     thread = threading.Thread(target=session.run, daemon=True)
     thread.start()
     while not isinstance(events.get(timeout=120), FrameAnalysed):

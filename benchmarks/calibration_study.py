@@ -49,7 +49,7 @@ from fer_desktop.calibration import (
 )
 from fer_desktop.classifier import MoodModel
 from fer_desktop.detector import FaceDetector
-from fer_desktop.pipeline import Pipeline
+from fer_desktop.pipeline import Pipeline, tracker_options
 from fer_desktop.preprocess import face_to_input
 from fer_desktop.settings import Settings
 from fer_desktop.sources import VideoSource
@@ -272,11 +272,7 @@ class _Old:
 
 def replay(rec: Recorded, labels: list[str], calibrator: Calibrator | None) -> list[tuple]:
     """(t, label, state) of each face row, tracked with the app's default settings."""
-    s = Settings()
-    tracker = Tracker(
-        labels, s.smoothing, s.hysteresis, s.grace_seconds, min_hits=s.min_hits,
-        calibrator=calibrator, reid=s.reid_seconds,
-    )  # fmt: skip
+    tracker = Tracker(labels, calibrator=calibrator, **tracker_options(Settings()))
     rows = []
     for t, boxes, scores, probs in zip(rec.t, rec.boxes, rec.scores, rec.probs, strict=True):
         for face in tracker.update(boxes, scores, probs, t):

@@ -269,6 +269,11 @@ class Calibrator:
     ) -> Calibrator:
         return cls(labels, neutral_reference(labels, card), seconds, saved)
 
+    def for_still(self) -> Calibrator:
+        """A calibrator of its own for one still image: the saved baseline, if any, and no
+        collecting (a resting face needs time)."""
+        return Calibrator(self.labels, self.reference, 0.0, self.saved, self.floor)
+
     def start(self, t: float, seconds: float, ids: list[int]) -> None:
         """Collect these faces' resting face anew: their next neutral `seconds`."""
         for face_id in ids:
@@ -284,6 +289,8 @@ class Calibrator:
         face = self._faces.get(face_id)
         if face is None:  # a new face collects quietly: its rows say so (one-frame false
             # detections would otherwise each leave an event)
+            if not self.seconds and self.saved is None and face_id not in self._cal_ids:
+                return Reading(None)  # nothing to collect, nothing to read against
             face = self._faces[face_id] = _FaceState(seconds=self.seconds, since=t)
         if face.seconds > 0:
             self._collect(face_id, face, probs, t)

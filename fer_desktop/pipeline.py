@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_desktop._version import __version__
-from fer_desktop.calibration import Baseline, Calibrator
+from fer_desktop.calibration import Baseline, Calibrator, Notice
 from fer_desktop.classifier import MoodModel
 from fer_desktop.detector import Detection, FaceDetector
 from fer_desktop.preprocess import face_to_input
@@ -35,29 +35,37 @@ class Detected:
     ms: float
 
 
+def tracker_options(settings: Settings) -> dict:
+    """The Tracker's arguments that `settings` decide (its calibrator aside)."""
+    s = settings
+    return {
+        "smoothing": s.smoothing,
+        "hysteresis": s.hysteresis,
+        "grace": s.grace_seconds,
+        "min_hits": s.min_hits,
+        "reid": s.reid_seconds,
+    }
+
+
 class Pipeline:
     """Runs detector, crop, classifier and tracker on frames, timing each stage.
 
+    It owns the tracker and the per-person calibrator: the session steers them only through
+    the methods below (`seeked`, `calibrate`, `reset_calibration`, `calibration_notices`).
     Its settings change only through `apply(new_settings)`, which rebuilds just the stages
     that the change concerns; face ids and tracks survive every change.
     """
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
-        s = self.settings
-        self.model = MoodModel(s.model)
-        calibrator = self._calibrator()  # a bad baseline file fails before the detector opens
+        self.model = MoodModel(self.settings.model)
+        # a bad baseline file fails before the detector opens
+        self._calibrator = self._new_calibrator(self.settings, self.model)
         self.detector = self._new_detector()
         self._detector_lock = threading.Lock()  # detection may run ahead on another thread
         self._last_size: tuple[int, ...] = ()
-        self.tracker = Tracker(
-            self.model.labels,
-            s.smoothing,
-            s.hysteresis,
-            s.grace_seconds,
-            min_hits=s.min_hits,
-            calibrator=calibrator,
-            reid=s.reid_seconds,
+        self._tracker = Tracker(
+            self.labels, calibrator=self._calibrator, **tracker_options(self.settings)
         )
 
     @property
@@ -77,26 +85,43 @@ class Pipeline:
 
     def reset(self, restart_ids: bool = False) -> None:
         """Start afresh, as for a new video: a new detector (no state carried over) and no
-        tracks; with `restart_ids` the next face is face 1 again."""
+        tracks nor baselines; with `restart_ids` the next face is face 1 again."""
         self._replace_detector()
-        self.tracker.reset(restart_ids=restart_ids)
-        if self.tracker.calibrator is not None:
-            self.tracker.calibrator.reset()
+        self._tracker.reset(restart_ids=restart_ids)
+        self.reset_calibration()
         self._last_size = ()
 
-    def _calibrator(self) -> Calibrator | None:
-        """Per-person calibration as set (baselines are per model: labels differ)."""
-        s = self.settings
-        if not s.calibrate_s and not s.baseline:
-            return None
-        saved = Baseline.load(Path(s.baseline), self.labels) if s.baseline else None
-        return Calibrator.for_model(self.labels, self.model.card.raw, s.calibrate_s, saved)
+    def seeked(self) -> None:
+        """The source jumped: the faces in view are remembered, so that the same people at
+        the same places keep their ids."""
+        self._tracker.reset(remember=True)
 
-    def calibrator(self) -> Calibrator:
-        """The calibrator, made on demand (the window's "Calibrate neutral")."""
-        if self.tracker.calibrator is None:
-            self.tracker.calibrator = Calibrator.for_model(self.labels, self.model.card.raw)
-        return self.tracker.calibrator
+    # --- calibration: one calibrator, made here from the settings and the model's card -----
+    @staticmethod
+    def _new_calibrator(settings: Settings, model: MoodModel) -> Calibrator:
+        """Per-person calibration as set (baselines are per model: labels differ); with
+        neither `calibrate_s` nor `baseline` it reads raw until `calibrate` is asked for."""
+        saved = Baseline.load(Path(settings.baseline), model.labels) if settings.baseline else None
+        return Calibrator.for_model(model.labels, model.card.raw, settings.calibrate_s, saved)
+
+    def calibrate(self, seconds: float, t: float) -> list[int]:
+        """Collect the resting face of every face in view anew, from `t` for its next neutral
+        `seconds` (the window's "Calibrate neutral"); returns their ids."""
+        ids = self._tracker.active_ids
+        self._calibrator.start(t, seconds, ids)
+        return ids
+
+    def reset_calibration(self) -> None:
+        """Forget every face's own baseline (a saved one stays)."""
+        self._calibrator.reset()
+
+    def calibration_notices(self) -> list[Notice]:
+        """The faces' changes of calibration state since the last call."""
+        return self._calibrator.notices()
+
+    def baselines(self) -> dict[int, Baseline]:
+        """The resting faces taken so far, by face id (`live --save-baseline`)."""
+        return self._calibrator.baselines()
 
     def apply(self, settings: Settings) -> dict:
         """Change to `settings`, rebuilding only what changed; returns the changed values.
@@ -108,27 +133,14 @@ class Pipeline:
         if not changed:
             return {}
         model = MoodModel(settings.model) if "model" in changed else self.model
-        saved = None
-        if settings.baseline and ("baseline" in changed or "model" in changed):
-            saved = Baseline.load(Path(settings.baseline), model.labels)
-        self.settings, self.model = settings, model
-        tr = self.tracker
+        calibrator = self._calibrator
+        if changed.keys() & {"model", *CALIBRATION_FIELDS}:
+            calibrator = self._new_calibrator(settings, model)
+        self._tracker.configure(calibrator=calibrator, **tracker_options(settings))
+        self.settings, self.model, self._calibrator = settings, model, calibrator
         if "model" in changed:
-            tr.relabel(model.labels)
-        if "model" in changed or any(k in changed for k in CALIBRATION_FIELDS):
-            has = settings.calibrate_s or settings.baseline
-            tr.calibrator = (
-                Calibrator.for_model(model.labels, model.card.raw, settings.calibrate_s, saved)
-                if has
-                else None
-            )
-        tr.smoothing, tr.hysteresis = settings.smoothing, settings.hysteresis
-        tr.grace, tr.min_hits, tr.reid = (
-            settings.grace_seconds,
-            settings.min_hits,
-            settings.reid_seconds,
-        )
-        if any(k in changed for k in DETECTOR_FIELDS):
+            self._tracker.relabel(model.labels)
+        if changed.keys() & set(DETECTOR_FIELDS):
             self._replace_detector()
         return changed
 
@@ -160,7 +172,7 @@ class Pipeline:
         if frame.still:
             return self.read_still(frame)
         if frame.bgr.shape[:2] != self._last_size:  # new geometry: old boxes mean nothing
-            self.tracker.reset()
+            self._tracker.reset()
             self._last_size = frame.bgr.shape[:2]
         if detected is None:
             detected = self.detect(frame)
@@ -170,7 +182,7 @@ class Pipeline:
         t2 = time.perf_counter()
         probs = self.model.predict(faces)
         t3 = time.perf_counter()
-        tracked = self.tracker.update(
+        tracked = self._tracker.update(
             [d.box for d in detections], [d.score for d in detections], probs, frame.t_source
         )
         t4 = time.perf_counter()
@@ -192,10 +204,9 @@ class Pipeline:
         detected = self.detect(frame)
         dets = sorted(detected.detections, key=lambda d: (d.box[0], d.box[1]))
         probs = self.model.predict(self.crops(frame.bgr, dets))
-        saved = self.tracker.calibrator.saved if self.tracker.calibrator else None
-        still = Tracker(self.labels, smoothing=0.0, hysteresis=0.0, min_hits=1)
-        if saved is not None:  # a saved baseline applies to stills; collecting one does not
-            still.calibrator = Calibrator.for_model(self.labels, self.model.card.raw, 0, saved)
+        still = Tracker(
+            self.labels, smoothing=0.0, hysteresis=0.0, calibrator=self._calibrator.for_still()
+        )
         faces = still.update([d.box for d in dets], [d.score for d in dets], probs, 0.0)
         h, w = frame.bgr.shape[:2]
         timings = {"detect": detected.ms}

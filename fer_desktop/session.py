@@ -176,6 +176,16 @@ class Problem:
 Event = FrameAnalysed | StateChanged | Status | OutputStarted | OutputEnded | MarkerPlaced | Problem
 
 
+Capture = tuple[int, int, float | None]  # what a camera is asked for: width, height, fps
+CameraOpener = Callable[[int | str, Capture | None, threading.Event], FrameSource]
+
+
+def open_camera(index: int | str, capture: Capture | None, stop: threading.Event) -> FrameSource:
+    """A real camera by number or device path, asking for `capture` (width, height, fps);
+    setting `stop` ends a blocked open. `SessionOptions.open_camera` may name another."""
+    return CameraSource(index, *(capture or ()), stop=stop)
+
+
 @dataclass
 class SessionOptions:
     """How a session runs (what it reports is in Settings)."""
@@ -189,7 +199,8 @@ class SessionOptions:
     prefetch: bool = False  # decode and detect ahead on threads (files, as fast as possible)
     name: str = "fer_desktop"  # the stream's name, in every header and the LSL stream
     backoff: tuple[float, ...] | None = None  # reconnect waits (None: RECONNECT_BACKOFF)
-    capture: tuple[int, int, float | None] | None = None  # cameras: width, height, fps
+    capture: Capture | None = None  # cameras: width, height, fps
+    open_camera: CameraOpener = open_camera  # opens (and reopens) a 'camera:N' source
 
 
 @dataclass
@@ -202,20 +213,29 @@ class SessionSummary:
 
 
 class Session:
-    """Runs one source through one pipeline into any number of outputs."""
+    """Runs one source through one pipeline into any number of outputs.
+
+    The source is always the session's: a spec ('camera:0', 'demo', a file) it opens when it
+    runs, or a source already open; it closes it at the end (and reopens a lost camera with
+    `options.open_camera`). The pipeline is the caller's when given (reused from session to
+    session, never closed here); `from_settings` makes a session that builds its own.
+    """
 
     def __init__(
         self,
         source: str | FrameSource,
-        pipeline: Pipeline | Settings,
+        pipeline: Pipeline,
         options: SessionOptions | None = None,
         outputs: list[Output] | None = None,
         on_event: Callable[[Event], Any] | None = None,
     ):
+        if isinstance(pipeline, Settings):
+            raise TypeError("a Session takes a Pipeline: use Session.from_settings for Settings")
         self.source_spec = source if isinstance(source, str) else source.name
-        self._source = source if isinstance(source, FrameSource) else None
-        self._pipeline_or_config = pipeline
-        self.pipeline: Pipeline | None = pipeline if isinstance(pipeline, Pipeline) else None
+        self._source = None if isinstance(source, str) else source
+        self._camera: int | str | None = None  # the camera opened from the spec, by id
+        self.pipeline: Pipeline | None = pipeline
+        self._own_settings: Settings | None = None  # from_settings: built in run(), closed
         self.options = options or SessionOptions()
         self.outputs: list[Output] = []
         self._pending = list(outputs or [])
@@ -234,6 +254,22 @@ class Session:
         # for a watchdog (`live --health`), read from any thread, with `state`:
         self.ready = threading.Event()  # the outputs are up
         self.finished = threading.Event()  # run() has returned (or raised)
+
+    @classmethod
+    def from_settings(
+        cls,
+        source: str | FrameSource,
+        settings: Settings,
+        options: SessionOptions | None = None,
+        outputs: list[Output] | None = None,
+        on_event: Callable[[Event], Any] | None = None,
+    ) -> Session:
+        """A session with a pipeline of its own, built from `settings` on the session's
+        thread when it runs (a model or baseline that cannot load fails `run`) and closed at
+        its end."""
+        session = cls(source, None, options, outputs, on_event)  # its pipeline: see run()
+        session._own_settings = settings
+        return session
 
     # --- any thread ----------------------------------------------------------------------
     def send(self, command: Command) -> None:
@@ -297,9 +333,10 @@ class Session:
         summary = SessionSummary()
         extra: dict = {}
         try:
-            if self.pipeline is None:
-                self.pipeline = Pipeline(self._pipeline_or_config)
-            self._set_state(settings=self.pipeline.settings)
+            if self._own_settings is not None:
+                self.pipeline = Pipeline(self._own_settings)
+            if self.pipeline is not None:
+                self._set_state(settings=self.pipeline.settings)
             if self._source is None:
                 self._source = self._open_first()
             self._start_pending()
@@ -323,7 +360,7 @@ class Session:
             self._close_all(extra)
             if self._source is not None:
                 self._source.close()
-            if self.pipeline is not None and not isinstance(self._pipeline_or_config, Pipeline):
+            if self._own_settings is not None and self.pipeline is not None:
                 self.pipeline.close()
             self.finished.set()
         return summary
@@ -338,30 +375,28 @@ class Session:
             extra={"every": self.options.every},
             name=self.options.name,
             size=getattr(self._source, "size", None),
+            place_marker=self.inbound_marker,
         )
 
     def _open_first(self) -> FrameSource | None:
-        camera = self.source_spec.startswith("camera:")
-        if camera:  # an open may block
-            self._set_state(waiting_since=time.monotonic())
+        spec = self.source_spec
+        if not (spec.startswith("camera:") or spec.isdigit()):
+            return open_source(spec, every=self.options.every)
+        self._camera = camera_id(spec)
+        self._set_state(waiting_since=time.monotonic())  # an open may block
         try:
-            source = open_source(
-                self.source_spec,
-                every=self.options.every,
-                capture=self.options.capture,
-                stop=self._stop,
-            )
+            source = self._open_camera()
             self._set_state(waiting_since=None)
             return source
         except SourceError:
             if self._stop.is_set():  # stopped while a camera was opening
                 return None
-            if not (self.options.wait_for_camera and camera):
+            if not self.options.wait_for_camera:
                 raise
         self._start_pending()  # outputs are up while we wait: "no camera" is not "app down"
         self._set_state(source=SourceState.WAITING)
         self._status("waiting for the camera")
-        source = self._reopen_camera(camera_id(self.source_spec))
+        source = self._reopen_camera()
         if source is not None:
             self._source = source
             self._status("camera found", fps=source.fps)
@@ -447,10 +482,10 @@ class Session:
                     self._stop.set()
                     return None
         except SourceError as exc:
-            if isinstance(source, CameraSource):
+            if self._camera is not None:
                 return str(exc)
             raise
-        return "camera stream ended" if isinstance(source, CameraSource) else None
+        return "camera stream ended" if self._camera is not None else None
 
     def _on_time_base(self, frame: Frame) -> Frame:
         """The frame numbered and timed for the session: `frame` counts up; cameras keep
@@ -491,12 +526,11 @@ class Session:
 
     # --- cameras ----------------------------------------------------------------------------
     def _reconnect(self, reason: str) -> bool:
-        source = self._source
         self._emit_event("gap", note="camera lost", reason=reason)
         self._set_state(source=SourceState.CAMERA_LOST)
         self._status("camera lost, reconnecting")
-        source.close()
-        new = self._reopen_camera(source.index)
+        self._source.close()
+        new = self._reopen_camera()
         if new is None:
             return False
         self._source = new
@@ -504,7 +538,10 @@ class Session:
         self._status("camera back")
         return True
 
-    def _reopen_camera(self, index: int | str) -> CameraSource | None:
+    def _open_camera(self) -> FrameSource:
+        return self.options.open_camera(self._camera, self.options.capture, self._stop)
+
+    def _reopen_camera(self) -> FrameSource | None:
         backoff = self.options.backoff or RECONNECT_BACKOFF
         attempt = 0
         self._set_state(waiting_since=self.state.waiting_since or time.monotonic())
@@ -514,7 +551,7 @@ class Session:
             attempt += 1
             self._drain()
             try:
-                camera = CameraSource(index, *(self.options.capture or ()), stop=self._stop)
+                camera = self._open_camera()
             except SourceError:
                 continue
             self._set_state(waiting_since=None)
@@ -566,7 +603,7 @@ class Session:
                 if source.frame_count:
                     target = round(min(max(position, 0.0), 1.0) * (source.frame_count - 1))
                     source.seek(target)
-                    p.tracker.reset(remember=True)  # the same people keep their ids
+                    p.seeked()  # the same people keep their ids
                     self._emit_event("seek", to_t_source=round(target / source.fps, 4))
                     self._seeked = True
             case AddMarker(note, source, t_wall):
@@ -586,15 +623,13 @@ class Session:
                         if not output.relabel(p.labels):
                             self._remove_output(output, "it cannot hold the new model's labels")
             case CalibrateNeutral(seconds):
-                ids = p.tracker.active_ids
+                ids = p.calibrate(seconds, self.last_t)
                 if not ids:
                     self.on_event(Status("calibration: no face in view"))
-                p.calibrator().start(self.last_t, seconds, ids)
                 self._setting(calibrate_neutral_s=seconds, faces=ids)
                 self._calibration_notices()
             case ResetCalibration():
-                if p.tracker.calibrator is not None:
-                    p.tracker.calibrator.reset()
+                p.reset_calibration()
                 self._emit_event("calibration", state="reset", face_id=None)
                 self._set_state(calibration={})
                 self.on_event(Status("calibration reset: every face reads raw until calibrated"))
@@ -606,8 +641,7 @@ class Session:
     def _calibration_notices(self) -> None:
         """Each face's changes of calibration state: a "calibration" event, a Status and the
         state's `calibration`."""
-        calibrator = self.pipeline.tracker.calibrator
-        notices = calibrator.notices() if calibrator is not None else []
+        notices = self.pipeline.calibration_notices()
         if notices:
             faces = {**self.state.calibration, **{n.face_id: n.state for n in notices}}
             self._set_state(calibration=faces)

@@ -10,6 +10,7 @@ from fer_desktop.calibration import Calibrator, Reading
 from fer_desktop.results import Box, TrackedFace, valence
 
 STALE_S = 0.2  # a track unseen this long may also be matched where it was last seen
+MAX_SMOOTHING = 0.99  # at 1 the first reading would stay forever
 
 
 def iou(a: Box, b: Box) -> float:
@@ -20,6 +21,14 @@ def iou(a: Box, b: Box) -> float:
     inter = iw * ih
     union = a[2] * a[3] + b[2] * b[3] - inter
     return inter / union if union > 0 else 0.0
+
+
+def _checked(name: str, value: float, lo: float, hi: float = np.inf, kind: type = float):
+    """`value` as `kind` when it is such a number from `lo` to `hi`; ValueError naming it."""
+    number = not isinstance(value, bool) and isinstance(value, int if kind is int else int | float)
+    if not number or not lo <= value <= hi:
+        raise ValueError(f"Tracker: {name} must be a number from {lo:g} to {hi:g} (got {value!r})")
+    return kind(value)
 
 
 def _center(box: Box) -> tuple[float, float]:
@@ -67,6 +76,9 @@ class Tracker:
     A seek or a pause remembers the faces in view the same way, whatever the time.
     min_hits: frames a new face must be seen in before it is reported (filters one-frame false
     detections); the faces of the first frame after a reset are reported at once.
+    calibrator: reads each face against its own resting face (None: raw values only).
+    Every argument is checked here (ValueError naming it); `configure` changes the ones a
+    setting change may change, the tracks kept.
     """
 
     def __init__(
@@ -84,19 +96,41 @@ class Tracker:
         reid_scale: float = 1.5,
     ):
         self.labels = list(labels)
-        self.calibrator = calibrator
-        self.smoothing = smoothing
-        self.hysteresis = hysteresis
-        self.grace = grace
-        self.max_shift = max_shift
-        self.max_scale = max_scale
-        self.min_hits = min_hits
-        self.reid, self.reid_shift, self.reid_scale = reid, reid_shift, reid_scale
+        self.max_shift = _checked("max_shift", max_shift, 0.0)
+        self.max_scale = _checked("max_scale", max_scale, 1.0)
+        self.reid_shift = _checked("reid_shift", reid_shift, 0.0)
+        self.reid_scale = _checked("reid_scale", reid_scale, 1.0)
+        self.configure(
+            calibrator=calibrator, smoothing=smoothing, hysteresis=hysteresis, grace=grace,
+            min_hits=min_hits, reid=reid,
+        )  # fmt: skip
         self._tracks: list[_Track] = []
         self._lost: list[_Track] = []  # faces that left, newest last, for re-identification
         self._next_id = 1
         self._fresh = True
         self._rebase = False  # the next frame restarts the clock of the remembered faces
+
+    def configure(
+        self,
+        *,
+        calibrator: Calibrator | None,
+        smoothing: float,
+        hysteresis: float,
+        grace: float,
+        min_hits: int,
+        reid: float,
+    ) -> None:
+        """Take new settings, all checked first (ValueError naming a bad one, and nothing
+        changes); the tracks and their ids stay."""
+        checked = (
+            _checked("smoothing", smoothing, 0.0, MAX_SMOOTHING),
+            _checked("hysteresis", hysteresis, 0.0, 1.0),
+            _checked("grace", grace, 0.0),
+            _checked("min_hits", min_hits, 1, kind=int),
+            _checked("reid", reid, 0.0),
+        )
+        self.smoothing, self.hysteresis, self.grace, self.min_hits, self.reid = checked
+        self.calibrator = calibrator
 
     def reset(self, restart_ids: bool = False, remember: bool = False) -> None:
         """Forget the tracks (after a new frame size or a new video).

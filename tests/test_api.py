@@ -52,7 +52,7 @@ def test_events_rows(tmp_path, demo_video):
 
     timeline = open_timeline(tmp_path / "t.jsonl", "jsonl")
     options = SessionOptions(realtime=False)
-    session = Session(str(demo_video), fer_desktop.Settings(), options, [timeline])
+    session = Session.from_settings(str(demo_video), fer_desktop.Settings(), options, [timeline])
     session.send(AddMarker("boss #2, start"))  # applied with the first frame
     session.run()
     events = fer_desktop.read_timeline(tmp_path / "t.jsonl", rows="events")

@@ -205,7 +205,9 @@ def test_reset_calibration_in_a_session(demo_video, tmp_path):
 
     timeline = open_timeline(tmp_path / "t.jsonl", "jsonl")
     options = SessionOptions(realtime=False)
-    session = Session(str(demo_video), Settings.of(calibrate_s=0.5), options, [timeline], on_event)
+    session = Session.from_settings(
+        str(demo_video), Settings.of(calibrate_s=0.5), options, [timeline], on_event
+    )
     session.run()
     events = read_timeline(tmp_path / "t.jsonl")["calibrations"]
     states = [e["state"] for e in events]
@@ -353,7 +355,31 @@ def test_the_live_chart_marks_where_a_face_switches_to_calibrated(qtbot, demo_vi
             chart.add(event.result)
 
     options = SessionOptions(realtime=False)
-    Session(str(demo_video), Settings.of(calibrate_s=0.5), options, [], on_event).run()
+    Session.from_settings(
+        str(demo_video), Settings.of(calibrate_s=0.5), options, [], on_event
+    ).run()
     first = next(r for r in results if any(f.cal_state == CALIBRATED for f in r.faces))
     lines = [(t, line.label.toPlainText()) for t, line in chart.markers]
     assert lines == [(first.t_source, "calibrated")]
+
+
+def test_a_saved_baseline_stays_when_the_calibration_seconds_change(tmp_path, demo_video):
+    """The window's calibration seconds changed while --baseline was set: the faces went on
+    reading against the saved baseline (before: raw, the baseline forgotten)."""
+    from fer_desktop.pipeline import Pipeline
+    from fer_desktop.settings import Settings
+    from fer_desktop.sources import VideoSource
+
+    Baseline.of(LABELS, CALM[None]).save(tmp_path / "calm.json")
+    settings = Settings(baseline=str(tmp_path / "calm.json"))
+    with Pipeline(settings) as pipeline, VideoSource(demo_video) as video:
+        frames = iter(video)
+
+        def states() -> set[str]:
+            return {f.cal_state for f in pipeline.process(next(frames)).faces}
+
+        before = states() | states() | states()
+        pipeline.apply(settings.replace(calibrate_s=2.0))
+        after = states() | states() | states()
+    assert before == {SAVED}
+    assert after == {SAVED}  # collecting its own, read against the saved meanwhile

@@ -11,61 +11,48 @@ import subprocess
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+from fer_desktop.rehearsal import FileCamera
 from fer_desktop.sources import DemoSource, SourceError
 from fer_desktop.timeline import read_timeline
-from tests.conftest import REPO
+from tests.conftest import REPO, write_video
 
 CLI = [sys.executable, "-m", "fer_desktop"]
 
 
-class FlakyCamera:
-    """A camera that delivers `frames_per_life` real frames, then stops; reopening fails
-    `failed_reopens` times before it works again, and then it keeps working."""
+class FlakyCameras:
+    """Opens 'camera:N' as a real clip played as a camera (rehearsal's FileCamera): the first
+    camera is lost when its clip ends; the next `failed_reopens` opens fail as a busy device
+    does; then the camera is back for good (the clip on a loop)."""
 
-    live = True
-    fps = 30.0
-    opened = 0
-    failed_reopens = 2
-    frames_per_life = 8
+    def __init__(self, first_life: Path, failed_reopens: int = 2):
+        self.first_life, self.failed_reopens, self.opened = first_life, failed_reopens, 0
 
-    def __init__(self, index: int = 0, *_capture, **_):
-        cls = type(self)
-        if cls.opened > 0 and cls.failed_reopens > 0:
-            cls.failed_reopens -= 1
+    def __call__(self, index, capture, stop) -> FileCamera:
+        if self.opened and self.failed_reopens:
+            self.failed_reopens -= 1
             raise SourceError(f"camera {index}: cannot open (no such device, or it is busy)")
-        cls.opened += 1
-        self.index, self.name = index, f"camera:{index}"
-        self._demo = DemoSource(realtime=False)
-
-    def __iter__(self):
-        for n, frame in enumerate(self._demo):
-            if n == self.frames_per_life and type(self).opened == 1:
-                raise SourceError(f"camera {self.index}: stopped delivering frames")
-            yield frame
-
-    def close(self):
-        self._demo.close()
+        self.opened += 1
+        return FileCamera(self.first_life, loop=self.opened > 1)
 
 
-@pytest.fixture
-def flaky(monkeypatch):
-    FlakyCamera.opened, FlakyCamera.failed_reopens, FlakyCamera.frames_per_life = 0, 2, 8
-    return FlakyCamera
+def demo_clip(path: Path, seconds: float) -> Path:
+    """The built-in demo's real face, `seconds` long at 15 fps."""
+    demo = DemoSource(fps=15.0, duration=seconds, realtime=False)
+    return write_video(path, (f.bgr for f in demo), fps=15.0)
 
 
-def test_live_reconnects_after_camera_loss(monkeypatch, capsys, flaky):
-    from fer_desktop import session
+def test_live_reconnects_after_camera_loss(capsys, tmp_path):
     from fer_desktop.commands import live
     from fer_desktop.settings import Settings
 
-    monkeypatch.setattr(session, "CameraSource", flaky)
-    monkeypatch.setattr(session, "open_source", lambda spec, **_: flaky(0))
-    monkeypatch.setattr(session, "RECONNECT_BACKOFF", (0.3,))  # three tries: a 0.9 s outage
-    args = live_args(max_frames=20)
-    assert live.run(args, Settings()) == 0
+    cameras = FlakyCameras(demo_clip(tmp_path / "8-frames.avi", 8 / 15))
+    args = live_args(max_frames=20, reconnect_backoff="0.3")  # three tries: a 0.9 s outage
+    assert live.run(args, Settings(), open_camera=cameras) == 0
+    assert cameras.opened == 2 and cameras.failed_reopens == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert lines[0]["type"] == "header"
     events = [x for x in lines if x["type"] == "event"]
@@ -97,13 +84,14 @@ def live_args(**overrides) -> argparse.Namespace:
     return args
 
 
-def recording_window(qtbot, tmp_path, source: str):
+def recording_window(qtbot, tmp_path, source: str, **window_options):
     """A window analysing `source` and recording into tmp_path/rec."""
     from PySide6.QtCore import QSettings
 
     from fer_desktop.gui.main_window import MainWindow
 
-    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings, **window_options)
     qtbot.addWidget(w)
     w.setProperty("scripted", True)
     w.show()
@@ -113,15 +101,10 @@ def recording_window(qtbot, tmp_path, source: str):
     return w
 
 
-def test_window_shows_camera_lost_and_marks_the_gap(qtbot, monkeypatch, tmp_path, flaky):
-
-    from fer_desktop import session
-
-    monkeypatch.setattr(session, "CameraSource", flaky)
-    monkeypatch.setattr(session, "open_source", lambda spec, **_: flaky(0))
-    monkeypatch.setattr(session, "RECONNECT_BACKOFF", (0.2, 0.2))
-    flaky.frames_per_life = 90  # the recording starts well before the camera drops out
-    w = recording_window(qtbot, tmp_path, "camera:0")
+def test_window_shows_camera_lost_and_marks_the_gap(qtbot, tmp_path):
+    # 6 s of camera: the recording starts well before the camera drops out
+    cameras = FlakyCameras(demo_clip(tmp_path / "6-seconds.avi", 6.0))
+    w = recording_window(qtbot, tmp_path, "camera:0", open_camera=cameras)
     qtbot.waitUntil(lambda: "camera lost, reconnecting" in w.notes, timeout=30_000)
     assert "Camera lost" in w.view.banner
     assert "REC" in w.view.banner  # the recording's clock stays beside it

@@ -74,7 +74,7 @@ def test_the_timeline_keeps_each_note_exactly(tmp_path, demo_video):
 
     for fmt in ("csv", "jsonl"):
         timeline = open_timeline(tmp_path / f"t.{fmt}", fmt)
-        session = Session(
+        session = Session.from_settings(
             str(demo_video), Settings(), SessionOptions(realtime=False, max_frames=5), [timeline]
         )
         for note in HOSTILE:

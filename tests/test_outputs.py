@@ -3,6 +3,7 @@ read back, the documented CSV recipe, pipes and slow readers."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -38,7 +39,7 @@ def run_session(source, outputs, frames: int, on_frame=None, **options) -> Sessi
                 on_frame(session, count[0])
 
     opts = SessionOptions(realtime=False, max_frames=frames, **options)
-    session = Session(str(source), Settings(), opts, outputs, on_event=on_event)
+    session = Session.from_settings(str(source), Settings(), opts, outputs, on_event=on_event)
     session.run()
     return session
 
@@ -139,7 +140,7 @@ def lsl_frames(output, source, frames: int) -> tuple[list, list]:
     listener = threading.Thread(target=listen)
     listener.start()
     opts = SessionOptions(realtime=False, max_frames=frames)
-    Session(str(source), Settings(), opts, [output], on_event=on_event).run()
+    Session.from_settings(str(source), Settings(), opts, [output], on_event=on_event).run()
     done.set()
     listener.join(30)
     return results, received
@@ -303,10 +304,10 @@ def test_window_live_and_analyze_share_one_session_class():
     from fer_desktop.commands import analyze, live
 
     worker_src = (REPO / "fer_desktop" / "gui" / "worker.py").read_text()
-    assert "Session(" in worker_src and "for frame in" not in worker_src
+    assert "Session.from_settings(" in worker_src and "for frame in" not in worker_src
     for module in (live, job):  # analyze runs each video through batch/job.py
         src = inspect.getsource(module)
-        assert "Session(" in src and "for frame in" not in src
+        assert re.search(r"Session(\.from_settings)?\(", src) and "for frame in" not in src
     assert "for frame in" not in inspect.getsource(analyze)
     assert inspect.getsource(session).count("in self._frames():") == 1  # one frame loop
 
@@ -389,7 +390,7 @@ def test_detecting_ahead_on_a_thread_changes_no_result(face_video):
                 rows.extend((r.index, f.id, f.box, f.label, f.probs.tolist()) for f in r.faces)
 
         opts = SessionOptions(realtime=False, max_frames=80, prefetch=prefetch)
-        Session(str(face_video), Settings(), opts, [], on_event=on_event).run()
+        Session.from_settings(str(face_video), Settings(), opts, [], on_event=on_event).run()
         return rows
 
     ahead, inline = faces(True), faces(False)

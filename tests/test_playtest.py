@@ -70,9 +70,6 @@ class GameSession:
         self.frames = 0
         options = SessionOptions(realtime=True, hold_at_end=True)
         self.session = Session(str(video), pipeline, options, outputs, on_event=self._event)
-        self.server.on_marker = lambda note, t_wall: self.session.inbound_marker(
-            note, "websocket", t_wall
-        )
         self.thread = threading.Thread(target=self.session.run, daemon=True)
 
     def _event(self, event) -> None:

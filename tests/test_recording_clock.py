@@ -78,7 +78,7 @@ def test_a_recording_goes_on_when_the_model_changes(tmp_path, demo_video):
         if session.frames == 20:
             session.send(ChangeSettings(replace(Settings(), model="8class")))
 
-    session = Session(
+    session = Session.from_settings(
         str(demo_video), Settings(), SessionOptions(realtime=False), [timeline, video],
         on_event=switch_at_frame_20,
     )  # fmt: skip
@@ -155,7 +155,7 @@ def test_a_recording_started_15_s_in_counts_from_its_own_start(qtbot, twenty_sec
     from fer_desktop.review import open_recording
     from fer_desktop.session import AddMarker, FrameAnalysed, OutputStarted
 
-    session = Session(str(twenty_seconds), Settings(), SessionOptions(realtime=False))
+    session = Session.from_settings(str(twenty_seconds), Settings(), SessionOptions(realtime=False))
     outputs = OutputsController(session.send)
     badges = []
 

@@ -66,7 +66,7 @@ def test_keep_days_deletes_whole_old_recordings_only(demo_video, tmp_path):
     def recording() -> list:
         outputs = recording_outputs(tmp_path)
         options = SessionOptions(realtime=False, max_frames=5)
-        Session(str(demo_video), Settings(), options, outputs).run()
+        Session.from_settings(str(demo_video), Settings(), options, outputs).run()
         time.sleep(1.1)  # the next recording gets another second in its name
         return [o.path for o in outputs]
 

@@ -40,7 +40,7 @@ def record(source, folder, fmt="csv", commands=None, frames=None):
                 session.send(command)
 
     opts = SessionOptions(realtime=False, max_frames=frames)
-    session = Session(str(source), Settings(), opts, outputs, on_event=on_event)
+    session = Session.from_settings(str(source), Settings(), opts, outputs, on_event=on_event)
     session.run()
     return outputs[0].path
 

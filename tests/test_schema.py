@@ -83,7 +83,9 @@ def every_output(demo_video, tmp_path_factory):
 
     outputs = [JsonLinesOutput(stdout), server, timeline]
     options = SessionOptions(realtime=False, max_frames=40)
-    session = Session(str(demo_video), Settings(calibrate_s=0.5), options, outputs, on_event)
+    session = Session.from_settings(
+        str(demo_video), Settings(calibrate_s=0.5), options, outputs, on_event
+    )
     session.run()
     lines = {
         "stdout": stdout.getvalue().splitlines(),

@@ -48,7 +48,9 @@ class Running:
 
     def __init__(self, source, options: SessionOptions, outputs=None):
         self.events: queue.Queue = queue.Queue()
-        self.session = Session(source, Settings(), options, outputs, on_event=self.events.put)
+        self.session = Session.from_settings(
+            source, Settings(), options, outputs, on_event=self.events.put
+        )
         self.seen: list = []
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.error: Exception | None = None

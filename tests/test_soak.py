@@ -26,7 +26,7 @@ def threads_now() -> int:
 
 def record(source, outputs, frames: int) -> None:
     options = SessionOptions(realtime=False, max_frames=frames)
-    Session(str(source), Settings(), options, outputs).run()
+    Session.from_settings(str(source), Settings(), options, outputs).run()
 
 
 @pytest.mark.slow

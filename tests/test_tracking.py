@@ -169,3 +169,22 @@ def test_crowd_clip_one_id_per_person_and_no_swaps():
     for face_id, widths in sizes.items():
         jumps = [max(a, b) / min(a, b) for a, b in itertools.pairwise(widths)]
         assert max(jumps, default=1.0) < 1.6, f"face {face_id} jumped to another face"
+
+
+def test_the_tracker_checks_its_settings_and_a_bad_change_changes_nothing():
+    with pytest.raises(ValueError, match="smoothing"):
+        Tracker(LABELS, smoothing=1.0)  # the first reading would stay forever
+    with pytest.raises(ValueError, match="min_hits"):
+        Tracker(LABELS, min_hits=0)
+    tr = Tracker(LABELS, smoothing=0.5, grace=0.5)
+    good = dict(calibrator=None, smoothing=0.0, hysteresis=0.1, grace=0.5, min_hits=1, reid=0.0)
+    with pytest.raises(ValueError, match="grace"):
+        tr.configure(**{**good, "grace": -1.0})
+    p = np.array([[0.8, 0.1, 0.1]])
+    q = np.array([[0.1, 0.1, 0.8]])
+    tr.update([(0, 0, 50, 50)], [1], p, 0.0)
+    halfway = tr.update([(0, 0, 50, 50)], [1], q, 0.1)[0].smooth
+    assert np.allclose(halfway, 0.5 * p[0] + 0.5 * q[0])  # still smoothing 0.5
+    tr.configure(**good)  # no smoothing from now on; the face keeps its id
+    face = tr.update([(0, 0, 50, 50)], [1], p, 0.2)[0]
+    assert face.id == 1 and np.allclose(face.smooth, p[0])

@@ -295,7 +295,7 @@ def test_a_client_that_never_reads_holds_back_neither_the_session_nor_a_normal_c
             )
 
     options = SessionOptions(realtime=False, max_frames=300)
-    session = Session("demo", Settings(), options, [output], on_event=on_event)
+    session = Session.from_settings("demo", Settings(), options, [output], on_event=on_event)
     session.run()
     assert session.frames == 300  # the session ran to the end with a client that never reads
     assert got[0]["type"] == "header" and got[-1].get("event") == "end"

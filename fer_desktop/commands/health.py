@@ -28,17 +28,15 @@ POLL_S = 0.2  # how often the monitor looks (readiness, the next report)
 NOTIFY_EVERY_S = 5.0  # STATUS= under systemd when neither --health nor a watchdog sets it
 
 
-class StreamHealth:
-    """One stream, as its session's events and state show it: frames since the last report,
-    faces in the newest frame, when that frame came, whether its camera is awaited."""
+class FrameCounter:
+    """A stream's frames as its session's events show them: how many since the last count,
+    faces in the newest, when it came. Made first: `wrap` gives the session its `on_event`."""
 
-    def __init__(self, name: str, session: Session | None = None):
-        self.name = name
-        self.session = session
+    def __init__(self):
         self._lock = threading.Lock()
         self._frames = self._faces = 0
         self._last_frame: float | None = None  # monotonic
-        self._created = self._since = time.monotonic()  # _since: the last report
+        self._since = time.monotonic()  # the last count
 
     def wrap(self, on_event: Callable[[Event], None]) -> Callable[[Event], None]:
         """`on_event` for the session: frames are counted here, other events passed on."""
@@ -54,16 +52,29 @@ class StreamHealth:
 
         return handle
 
+    def count(self) -> tuple[float, int, float | None]:
+        """(frames per second since the last count, faces in the newest frame, when it came)."""
+        now = time.monotonic()
+        with self._lock:
+            fps = self._frames / max(now - self._since, 1e-6)
+            self._frames, self._since = 0, now
+            return fps, self._faces, self._last_frame
+
+
+class StreamHealth:
+    """One stream: its session's state and its frames (counted by `frames`)."""
+
+    def __init__(self, session: Session, frames: FrameCounter):
+        self.session, self.frames = session, frames
+        self._created = time.monotonic()
+
     def report(self) -> dict:
         """The stream's state now; the frame rate counts from the previous report."""
         now = time.monotonic()
         session = self.session
-        with self._lock:
-            fps = self._frames / max(now - self._since, 1e-6)
-            faces, last = self._faces, self._last_frame
-            self._frames, self._since = 0, now
-        waiting = session.state.waiting_since if session else None
-        if session is None or session.finished.is_set():
+        fps, faces, last = self.frames.count()
+        waiting = session.state.waiting_since
+        if session.finished.is_set():
             state = "ended"
         elif waiting is not None:
             state = "waiting for the camera"
@@ -71,16 +82,15 @@ class StreamHealth:
             state = "starting"
         else:
             state = "running"
-        source = session.source if session else None
         return {
-            "stream": self.name,
+            "stream": session.options.name,
             "state": state,
             "frames_per_s": round(fps, 1),
             "faces": faces,
             "last_frame_s": None if last is None else round(now - last, 1),
             "waiting_s": None if waiting is None else round(now - waiting, 1),
-            "source_frames_dropped": getattr(source, "dropped", 0),
-            "outputs": [o.state for o in session.outputs] if session else [],
+            "source_frames_dropped": getattr(session.source, "dropped", 0),
+            "outputs": [o.state for o in session.outputs],
         }
 
     def stalled(self, report: dict) -> bool:
@@ -144,8 +154,7 @@ class HealthMonitor:
 
     @staticmethod
     def _up(stream: StreamHealth) -> bool:
-        session = stream.session
-        return session is None or session.ready.is_set() or session.finished.is_set()
+        return stream.session.ready.is_set() or stream.session.finished.is_set()
 
     def _reports(self) -> list[tuple[StreamHealth, dict]]:
         return [(stream, stream.report()) for stream in self.streams]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fer_desktop.calibration import CalibrationError
-from fer_desktop.commands.health import HealthMonitor, StreamHealth
+from fer_desktop.commands.health import FrameCounter, HealthMonitor, StreamHealth
 from fer_desktop.commands.sd_notify import SystemdNotifier
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.outputs import Output
@@ -26,12 +26,14 @@ from fer_desktop.outputs.stdout import JsonLinesOutput
 from fer_desktop.outputs.websocket import parse_ws_url
 from fer_desktop.rehearsal import FileCamera, LoopedVideo
 from fer_desktop.session import (
+    CameraOpener,
     OutputEnded,
     OutputStarted,
     Session,
     SessionOptions,
     Status,
     new_stem,
+    open_camera,
     recording_outputs,
     recording_pair,
 )
@@ -191,7 +193,8 @@ def _backoff(text: str) -> tuple[float, ...]:
     return waits
 
 
-def run(args, settings: Settings) -> int:
+def run(args, settings: Settings, open_camera: CameraOpener = open_camera) -> int:
+    """`open_camera`: how 'camera:N' sources are opened (and reopened after an outage)."""
     if args.health < 0:
         raise UsageError("--health must be 0 (off) or a number of seconds")
     if args.save_baseline and not settings.calibrate_s:
@@ -207,14 +210,15 @@ def run(args, settings: Settings) -> int:
             name=stream.name,
             backoff=_backoff(args.reconnect_backoff),
             capture=_capture(args.size, args.fps),
+            open_camera=open_camera,
         )
-        health = StreamHealth(stream.name)
+        frames = FrameCounter()
         outputs = _outputs(args, stream, tag=len(streams) > 1)
-        session = Session(stream.source, settings, options, outputs, on_event=health.wrap(_say))
-        health.session = session
-        _take_markers(session, outputs)
+        session = Session.from_settings(
+            stream.source, settings, options, outputs, on_event=frames.wrap(_say)
+        )
         sessions.append(session)
-        healths.append(health)
+        healths.append(StreamHealth(session, frames))
     if args.lsl and not args.lsl_network:  # after the options' errors, before the outlets
         from fer_desktop.outputs.lsl import EXPOSED
 
@@ -230,7 +234,7 @@ def run(args, settings: Settings) -> int:
         for inlet in inlets:
             inlet.close()
     if args.save_baseline:
-        baselines = sessions[0].pipeline.calibrator().baselines()
+        baselines = sessions[0].pipeline.baselines()
         if not baselines:
             raise CalibrationError(
                 "no face showed a neutral, steady stretch long enough to save a baseline"
@@ -245,18 +249,6 @@ def run(args, settings: Settings) -> int:
         return 130
     failed = sum(s is None for s in summaries)
     return 0 if not failed else (1 if failed < len(summaries) else 2)
-
-
-def _take_markers(session: Session, outputs: list[Output]) -> None:
-    """WebSocket clients (a game, the observer page) may place markers in this session."""
-    from fer_desktop.outputs.websocket import WebSocketOutput
-
-    for output in outputs:
-        for inner in getattr(output, "outputs", [output]):
-            if isinstance(inner, WebSocketOutput):
-                inner.on_marker = lambda note, t_wall: session.inbound_marker(
-                    note, "websocket", t_wall
-                )
 
 
 def _marker_inlets(args, sessions: list[Session]) -> list:

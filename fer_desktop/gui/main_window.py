@@ -23,6 +23,7 @@ from fer_desktop.session import (
     AddMarker,
     AddOutput,
     CalibrateNeutral,
+    CameraOpener,
     ChangeSettings,
     Command,
     FrameAnalysed,
@@ -31,6 +32,7 @@ from fer_desktop.session import (
     ResetCalibration,
     Seek,
     SetRealtime,
+    open_camera,
 )
 from fer_desktop.state import SessionState, SourceState, StateChanged
 from fer_desktop.timeaxis import wall_seconds
@@ -50,9 +52,10 @@ from .worker import PipelineWorker
 
 
 class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
-    def __init__(self, settings: QSettings | None = None):
+    def __init__(self, settings: QSettings | None = None, open_camera: CameraOpener = open_camera):
         super().__init__()
         self.settings = settings or QSettings(APP_NAME, APP_NAME)
+        self.open_camera = open_camera  # how its sessions open 'camera:N'
         self.setWindowTitle("fer_desktop — live mood")
         if ICON_PATH.exists():
             self.setWindowIcon(QIcon(str(ICON_PATH)))
@@ -230,7 +233,9 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
             )
         self.fast.setEnabled(is_file(spec))
         self._select_source(spec)
-        self.worker = PipelineWorker(spec, self.analysis, realtime=not self.fast.isChecked())
+        self.worker = PipelineWorker(
+            spec, self.analysis, not self.fast.isChecked(), open_camera=self.open_camera
+        )
         for output in self.outputs.new_source():
             self.worker.send(AddOutput(output))
         self.thread = QThread(self)

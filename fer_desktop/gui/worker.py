@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.session import (
+    CameraOpener,
     Command,
     FrameAnalysed,
     MarkerPlaced,
@@ -25,6 +26,7 @@ from fer_desktop.session import (
     Session,
     SessionOptions,
     Status,
+    open_camera,
 )
 from fer_desktop.settings import Settings
 from fer_desktop.state import StateChanged
@@ -41,14 +43,18 @@ class PipelineWorker(QObject):
     outputEnded = Signal(object, str)  # Output, error ("" when it closed normally)
     finished = Signal()  # the session has ended (its last state says how)
 
-    def __init__(self, source_spec: str, settings: Settings, realtime: bool = True):
+    def __init__(
+        self,
+        source_spec: str,
+        settings: Settings,
+        realtime: bool = True,
+        open_camera: CameraOpener = open_camera,
+    ):
         super().__init__()
         self.source_spec = source_spec
-        self.session = Session(
-            source_spec,
-            settings,
-            SessionOptions(realtime=realtime, hold_at_end=True),
-            on_event=self._on_event,
+        options = SessionOptions(realtime=realtime, hold_at_end=True, open_camera=open_camera)
+        self.session = Session.from_settings(
+            source_spec, settings, options, on_event=self._on_event
         )
         self._gui_busy = threading.Event()
         self.dropped = 0

@@ -7,6 +7,7 @@ number of outputs run at once; the window adds and removes them while a session 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,9 @@ class SessionInfo:
     extra: dict = field(default_factory=dict)
     name: str = "fer_desktop"  # the stream's name (`live --name`): LSL, headers
     size: tuple[int, int] | None = None  # the frames' width and height, when known
+    # where markers an output takes from its clients go: the session's inbound_marker(note,
+    # source, t_wall), from any thread; it raises FerDesktopError to refuse one
+    place_marker: Callable[[str, str, str | None], None] | None = field(default=None, repr=False)
 
     def header(self) -> dict:
         """The "header" line every stream starts with."""

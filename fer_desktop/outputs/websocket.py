@@ -214,8 +214,9 @@ class WebSocketOutput(Output):
         `token`: what clients must present; generated when the address is not loopback (or
         `require_token`) and none is given. `log` gets one line per refused client and the
         token announcement; it is called from the server's thread. `on_marker(note, t_wall)`
-        takes a client's marker (Session.inbound_marker; it raises FerDesktopError to refuse
-        it); without it markers are refused. It is called from the server's thread.
+        takes a client's marker (it raises FerDesktopError to refuse it); without it markers
+        go to the session served (`SessionInfo.place_marker`), or are refused when it takes
+        none. It is called from the server's thread.
         `lasting`: serve on across sessions until `shut_down` (see the module's notes)."""
         self.host, self.port = parse_ws_url(url)
         if token is not None and not token.strip():
@@ -226,6 +227,7 @@ class WebSocketOutput(Output):
         self.allow_origins = {normalize_origin(o) for o in allow_origins}
         self.log = log or (lambda line: None)
         self.on_marker = on_marker
+        self._to_session: Callable[[str, str | None], None] | None = None  # see `start`
         self.lasting = lasting
         self.markers = 0  # taken from clients
         self.dropped = 0
@@ -276,6 +278,10 @@ class WebSocketOutput(Output):
         session) keeps its clients and sends them the new header line."""
         self._header = dumps(info.header())
         self._closing = False
+        place = info.place_marker
+        self._to_session = (
+            None if place is None else lambda note, t_wall: place(note, "websocket", t_wall)
+        )
         if self._thread is not None and self._thread.is_alive():
             self._post(self._fanout, self._header, False)
             return
@@ -463,10 +469,11 @@ class WebSocketOutput(Output):
             return "note must be a string"
         if t_wall is not None and not isinstance(t_wall, str):
             return "t_wall must be an ISO 8601 string, e.g. 2026-12-01T22:15:03.120Z"
-        if self.on_marker is None:
+        place = self.on_marker or self._to_session
+        if place is None:
             return "this stream does not take markers"
         try:
-            self.on_marker(note, t_wall)
+            place(note, t_wall)
         except FerDesktopError as exc:
             return str(exc)
         self.markers += 1
