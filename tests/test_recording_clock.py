@@ -23,7 +23,7 @@ def test_a_game_marker_is_stamped_when_it_arrives_under_a_slow_analysis(tmp_path
     t_wall was taken when the frame loop got to the marker (up to 238 ms late) and t_source
     was the last frame's (up to 335 ms early)."""
     timeline = open_timeline(tmp_path / "t.jsonl", "jsonl")
-    session = Session(
+    session = Session.from_settings(
         str(shared_path("videos", "crowd_1080p.mp4")),
         Settings(),
         SessionOptions(realtime=True),
