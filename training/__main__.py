@@ -375,12 +375,6 @@ def _check_checkpoints(folder: Path, recipe, dataset, quick: bool) -> None:
 def _ship(args, argv) -> int:
     from training.provenance import provenance
 
-    origin = provenance(REPO, allow_dirty=args.allow_dirty or args.quick, command=_command(argv))
-    dataset = _data(args)
-    from training.data import SHIPPED_TASKS
-
-    tasks = list(SHIPPED_TASKS) if args.task == "all" else [args.task]
-    float_dir = args.float_dir or RUNS / "float"
     recipe = _recipe(args)
     if recipe.architecture != "model_a":
         print(
@@ -389,6 +383,12 @@ def _ship(args, argv) -> int:
             file=sys.stderr,
         )
         return 2
+    origin = provenance(REPO, allow_dirty=args.allow_dirty or args.quick, command=_command(argv))
+    dataset = _data(args)
+    from training.data import SHIPPED_TASKS
+
+    tasks = list(SHIPPED_TASKS) if args.task == "all" else [args.task]
+    float_dir = args.float_dir or RUNS / "float"
     if args.teacher:
         recipe.teachers = tuple(str(Path(t).resolve().relative_to(REPO)) for t in args.teacher)
         recipe.teacher_weight = args.teacher_weight

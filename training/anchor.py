@@ -101,3 +101,83 @@ def write_curve(run_folder: Path, runs: Path, command: str) -> Path:
     out = runs / f"anchor_curve_{run_folder.name}.json"
     out.write_text(json.dumps(record, indent=1) + "\n")
     return out
+
+
+# What the ferplus_cnn recipe does not take from the anchor (its side from the facts record).
+PIPELINE_DIFFERENCES = (
+    "(1) targets: ours keep every emotion with two or more votes; its keep the largest counts "
+    "up to 75% of the votes (at most three emotions) and drop more images (27,956 Training "
+    "images kept);",
+    "(2) augmentation: ours rotate up to 20 degrees, shift and zoom 0.15, change brightness "
+    "and contrast by 0.25, erase a patch in a quarter of the faces, flip; its rotate up to "
+    "30 degrees, shift, shear and zoom 0.2, scale brightness 0.2-1.2, flip;",
+    "(3) optimiser: ours is Adam as AdamW without weight decay, its compile cell was not read;",
+    "(4) its validation images keep Training's pixel copies; ours are scored both ways.",
+)
+
+NEXT_STEP = {
+    "lags": "ours lags at equal epochs, so the difference is in the pipeline (preprocessing, "
+    "augmentation, label cleaning, the loss on vote distributions, batch size, schedule): "
+    "swap one ingredient at a time on a short schedule.",
+    "matches": "ours matches at equal epochs, so the gap is schedule length: the long run "
+    "continues across sessions.",
+    "leads": "ours leads at equal epochs.",
+    "too few epochs": "too few epochs to compare yet.",
+}
+
+
+def report_section(runs: Path) -> str:
+    """REPORT.md's section: the anchor's facts in brief and each anchor_curve_*.json."""
+    if not (runs / ANCHOR_RECORD).exists():
+        return ""
+    anchor = load_anchor(runs)
+    acc = anchor["val_accuracy"]
+    best = int(np.argmax(acc))
+    lines = [
+        "## Against the public FER+ CNN's own training curve (issue #33)",
+        "",
+        f"The anchor ({anchor['source']['repository']}, `{ANCHOR_RECORD}`): 8-class "
+        f"PublicTest accuracy on its majority labels by epoch, {len(acc)} epochs, best "
+        f"{_pct(acc[best])} at epoch {best + 1}. {anchor['facts']['l2']} "
+        f"{anchor['facts']['schedule']}",
+        "",
+        "The diagnosis trains its layers and schedule (recipe `ferplus_cnn`) in our pipeline. "
+        "What still differs, the ingredients to swap: " + " ".join(PIPELINE_DIFFERENCES),
+    ]
+    for path in sorted(runs.glob("anchor_curve_*.json")):
+        r = json.loads(path.read_text())
+        c = r["comparison"]
+        seconds = float(np.median(r["seconds_per_epoch"]))
+        lines += [
+            "",
+            f"Run `{r['run']}` (recipe hash {r['recipe_hash']}, {r['epochs_done']} of "
+            f"{r['recipe']['epochs']} epochs, median {seconds:.0f} s an epoch on this shared "
+            f"machine), record `training/runs/{path.name}`, written by `{r['command']}`:",
+            "",
+            "| epoch | ours, anchor's labels | anchor | difference | ours, our 8-class labels "
+            "(dedup) |",
+            "|---|---|---|---|---|",
+        ]
+        for row in c["rows"]:
+            e = row["epoch"]
+            lines.append(
+                f"| {e} | {_pct(row['ours'])} | {_pct(row['anchor'])} | "
+                f"{100 * (row['ours'] - row['anchor']):+.1f} pp | "
+                f"{_pct(r['public_8class_dedup'][e - 1])} |"
+            )
+        diff = c["last5_difference_pp"]
+        lines += [
+            "",
+            (
+                f"Over the last five epochs both have, ours is {diff:+.2f} points from the anchor "
+                f"(within ±{MATCH_PP} counts as matching): "
+                if diff is not None
+                else ""
+            )
+            + NEXT_STEP[c["verdict"]],
+        ]
+    return "\n".join(lines)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
