@@ -112,7 +112,8 @@ PIPELINE_DIFFERENCES = (
     "and contrast by 0.25, erase a patch in a quarter of the faces, flip; its rotate up to "
     "30 degrees, shift, shear and zoom 0.2, scale brightness 0.2-1.2, flip;",
     "(3) optimiser: ours is Adam as AdamW without weight decay, its compile cell was not read;",
-    "(4) its validation images keep Training's pixel copies; ours are scored both ways.",
+    "(4) its validation set keeps Training's pixel copies (251 of its 3,199 images): the curve "
+    "scores ours on that set as it is, and beside it on our 8-class labels with copies removed.",
 )
 
 NEXT_STEP = {
