@@ -107,7 +107,7 @@ def write_curve(run_folder: Path, runs: Path, command: str) -> Path:
 PIPELINE_DIFFERENCES = (
     "(1) targets: ours keep every emotion with two or more votes; its keep the largest counts "
     "up to 75% of the votes (at most three emotions) and drop more images (27,956 Training "
-    "images kept);",
+    "images kept; recipe field targets='top_votes' swaps it in: 27,953 here);",
     "(2) augmentation: ours rotate up to 20 degrees, shift and zoom 0.15, change brightness "
     "and contrast by 0.25, erase a patch in a quarter of the faces, flip; its rotate up to "
     "30 degrees, shift, shear and zoom 0.2, scale brightness 0.2-1.2, flip;",

@@ -258,22 +258,53 @@ class VoteTargets:
     usage: np.ndarray  # (N,) str
 
 
-def vote_targets(data: FerData, min_votes: int = 2) -> VoteTargets:
+def vote_targets(data: FerData, min_votes: int = 2, rule: str = "votes") -> VoteTargets:
     """FER+ vote distributions over the eight emotions, cleaned as the FER+ authors do.
 
-    A count below `min_votes` (a single rater) is treated as an outlier and dropped. Images
-    are left out when they have no FER+ row, or when "unknown" or "not a face" gets at least
-    as many votes as the top emotion, or when no emotion keeps a vote.
+    A count below `min_votes` (a single rater) is treated as an outlier and dropped. Rule
+    "votes" keeps every remaining emotion; images are left out when they have no FER+ row,
+    or when "unknown" or "not a face" gets at least as many votes as the top emotion, or
+    when no emotion keeps a vote. Rule "top_votes" is the FER+ authors' "probability
+    distribution" cleaning, which the public FER+ CNN trained on (`top_votes`).
     """
     if data.votes is None:
         raise DatasetError("training on FER+ votes needs fer2013.npz (it holds the votes)")
     votes = data.votes.astype(np.float32)
     votes[votes < min_votes] = 0.0
+    if rule == "top_votes":
+        votes = np.array([top_votes(row) for row in votes], dtype=np.float32)
+    elif rule != "votes":
+        raise ValueError(f"unknown target rule {rule!r}; choose votes or top_votes")
     emotion = votes[:, :8]
     top = emotion.max(axis=1)
     keep = (data.votes[:, 0] >= 0) & (top > 0) & (votes[:, 8] < top) & (votes[:, 9] < top)
     soft = emotion[keep] / emotion[keep].sum(axis=1, keepdims=True)
     return VoteTargets(data.pixels[keep], soft.astype(np.float32), data.usage[keep])
+
+
+def top_votes(counts: np.ndarray) -> np.ndarray:
+    """One image's ten FER+ counts (single votes already dropped) reduced as the FER+
+    authors' "probability distribution" mode does: the largest counts are kept, largest
+    first and ties together, until they hold 75% of the votes or three are kept; unknown or
+    not-a-face ends the taking (and is not kept after an emotion). All zeros (the image is
+    dropped) when the kept counts hold at most half the votes or more than three tie."""
+    left, kept = counts.astype(np.float64), np.zeros(len(counts))
+    total, n = left.sum(), 0
+    while kept.sum() < 0.75 * total and n < 3:
+        peak = left.max()
+        ties = np.flatnonzero(left == peak)
+        other = ties[ties >= 8]
+        if other.size:  # unknown or not-a-face ties with the peak: it ends the taking
+            ties = ties[ties < other[0]]
+            if not kept.any() and not ties.size:
+                ties = other[:1]  # it is the largest of all: the image is dropped below
+        kept[ties], left[ties] = peak, 0.0
+        n += len(ties)
+        if other.size:
+            break
+    if kept.sum() <= 0.5 * total or n > 3:
+        return np.zeros_like(kept)
+    return kept
 
 
 def subsample(task: Task, per_usage: int, seed: int = 0) -> Task:

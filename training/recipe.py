@@ -61,10 +61,20 @@ class Recipe:
     plateau_patience: int = 20
     plateau_factor: float = 0.5
     l2: float = 0.0  # L2 on the separable kernels (Keras regularizer), besides weight decay
+    # "votes": every emotion with min_votes or more; "top_votes": the FER+ authors' cleaning
+    # that the public FER+ CNN trained on (data.top_votes).
+    targets: str = "votes"
 
 
 # The defaults of the fields recipe_hash leaves out (see Recipe).
-_LATER_FIELDS = ("architecture", "schedule", "plateau_patience", "plateau_factor", "l2")
+_LATER_FIELDS = (
+    "architecture",
+    "schedule",
+    "plateau_patience",
+    "plateau_factor",
+    "l2",
+    "targets",
+)
 
 
 def recipe_hash(recipe: Recipe) -> str:

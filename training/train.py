@@ -453,7 +453,7 @@ def validated_tasks(recipe: Recipe) -> tuple[str, ...]:
 
 def prepare(data: FerData, recipe: Recipe, quick: bool = False, tasks=SELECTION_TASKS):
     """Vote targets, the tasks, and the key a checkpoint's data must match."""
-    votes = vote_targets(data, recipe.min_votes)
+    votes = vote_targets(data, recipe.min_votes, recipe.targets)
     names = (*validated_tasks(recipe), *tasks)
     all_tasks = {n: make_task(data, n) for n in dict.fromkeys(names)}
     if quick:
