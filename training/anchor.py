@@ -9,6 +9,7 @@ comparison can be written while the run still trains. No TensorFlow here.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,7 @@ def write_curve(run_folder: Path, runs: Path, command: str) -> Path:
         "curve. public_8class_dedup is the same network on our 8-class labels (unique top "
         "vote, duplicates removed).",
         "command": command,
+        "load_average_1_5_15min": [round(v, 1) for v in os.getloadavg()],  # beside the run
         "run": run_folder.name,
         **ours,
         "anchor_source": f"training/runs/{ANCHOR_RECORD}",
@@ -153,7 +155,8 @@ def report_section(runs: Path) -> str:
             "",
             f"Run `{r['run']}` (recipe hash {r['recipe_hash']}, {r['epochs_done']} of "
             f"{r['recipe']['epochs']} epochs, median {seconds:.0f} s an epoch on this shared "
-            f"machine), record `training/runs/{path.name}`, written by `{r['command']}`:",
+            f"machine, load average {r['load_average_1_5_15min'][1]} when written), record "
+            f"`training/runs/{path.name}`, written by `{r['command']}`:",
             "",
             "| epoch | ours, anchor's labels | anchor | difference | ours, our 8-class labels "
             "(dedup) |",
