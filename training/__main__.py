@@ -29,6 +29,16 @@ def _first_stage(spec: str) -> str:
 
 def _recipe_options(s: argparse.ArgumentParser) -> None:
     """Options that change the recipe (and so its hash), shared by ship, fit and speed."""
+    from training.recipe import RECIPES
+
+    s.add_argument(
+        "--recipe",
+        choices=list(RECIPES),
+        default="model_a",
+        help="a named recipe of training/recipe.py, which the options below override "
+        "(default model_a, the 3- and 2-class files; model_a_8class, the 8-class file; "
+        "ferplus_cnn, the public FER+ CNN's network and schedule)",
+    )
     s.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     s.add_argument("--width", type=int, default=None, help="override the recipe's width")
     s.add_argument(
@@ -183,6 +193,13 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--fitted", type=Path, action="append", required=True)
     k.add_argument("--mirror", action="store_true", help="average each face with its mirror")
     k.add_argument("--name", required=True)
+    a = sub.add_parser(
+        "anchor-curve",
+        help="a fit run's 8-class PublicTest accuracy by epoch beside the public FER+ CNN's "
+        "published curve (training/runs/anchor_curve_NAME.json; works while the run trains)",
+    )
+    a.add_argument("--run", required=True, help="the fit run's name (its checkpoint folder)")
+    a.add_argument("--checkpoints", type=Path, default=CHECKPOINTS)
     sub.add_parser("report", help="write training/REPORT.md from the runs and model cards")
     return p
 
@@ -234,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
             from training import data as D
 
             curve.run(D.load(args.data), args.fitted, args.mirror, args.name, RUNS)
+            return 0
+        if args.command == "anchor-curve":
+            from training import anchor
+
+            out = anchor.write_curve(args.checkpoints / args.run, RUNS, _command(argv))
+            print(f"curve record {out}")
             return 0
         if args.command == "report":
             from training import report
@@ -294,9 +317,9 @@ def _command(argv: list[str] | None) -> str:
 
 
 def _recipe(args):
-    from training.recipe import Recipe
+    from training.recipe import named_recipe
 
-    recipe = Recipe()
+    recipe = named_recipe(args.recipe)
     if args.quick:
         recipe.epochs, recipe.width = 1, 8
     if args.epochs:
@@ -352,13 +375,20 @@ def _check_checkpoints(folder: Path, recipe, dataset, quick: bool) -> None:
 def _ship(args, argv) -> int:
     from training.provenance import provenance
 
+    recipe = _recipe(args)
+    if recipe.architecture != "model_a":
+        print(
+            f"error: ship exports Model A networks; the {args.recipe} recipe trains with "
+            f"`python -m training fit --recipe {args.recipe}`",
+            file=sys.stderr,
+        )
+        return 2
     origin = provenance(REPO, allow_dirty=args.allow_dirty or args.quick, command=_command(argv))
     dataset = _data(args)
     from training.data import SHIPPED_TASKS
 
     tasks = list(SHIPPED_TASKS) if args.task == "all" else [args.task]
     float_dir = args.float_dir or RUNS / "float"
-    recipe = _recipe(args)
     if args.teacher:
         recipe.teachers = tuple(str(Path(t).resolve().relative_to(REPO)) for t in args.teacher)
         recipe.teacher_weight = args.teacher_weight
@@ -394,9 +424,9 @@ def _fit(args, argv) -> int:
     recipe = _recipe(args)
     name, folder = _run_folder(args, "fit")
     _check_checkpoints(folder, recipe, dataset, args.quick)
-    from training.train import Validation, fit, prepare
+    from training.train import ANCHOR_SET, TRACKED_TASKS, Validation, fit, prepare
 
-    votes, tasks, data_key = prepare(dataset, recipe, args.quick)
+    votes, tasks, data_key = prepare(dataset, recipe, args.quick, TRACKED_TASKS)
     val = Validation(tasks)
     model, info = fit(votes, val, recipe, None, folder, data_key, origin)
     fitted = args.fitted or RUNS / f"fit_{name}.keras"
@@ -415,6 +445,7 @@ def _fit(args, argv) -> int:
             n: {"accuracy": m["accuracy"], "balanced_accuracy": m["balanced_accuracy"]}
             | ({"sad_recall": m["recall"]["sad"]} if "sad" in m.get("recall", {}) else {})
             for n, m in scores.items()
+            if n != ANCHOR_SET  # its PublicTest keeps Training's copies
         },
         "training": info,
         "fitted": str(fitted),

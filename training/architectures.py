@@ -1,4 +1,5 @@
-"""Keras models: the seed project's MLP and CNNs A, B, C, and the Model A we ship.
+"""Keras models: the seed project's MLP and CNNs A, B, C, the Model A we ship, and the
+public FER+ CNN's layers (the anchor of issue #33).
 
 Every model takes 48x48x1 pixels on the 0..255 scale. The shipped models rescale inside the
 network, so any runtime can feed a crop directly.
@@ -187,6 +188,43 @@ def full_resolution_stage(x, spec: str, slope: float = 0.02):
         x = layers.BatchNormalization()(x)
         x = layers.LeakyReLU(negative_slope=slope)(x)
     return layers.MaxPool2D(2)(x)
+
+
+# The public FER+ CNN's stages as we read them in github.com/vicksam/fer-model (models.py,
+# its 0.17 M-parameter network, the one its 692 kB .tflite holds): (filters, separable 3x3
+# layers) at 48, 24, 12 and 6 px, each stage ending in 2x2 max-pooling.
+FERPLUS_CNN_STAGES = ((48, 3), (96, 3), (192, 2), (384, 1))
+
+
+def ferplus_cnn(
+    n_classes: int = 8, slope: float = 0.02, spatial_dropout: float = 0.1, l2: float = 0.0
+) -> keras.Model:
+    """The public FER+ CNN's architecture (173,537 parameters), on 0..255 pixels.
+
+    Every layer is a separable 3x3 convolution (with bias) and batch norm. Inside a stage a
+    leaky ReLU follows; a stage's last layer is followed by max-pooling, spatial dropout and
+    then the leaky ReLU. A separable 1x1 convolution to the classes and global average
+    pooling give the logits (no dense layer); `probs` is their softmax.
+    """
+    reg = keras.regularizers.L2(l2) if l2 else None
+    inputs = keras.Input((48, 48, 1), name="face")
+    x = layers.Rescaling(1.0 / 255.0)(inputs)
+    for filters, n_layers in FERPLUS_CNN_STAGES:
+        for i in range(n_layers):
+            x = layers.SeparableConv2D(
+                filters, 3, padding="same", depthwise_regularizer=reg, pointwise_regularizer=reg
+            )(x)
+            x = layers.BatchNormalization()(x)
+            if i < n_layers - 1:
+                x = layers.LeakyReLU(negative_slope=slope)(x)
+        x = layers.MaxPool2D(2)(x)
+        if spatial_dropout:
+            x = layers.SpatialDropout2D(spatial_dropout)(x)
+        x = layers.LeakyReLU(negative_slope=slope)(x)
+    x = layers.SeparableConv2D(n_classes, 1, padding="same")(x)
+    logits = layers.GlobalAveragePooling2D(name="logits")(x)
+    outputs = layers.Softmax(name="probs")(logits)
+    return keras.Model(inputs, outputs, name="ferplus_cnn")
 
 
 def class_head(

@@ -38,6 +38,7 @@ TASK_LABELS = {
     "3class": ["happy", "neutral", "sad"],
     "8class": ["neutral", "happy", "surprise", "sad", "anger", "disgust", "fear", "contempt"],
 }
+TASK_LABELS["8class_majority"] = TASK_LABELS["8class"]  # the same eight, labelled otherwise
 USAGES = ("Training", "PublicTest", "PrivateTest")
 EMOTIONS = FERPLUS_COLUMNS[:8]  # the network's eight outputs, in this order
 # Each task's labels as FER+ emotions: its head is these columns of the 8-way network.
@@ -46,6 +47,7 @@ TASK_EMOTIONS = {
     "3class": ("happiness", "neutral", "sadness"),
     "8class": tuple(EMOTIONS),
 }
+TASK_EMOTIONS["8class_majority"] = TASK_EMOTIONS["8class"]
 SHIPPED_TASKS = ("3class", "2class", "8class")  # the models/ files, by task
 TASK_COLUMNS = {name: [EMOTIONS.index(c) for c in cols] for name, cols in TASK_EMOTIONS.items()}
 
@@ -193,9 +195,13 @@ class Task:
 def make_task(data: FerData, name: str) -> Task:
     """'2class': FER2013 Happy vs Sad. '3class': FER+ majority happy / neutral / sad.
     '8class': FER+ majority over the eight emotions. A FER+ task keeps an image when its top
-    vote is unique, is one of the task's emotions and beats "not a face"."""
+    vote is unique, is one of the task's emotions and beats "not a face".
+    '8class_majority': the public FER+ CNN's validation labels (`strict_majority`)."""
     dup = duplicates_of_training(data)
-    if name == "2class":
+    if name == "8class_majority":
+        keep, y = strict_majority(data)
+        soft = np.eye(len(EMOTIONS), dtype=np.float32)[y]
+    elif name == "2class":
         keep = np.isin(data.label, (HAPPY, SAD))
         y = (data.label[keep] == SAD).astype(np.int64)
         soft = np.eye(2, dtype=np.float32)[y]
@@ -227,6 +233,22 @@ def make_task(data: FerData, name: str) -> Task:
     )
 
 
+def strict_majority(data: FerData, min_votes: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """The FER+ authors' "majority" labels, which the public FER+ CNN (vicksam/fer-model)
+    validates on: single votes dropped, then an image is kept when one emotion holds more
+    than half of all remaining votes (unknown and not-a-face counted). Returns the mask of
+    kept images and their emotion (index into EMOTIONS). On fer2013.npz it keeps 3,199
+    PublicTest images, the count that repository's notebook prints."""
+    if data.votes is None:
+        raise DatasetError("the FER+ majority labels need FER+ votes: use fer2013.npz")
+    votes = data.votes.astype(np.float32)
+    votes[votes < min_votes] = 0.0
+    top = votes.argmax(axis=1)
+    keep = (data.votes[:, 0] >= 0) & (top < len(EMOTIONS))
+    keep &= votes.max(axis=1) > 0.5 * votes.sum(axis=1)
+    return keep, top[keep].astype(np.int64)
+
+
 @dataclass
 class VoteTargets:
     """Images with usable FER+ votes and their vote distribution over the eight emotions."""
@@ -236,22 +258,53 @@ class VoteTargets:
     usage: np.ndarray  # (N,) str
 
 
-def vote_targets(data: FerData, min_votes: int = 2) -> VoteTargets:
+def vote_targets(data: FerData, min_votes: int = 2, rule: str = "votes") -> VoteTargets:
     """FER+ vote distributions over the eight emotions, cleaned as the FER+ authors do.
 
-    A count below `min_votes` (a single rater) is treated as an outlier and dropped. Images
-    are left out when they have no FER+ row, or when "unknown" or "not a face" gets at least
-    as many votes as the top emotion, or when no emotion keeps a vote.
+    A count below `min_votes` (a single rater) is treated as an outlier and dropped. Rule
+    "votes" keeps every remaining emotion; images are left out when they have no FER+ row,
+    or when "unknown" or "not a face" gets at least as many votes as the top emotion, or
+    when no emotion keeps a vote. Rule "top_votes" is the FER+ authors' "probability
+    distribution" cleaning, which the public FER+ CNN trained on (`top_votes`).
     """
     if data.votes is None:
         raise DatasetError("training on FER+ votes needs fer2013.npz (it holds the votes)")
     votes = data.votes.astype(np.float32)
     votes[votes < min_votes] = 0.0
+    if rule == "top_votes":
+        votes = np.array([top_votes(row) for row in votes], dtype=np.float32)
+    elif rule != "votes":
+        raise ValueError(f"unknown target rule {rule!r}; choose votes or top_votes")
     emotion = votes[:, :8]
     top = emotion.max(axis=1)
     keep = (data.votes[:, 0] >= 0) & (top > 0) & (votes[:, 8] < top) & (votes[:, 9] < top)
     soft = emotion[keep] / emotion[keep].sum(axis=1, keepdims=True)
     return VoteTargets(data.pixels[keep], soft.astype(np.float32), data.usage[keep])
+
+
+def top_votes(counts: np.ndarray) -> np.ndarray:
+    """One image's ten FER+ counts (single votes already dropped) reduced as the FER+
+    authors' "probability distribution" mode does: the largest counts are kept, largest
+    first and ties together, until they hold 75% of the votes or three are kept; unknown or
+    not-a-face ends the taking (and is not kept after an emotion). All zeros (the image is
+    dropped) when the kept counts hold at most half the votes or more than three tie."""
+    left, kept = counts.astype(np.float64), np.zeros(len(counts))
+    total, n = left.sum(), 0
+    while kept.sum() < 0.75 * total and n < 3:
+        peak = left.max()
+        ties = np.flatnonzero(left == peak)
+        other = ties[ties >= 8]
+        if other.size:  # unknown or not-a-face ties with the peak: it ends the taking
+            ties = ties[ties < other[0]]
+            if not kept.any() and not ties.size:
+                ties = other[:1]  # it is the largest of all: the image is dropped below
+        kept[ties], left[ties] = peak, 0.0
+        n += len(ties)
+        if other.size:
+            break
+    if kept.sum() <= 0.5 * total or n > 3:
+        return np.zeros_like(kept)
+    return kept
 
 
 def subsample(task: Task, per_usage: int, seed: int = 0) -> Task:

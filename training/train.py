@@ -15,7 +15,13 @@ import tensorflow as tf
 from training import checkpoint as ckpt
 from training import evaluate as ev
 from training import export
-from training.architectures import averaged_logits, class_head, model_a_sep, with_softmax
+from training.architectures import (
+    averaged_logits,
+    class_head,
+    ferplus_cnn,
+    model_a_sep,
+    with_softmax,
+)
 from training.augment import augment_batch
 from training.data import (
     EMOTIONS,
@@ -30,7 +36,7 @@ from training.data import (
     vote_targets,
 )
 from training.provenance import git_commit
-from training.recipe import Recipe, data_key_of, recipe_hash
+from training.recipe import Recipe, data_key_of, plateau_rates, recipe_hash
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -50,14 +56,23 @@ def deterministic() -> None:
     tf.config.experimental.enable_op_determinism()
 
 
+# The public FER+ CNN's own validation set: PublicTest under the FER+ majority rule, Training's
+# pixel copies kept as that repository kept them (its curve's axis). Its loss drives the
+# "plateau" schedule, as the validation loss drove that network's learning rate.
+ANCHOR_SET = "8class_majority"
+
+
 @dataclass
 class Validation:
-    """PublicTest (duplicates removed) for each shipped task, scored on the 8-way network."""
+    """PublicTest for each task, scored on the 8-way network: duplicates of Training removed,
+    except in ANCHOR_SET."""
 
     tasks: dict[str, Task]
 
     def __post_init__(self):
-        self.sets = {n: t.subset("PublicTest", dedup=True) for n, t in self.tasks.items()}
+        self.sets = {
+            n: t.subset("PublicTest", dedup=n != ANCHOR_SET) for n, t in self.tasks.items()
+        }
 
     def logits(self, model: keras.Model) -> dict[str, np.ndarray]:
         """log-probabilities over the eight emotions for each task's PublicTest images."""
@@ -67,13 +82,16 @@ class Validation:
         }
 
     def scores(self, logits: dict[str, np.ndarray], priors: dict | None = None) -> dict:
-        """Accuracy and balanced accuracy of each task's head (optionally with log-priors)."""
+        """Accuracy, balanced accuracy and cross-entropy ("loss") of each task's head
+        (optionally with log-priors)."""
         out = {}
         for name, (_x, y) in self.sets.items():
             z = logits[name][:, TASK_COLUMNS[name]]
             if priors:
                 z = z + np.asarray(priors[name])
             m = ev.metrics(y, z.argmax(axis=1), self.tasks[name].labels)
+            log_norm = np.logaddexp.reduce(z, axis=1)
+            m["loss"] = float(np.mean(log_norm - z[np.arange(len(y)), y]))
             out[name] = m
         return out
 
@@ -107,7 +125,9 @@ class BestOnValidation:
     def epoch_end(self, model: keras.Model, epoch: int, loss: float, seconds: float) -> None:
         scores = self.val.scores(self.val.logits(model))
         score = selection_score(scores)
-        self.history.append({n: [m["accuracy"], m["balanced_accuracy"]] for n, m in scores.items()})
+        self.history.append(
+            {n: [m["accuracy"], m["balanced_accuracy"], m["loss"]] for n, m in scores.items()}
+        )
         if score > self.best:
             self.best, self.best_epoch = score, epoch + 1
             self.best_weights = model.get_weights()
@@ -177,29 +197,36 @@ def epoch_dataset(x: np.ndarray, t: np.ndarray, recipe: Recipe, epoch: int) -> t
 
 
 def build(recipe: Recipe) -> keras.Model:
-    """The recipe's 8-way network, compiled with its optimiser and learning-rate schedule."""
+    """The recipe's 8-way network (uncompiled: see `_compile`)."""
     set_seeds(recipe.seed)
-    model = model_a_sep(
+    if recipe.architecture == "ferplus_cnn":
+        return ferplus_cnn(len(EMOTIONS), spatial_dropout=recipe.spatial_dropout, l2=recipe.l2)
+    return model_a_sep(
         len(EMOTIONS),
         recipe.width,
         recipe.blocks,
         recipe.dropout,
         recipe.spatial_dropout,
+        l2=recipe.l2,
         first_stage=recipe.first_stage,
     )
-    return model
 
 
 def _compile(model: keras.Model, recipe: Recipe, steps_per_epoch: int) -> None:
-    steps = recipe.epochs * steps_per_epoch
-    warmup = int(steps * recipe.warmup_fraction)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        recipe.learning_rate / 10,
-        max(steps - warmup, 1),
-        alpha=0.01,
-        warmup_target=recipe.learning_rate,
-        warmup_steps=warmup,
-    )
+    """AdamW and the recipe's schedule: one-cycle as a per-step schedule; "plateau" as a
+    plain rate that `fit` sets before each epoch (`plateau_rates`)."""
+    if recipe.schedule == "plateau":
+        schedule = recipe.learning_rate
+    else:
+        steps = recipe.epochs * steps_per_epoch
+        warmup = int(steps * recipe.warmup_fraction)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            recipe.learning_rate / 10,
+            max(steps - warmup, 1),
+            alpha=0.01,
+            warmup_target=recipe.learning_rate,
+            warmup_steps=warmup,
+        )
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(),
@@ -216,6 +243,15 @@ def _seed_dropout(model: keras.Model, seed: int) -> None:
         if gen is not None:
             k += 1
             gen.state.assign(np.array([seed, k], dtype=gen.state.dtype))
+
+
+def _set_plateau_rate(model: keras.Model, recipe: Recipe, history: list[dict], log) -> None:
+    """The epoch's learning rate from the PublicTest losses so far (so a resumed run sets
+    what an uninterrupted one would)."""
+    rate = plateau_rates(recipe, [e[ANCHOR_SET][2] for e in history])[-1]
+    if not np.isclose(float(model.optimizer.learning_rate.numpy()), rate):
+        log(f"  learning rate {rate:g} from epoch {len(history) + 1}")
+    model.optimizer.learning_rate.assign(rate)
 
 
 def fit(
@@ -236,6 +272,8 @@ def fit(
     per-epoch seeds).
     """
     log = log or say
+    if recipe.schedule == "plateau" and ANCHOR_SET not in val.sets:
+        raise ValueError(f"the plateau schedule watches the {ANCHOR_SET} PublicTest loss")
     deterministic()
     train = votes.usage == "Training"
     x_tr = votes.x[train][..., None].astype(np.uint8)
@@ -274,6 +312,8 @@ def fit(
     for epoch in range(start, recipe.epochs):
         t0 = time.time()
         _seed_dropout(model, epoch_seed(recipe.seed, epoch))
+        if recipe.schedule == "plateau":
+            _set_plateau_rate(model, recipe, tracker.history, log)
         ds = epoch_dataset(x_tr, t_tr, recipe, epoch)
         callbacks = [_StallForTests(epoch, stall)] if stall else []
         hist = model.fit(ds, epochs=1, verbose=0, callbacks=callbacks, shuffle=False)
@@ -324,7 +364,8 @@ def choose_priors(model: keras.Model, val: Validation) -> dict[str, list[float]]
     """
     logits = val.logits(model)
     priors = {}
-    for name, task in val.tasks.items():
+    for name in SELECTION_TASKS:
+        task = val.tasks[name]
         sad = task.labels.index("sad")
         best, best_shift = -1.0, 0.0
         for shift in sorted(PRIOR_GRID, key=abs):  # on a tie, the smallest shift
@@ -399,12 +440,22 @@ LIMITATIONS = [
 # The heads that choose the epoch (selection_score) and get a sad log-prior; "8class" is
 # exported from the same network as it is.
 SELECTION_TASKS = ("3class", "2class")
+# What `fit` scores on PublicTest after every epoch besides them: the 8-class head, on our
+# labels (duplicates removed) and on the public FER+ CNN's (ANCHOR_SET).
+TRACKED_TASKS = ("8class", ANCHOR_SET)
+
+
+def validated_tasks(recipe: Recipe) -> tuple[str, ...]:
+    """The tasks scored on PublicTest after every epoch: those that choose the epoch, and
+    the one the plateau schedule watches."""
+    return (*SELECTION_TASKS, *((ANCHOR_SET,) if recipe.schedule == "plateau" else ()))
 
 
 def prepare(data: FerData, recipe: Recipe, quick: bool = False, tasks=SELECTION_TASKS):
     """Vote targets, the tasks, and the key a checkpoint's data must match."""
-    votes = vote_targets(data, recipe.min_votes)
-    all_tasks = {n: make_task(data, n) for n in dict.fromkeys((*SELECTION_TASKS, *tasks))}
+    votes = vote_targets(data, recipe.min_votes, recipe.targets)
+    names = (*validated_tasks(recipe), *tasks)
+    all_tasks = {n: make_task(data, n) for n in dict.fromkeys(names)}
     if quick:
         votes = subsample_votes(votes, 600)
         all_tasks = {n: subsample(t, 200) for n, t in all_tasks.items()}
@@ -432,7 +483,7 @@ def ship(
     out_dir.mkdir(parents=True, exist_ok=True)
     float_dir.mkdir(parents=True, exist_ok=True)
     votes, all_tasks, data_key = prepare(data, recipe, quick, tasks)
-    val = Validation({n: all_tasks[n] for n in SELECTION_TASKS})
+    val = Validation({n: all_tasks[n] for n in validated_tasks(recipe)})
     if reuse_fit and fitted and fitted.exists():
         log(f"loading the fitted network {fitted}")
         model = keras.models.load_model(fitted)
