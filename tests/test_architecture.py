@@ -63,3 +63,34 @@ def test_qt_starts_after_cv2_set_its_qt_variables():
         pytest.skip("this cv2 is headless: it sets no Qt variables to undo")
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["offscreen", "False"]
+
+
+def import_cycles(package: str) -> list[list[str]]:
+    """Every cycle of imports among `package`'s modules (imports inside functions count;
+    those only for type checkers do not), each as the chain of modules that closes it."""
+    import grimp
+
+    graph = grimp.build_graph(package, exclude_type_checking_imports=True)
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    path: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        state[module] = 1
+        path.append(module)
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if state.get(imported) == 1:
+                cycles.append([*path[path.index(imported) :], imported])
+            elif imported not in state:
+                visit(imported)
+        path.pop()
+        state[module] = 2
+
+    for module in sorted(graph.modules):
+        if module not in state:
+            visit(module)
+    return cycles
+
+
+def test_no_module_imports_itself_through_others():
+    assert import_cycles("fer_desktop") == []

@@ -43,6 +43,7 @@ from .review_files import ReviewFiles
 from .review_people import ROLE_ID, ReviewPeople
 from .segment_table import SegmentTable
 from .video_view import VideoView
+from .window_lifecycle import close_on_signals, no_display
 
 NOTE_CHARS = 120  # a note in the marker list, on one line (the whole note in its tooltip)
 
@@ -420,8 +421,6 @@ def run(args) -> int:
     import sys
 
     from PySide6.QtWidgets import QApplication
-
-    from .app import close_on_signals, no_display
 
     if no_display():
         print(
