@@ -4,19 +4,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from fer_desktop.timeline import read_timeline
 from tests.conftest import REPO
-
-CLI = [sys.executable, "-m", "fer_desktop"]
-
-
-def run_cli(*args, **kw):
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO, **kw)
+from tests.helpers import CLI, run_cli
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from datetime import datetime
 
@@ -17,8 +16,7 @@ import pytest
 from fer_desktop.sources import DemoSource, SourceError
 from fer_desktop.timeline import read_timeline
 from tests.conftest import REPO
-
-CLI = [sys.executable, "-m", "fer_desktop"]
+from tests.helpers import CLI, main_window
 
 
 class FlakyCamera:
@@ -99,14 +97,7 @@ def live_args(**overrides) -> argparse.Namespace:
 
 def recording_window(qtbot, tmp_path, source: str):
     """A window analysing `source` and recording into tmp_path/rec."""
-    from PySide6.QtCore import QSettings
-
-    from fer_desktop.gui.main_window import MainWindow
-
-    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.setProperty("scripted", True)
-    w.show()
+    w = main_window(qtbot, tmp_path / "s.ini", size=None, scripted=True)
     w.start_source(source)
     qtbot.waitUntil(lambda: w.frames_shown > 0, timeout=30_000)
     w.start_recording(str(tmp_path / "rec"))

@@ -8,17 +8,12 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 
 from fer_desktop.gui.main_window import MainWindow
 from fer_desktop.report import face_colour
 from fer_desktop.timeline import read_timeline
-
-
-def wait_frames(qtbot, w, n, timeout=60_000):
-    start = w.frames_shown
-    qtbot.waitUntil(lambda: w.frames_shown >= start + n, timeout=timeout)
+from tests.helpers import ini_settings, wait_frames
 
 
 def test_frames_arrive_and_the_overlay_is_drawn_on_the_face(qtbot, window, demo_video):
@@ -102,13 +97,13 @@ def test_bad_file_shows_a_message_not_a_crash(qtbot, window, tmp_path):
 
 
 def test_settings_persist(qtbot, tmp_path):
-    path = str(tmp_path / "s.ini")
-    w = MainWindow(QSettings(path, QSettings.Format.IniFormat))
+    path = tmp_path / "s.ini"
+    w = MainWindow(ini_settings(path))
     qtbot.addWidget(w)
     w.smoothing.setValue(80)
     w.model_box.setCurrentIndex(w.model_box.findData("2class"))
     w.close()
-    w2 = MainWindow(QSettings(path, QSettings.Format.IniFormat))
+    w2 = MainWindow(ini_settings(path))
     qtbot.addWidget(w2)
     assert w2.smoothing.value() == 80 and w2.model_box.currentData() == "2class"
 

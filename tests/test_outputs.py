@@ -22,8 +22,7 @@ from fer_desktop.session import (
 from fer_desktop.settings import Settings
 from fer_desktop.timeline import open_timeline, read_timeline
 from tests.conftest import REPO, shared_path
-
-CLI = [sys.executable, "-m", "fer_desktop"]
+from tests.helpers import CLI
 
 
 def run_session(source, outputs, frames: int, on_frame=None, **options) -> Session:

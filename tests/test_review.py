@@ -3,7 +3,6 @@ timeline, segments, a clip exported; and the Qt-free parts."""
 
 import shutil
 import subprocess
-import sys
 
 import av
 import pytest
@@ -11,8 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from fer_desktop.review import ReviewError, find_pair, open_recording
 from tests.conftest import REPO
-
-CLI = [sys.executable, "-m", "fer_desktop"]
+from tests.helpers import CLI
 
 
 @pytest.fixture

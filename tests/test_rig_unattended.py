@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -17,8 +16,7 @@ import pytest
 
 from fer_desktop.sources import Clock
 from tests.conftest import REPO
-
-CLI = [sys.executable, "-m", "fer_desktop"]
+from tests.helpers import CLI
 
 
 def blocked_on_fifo(pid: int) -> bool:

@@ -1,0 +1,56 @@
+"""Setup shared by the test files: the command line as a user runs it, and the live window
+with settings of its own. Qt is imported only by the helpers that need it, so the tests
+that run the command line alone load no Qt."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
+
+    from fer_desktop.gui.main_window import MainWindow
+
+REPO = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "fer_desktop"]
+
+
+def run_cli(*args, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
+    """`fer-desktop ARGS` from the repository, its output captured as text."""
+    return subprocess.run(
+        [*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO, timeout=timeout, **kw
+    )
+
+
+def ini_settings(path: Path) -> QSettings:
+    """QSettings in an INI file of the test's own (never the user's settings)."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+def main_window(
+    qtbot, settings_path: Path, size: tuple[int, int] | None = (960, 720), scripted: bool = False
+) -> MainWindow:
+    """The live window, shown (offscreen) and exposed, with settings from `settings_path`.
+    `scripted`: no dialog waits for a user (as `gui --exit-after` runs it)."""
+    from fer_desktop.gui.main_window import MainWindow
+
+    w = MainWindow(ini_settings(settings_path))
+    qtbot.addWidget(w)
+    if scripted:
+        w.setProperty("scripted", True)
+    if size:
+        w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def wait_frames(qtbot, w: MainWindow, n: int, timeout: int = 60_000) -> None:
+    """Wait until the window has shown `n` more frames."""
+    start = w.frames_shown
+    qtbot.waitUntil(lambda: w.frames_shown >= start + n, timeout=timeout)
