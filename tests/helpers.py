@@ -4,8 +4,11 @@ that run the command line alone load no Qt."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +26,37 @@ def run_cli(*args, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO, timeout=timeout, **kw
     )
+
+
+def wait_until(condition, seconds: float = 60.0) -> None:
+    """Poll `condition` until it holds; fail the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{condition.__name__} never held"
+        time.sleep(0.1)
+
+
+class Lines:
+    """The lines a process writes to a pipe, gathered by a thread as they come."""
+
+    def __init__(self, pipe):
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe) -> None:
+        for line in pipe:
+            self.lines.append(line.rstrip("\n"))
+
+    def join(self, seconds: float = 30.0) -> list[str]:
+        """Every line, once the process has closed the pipe."""
+        self._thread.join(seconds)
+        return self.lines
+
+    def health(self) -> list[dict]:
+        """The `live --health` reports among the lines."""
+        prefix = "fer-desktop: health "
+        return [json.loads(x[len(prefix) :]) for x in self.lines if x.startswith(prefix)]
 
 
 def ini_settings(path: Path) -> QSettings:

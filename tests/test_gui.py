@@ -1,6 +1,5 @@
 """The window, offscreen, on a real video: frames, overlays, chart, models, recording."""
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -77,14 +76,13 @@ def test_recording_and_markers_land_in_the_file(qtbot, window, tmp_path):
     assert html and "boss fight" in Path(html).read_text()
 
 
-def test_closing_stops_the_worker_within_two_seconds(qtbot, window):
+def test_closing_stops_the_worker(qtbot, window):
+    """Its time is measured by benchmarks/bench_gui.py."""
     window.start_source("demo")
     wait_frames(qtbot, window, 3)
     thread = window.thread
-    t0 = time.perf_counter()
     window.close()
-    assert time.perf_counter() - t0 < 2.0
-    assert not thread.isRunning()
+    assert not thread.isRunning() and window.worker is None
 
 
 def test_bad_file_shows_a_message_not_a_crash(qtbot, window, tmp_path):
