@@ -15,6 +15,7 @@ from fer_desktop.timeline import read_timeline
 from tests.helpers import ini_settings, wait_frames
 
 
+@pytest.mark.smoke
 def test_frames_arrive_and_the_overlay_is_drawn_on_the_face(qtbot, window, demo_video):
     window.fast.setChecked(True)
     window.start_source(str(demo_video))

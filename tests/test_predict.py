@@ -10,6 +10,7 @@ from tests.conftest import shared_path
 from tests.helpers import run_cli
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("model", ["3class", "2class"])
 def test_astronaut_is_happy(astronaut_png, model):
     out = run_cli("predict", astronaut_png, "--json", "--model", model)
