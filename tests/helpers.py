@@ -28,6 +28,13 @@ def run_cli(*args, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
     )
 
 
+def record_live(video: Path, folder: Path, *options) -> Path:
+    """`live` on `video` recorded into `folder`, without stdout: the timeline it wrote."""
+    out = run_cli("live", "--source", video, "--record", folder, "--no-stdout", *options)
+    assert out.returncode == 0, out.stderr
+    return next(Path(folder).glob("*.csv"))
+
+
 def wait_until(condition, seconds: float = 60.0) -> None:
     """Poll `condition` until it holds; fail the test after `seconds`."""
     deadline = time.monotonic() + seconds

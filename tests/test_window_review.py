@@ -3,9 +3,6 @@ again after closing, undo, stable marker names, the report button, drag to seek,
 saddest / happiest stretches, the segment table at full width, times from the recording's
 start."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -17,20 +14,12 @@ from PySide6.QtWidgets import QApplication
 
 from fer_desktop.gui.review_window import ReviewWindow
 from fer_desktop.review import open_recording
-from tests.conftest import REPO
-from tests.helpers import ini_settings, main_window
+from tests.helpers import ini_settings, main_window, record_live
 
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory, demo_video):
-    folder = tmp_path_factory.mktemp("rec")
-    out = subprocess.run(
-        [sys.executable, "-m", "fer_desktop", "live", "--source", str(demo_video),
-         "--record", str(folder), "--no-stdout"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return next(folder.glob("*.csv"))
+    return record_live(demo_video, tmp_path_factory.mktemp("rec"))
 
 
 @pytest.fixture
