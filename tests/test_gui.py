@@ -166,6 +166,7 @@ def test_a_marker_is_timed_when_its_note_is_begun(qtbot, window, tmp_path):
     assert abs(markers[1]["t_source"] - m_at) < 0.2
 
 
+@pytest.mark.slow
 def test_a_games_marker_over_the_windows_websocket_lands_on_the_chart(qtbot, window, tmp_path):
     """The WebSocket switch takes a game's markers into the session that runs: recorded,
     and on the live chart."""

@@ -133,6 +133,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_curve_points_average_members_and_mirrors_exactly():
     """An ensemble curve point is the mean of its members' logits over the face and its
     mirror; a head is the softmax over its columns of that mean, plus the log-prior."""

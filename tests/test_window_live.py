@@ -341,6 +341,7 @@ def test_the_demo_shown_for_want_of_a_camera_is_not_reopened_next_time(tmp_path)
     assert list(tmp_path.rglob("*.conf"))  # the settings were saved where XDG_CONFIG_HOME says
 
 
+@pytest.mark.slow
 def test_gui_record_dir_does_not_change_the_remembered_folder(tmp_path, demo_video):
     """Issue #28: `gui --record DIR` replaced the folder the Record button uses."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
