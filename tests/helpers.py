@@ -1,6 +1,6 @@
 """Setup shared by the test files: the command line as a user runs it, a process's lines
-as they come, and the live window with settings of its own. Qt is imported only by the helpers that need it, so the tests
-that run the command line alone load no Qt."""
+as they come, and the live window with settings of its own. Qt is imported only by the
+helpers that need it, so the tests that run the command line alone load no Qt."""
 
 from __future__ import annotations
 
