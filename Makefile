@@ -28,12 +28,13 @@ OPENCV_WHEEL := $(OPENCV_WHEEL_DIR)/.built
 DETECTOR := models/detector/face_detection_short_range.tflite
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-train run test test-fast lint train train-quick models seed-study bench package clean help
+.PHONY: setup setup-train run test test-fast test-unit lint train train-quick models seed-study bench package clean help
 
 help:
 	@echo "make run      set up .venv if needed and start the desktop app"
 	@echo "make test     set up if needed, then ruff and pytest"
-	@echo "make test-fast  the same without the tests marked slow (over 5 s each)"
+	@echo "make test-fast  lint, the unit tier and one end-to-end run of each front end"
+	@echo "make test-unit  the unit tier only (tests/unit: no subprocess, model or window)"
 	@echo "make train    retrain both shipped models (needs ../shared/data/fer2013.npz)"
 	@echo "make bench    run the benchmarks in benchmarks/"
 
@@ -74,9 +75,14 @@ test: setup setup-train lint
 	QT_QPA_PLATFORM=offscreen FER_TRAIN_PYTHON=$(abspath $(TRAIN_VENV))/bin/python \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The quick loop: every test but those marked slow (over 5 s each here).
-test-fast: PYTEST_ARGS = -m "not slow"
+# The quick loop: the unit tier and the tests marked smoke (a predict, an analyze, a live
+# run, the window on a video); about a minute here (README, Tests).
+test-fast: PYTEST_ARGS = -m "unit or smoke"
 test-fast: test
+
+# Pure logic only: no subprocess, no model file, no window; seconds.
+test-unit: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 # The shipped models, by the named recipes of training/recipe.py: 3- and 2-class from model_a
 # (the stem network, about 85 min on an idle machine; the second command only exports, from

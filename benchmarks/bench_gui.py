@@ -1,9 +1,11 @@
-"""The window, offscreen: frame rate, arrival-to-paint latency, memory, and start-up time.
+"""The window, offscreen: frame rate, arrival-to-paint latency, memory, closing and start-up
+time.
 
 1. A 640x480, 30 fps clip (talking_head_512.mp4 letterboxed, looped to 60 s) plays at its own
    speed in the window; we report shown fps, the median and p95 time from a frame's arrival in
    the worker to its paint, frames dropped, and RSS.
-2. `fer-desktop gui --source demo` is launched as a new process five times, from the venv and,
+2. The window is closed while the demo plays, five times: the time until its worker stopped.
+3. `fer-desktop gui --source demo` is launched as a new process five times, from the venv and,
    when `make package` has built it, from the bundle; we report the time from launch to the
    first frame painted with a labelled face.
 """
@@ -43,7 +45,8 @@ def make_clip(path: Path, seconds: float = 60.0) -> Path:
     return path
 
 
-def bench_window(clip: Path, seconds: float) -> None:
+def new_window(folder: str):
+    """The live window with settings in `folder`, and the application it runs in."""
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -52,8 +55,12 @@ def bench_window(clip: Path, seconds: float) -> None:
 
     prepare_qt_environment()  # cv2's Qt 5 variables undone, as the window's start does
     app = QApplication.instance() or QApplication([])
+    return app, MainWindow(QSettings(str(Path(folder) / "s.ini"), QSettings.Format.IniFormat))
+
+
+def bench_window(clip: Path, seconds: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        w = MainWindow(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
+        app, w = new_window(tmp)
         w.resize(1100, 760)
         w.show()
         w.start_source(str(clip))
@@ -78,6 +85,23 @@ def bench_window(clip: Path, seconds: float) -> None:
     )
     print(f"  arrival-to-paint {stats(lat)}")
     print(f"  RSS first/last/max {rss[1]:.0f} / {rss[-1]:.0f} / {max(rss):.0f} MB")
+
+
+def bench_close(runs: int = 5) -> None:
+    """Closing the window while the demo plays: from close() until its worker has stopped."""
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            app, w = new_window(tmp)
+            w.show()
+            w.start_source("demo")
+            while w.frames_shown < 3:
+                app.processEvents()
+                time.sleep(0.01)
+            t0 = time.perf_counter()
+            w.close()
+            times.append(time.perf_counter() - t0)
+    print(f"  close while playing: median {np.median(times):.2f} s, max {max(times):.2f} s")
 
 
 BUNDLE = REPO / "dist" / "fer-desktop" / "fer-desktop"
@@ -110,6 +134,8 @@ def main() -> None:
         clip = make_clip(Path(tmp) / "clip.avi")
         print("== window on a 640x480 30 fps video, offscreen, 60 s")
         bench_window(clip, 60.0)
+    print("== close (the window stops its worker within 2 s, else waits up to 15 s more)")
+    bench_close()
     print("== start-up")
     bench_startup([sys.executable, "-m", "fer_desktop"], "venv")
     if BUNDLE.exists():  # `make package` builds it

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from fer_desktop.gui import prepare_qt_environment
+from tests.helpers import REPO, main_window
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 prepare_qt_environment()  # as the window's start does: cv2's Qt 5 variables (if any) undone
 
-REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("FER_DESKTOP_SHARED") or REPO.parent / "shared")  # a worktree: set it
 
 
@@ -154,14 +154,6 @@ def pipeline():
 def window(qtbot, tmp_path):
     """The live window, real and shown (offscreen), with settings of its own; its worker
     must stop when the test ends."""
-    from PySide6.QtCore import QSettings
-
-    from fer_desktop.gui.main_window import MainWindow
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.resize(960, 720)
-    w.show()
+    w = main_window(qtbot, tmp_path / "settings.ini")
     yield w
     assert w.stop_worker()

@@ -4,19 +4,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from fer_desktop.timeline import read_timeline
 from tests.conftest import REPO
-
-CLI = [sys.executable, "-m", "fer_desktop"]
-
-
-def run_cli(*args, **kw):
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO, **kw)
+from tests.helpers import CLI, run_cli
 
 
 @pytest.mark.slow
@@ -50,6 +44,7 @@ def test_analyze_every_nth_frame(tmp_path, demo_video):
     assert [round(f["t_source"] * 15) for f in faces] == list(range(0, 45, 3))  # 15 fps file
 
 
+@pytest.mark.smoke
 @pytest.mark.slow
 def test_analyze_shared_talking_head(tmp_path, face_video):
     out = run_cli("analyze", face_video, "--out", tmp_path, "--every", "5", "--quiet")
@@ -102,6 +97,7 @@ def test_analyze_unwritable_output(tmp_path, demo_video):
     assert out.returncode == 2 and "cannot create output folder" in out.stderr
 
 
+@pytest.mark.smoke
 def test_live_streams_json_lines(demo_video):
     out = run_cli("live", "--source", demo_video, "--max-frames", "20", timeout=120)
     assert out.returncode == 0, out.stderr

@@ -4,22 +4,12 @@ import csv
 import json
 import os
 import shutil
-import subprocess
-import sys
 from itertools import groupby, pairwise
 
 import pytest
 
 from tests.bad_inputs import CASES, Case
-from tests.conftest import REPO
-
-CLI = [sys.executable, "-m", "fer_desktop"]
-
-
-def run_cli(*args, timeout=600):
-    return subprocess.run(
-        [*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO, timeout=timeout
-    )
+from tests.helpers import main_window, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -160,13 +150,7 @@ def test_full_disk_during_analyze(tmp_path, demo_video):
 
 @pytest.mark.slow
 def test_window_open_file_path_on_the_corpus(qtbot, corpus, tmp_path):
-    from PySide6.QtCore import QSettings
-
-    from fer_desktop.gui.main_window import MainWindow
-
-    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
+    w = main_window(qtbot, tmp_path / "s.ini", size=None)
     for case, path in corpus:
         if case.options or case.name in ("10000x10000 image",):
             continue

@@ -7,7 +7,6 @@ import json
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -18,15 +17,7 @@ from fer_desktop.classifier import resolve_model_path
 from fer_desktop.sources import DemoSource, SourceError, VideoSource
 from fer_desktop.timeline import read_timeline
 from tests.bad_inputs import cut_in_half, mp4
-from tests.conftest import REPO
-
-CLI = [sys.executable, "-m", "fer_desktop"]
-
-
-def run_cli(*args):
-    return subprocess.run(
-        [*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO, timeout=600
-    )
+from tests.helpers import CLI, REPO, run_cli
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ pipeline, and Yale (photos and photo clips)."""
 import csv
 import json
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -22,8 +21,8 @@ from fer_desktop.calibration import (
 )
 from fer_desktop.timeline import read_timeline
 from tests.conftest import REPO, shared_path
+from tests.helpers import CLI, ini_settings
 
-CLI = [sys.executable, "-m", "fer_desktop"]
 LABELS = ["happy", "neutral", "sad"]
 REFERENCE = np.array([0.0573, 0.7932, 0.1495])  # the 3-class card's neutral_reference
 SMILE = np.array([0.98, 0.02, 0.0])
@@ -161,12 +160,9 @@ def test_live_calibrates_saves_a_baseline_and_analyze_applies_it(qtbot, tmp_path
 
 def _review_marks_the_switch(qtbot, recording, t_switch: float) -> None:
     """Review's chart of a recording: one dotted line where face 1 became calibrated."""
-    from PySide6.QtCore import QSettings
-
     from fer_desktop.gui.review_window import ReviewWindow
 
-    settings = QSettings(str(recording.with_suffix(".ini")), QSettings.Format.IniFormat)
-    window = ReviewWindow(recording, settings)
+    window = ReviewWindow(recording, ini_settings(recording.with_suffix(".ini")))
     qtbot.addWidget(window)
     lines = [(line.value(), line.label.toPlainText()) for line in window.chart.switch_lines]
     assert lines == [(pytest.approx(t_switch, abs=1e-3), "calibrated")]

@@ -3,28 +3,19 @@ window's model menu, `models`, valence with the other unpleasant expressions."""
 
 import csv
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from fer_desktop.classifier import MODELS_DIR, ModelError, MoodModel, resolve_model_path
 from fer_desktop.results import valence
-from tests.conftest import REPO
+from tests.helpers import run_cli
 
-CLI = [sys.executable, "-m", "fer_desktop"]
 EIGHT = ["neutral", "happy", "surprise", "sad", "anger", "disgust", "fear", "contempt"]
 needs_8class = pytest.mark.skipif(
     not (MODELS_DIR / "model_a_8class_int8.tflite").is_file(),
     reason="models/model_a_8class_int8.tflite is not in this checkout",
 )
-
-
-def run_cli(*args, timeout=600):
-    return subprocess.run(
-        [*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO, timeout=timeout
-    )
 
 
 def test_valence_counts_every_unpleasant_expression():

@@ -1,6 +1,5 @@
 """The window, offscreen, on a real video: frames, overlays, chart, models, recording."""
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -8,19 +7,15 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 
 from fer_desktop.gui.main_window import MainWindow
 from fer_desktop.report import face_colour
 from fer_desktop.timeline import read_timeline
+from tests.helpers import ini_settings, wait_frames
 
 
-def wait_frames(qtbot, w, n, timeout=60_000):
-    start = w.frames_shown
-    qtbot.waitUntil(lambda: w.frames_shown >= start + n, timeout=timeout)
-
-
+@pytest.mark.smoke
 def test_frames_arrive_and_the_overlay_is_drawn_on_the_face(qtbot, window, demo_video):
     window.fast.setChecked(True)
     window.start_source(str(demo_video))
@@ -82,14 +77,13 @@ def test_recording_and_markers_land_in_the_file(qtbot, window, tmp_path):
     assert html and "boss fight" in Path(html).read_text()
 
 
-def test_closing_stops_the_worker_within_two_seconds(qtbot, window):
+def test_closing_stops_the_worker(qtbot, window):
+    """Its time is measured by benchmarks/bench_gui.py."""
     window.start_source("demo")
     wait_frames(qtbot, window, 3)
     thread = window.thread
-    t0 = time.perf_counter()
     window.close()
-    assert time.perf_counter() - t0 < 2.0
-    assert not thread.isRunning()
+    assert not thread.isRunning() and window.worker is None
 
 
 def test_bad_file_shows_a_message_not_a_crash(qtbot, window, tmp_path):
@@ -102,13 +96,13 @@ def test_bad_file_shows_a_message_not_a_crash(qtbot, window, tmp_path):
 
 
 def test_settings_persist(qtbot, tmp_path):
-    path = str(tmp_path / "s.ini")
-    w = MainWindow(QSettings(path, QSettings.Format.IniFormat))
+    path = tmp_path / "s.ini"
+    w = MainWindow(ini_settings(path))
     qtbot.addWidget(w)
     w.smoothing.setValue(80)
     w.model_box.setCurrentIndex(w.model_box.findData("2class"))
     w.close()
-    w2 = MainWindow(QSettings(path, QSettings.Format.IniFormat))
+    w2 = MainWindow(ini_settings(path))
     qtbot.addWidget(w2)
     assert w2.smoothing.value() == 80 and w2.model_box.currentData() == "2class"
 
@@ -172,6 +166,7 @@ def test_a_marker_is_timed_when_its_note_is_begun(qtbot, window, tmp_path):
     assert abs(markers[1]["t_source"] - m_at) < 0.2
 
 
+@pytest.mark.slow
 def test_a_games_marker_over_the_windows_websocket_lands_on_the_chart(qtbot, window, tmp_path):
     """The WebSocket switch takes a game's markers into the session that runs: recorded,
     and on the live chart."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
@@ -19,6 +18,7 @@ pytest.importorskip("pytestqt")
 from fer_desktop.marker_labels import label_text
 from fer_desktop.timeline import read_timeline
 from tests.conftest import REPO, copy_recording
+from tests.helpers import CLI
 
 HOSTILE = [
     "{boss}",
@@ -32,7 +32,6 @@ HOSTILE = [
     "boss 🐉 défeated",
 ]
 LONG = "x{}" * 3400  # 10 kB
-CLI = [sys.executable, "-m", "fer_desktop"]
 
 
 def test_the_live_chart_shows_each_note_as_it_is(qtbot):

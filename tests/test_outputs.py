@@ -3,7 +3,6 @@ read back, the documented CSV recipe, pipes and slow readers."""
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -23,8 +22,7 @@ from fer_desktop.session import (
 from fer_desktop.settings import Settings
 from fer_desktop.timeline import open_timeline, read_timeline
 from tests.conftest import REPO, shared_path
-
-CLI = [sys.executable, "-m", "fer_desktop"]
+from tests.helpers import CLI, Lines, wait_until
 
 
 def run_session(source, outputs, frames: int, on_frame=None, **options) -> Session:
@@ -296,20 +294,20 @@ def test_live_latest_keeps_a_slow_reader_current():
     assert end["event"] == "end" and end["dropped_frames"] > 0 and end["stopped"] == "interrupted"
 
 
-def test_window_live_and_analyze_share_one_session_class():
-    import inspect
+def test_live_and_analyze_read_a_video_face_for_face_alike(tmp_path, demo_video):
+    """Both front ends drive the one Session: the same video gives the same face rows."""
+    from fer_desktop import cli
 
-    from fer_desktop import session
-    from fer_desktop.batch import job
-    from fer_desktop.commands import analyze, live
+    assert cli.main(["analyze", str(demo_video), "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    live = ["live", "--source", str(demo_video), "--record", str(tmp_path / "l"), "--no-stdout"]
+    assert cli.main([*live, "--no-record-video"]) == 0
 
-    worker_src = (REPO / "fer_desktop" / "gui" / "worker.py").read_text()
-    assert "Session.from_settings(" in worker_src and "for frame in" not in worker_src
-    for module in (live, job):  # analyze runs each video through batch/job.py
-        src = inspect.getsource(module)
-        assert re.search(r"Session(\.from_settings)?\(", src) and "for frame in" not in src
-    assert "for frame in" not in inspect.getsource(analyze)
-    assert inspect.getsource(session).count("in self._frames():") == 1  # one frame loop
+    def rows(path) -> list[dict]:
+        return [{k: v for k, v in f.items() if k != "t_wall"} for f in read_timeline(path)["faces"]]
+
+    analysed = rows(tmp_path / "a" / f"{demo_video.stem}.csv")
+    assert len(analysed) == 45  # one face in each of the 45 frames
+    assert rows(next((tmp_path / "l").glob("*.csv"))) == analysed
 
 
 @pytest.mark.slow
@@ -347,18 +345,30 @@ def test_window_exit_status_and_signals(tmp_path):
 
 def test_live_waits_for_a_camera_that_is_not_there_yet():
     proc = subprocess.Popen(
-        [*CLI, "live", "--camera", "97", "--wait-for-camera"],
+        [*CLI, "live", "--camera", "97", "--wait-for-camera", "--health", "0.3"],
         cwd=REPO,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)
-    assert proc.poll() is None  # still waiting, not failed
-    proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
-    assert "waiting for the camera" in err and "Traceback" not in err
+    stderr = Lines(proc.stderr)
+    try:
+
+        def waited_a_second() -> bool:
+            return proc.poll() is not None or any(
+                h["state"] == "waiting for the camera" and h["waiting_s"] >= 1.0
+                for h in stderr.health()
+            )
+
+        wait_until(waited_a_second)
+        assert proc.poll() is None, "\n".join(stderr.lines)  # still waiting, not failed
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    lines = stderr.join()
+    assert proc.returncode == 130, "\n".join(lines)
+    assert "fer-desktop: waiting for the camera" in lines and "Traceback" not in "\n".join(lines)
 
 
 def test_user_errors_are_one_line_and_bugs_show_a_traceback(monkeypatch, capsys):

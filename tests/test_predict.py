@@ -1,22 +1,16 @@
 """predict on real faces: the astronaut smiles; Grace Hopper is a second real face."""
 
 import json
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, shared_path
-
-CLI = [sys.executable, "-m", "fer_desktop"]
-
-
-def run_cli(*args, **kw):
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=REPO, **kw)
+from tests.conftest import shared_path
+from tests.helpers import run_cli
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("model", ["3class", "2class"])
 def test_astronaut_is_happy(astronaut_png, model):
     out = run_cli("predict", astronaut_png, "--json", "--model", model)

@@ -34,13 +34,9 @@ def test_python_overrides_keep_none_alive(qtbot):
 
 @pytest.mark.slow
 def test_window_survives_many_frames_and_restarts(qtbot, tmp_path, demo_video):
-    from PySide6.QtCore import QSettings
+    from tests.helpers import main_window
 
-    from fer_desktop.gui.main_window import MainWindow
-
-    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
+    w = main_window(qtbot, tmp_path / "s.ini", size=None)
     w.fast.setChecked(True)
     before = sys.getrefcount(None)
     restarts = 0

@@ -3,7 +3,6 @@ timeline, segments, a clip exported; and the Qt-free parts."""
 
 import shutil
 import subprocess
-import sys
 
 import av
 import pytest
@@ -11,19 +10,12 @@ from PySide6.QtCore import QPointF, Qt
 
 from fer_desktop.review import ReviewError, find_pair, open_recording
 from tests.conftest import REPO
-
-CLI = [sys.executable, "-m", "fer_desktop"]
+from tests.helpers import CLI, record_live
 
 
 @pytest.fixture
 def recording(tmp_path, demo_video):
-    out = subprocess.run(
-        [*CLI, "live", "--source", str(demo_video), "--record", str(tmp_path / "rec"),
-         "--no-stdout"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    return next((tmp_path / "rec").glob("*.csv"))
+    return record_live(demo_video, tmp_path / "rec")
 
 
 @pytest.mark.slow

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.helpers import CLI
 
-CLI = [sys.executable, "-m", "fer_desktop"]
 SLOW_READER = (
     "import sys, time\n"
     "n = 0\n"

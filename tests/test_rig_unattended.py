@@ -3,11 +3,9 @@ every stderr line kept, a health line and systemd's watchdog when it matters, a 
 written the natural way. Real processes, a real FIFO, real video, a real unix socket."""
 
 import itertools
-import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -17,8 +15,7 @@ import pytest
 
 from fer_desktop.sources import Clock
 from tests.conftest import REPO
-
-CLI = [sys.executable, "-m", "fer_desktop"]
+from tests.helpers import CLI, Lines, wait_until
 
 
 def blocked_on_fifo(pid: int) -> bool:
@@ -30,31 +27,6 @@ def blocked_on_fifo(pid: int) -> bool:
         except OSError:  # the thread ended meanwhile
             continue
     return False
-
-
-def wait_until(condition, seconds: float = 60.0) -> None:
-    """Poll `condition` until it holds; fail the test after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"{condition.__name__} never held"
-        time.sleep(0.1)
-
-
-class Lines:
-    """The lines a process writes to a pipe, gathered by a thread as they come."""
-
-    def __init__(self, pipe):
-        self.lines: list[str] = []
-        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
-        self._thread.start()
-
-    def _read(self, pipe) -> None:
-        for line in pipe:
-            self.lines.append(line.rstrip("\n"))
-
-    def health(self) -> list[dict]:
-        prefix = "fer-desktop: health "
-        return [json.loads(x[len(prefix) :]) for x in self.lines if x.startswith(prefix)]
 
 
 @pytest.mark.slow

@@ -99,7 +99,9 @@ def test_quick_mode_trains_exports_and_cards(tmp_path):
     assert card["tensors"]["input"]["dtype"] == "float32"  # the first stage runs in float32
     assert "int8" in card["quantization"]
     assert set(card["metrics_int8"]) == {"private_dedup", "private_full", "public_dedup"}
-    assert card["data"]["duplicates_removed"]["PrivateTest"] >= 0
+    metrics = card["metrics_int8"]
+    removed = metrics["private_full"]["n"] - metrics["private_dedup"]["n"]
+    assert card["data"]["duplicates_removed"]["PrivateTest"] == removed
     # the card's numbers are what a fresh evaluation of the same file gives
     from fer_desktop.classifier import MoodModel
 
@@ -131,6 +133,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_curve_points_average_members_and_mirrors_exactly():
     """An ensemble curve point is the mean of its members' logits over the face and its
     mirror; a head is the softmax over its columns of that mean, plus the log-prior."""

@@ -19,25 +19,8 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from fer_desktop.gui import shortcuts
-from fer_desktop.gui.main_window import MainWindow
 from tests.conftest import REPO
-
-
-def make(qtbot, path, size=(960, 720)):
-    w = MainWindow(QSettings(str(path), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    if size:
-        w.resize(*size)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = make(qtbot, tmp_path / "settings.ini")
-    yield w
-    assert w.stop_worker()
+from tests.helpers import ini_settings, main_window, wait_frames
 
 
 def press(qtbot, w, key, modifier=Qt.KeyboardModifier.NoModifier):
@@ -59,11 +42,6 @@ def test_the_keys_and_the_help_page_come_from_one_table(qtbot, window):
     assert "&Keyboard shortcuts" in [a.text() for a in help_menu.actions()]
     assert window.key_actions["shortcuts"].shortcut().toString() == "F1"
     assert "window was still busy" in window.status_label.toolTip()  # "not drawn" explained
-
-
-def wait_frames(qtbot, w, n):
-    start = w.frames_shown
-    qtbot.waitUntil(lambda: w.frames_shown >= start + n, timeout=60_000)
 
 
 def test_space_pauses_with_an_overlay_and_plays_on(qtbot, window):
@@ -149,11 +127,11 @@ def test_a_video_file_pauses_behind_the_first_start_notice(qtbot, window, demo_v
 
 def test_size_position_and_source_are_remembered(qtbot, tmp_path, demo_video):
     path = tmp_path / "s.ini"
-    w = make(qtbot, path)
+    w = main_window(qtbot, path)
     w.resize(800, 600)
     w.start_source(str(demo_video))
     w.close()
-    again = make(qtbot, path, size=None)
+    again = main_window(qtbot, path, size=None)
     assert abs(again.width() - 800) <= 4 and abs(again.height() - 600) <= 4  # (frame margins)
     assert again.last_source() == str(demo_video)
 
@@ -363,6 +341,7 @@ def test_the_demo_shown_for_want_of_a_camera_is_not_reopened_next_time(tmp_path)
     assert list(tmp_path.rglob("*.conf"))  # the settings were saved where XDG_CONFIG_HOME says
 
 
+@pytest.mark.slow
 def test_gui_record_dir_does_not_change_the_remembered_folder(tmp_path, demo_video):
     """Issue #28: `gui --record DIR` replaced the folder the Record button uses."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
@@ -377,7 +356,7 @@ def test_gui_record_dir_does_not_change_the_remembered_folder(tmp_path, demo_vid
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert list(scripted.glob("session-*.csv"))  # it recorded where it was told…
-    again = QSettings(str(conf), QSettings.Format.IniFormat)
+    again = ini_settings(conf)
     assert again.value("record_dir") == str(chosen)  # …and the window's folder is kept
 
 
@@ -386,10 +365,10 @@ def test_the_first_start_notice_names_what_the_chosen_model_reads(qtbot, tmp_pat
     from fer_desktop.classifier import MoodModel
 
     path = tmp_path / "s.ini"
-    settings = QSettings(str(path), QSettings.Format.IniFormat)
+    settings = ini_settings(path)
     settings.setValue("analysis/model", "8class")
     settings.sync()
-    w = make(qtbot, path)
+    w = main_window(qtbot, path)
     assert w.model_box.currentData() == "8class"
     seen = []
 

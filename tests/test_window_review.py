@@ -8,13 +8,14 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from fer_desktop.gui.review_window import ReviewWindow
 from fer_desktop.review import open_recording
 from tests.conftest import copy_recording
+from tests.helpers import ini_settings, main_window
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def recording(recorded_demo, tmp_path):
 
 
 def opened(qtbot, path, tmp_path, width=1200):
-    w = ReviewWindow(path, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    w = ReviewWindow(path, ini_settings(tmp_path / "s.ini"))
     qtbot.addWidget(w)
     w.resize(width, 800)
     w.show()
@@ -150,12 +151,7 @@ def test_the_segment_table_shows_every_column_at_1580_px(qtbot, recording, tmp_p
 def test_review_times_start_at_the_recording_s_own_start(qtbot, tmp_path):
     """A recording started 1 s into the demo: its times count from 0 at its first frame,
     as the REC badge did (the source's time beside them); the segments start there too."""
-    from fer_desktop.gui.main_window import MainWindow
-
-    live = MainWindow(QSettings(str(tmp_path / "live.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(live)
-    live.setProperty("scripted", True)
-    live.show()
+    live = main_window(qtbot, tmp_path / "live.ini", size=None, scripted=True)
     live.start_source("demo")
     qtbot.waitUntil(lambda: live.last_result is not None and live.last_result.t_source > 1.0,
                     timeout=60_000)  # fmt: skip

@@ -11,10 +11,10 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from fer_desktop.gui.main_window import MainWindow
+from tests.helpers import main_window
 from tests.test_playtest import client, next_line
 
 
@@ -25,12 +25,7 @@ def free_port() -> int:
 
 
 def open_window(qtbot, settings_path) -> MainWindow:
-    w = MainWindow(QSettings(str(settings_path), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.setProperty("scripted", True)
-    w.resize(960, 720)
-    w.show()
-    return w
+    return main_window(qtbot, settings_path, scripted=True)
 
 
 def serving(qtbot, port: int) -> None:
