@@ -203,8 +203,9 @@ def extract_from_wheel(wheel: Path, dest: Path) -> list[Path]:
             (dest / LICENSE_NAME).write_bytes(archive.read(licence))
     (dest / "NOTICE.txt").write_text(
         "These files come unmodified from the official mediapipe 0.10.21 wheel on PyPI\n"
-        "(mediapipe/modules/face_detection/, face_landmark/ and iris_landmark/). Copyright Google LLC, Apache License 2.0,\n"
-        f"see {LICENSE_NAME}. They are not part of fer_desktop's git repository.\n"
+        "(mediapipe/modules/face_detection/, face_landmark/ and iris_landmark/).\n"
+        f"Copyright Google LLC, Apache License 2.0, see {LICENSE_NAME}.\n"
+        "They are not part of fer_desktop's git repository.\n"
     )
     return written
 
