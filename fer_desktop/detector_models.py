@@ -146,8 +146,7 @@ def find(range_: str = "short", check: bool = True) -> Path:
             return path
     searched = ", ".join(str(d) for d in candidate_dirs())
     raise DetectorModelError(
-        f"{model.kind} model {model.filename} not found (searched {searched}). "
-        f"Run: {FETCH_COMMAND}"
+        f"{model.kind} model {model.filename} not found (searched {searched}). Run: {FETCH_COMMAND}"
     )
 
 
