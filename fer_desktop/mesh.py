@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -131,28 +132,28 @@ class FaceMesh:
     """The face-mesh model, and the iris model when it is installed, on LiteRT (one
     interpreter each, one thread: not thread-safe, one per thread).
 
-    `iris` True reads the iris model; a missing or corrupt iris file leaves `iris_error` set
-    (one line, for the caller to show) and the mesh runs without gaze. A missing or corrupt
+    `iris` True reads the iris model (`iris_model`, else the fetched one); a missing or corrupt
+    iris file leaves `iris_error` set (one line, for the caller to show) and the mesh runs
+    without gaze. A missing or corrupt
     face-mesh file raises DetectorModelError naming the fetch command.
     """
 
-    def __init__(self, iris: bool = True):
+    def __init__(self, iris: bool = True, iris_model: Path | None = None):
         from ai_edge_litert.interpreter import Interpreter
 
         self.iris_error: str | None = None
+        self._iris = None
         with native_stderr_silenced():
-            self._face = Interpreter(
-                model_path=str(detector_models.find("face_mesh")), num_threads=1
-            )
+            face = detector_models.find("face_mesh")
+            self._face = Interpreter(model_path=str(face), num_threads=1)
             self._face.allocate_tensors()
-            self._iris = None
             if iris:
                 try:
-                    self._iris = Interpreter(
-                        model_path=str(detector_models.find("iris")), num_threads=1
-                    )
+                    path = iris_model or detector_models.find("iris", check=False)
+                    detector_models.verify(path, detector_models.MESH_MODELS["iris"])
+                    self._iris = Interpreter(model_path=str(path), num_threads=1)
                     self._iris.allocate_tensors()
-                except (detector_models.DetectorModelError, ValueError, RuntimeError) as exc:
+                except detector_models.DetectorModelError as exc:
                     self.iris_error = f"gaze off: {exc}"
         self._face_in = self._face.get_input_details()[0]["index"]
         outs = {int(np.prod(d["shape"])): d["index"] for d in self._face.get_output_details()}
