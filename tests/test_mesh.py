@@ -168,8 +168,9 @@ def test_blinks_end_at_a_gap_and_at_the_end_of_the_series():
 
 
 def test_landmark_jitter_on_a_still_face_is_small(tmp_path, detector, face_mesh):
-    """The same photo, encoded in a clip, followed by the tracker: the points move by under
-    1% of the eye distance from frame to frame."""
+    """The same photo, encoded in a clip, followed by the tracker: once the crop comes from
+    the landmarks (the first from the detector's box differs a little), the points move by
+    under 1% of the eye distance from frame to frame."""
     path = write_av_video(tmp_path / "still.mp4", [yale("normal", 1)] * 20, fps=10)
     tracker = MeshTracker(face_mesh)
     points = []
@@ -179,7 +180,7 @@ def test_landmark_jitter_on_a_still_face_is_small(tmp_path, detector, face_mesh)
     points = np.array(points)
     eye_distance = np.linalg.norm(points[0, 33] - points[0, 263])
     steps = np.linalg.norm(np.diff(points, axis=0), axis=2) / eye_distance
-    assert np.median(steps) < 0.01 and steps.max() < 0.03
+    assert steps[3:].max() < 0.01
 
 
 @pytest.mark.parametrize("broken", ["missing", "corrupt"])
