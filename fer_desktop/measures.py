@@ -24,6 +24,7 @@ MOUTH_CORNERS = (61, 291)
 MIN_FACE_PX = 60.0  # below this mesh width (pixels) the eyes are a few pixels: no measures
 MAX_YAW_DEG = 40.0  # beyond this the far eye is hidden: no eye, mouth or gaze measures
 MAX_PITCH_DEG = 35.0
+MIN_PRESENCE = 0.5  # the mesh model's face score below which its points are no face
 
 REFERENCE_FILE = "face_reference_mesh.npy"
 
@@ -120,19 +121,45 @@ class FaceMeasures:
     reason: str | None = None
 
 
-def measure(points: np.ndarray, iris_centres: np.ndarray | None = None) -> FaceMeasures:
-    """Every measure of one mesh, or None for those it cannot give, with the reason."""
+def _named(names: tuple[str, ...], values, digits: int) -> dict[str, float] | None:
+    if values is None:
+        return None
+    return {name: round(float(v), digits) for name, v in zip(names, values, strict=True)}
+
+
+def as_record(m: FaceMeasures, presence: float) -> dict:
+    """One face's measures as a JSON-ready dict (None stays null; `reason` says why)."""
+    pose = None if m.pose is None else (m.pose.yaw, m.pose.pitch, m.pose.roll)
+    return {
+        "presence": round(presence, 3),
+        "head_pose_deg": _named(("yaw", "pitch", "roll"), pose, 1),
+        "eye_openness": _named(("right", "left"), m.eye_openness, 3),
+        "mouth_opening": None if m.mouth_opening is None else round(m.mouth_opening, 3),
+        "gaze_eye_widths": _named(("x", "y"), m.gaze, 3),
+        "reason": m.reason,
+    }
+
+
+def measure(
+    points: np.ndarray, iris_centres: np.ndarray | None = None, presence: float = 1.0
+) -> FaceMeasures:
+    """Every measure of one mesh, or None for those it cannot give, with the reason.
+    `presence` is the mesh model's score that its crop held a face (mesh.py)."""
+    if presence < MIN_PRESENCE:
+        return FaceMeasures(
+            None, None, None, None, f"no face in the mesh crop: presence {presence:.2f}"
+        )
     width = float(np.ptp(points[:, 0]))
     if width < MIN_FACE_PX:
         return FaceMeasures(
-            None, None, None, None, f"face too small ({width:.0f} px < {MIN_FACE_PX:.0f})"
+            None, None, None, None, f"face too small: {width:.0f} px < {MIN_FACE_PX:.0f}"
         )
     pose = head_pose(points)
     if abs(pose.yaw) > MAX_YAW_DEG or abs(pose.pitch) > MAX_PITCH_DEG:
-        reason = f"turned too far (yaw {pose.yaw:.0f}, pitch {pose.pitch:.0f} degrees)"
+        reason = f"turned too far: yaw {pose.yaw:.0f}°, pitch {pose.pitch:.0f}°"
         return FaceMeasures(pose, None, None, None, reason)
     looking = gaze(points, iris_centres) if iris_centres is not None else None
-    reason = None if iris_centres is not None else "no iris model: no gaze"
+    reason = None if iris_centres is not None else "no gaze: iris model off or missing"
     return FaceMeasures(pose, eye_openness(points), mouth_opening(points), looking, reason)
 
 

@@ -25,12 +25,13 @@ import numpy as np
 from fer_desktop import detector_models
 from fer_desktop._quiet import native_stderr_silenced
 from fer_desktop.detector import Detection
+from fer_desktop.measures import MIN_PRESENCE
+from fer_desktop.results import Box
 
 MESH_SIZE = 192  # the face model's square input side
 IRIS_SIZE = 64  # the iris model's square input side
 FACE_SCALE = 1.5  # ROI side over the face box (detection) or the landmarks' extent (tracking)
 EYE_SCALE = 2.3  # eye ROI side over the eye's corner-to-corner width (MediaPipe's value)
-MIN_PRESENCE = 0.5  # below this, the crop holds no face: the track is lost
 RIGHT_EYE_CORNERS = (33, 133)  # subject's right eye: outer, inner
 LEFT_EYE_CORNERS = (263, 362)  # subject's left eye: outer, inner
 
@@ -55,12 +56,17 @@ class Roi:
         )
 
 
+def roi_from_box(box: Box, angle: float = 0.0) -> Roi:
+    """The mesh ROI of a face box (x, y, w, h): its centre, 1.5x its longer side."""
+    x, y, w, h = box
+    return Roi(x + w / 2, y + h / 2, max(w, h) * FACE_SCALE, angle)
+
+
 def roi_from_detection(det: Detection) -> Roi:
     """The mesh ROI of a BlazeFace detection: its box, levelled by the eye keypoints."""
-    x, y, w, h = det.box
     (rx, ry), (lx, ly) = det.keypoints[0], det.keypoints[1]
     # The keypoints are the subject's right eye (image left) then left eye (image right).
-    return Roi(x + w / 2, y + h / 2, max(w, h) * FACE_SCALE, math.atan2(ly - ry, lx - rx))
+    return roi_from_box(det.box, math.atan2(ly - ry, lx - rx))
 
 
 def roi_from_points(points: np.ndarray) -> Roi:
@@ -178,6 +184,12 @@ class FaceMesh:
         points = _to_image(raw, to_image)
         iris = self._irises(bgr, points) if self._iris is not None else None
         return Mesh(points, presence, roi, iris)
+
+    def on_still(self, bgr: np.ndarray, box: Box) -> Mesh:
+        """A face in a still image from its box alone: a level crop first, then a second
+        crop from those landmarks (as a tracked frame would be)."""
+        first = self.run(bgr, roi_from_box(box))
+        return self.run(bgr, roi_from_points(first.points)) if first.present else first
 
     def _irises(self, bgr: np.ndarray, points: np.ndarray) -> Iris:
         centres, radii = [], []

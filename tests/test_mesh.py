@@ -121,7 +121,7 @@ def test_a_small_face_gets_no_measures_but_a_reason(mesh_of, astronaut_bgr):
     assert measures.eye_openness is None and measures.pose is None
     assert "too small" in measures.reason
     full = measure(mesh_of(astronaut_bgr).points)
-    assert full.eye_openness is not None and full.reason == "no iris model: no gaze"
+    assert full.eye_openness is not None and full.reason == "no gaze: iris model off or missing"
 
 
 def blink_clip(tmp_path, subject: int, fps: int = 10) -> tuple:
