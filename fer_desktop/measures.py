@@ -80,9 +80,9 @@ def _gap_over_width(points: np.ndarray, upper: int, lower: int, a: int, b: int) 
 
 def eye_openness(points: np.ndarray) -> tuple[float, float]:
     """(right, left) lid gap over eye width (landmarks 159/145 over 33/133, 386/374 over
-    263/362), in 3D. Unitless, about 0.3 open, 0.2 half closed (Yale `sleepy`); the mesh
-    model seldom goes below 0.1 even for shut eyes, so compare with the person's own open
-    level rather than with a fixed number."""
+    263/362), in 3D. Unitless: 0.28-0.37 on Yale's `normal` photos, 0.18-0.26 on its
+    half-closed `sleepy` ones. People differ, so compare with the person's own open level
+    rather than with a fixed number."""
     return _gap_over_width(points, *RIGHT_EYE), _gap_over_width(points, *LEFT_EYE)
 
 
@@ -95,8 +95,9 @@ def mouth_opening(points: np.ndarray) -> float:
 def gaze(points: np.ndarray, iris_centres: np.ndarray) -> tuple[float, float]:
     """(horizontal, vertical) iris offset from the eye's centre, in eye widths, the mean of
     both eyes, in the eye's own frame (so head roll does not move it). Horizontal + towards
-    the image's right, vertical + down. About +-0.15 at the eye's corners; 0 when looking
-    along the head's direction (combine with `head_pose` for gaze in the world)."""
+    the image's right, vertical + down. Preliminary: within +-0.13 on the talking-head
+    clip, mirrored on a mirrored image, but biased by about -0.02 and not yet checked
+    against known gaze directions. Relative to the head: combine with `head_pose`."""
     offsets = []
     for (_, _, outer, inner), centre in zip((RIGHT_EYE, LEFT_EYE), iris_centres, strict=True):
         a, b = points[outer, :2], points[inner, :2]

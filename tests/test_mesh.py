@@ -14,6 +14,7 @@ from fer_desktop.measures import (
     CLOSED_FRACTION,
     blinks,
     eye_openness,
+    gaze,
     head_pose,
     measure,
     perclos,
@@ -102,6 +103,21 @@ def test_yaw_follows_the_talking_head_and_flips_on_the_mirror_image(face_video, 
         yaw = head_pose(mesh_of(turned).points).yaw
         mirrored = head_pose(mesh_of(np.ascontiguousarray(turned[:, ::-1])).points).yaw
         assert np.sign(mirrored) == -np.sign(yaw) and abs(yaw + mirrored) < 4, (yaw, mirrored)
+
+
+@pytest.mark.slow
+def test_gaze_follows_the_eyes_and_flips_on_the_mirror_image(face_video, detector, face_mesh):
+    """Over the talking-head clip the iris offset moves (the speaker looks around), and a
+    mirrored frame reads it mirrored."""
+
+    def gaze_x(bgr: np.ndarray) -> float:
+        found = face_mesh.on_still(bgr, detector.detect(bgr, None)[0].box)
+        return gaze(found.points, found.iris.centres)[0]
+
+    frames = frames_of(face_video)[::10]
+    x = np.array([gaze_x(f) for f in frames])
+    mirrored = np.array([gaze_x(np.ascontiguousarray(f[:, ::-1])) for f in frames])
+    assert x.std() > 0.02 and np.corrcoef(x, mirrored)[0, 1] < -0.8
 
 
 def test_roll_reads_an_image_turned_by_a_known_angle(mesh_of):
