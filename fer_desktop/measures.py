@@ -1,0 +1,231 @@
+"""Eyes and head from a face mesh: head pose, eye openness, blinks, PERCLOS, mouth, gaze.
+
+Pure numpy, no model: each function takes the 468 mesh points (image pixels, x right, y
+down, z depth on the pixel scale; mesh.py) or a series of measures. "Right" and "left" are
+the subject's own. A measure that cannot be trusted is None, with the reason in
+`FaceMeasures.reason`: it is never guessed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+# Landmarks (MediaPipe's mesh topology): upper lid, lower lid, outer corner, inner corner.
+RIGHT_EYE = (159, 145, 33, 133)
+LEFT_EYE = (386, 374, 263, 362)
+INNER_LIPS = (13, 14)  # upper, lower: the middle of the inner lip line
+MOUTH_CORNERS = (61, 291)
+
+MIN_FACE_PX = 60.0  # below this mesh width (pixels) the eyes are a few pixels: no measures
+MAX_YAW_DEG = 40.0  # beyond this the far eye is hidden: no eye, mouth or gaze measures
+MAX_PITCH_DEG = 35.0
+MIN_PRESENCE = 0.5  # the mesh model's face score below which its points are no face
+
+REFERENCE_FILE = "face_reference_mesh.npy"
+
+
+@cache
+def reference_mesh() -> np.ndarray:
+    """The frontal reference (468, 3): the mean mesh of the 15 Yale `normal` photos, centred,
+    unit scale, eye line along x (training/face_reference_mesh.py builds it)."""
+    from fer_desktop.classifier import MODELS_DIR
+
+    return np.load(Path(MODELS_DIR) / REFERENCE_FILE)
+
+
+@dataclass(frozen=True)
+class HeadPose:
+    """Head rotation in degrees against the frontal reference (0, 0, 0 = facing the camera
+    as the Yale subjects do).
+
+    yaw: + when the face turns towards the image's right (the subject's left), -90..90.
+    pitch: + when the face tilts up, -90..90.
+    roll: + when the eye line turns clockwise in the image (the subject's left eye lower),
+    -180..180. Accurate to a few degrees within +-40 yaw; a rigid fit, so expressions that
+    move many points (a wide-open mouth) move it by a degree or two.
+    """
+
+    yaw: float
+    pitch: float
+    roll: float
+
+
+def head_pose(points: np.ndarray, reference: np.ndarray | None = None) -> HeadPose:
+    """Head pose from a rigid fit (rotation, scale, shift; Kabsch) of the mesh to `reference`
+    (default `reference_mesh()`)."""
+    ref = reference_mesh() if reference is None else reference
+    a = ref - ref.mean(0)
+    b = points - points.mean(0)
+    u, _, vt = np.linalg.svd(b.T @ a)
+    d = np.sign(np.linalg.det(u @ vt))
+    rot = u @ np.diag([1.0, 1.0, d]) @ vt  # reference -> image
+    forward = rot @ np.array([0.0, 0.0, -1.0])  # the reference faces the camera: -z
+    right = rot @ np.array([1.0, 0.0, 0.0])
+    yaw = math.degrees(math.atan2(forward[0], -forward[2]))
+    pitch = math.degrees(math.atan2(-forward[1], math.hypot(forward[0], forward[2])))
+    roll = math.degrees(math.atan2(right[1], right[0]))
+    return HeadPose(yaw, pitch, roll)
+
+
+def _gap_over_width(points: np.ndarray, upper: int, lower: int, a: int, b: int) -> float:
+    return float(
+        np.linalg.norm(points[upper] - points[lower]) / np.linalg.norm(points[a] - points[b])
+    )
+
+
+def eye_openness(points: np.ndarray) -> tuple[float, float]:
+    """(right, left) lid gap over eye width (landmarks 159/145 over 33/133, 386/374 over
+    263/362), in 3D. Unitless: 0.28-0.37 on Yale's `normal` photos, 0.18-0.26 on its
+    half-closed `sleepy` ones. People differ, so compare with the person's own open level
+    rather than with a fixed number."""
+    return _gap_over_width(points, *RIGHT_EYE), _gap_over_width(points, *LEFT_EYE)
+
+
+def mouth_opening(points: np.ndarray) -> float:
+    """Inner-lip gap (13/14) over mouth width (61/291). Unitless: 0 closed, about 0.5 or more
+    for a yawn."""
+    return _gap_over_width(points, *INNER_LIPS, *MOUTH_CORNERS)
+
+
+def gaze(points: np.ndarray, iris_centres: np.ndarray) -> tuple[float, float]:
+    """(horizontal, vertical) iris offset from the eye's centre, in eye widths, the mean of
+    both eyes, in the eye's own frame (so head roll does not move it). Horizontal + towards
+    the image's right, vertical + down. Preliminary: within +-0.13 on the talking-head
+    clip, mirrored on a mirrored image, but biased by about -0.02 and not yet checked
+    against known gaze directions. Relative to the head: combine with `head_pose`."""
+    offsets = []
+    for (_, _, outer, inner), centre in zip((RIGHT_EYE, LEFT_EYE), iris_centres, strict=True):
+        a, b = points[outer, :2], points[inner, :2]
+        axis = (b - a) if outer == RIGHT_EYE[2] else (a - b)  # image left -> right
+        width = float(np.linalg.norm(axis))
+        axis = axis / width
+        rel = (np.asarray(centre) - (a + b) / 2) / width
+        offsets.append((rel @ axis, rel @ np.array([-axis[1], axis[0]])))
+    h, v = np.mean(offsets, axis=0)
+    return float(h), float(v)
+
+
+@dataclass(frozen=True)
+class FaceMeasures:
+    """One face's measures (see each function for units and limits); None with `reason` set
+    when the face is too small or turned too far to trust them."""
+
+    pose: HeadPose | None
+    eye_openness: tuple[float, float] | None
+    mouth_opening: float | None
+    gaze: tuple[float, float] | None
+    reason: str | None = None
+
+
+def _named(names: tuple[str, ...], values, digits: int) -> dict[str, float] | None:
+    if values is None:
+        return None
+    return {name: round(float(v), digits) for name, v in zip(names, values, strict=True)}
+
+
+def as_record(m: FaceMeasures, presence: float) -> dict:
+    """One face's measures as a JSON-ready dict (None stays null; `reason` says why)."""
+    pose = None if m.pose is None else (m.pose.yaw, m.pose.pitch, m.pose.roll)
+    return {
+        "presence": round(presence, 3),
+        "head_pose_deg": _named(("yaw", "pitch", "roll"), pose, 1),
+        "eye_openness": _named(("right", "left"), m.eye_openness, 3),
+        "mouth_opening": None if m.mouth_opening is None else round(m.mouth_opening, 3),
+        "gaze_eye_widths": _named(("x", "y"), m.gaze, 3),
+        "reason": m.reason,
+    }
+
+
+def measure(
+    points: np.ndarray, iris_centres: np.ndarray | None = None, presence: float = 1.0
+) -> FaceMeasures:
+    """Every measure of one mesh, or None for those it cannot give, with the reason.
+    `presence` is the mesh model's score that its crop held a face (mesh.py)."""
+    if presence < MIN_PRESENCE:
+        return FaceMeasures(
+            None, None, None, None, f"no face in the mesh crop: presence {presence:.2f}"
+        )
+    width = float(np.ptp(points[:, 0]))
+    if width < MIN_FACE_PX:
+        return FaceMeasures(
+            None, None, None, None, f"face too small: {width:.0f} px < {MIN_FACE_PX:.0f}"
+        )
+    pose = head_pose(points)
+    if abs(pose.yaw) > MAX_YAW_DEG or abs(pose.pitch) > MAX_PITCH_DEG:
+        reason = f"turned too far: yaw {pose.yaw:.0f}°, pitch {pose.pitch:.0f}°"
+        return FaceMeasures(pose, None, None, None, reason)
+    looking = gaze(points, iris_centres) if iris_centres is not None else None
+    reason = None if iris_centres is not None else "no gaze: iris model off or missing"
+    return FaceMeasures(pose, eye_openness(points), mouth_opening(points), looking, reason)
+
+
+@dataclass(frozen=True)
+class Blink:
+    """Eyes closed from `onset` for `duration` seconds."""
+
+    onset: float
+    duration: float
+
+
+CLOSED_FRACTION = 0.8  # closed below this fraction of the open level...
+REOPEN_FRACTION = 0.9  # ...open again above this one (hysteresis)
+
+
+def open_level(openness: np.ndarray) -> float:
+    """A person's open-eye level from a series: its 90th percentile (eyes are open most of
+    the time). Give the calibration's value instead when the series is short."""
+    return float(np.nanpercentile(openness, 90))
+
+
+def closed_mask(openness: np.ndarray, level: float | None = None) -> np.ndarray:
+    """Frames whose eyes are closed: openness (mean of both eyes) below CLOSED_FRACTION of the
+    open level, staying closed until it rises above REOPEN_FRACTION of it. NaN (no measure)
+    ends a closure."""
+    x = np.asarray(openness, float)
+    level = open_level(x) if level is None else level
+    closed = np.zeros(len(x), bool)
+    state = False
+    for i, v in enumerate(x):
+        if math.isnan(v):
+            state = False
+        elif state:
+            state = v < REOPEN_FRACTION * level
+        else:
+            state = v < CLOSED_FRACTION * level
+        closed[i] = state
+    return closed
+
+
+def blinks(t: np.ndarray, openness: np.ndarray, level: float | None = None) -> list[Blink]:
+    """Closures of a series as events: onset (seconds, the first closed frame's time) and
+    duration (until the first open frame). A closure still running at the end has the
+    duration seen so far. Frames closer than the frame interval cannot be resolved: at 30 fps
+    a blink (100-400 ms) spans 3-12 frames."""
+    t = np.asarray(t, float)
+    closed = closed_mask(openness, level)
+    edges = np.diff(np.concatenate([[False], closed, [False]]).astype(int))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    step = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    return [
+        Blink(float(t[s]), float((t[e] if e < len(t) else t[-1] + step) - t[s]))
+        for s, e in zip(starts, ends, strict=True)
+    ]
+
+
+def perclos(
+    t: np.ndarray, openness: np.ndarray, window_s: float = 60.0, level: float | None = None
+) -> np.ndarray:
+    """PERCLOS at each frame: the fraction of the last `window_s` seconds (that frame
+    included) with eyes closed (`closed_mask`), 0..1. Drowsiness literature flags >= 0.15
+    over 60 s. The first `window_s` seconds use the frames seen so far."""
+    t = np.asarray(t, float)
+    closed = closed_mask(openness, level).astype(float)
+    sums = np.concatenate([[0.0], np.cumsum(closed)])
+    first = np.searchsorted(t, t - window_s, side="right")
+    count = np.arange(1, len(t) + 1) - first
+    return (sums[1:] - sums[first]) / np.maximum(count, 1)
