@@ -27,6 +27,7 @@ from fer_desktop.timeline import (
     TimelineError,
     TimelineWriter,
     column_labels,
+    face_row,
     open_timeline,
     parse_timeline,
 )
@@ -45,31 +46,6 @@ def _pandas():
             "fer_desktop.read_timeline needs pandas: pip install pandas"
         ) from None
     return pandas
-
-
-def _face_row(face: dict, labels: list[str]) -> dict[str, Any]:
-    box = face["box"]
-    row = {
-        "t_source": face["t_source"],
-        "t_wall": face["t_wall"],
-        "frame": face["frame"],
-        "face_id": face["face_id"],
-        "x": box[0],
-        "y": box[1],
-        "w": box[2],
-        "h": box[3],
-        "score": face["score"],
-    }
-    for key, suffix in (("probs", ""), ("smooth", "_smooth"), ("calibrated", "_cal")):
-        values = face.get(key) or {}
-        for lab in labels:
-            row[f"p_{lab}{suffix}"] = values.get(lab)
-    row["label"] = face["label"]
-    row["valence"] = face["valence"]
-    for extra in ("cal",):  # the calibration state, in timelines that have it
-        if extra in face:
-            row[extra] = face[extra]
-    return row
 
 
 def read_timeline(path: str | Path, rows: str = "faces") -> pandas.DataFrame:
@@ -99,9 +75,9 @@ def _table(rec: Recording, rows: str) -> pandas.DataFrame:
     pd = _pandas()
     labels = column_labels(rec.header.get("labels", []))
     if rows == "faces":
-        df = pd.DataFrame([_face_row(f, labels) for f in rec.faces])
+        df = pd.DataFrame([face_row(f, labels) for f in rec.faces])
         if df.empty:
-            df = pd.DataFrame(columns=list(_face_row(_EMPTY_FACE, labels)))
+            df = pd.DataFrame(columns=list(face_row(_EMPTY_FACE, labels)))
         text = {"label": "string", **({"cal": "string"} if "cal" in df else {})}
         df = df.astype({"face_id": "Int64", "frame": "Int64", **text})
         prob_columns = [c for c in df.columns if c.startswith("p_")]
