@@ -4,6 +4,7 @@
     faces = fer_desktop.read_timeline("results/interview.csv")      # one row per face seen
     faces.groupby("face_id").valence.mean()
     faces = fer_desktop.analyze_file("interview.mp4", smoothing=0.8)  # the same frame, no files
+    study = fer_desktop.read_study("study/")  # every face of P01/day1/..., P02/... in one table
 
 pandas is an optional extra (`pip install pandas`); without it these functions say so.
 Columns keep their types: numbers are floats, ids and frame numbers integers (nullable
@@ -22,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.recording import Recording, read_recording
 from fer_desktop.settings import Settings
+from fer_desktop.study import read_study
 from fer_desktop.timeline import (
     JsonlTimeline,
     TimelineError,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     import pandas
 
 ROWS = ("faces", "frames", "events")
+__all__ = ["analyze_file", "read_study", "read_timeline"]
 
 
 def _pandas():

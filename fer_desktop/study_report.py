@@ -20,11 +20,11 @@ VALENCE_COLOUR = "#000000"
 
 def write_study(study: Study, out: Path, window: float = 5.0, baseline: float = 2.0) -> Path:
     """Write the study's files into `out` (see the module); returns study.html's path."""
+    locked = event_locked(study, window, baseline)  # first: it checks window and baseline
     out.mkdir(parents=True, exist_ok=True)
     study.faces.to_parquet(out / "faces.parquet", index=False)
     study.faces.to_csv(out / "faces.csv", index=False)
     study.events.to_csv(out / "events.csv", index=False)
-    locked = event_locked(study, window, baseline)
     locked.to_csv(out / "event_locked.csv", index=False)
     charts = _write_charts(study, locked, out, window, baseline)
     reports = {
