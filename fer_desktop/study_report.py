@@ -109,16 +109,21 @@ def _participant_rows(study: Study) -> str:
     )  # fmt: skip
 
 
+def _span(counts) -> str:
+    """'4–5', or '4' when every point has the same count."""
+    lo, hi = int(counts.min()), int(counts.max())
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
 def _event_sections(locked, charts: dict, out: Path) -> str:
     esc, parts = html.escape, []
     for key, (svg, path) in charts.items():
         rows = locked
         for col, value in zip(["event", "group"], key, strict=False):
             rows = rows[rows[col] == value]
-        people, events = rows["participants"], rows["events"]
         parts.append(
             f"<h3>{esc(' · '.join(map(str, key)))}</h3><p class='note'>Each point stands on "
-            f"{people.min()}–{people.max()} participants and {events.min()}–{events.max()} "
+            f"{_span(rows['participants'])} participants and {_span(rows['events'])} "
             f"events; {int(rows['left_out'].iloc[0])} participant(s) left out (no reading in "
             f"the baseline window). <a href='{esc(path.relative_to(out).as_posix(), True)}'>"
             f"SVG</a></p>{inline(svg)}"
