@@ -74,6 +74,11 @@ class Study:
     labels: list[str] = field(default_factory=list)
 
     @property
+    def participants(self) -> list[str]:
+        """Every participant, read or not, in name order."""
+        return sorted({s.participant for s in self.sessions})
+
+    @property
     def problems(self) -> list[str]:
         return [f"{s.source}: {s.problem}" for s in self.sessions if s.problem]
 
@@ -147,7 +152,8 @@ def _read(s: StudySession) -> None:
         return
     cut = truncation(s.rec.shown)
     closed = "" if s.rec.closing is not None else "cut short (no summary row)"
-    s.problem = "; ".join(x for x in (s.problem, cut, closed) if x)
+    unset = "" if settings_key(s.rec) else "its header gives no settings (not compared)"
+    s.problem = "; ".join(x for x in (s.problem, cut, closed, unset) if x)
 
 
 def settings_key(rec: Recording) -> dict:
@@ -159,7 +165,7 @@ def settings_key(rec: Recording) -> dict:
 def check_settings(sessions: list[StudySession], group_by: str | None) -> None:
     """Refuse recordings made with differing settings, naming the first that differs, or
     (group_by "settings") put each in the group of its settings."""
-    read = [s for s in sessions if s.rec is not None]
+    read = [s for s in sessions if s.rec is not None and settings_key(s.rec)]
     if not read:
         return
     first = settings_key(read[0].rec)

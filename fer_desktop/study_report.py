@@ -141,7 +141,7 @@ def _page(study, locked, charts, reports, out: Path, window: float, baseline: fl
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
 .note{{color:#666;font-size:90%}}</style></head><body>
 <h1>Study: {name}</h1>
-<p>{len(study.sessions)} files, {study.faces["participant"].nunique()} participants.
+<p>{len(study.sessions)} files, {len(study.participants)} participants.
 <b>Participants and sessions from:</b> {esc(study.rule)}.</p>
 <p class="note">{esc(RESPONSIBLE_USE)}</p>
 <h2>Around each event</h2>

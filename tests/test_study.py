@@ -178,15 +178,20 @@ def test_a_study_with_a_differing_setting_is_refused_or_grouped(tmp_path, clips)
     }  # fmt: skip
 
 
-def test_an_unreadable_sidecar_is_named_and_the_rest_read(tmp_path, clips):
+def test_an_unreadable_sidecar_or_a_cut_timeline_is_named_and_the_rest_read(tmp_path, clips):
     root = tmp_path / "broken"
     _place(root / "P01" / "day1", clips["talking_head_512"], [(3.0, BOSS)])
     bad = _place(root / "P02" / "day1", clips["talking_head_512"], [(4.0, BOSS)])
     sidecars.path_for(bad).write_text("{not json", encoding="utf-8")
+    cut = root / "P03" / "day1" / "crash.csv"
+    cut.parent.mkdir(parents=True)
+    cut.write_bytes(clips["talking_head_512"].read_bytes()[:30_000])  # a crash mid-file
     study = load_study(root)
-    assert len(study.problems) == 1
+    assert len(study.problems) == 2
     assert study.problems[0].startswith("P02/day1/talking_head_512.csv: review's edits not read")
-    assert set(study.faces["participant"]) == {"P01", "P02"}
+    assert study.problems[1].startswith("P03/day1/crash.csv: truncated: ")
+    assert study.problems[1].endswith("cut short (no summary row)")
+    assert set(study.faces["participant"]) == {"P01", "P02", "P03"}
     assert list(study.events.query("kind == 'marker'")["participant"]) == ["P01"]
 
 

@@ -19,6 +19,5 @@ def run(args) -> int:
     for problem in study.problems:
         print(f"fer-desktop: {problem}", file=sys.stderr)
     page = write_study(study, args.out, args.window, args.baseline)
-    people = study.faces["participant"].nunique()
-    print(f"{len(study.sessions)} files, {people} participants -> {page}")
+    print(f"{len(study.sessions)} files, {len(study.participants)} participants -> {page}")
     return 0
