@@ -164,18 +164,27 @@ def test_event_locked_means_match_a_hand_computation(study_folder):
 
 def test_a_study_with_a_differing_setting_is_refused_or_grouped(tmp_path, clips):
     root = tmp_path / "mixed"
-    _place(root / "P01" / "day1", clips["talking_head_512"], [(3.0, BOSS)])
-    other = _place(root / "P02" / "day1", clips["talking_head_512"], [(4.0, BOSS)])
-    lines = other.read_text(encoding="utf-8").split("\n", 1)
-    header = json.loads(lines[0][2:])
-    header["settings"]["smoothing"] = 0.9
-    other.write_text(f"# {json.dumps(header)}\n{lines[1]}", encoding="utf-8")
-    with pytest.raises(StudyError, match=r"'smoothing': 0\.6 in P01/day1/.*0\.9 in P02/day1/"):
+    for k in (1, 2, 3, 4):
+        _place(root / f"P0{k}" / "day1", clips["talking_head_512"], [(2.5 + 0.5 * k, BOSS)])
+    for k in (3, 4):  # P03 and P04 smoothed more
+        other = root / f"P0{k}" / "day1" / "talking_head_512.csv"
+        lines = other.read_text(encoding="utf-8").split("\n", 1)
+        header = json.loads(lines[0][2:])
+        header["settings"]["smoothing"] = 0.9
+        other.write_text(f"# {json.dumps(header)}\n{lines[1]}", encoding="utf-8")
+    with pytest.raises(StudyError, match=r"'smoothing': 0\.6 in P01/day1/.*0\.9 in P03/day1/"):
         load_study(root)
     grouped = load_study(root, group_by="settings")
     assert grouped.faces.groupby("group")["participant"].unique().map(list).to_dict() == {
-        "settings 1": ["P01"], "settings 2": ["P02"]
+        "settings 1": ["P01", "P02"], "settings 2": ["P03", "P04"]
     }  # fmt: skip
+    locked = event_locked(grouped, 3.0, 1.5)
+    assert set(zip(locked["event"], locked["group"], strict=True)) == {
+        (BOSS, "settings 1"), (BOSS, "settings 2")
+    }  # fmt: skip
+    assert set(locked["participants"]) == {2}
+    page = write_study(grouped, tmp_path / "out", 3.0, 1.5).read_text(encoding="utf-8")
+    assert page.count("<svg") == 2 and f"{BOSS} · settings 2" in page
 
 
 def test_an_unreadable_sidecar_or_a_cut_timeline_is_named_and_the_rest_read(tmp_path, clips):
