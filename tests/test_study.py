@@ -227,6 +227,7 @@ def test_the_parquet_table_round_trips_with_its_dtypes(study_folder, tmp_path):
     assert str(back["t_wall"].dtype).startswith("datetime64") and back["t_wall"].dt.tz
 
 
+@pytest.mark.slow
 def test_the_study_command_writes_its_files_and_names_its_rule(study_folder, tmp_path):
     out = tmp_path / "report"
     run = subprocess.run(
