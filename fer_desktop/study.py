@@ -168,15 +168,13 @@ def check_settings(sessions: list[StudySession], group_by: str | None) -> None:
     read = [s for s in sessions if s.rec is not None and settings_key(s.rec)]
     if not read:
         return
-    first = settings_key(read[0].rec)
-    keys = {json.dumps(settings_key(s.rec), sort_keys=True): [] for s in read}
-    for s in read:
-        keys[json.dumps(settings_key(s.rec), sort_keys=True)].append(s)
     if group_by == "settings":
-        for k, (_key, members) in enumerate(keys.items(), start=1):
-            for s in members:
-                s.group = f"settings {k}"
+        groups: dict[str, str] = {}
+        for s in read:
+            key = json.dumps(settings_key(s.rec), sort_keys=True)
+            s.group = groups.setdefault(key, f"settings {len(groups) + 1}")
         return
+    first = settings_key(read[0].rec)
     for s in read[1:]:
         other = settings_key(s.rec)
         differing = sorted(k for k in first.keys() | other.keys() if first.get(k) != other.get(k))
@@ -205,7 +203,7 @@ def load_study(folder: str | Path, group_by: str | None = None) -> Study:
     check_settings(sessions, group_by)
     read = [s for s in sessions if s.rec is not None]
     labels = column_labels([lab for s in read for lab in s.rec.labels])
-    faces = _faces_table([s for s in read], labels, group_by is not None)
+    faces = _faces_table(read, labels, group_by is not None)
     events = _events_table(read, group_by is not None)
     faces.attrs = {"rule": rule, "labels": labels}
     return Study(folder, rule, sessions, faces, events, labels)
@@ -216,6 +214,11 @@ def read_study(path: str | Path, group_by: str | None = None) -> pandas.DataFram
     name, t_source, t_rel, every probability, label and valence (see the module). `attrs`:
     "rule" (how participants and sessions were assigned) and "labels"."""
     return load_study(path, group_by).faces
+
+
+def id_columns(grouped: bool) -> list[str]:
+    """The columns that say whose a row is (and its settings' group, when grouped)."""
+    return [*ID_COLUMNS, "group"] if grouped else list(ID_COLUMNS)
 
 
 def _ids(s: StudySession, grouped: bool) -> dict:
@@ -240,7 +243,7 @@ def _faces_table(sessions: list[StudySession], labels: list[str], grouped: bool)
             for k, v in _ids(s, grouped).items():
                 df[k] = v
             frames.append(df)
-    order = [*_ids(StudySession(Path(), "", "", ""), grouped), "face", "name", "t_source", "t_rel"]
+    order = [*id_columns(grouped), "face", "name", "t_source", "t_rel"]
     if not frames:
         return pd.DataFrame(columns=order)
     df = pd.concat(frames, ignore_index=True)
@@ -273,8 +276,7 @@ def _events_table(sessions: list[StudySession], grouped: bool):
             rows.append({**ids, "kind": "gap", "name": g.get("note") or "gap",
                          "t_rel": g["t_source"], "end_rel": g["t_source"], "t_source": None,
                          "placed_by": ""})  # fmt: skip
-    columns = [*_ids(StudySession(Path(), "", "", ""), grouped), "kind", "name", "t_rel",
-               "end_rel", "t_source", "placed_by"]  # fmt: skip
+    columns = [*id_columns(grouped), "kind", "name", "t_rel", "end_rel", "t_source", "placed_by"]
     df = pd.DataFrame(rows, columns=columns)
     return df.astype({c: "string" for c in columns if df[c].dtype == object and c[0] != "t"})
 
