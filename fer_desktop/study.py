@@ -278,7 +278,7 @@ def _events_table(sessions: list[StudySession], grouped: bool):
                          "placed_by": ""})  # fmt: skip
     columns = [*id_columns(grouped), "kind", "name", "t_rel", "end_rel", "t_source", "placed_by"]
     df = pd.DataFrame(rows, columns=columns)
-    return df.astype({c: "string" for c in columns if df[c].dtype == object and c[0] != "t"})
+    return df.astype(dict.fromkeys([*id_columns(grouped), "kind", "name", "placed_by"], "string"))
 
 
 def measures(labels: list[str]) -> list[str]:
@@ -310,10 +310,8 @@ def event_locked(
     per_event, left = [], {}
     for ev in markers.itertuples(index=False):
         rows = by_source.get(ev.source)
-        name_key = (ev.name, *(getattr(ev, k) for k in keys))
-        left.setdefault(name_key, {})[ev.participant] = left.get(name_key, {}).get(
-            ev.participant, False
-        )
+        based = left.setdefault((ev.name, *(getattr(ev, k) for k in keys)), {})
+        based.setdefault(ev.participant, False)  # True once one of their events has a baseline
         if rows is None:
             continue
         offset = rows["t_rel"] - ev.t_rel
@@ -322,7 +320,7 @@ def event_locked(
         base = near[(offset >= -baseline) & (offset < 0)]
         if base.empty:
             continue
-        left[name_key][ev.participant] = True
+        based[ev.participant] = True
         shifted = near[cols] - base[cols].mean()
         shifted["t"] = (offset / step).round() * step + 0.0  # + 0.0: no -0.0
         binned = shifted.groupby("t")[cols].mean().reset_index()
