@@ -4,6 +4,7 @@
     faces = fer_desktop.read_timeline("results/interview.csv")      # one row per face seen
     faces.groupby("face_id").valence.mean()
     faces = fer_desktop.analyze_file("interview.mp4", smoothing=0.8)  # the same frame, no files
+    study = fer_desktop.read_study("study/")  # every face of P01/day1/..., P02/... in one table
 
 pandas is an optional extra (`pip install pandas`); without it these functions say so.
 Columns keep their types: numbers are floats, ids and frame numbers integers (nullable
@@ -22,11 +23,13 @@ from typing import IO, TYPE_CHECKING, Any
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.recording import Recording, read_recording
 from fer_desktop.settings import Settings
+from fer_desktop.study import read_study
 from fer_desktop.timeline import (
     JsonlTimeline,
     TimelineError,
     TimelineWriter,
     column_labels,
+    face_row,
     open_timeline,
     parse_timeline,
 )
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     import pandas
 
 ROWS = ("faces", "frames", "events")
+__all__ = ["analyze_file", "read_study", "read_timeline"]
 
 
 def _pandas():
@@ -45,31 +49,6 @@ def _pandas():
             "fer_desktop.read_timeline needs pandas: pip install pandas"
         ) from None
     return pandas
-
-
-def _face_row(face: dict, labels: list[str]) -> dict[str, Any]:
-    box = face["box"]
-    row = {
-        "t_source": face["t_source"],
-        "t_wall": face["t_wall"],
-        "frame": face["frame"],
-        "face_id": face["face_id"],
-        "x": box[0],
-        "y": box[1],
-        "w": box[2],
-        "h": box[3],
-        "score": face["score"],
-    }
-    for key, suffix in (("probs", ""), ("smooth", "_smooth"), ("calibrated", "_cal")):
-        values = face.get(key) or {}
-        for lab in labels:
-            row[f"p_{lab}{suffix}"] = values.get(lab)
-    row["label"] = face["label"]
-    row["valence"] = face["valence"]
-    for extra in ("cal",):  # the calibration state, in timelines that have it
-        if extra in face:
-            row[extra] = face[extra]
-    return row
 
 
 def read_timeline(path: str | Path, rows: str = "faces") -> pandas.DataFrame:
@@ -99,9 +78,9 @@ def _table(rec: Recording, rows: str) -> pandas.DataFrame:
     pd = _pandas()
     labels = column_labels(rec.header.get("labels", []))
     if rows == "faces":
-        df = pd.DataFrame([_face_row(f, labels) for f in rec.faces])
+        df = pd.DataFrame([face_row(f, labels) for f in rec.faces])
         if df.empty:
-            df = pd.DataFrame(columns=list(_face_row(_EMPTY_FACE, labels)))
+            df = pd.DataFrame(columns=list(face_row(_EMPTY_FACE, labels)))
         text = {"label": "string", **({"cal": "string"} if "cal" in df else {})}
         df = df.astype({"face_id": "Int64", "frame": "Int64", **text})
         prob_columns = [c for c in df.columns if c.startswith("p_")]

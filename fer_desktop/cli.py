@@ -112,6 +112,34 @@ def build_parser() -> CommandParser:
     )
     rp.add_argument("--no-thumbnails", action="store_true", help="no small picture of each face")
 
+    st = sub.add_parser(
+        "study",
+        help="many recordings as one study: one table, event-locked charts, study.html",
+        epilog=EPILOG,
+    )
+    st.add_argument(
+        "folder",
+        type=Path,
+        metavar="FOLDER",
+        help="timelines laid out as PARTICIPANT/SESSION/file, or listed in participants.csv",
+    )
+    st.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    st.add_argument(
+        "--window", type=float, default=5.0, metavar="S", help="seconds either side of an event"
+    )
+    st.add_argument(
+        "--baseline",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="the seconds before an event that each point is measured against",
+    )
+    st.add_argument(
+        "--group-by",
+        choices=["settings"],
+        help="read recordings made with differing settings per group (else they are refused)",
+    )
+
     pr = sub.add_parser("predict", help="label the faces in images", epilog=EPILOG)
     pr.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     pr.add_argument("--json", action="store_true", help="one JSON object per image")
@@ -453,6 +481,12 @@ def cmd_report(args) -> int:
     return run(args)
 
 
+def cmd_study(args) -> int:
+    from fer_desktop.commands.study import run
+
+    return run(args)
+
+
 def cmd_models(args) -> int:
     from fer_desktop.commands.models import run
 
@@ -472,6 +506,7 @@ COMMANDS = {
     "analyze": cmd_analyze,
     "live": cmd_live,
     "report": cmd_report,
+    "study": cmd_study,
     "models": cmd_models,
     "self-test": cmd_self_test,
 }

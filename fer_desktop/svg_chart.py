@@ -199,3 +199,74 @@ def _runs(points: list[tuple[float, float]], gap_s: float) -> list[list[tuple[fl
         else:
             runs.append([p])
     return runs
+
+
+@dataclass
+class Lane:
+    """One measure around an event: its mean and 95% CI at each point."""
+
+    label: str
+    points: list[tuple[float, float, float, float]]  # (seconds from the event, mean, low, high)
+    colour: str = "#1f77b4"
+
+
+def lanes_chart(
+    lanes: list[Lane], title: str, window: float, baseline: float, width: int = 760
+) -> str:
+    """One lane per measure from -window to +window s around an event: the mean as a line,
+    its 95% CI as a band, the event at 0 and the baseline window shaded. Each lane has its
+    own scale, symmetric about 0 (the baseline)."""
+    esc, lane_h, left, right, top = html.escape, 90, 110, width - 14, 30
+    height = top + lane_h * max(len(lanes), 1) + 36
+    out = [
+        f"<svg{XMLNS} width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}' {FONT} font-size='11'>",
+        f"<rect width='{width}' height='{height}' fill='white'/>",
+        f"<text x='{width / 2:.0f}' y='18' text-anchor='middle' font-size='14'>{esc(title)}</text>",
+    ]
+
+    def x(t: float) -> float:
+        return left + (right - left) * (t + window) / (2 * window)
+
+    bottom = top + lane_h * len(lanes)
+    out.append(
+        f"<rect x='{x(-baseline):.1f}' y='{top}' width='{x(0) - x(-baseline):.1f}' "
+        f"height='{bottom - top}' fill='#888' fill-opacity='0.10'><title>baseline</title></rect>"
+    )
+    for k, lane in enumerate(lanes):
+        y0 = top + k * lane_h
+        values = [abs(v) for p in lane.points for v in p[1:] if math.isfinite(v)]
+        span = max(values, default=0.0) or 0.1
+
+        def y(v: float, y0: float = y0, span: float = span) -> float:
+            return y0 + lane_h / 2 - (lane_h / 2 - 6) * v / span
+
+        out.append(
+            f"<rect x='{left}' y='{y0}' width='{right - left}' height='{lane_h}' "
+            "fill='none' stroke='#ccc'/>"
+            f"<line x1='{left}' x2='{right}' y1='{y(0):.1f}' y2='{y(0):.1f}' stroke='#ddd'/>"
+            f"<text x='{left - 8}' y='{y(0) + 4:.1f}' text-anchor='end'>{esc(lane.label)}</text>"
+            f"<text x='{left + 3}' y='{y0 + 11}' font-size='9' fill='#777'>±{span:.2g}</text>"
+        )
+        band = [p for p in lane.points if math.isfinite(p[2])]  # NaN: no CI
+        if band:
+            ring = [(x(t), y(hi)) for t, _m, _lo, hi in band]
+            ring += [(x(t), y(lo)) for t, _m, lo, _hi in reversed(band)]
+            coords = " ".join(f"{a:.1f},{b:.1f}" for a, b in ring)
+            out.append(f"<polygon points='{coords}' fill='{lane.colour}' fill-opacity='0.2'/>")
+        coords = " ".join(f"{x(t):.1f},{y(m):.1f}" for t, m, _lo, _hi in lane.points)
+        out.append(
+            f"<polyline fill='none' stroke='{lane.colour}' stroke-width='1.6' points='{coords}'>"
+            f"<title>{esc(lane.label)}</title></polyline>"
+        )
+    out.append(
+        f"<line x1='{x(0):.1f}' x2='{x(0):.1f}' y1='{top}' y2='{bottom}' stroke='#444' "
+        "stroke-dasharray='4 3'/>"
+    )
+    for t in _ticks(-window, window):
+        out.append(f"<text x='{x(t):.1f}' y='{bottom + 15}' text-anchor='middle'>{t:g}</text>")
+    out.append(
+        f"<text x='{(left + right) / 2:.0f}' y='{height - 6}' text-anchor='middle'>"
+        "seconds from the event (change from the baseline, shaded; band: 95% CI)</text></svg>"
+    )
+    return "\n".join(out)

@@ -30,7 +30,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -50,6 +50,43 @@ class TimelineError(FerDesktopError):
 def column_labels(labels: list[str]) -> list[str]:
     """Probability columns: the standard labels, then any others the model has."""
     return STANDARD_LABELS + [lab for lab in dict.fromkeys(labels) if lab not in STANDARD_LABELS]
+
+
+def face_row(face: dict, labels: list[str]) -> dict[str, Any]:
+    """A face row as one flat record: its box, `p_<label>`, `p_<label>_smooth` and
+    `p_<label>_cal` for each of `labels`, label, valence (and `cal` where written)."""
+    box = face["box"]
+    row = {
+        "t_source": face["t_source"],
+        "t_wall": face["t_wall"],
+        "frame": face["frame"],
+        "face_id": face["face_id"],
+        "x": box[0],
+        "y": box[1],
+        "w": box[2],
+        "h": box[3],
+        "score": face["score"],
+    }
+    for key, suffix in (("probs", ""), ("smooth", "_smooth"), ("calibrated", "_cal")):
+        values = face.get(key) or {}
+        for lab in labels:
+            row[f"p_{lab}{suffix}"] = values.get(lab)
+    row["label"] = face["label"]
+    row["valence"] = face["valence"]
+    for extra in ("cal",):  # the calibration state, in timelines that have it
+        if extra in face:
+            row[extra] = face[extra]
+    return row
+
+
+def is_timeline(path: Path) -> bool:
+    """True for a fer_desktop timeline (its header line says so)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline(65536)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return '"fer_desktop timeline"' in first
 
 
 def columns(labels: list[str]) -> list[str]:

@@ -4,6 +4,8 @@ optional ../shared folder (tests that need it skip with a clear reason when it i
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -16,6 +18,7 @@ from tests.helpers import REPO, main_window
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 prepare_qt_environment()  # as the window's start does: cv2's Qt 5 variables (if any) undone
 
+CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 SHARED = Path(os.environ.get("FER_DESKTOP_SHARED") or REPO.parent / "shared")  # a worktree: set it
 
 
@@ -157,3 +160,29 @@ def window(qtbot, tmp_path):
     w = main_window(qtbot, tmp_path / "settings.ini")
     yield w
     assert w.stop_worker()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless chromium driven by Selenium (Debian's chromium and chromium-driver), or a skip."""
+    if not (CHROMIUM.exists() and DRIVER.exists()):
+        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium "
+                    "chromium-driver)")  # fmt: skip
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (the dev extra)")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tempfile.mkdtemp(prefix="chromium-", dir=tmp_path)
+    for arg in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-proxy-server",
+        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1000,760",
+    ):  # fmt: skip
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=Service(str(DRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

@@ -16,22 +16,13 @@ import sys
 from pathlib import Path
 
 from fer_desktop.errors import FerDesktopError, UsageError
+from fer_desktop.timeline import is_timeline
 
 TIMELINE_SUFFIXES = (".csv", ".jsonl")
 
 
 class NoRecording(FerDesktopError):
     """The path holds no recording to report on."""
-
-
-def is_timeline(path: Path) -> bool:
-    """True for a fer_desktop timeline (its header line says so)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            first = fh.readline(65536)
-    except (OSError, UnicodeDecodeError):
-        return False
-    return '"fer_desktop timeline"' in first
 
 
 def find_timeline(path: Path) -> Path:

@@ -1,0 +1,23 @@
+"""fer-desktop study: a folder of recordings and analysed videos read as one study (see
+`fer_desktop.study`), written as tables, event-locked charts and study.html.
+
+stderr says how participants and sessions were assigned, and names every file that could not
+be read (or was read without review's edits); those files are left out, the rest reported.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from fer_desktop.study import load_study
+from fer_desktop.study_report import write_study
+
+
+def run(args) -> int:
+    study = load_study(args.folder, args.group_by)
+    print(f"fer-desktop: participants and sessions from {study.rule}", file=sys.stderr)
+    for problem in study.problems:
+        print(f"fer-desktop: {problem}", file=sys.stderr)
+    page = write_study(study, args.out, args.window, args.baseline)
+    print(f"{len(study.sessions)} files, {len(study.participants)} participants -> {page}")
+    return 0
