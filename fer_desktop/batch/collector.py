@@ -3,6 +3,8 @@ client): nothing is written on a worker, so one that dies mid-video leaves nothi
 
 from __future__ import annotations
 
+import dataclasses
+
 from fer_desktop._quiet import quiet_native_logs
 from fer_desktop.batch.job import (
     Job,
@@ -27,7 +29,7 @@ class Collector(Output):
         self.results: list[FrameResult] = []
 
     def start(self, info: SessionInfo) -> None:
-        self.info = info
+        self.info = dataclasses.replace(info, place_marker=None)  # data only: it is pickled
 
     def frame(self, result: FrameResult, bgr) -> None:
         self.results.append(result)
