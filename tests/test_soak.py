@@ -13,7 +13,8 @@ import pytest
 
 from fer_desktop.outputs.rotation import RotatingRecording
 from fer_desktop.outputs.video import VideoOutput
-from fer_desktop.session import Session, SessionOptions, new_stem, recording_pair
+from fer_desktop.recording_files import new_stem, recording_pair
+from fer_desktop.session import Session, SessionOptions
 from fer_desktop.settings import Settings
 from tests.conftest import REPO, shared_path
 

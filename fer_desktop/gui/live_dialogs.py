@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.session import AddMarker, Pause
+from fer_desktop.session_messages import AddMarker, Pause
 from fer_desktop.sources import IMAGE_SUFFIXES
 
 from . import shortcuts

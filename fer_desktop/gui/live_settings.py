@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QComboBox
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.session import ChangeSettings
+from fer_desktop.session_messages import ChangeSettings
 from fer_desktop.settings import Settings
 
 from .live_texts import is_file

@@ -17,22 +17,21 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QAbstractSlider, QApplication, QMainWindow, QMessageBox
 
 from fer_desktop.errors import FerDesktopError
+from fer_desktop.marker_time import MarkerError
 from fer_desktop.report import write_report
 from fer_desktop.results import iso_time
-from fer_desktop.session import (
+from fer_desktop.session import CameraOpener, open_camera
+from fer_desktop.session_messages import (
     AddMarker,
     AddOutput,
     CalibrateNeutral,
-    CameraOpener,
     ChangeSettings,
     Command,
     FrameAnalysed,
-    MarkerError,
     Pause,
     ResetCalibration,
     Seek,
     SetRealtime,
-    open_camera,
 )
 from fer_desktop.state import SessionState, SourceState, StateChanged
 from fer_desktop.timeaxis import wall_seconds
