@@ -34,7 +34,7 @@ def record(source, outputs, frames: int) -> None:
 @pytest.mark.parametrize("extra", [[], ["--window"]])
 def test_short_soak_reports_memory_and_frame_time(extra):
     out = subprocess.run(
-        [sys.executable, "benchmarks/soak.py", "--seconds", "6", *extra],
+        [sys.executable, "-m", "benchmarks.soak", "--seconds", "6", *extra],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -88,7 +88,7 @@ def test_a_rig_soak_stays_flat_over_ten_parts():
     pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
     video = shared_path("videos", "talking_head_512.mp4")
     out = subprocess.run(
-        [sys.executable, "benchmarks/soak.py", "--rig", "--video", str(video),
+        [sys.executable, "-m", "benchmarks.soak", "--rig", "--video", str(video),
          "--parts", "10", "--part-seconds", "2", "--keep-gb", "0.002"],
         capture_output=True, text=True, cwd=REPO, timeout=600,
     )  # fmt: skip
