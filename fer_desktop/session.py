@@ -3,12 +3,12 @@
 A `Session` owns pacing (a file's own speed, or as fast as possible), pause and seek, the
 reconnect policy for a lost camera, markers and setting changes. Other threads steer it with
 typed commands (`send`); markers from outside (a game over WebSocket, an LSL stream) come
-through `inbound_marker`, which checks them for the sender. It reports what happens through
-one callback of typed events; what it is doing (the source's state, paused, outputs,
-calibration, settings) is one frozen `SessionState` (state.py), sent as a `StateChanged`
-event whenever a field changes. It runs in whichever thread calls `run`: the main thread for
-the command line, a QThread for the window (gui/worker.py moves its events onto queued Qt
-signals). No Qt here.
+through `inbound_marker`, which checks them for the sender (marker_time.py places them). It
+reports what happens through one callback of typed events (commands and events are in
+session_messages.py); what it is doing (the source's state, paused, outputs, calibration,
+settings) is one frozen `SessionState` (state.py), sent as a `StateChanged` event whenever a
+field changes. It runs in whichever thread calls `run`: the main thread for the command line,
+a QThread for the window (gui/worker.py moves its events onto queued Qt signals). No Qt here.
 """
 
 from __future__ import annotations
