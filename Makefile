@@ -104,15 +104,19 @@ train-quick: setup setup-train
 	$(TRAIN_VENV)/bin/python -m training ship --quick --out /tmp/fer_quick --float-dir /tmp/fer_quick
 
 bench: setup
-	$(BIN)/python benchmarks/bench_pipeline.py
-	$(BIN)/python benchmarks/bench_classifier.py
-	$(BIN)/python benchmarks/bench_gui.py
-	$(BIN)/python benchmarks/bench_outputs.py
-	$(BIN)/python benchmarks/bench_review.py
+	$(BIN)/python -m benchmarks.bench_pipeline
+	$(BIN)/python -m benchmarks.bench_classifier
+	$(BIN)/python -m benchmarks.bench_gui
+	$(BIN)/python -m benchmarks.bench_outputs
+	$(BIN)/python -m benchmarks.bench_review
 	$(BIN)/python -m benchmarks.calibration_study
-	$(BIN)/python benchmarks/bench_side_by_side.py
-	$(BIN)/python benchmarks/bench_batch.py
-	$(BIN)/python benchmarks/bench_vs_fer.py
+	$(BIN)/python -m benchmarks.bench_side_by_side
+	$(BIN)/python -m benchmarks.bench_batch
+	$(BIN)/python -m benchmarks.bench_vs_fer
+	$(BIN)/python -m benchmarks.bench_ids
+	$(BIN)/python -m benchmarks.bench_pause
+	$(BIN)/python -m benchmarks.bench_sigterm
+	$(BIN)/python -m benchmarks.soak --minutes 2
 
 clean:
 	rm -rf $(VENV) $(TRAIN_VENV) $(PKG_VENV) build dist .pytest_cache .ruff_cache

@@ -24,8 +24,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from benchmarks.common import machine, shared_video
 
 CLI = [sys.executable, "-m", "fer_desktop"]

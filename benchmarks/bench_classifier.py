@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, stats
-
+from benchmarks.common import machine, stats
 from fer_desktop.classifier import MODEL_FILES, MoodModel
 
 

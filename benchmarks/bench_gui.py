@@ -22,9 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import letterbox_640x480
-from common import REPO, machine, rss_mb, shared_video, stats
+from benchmarks.bench_pipeline import letterbox_640x480
+from benchmarks.common import REPO, machine, rss_mb, shared_video, stats
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

@@ -2,7 +2,7 @@
 
 A face that leaves the view (or is missed by the detector) for longer than `grace_seconds`
 used to come back under a new id. `reid_seconds` remembers it: back at about the same place
-and size within that time, it keeps its id. Run: `python benchmarks/bench_ids.py`.
+and size within that time, it keeps its id. Run: `python -m benchmarks.bench_ids`.
 
 Measured people (counted by eye on frames 5, 30, 50, 70, 90 and 100 drawn with their ids):
 the crowd clip shows 11 different faces, at most 8 at once; the talking head one.

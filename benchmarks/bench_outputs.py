@@ -32,8 +32,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import numpy as np
 
 from benchmarks.common import machine, shared_video, stats
@@ -41,7 +39,8 @@ from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.outputs.lsl import LslOutput
 from fer_desktop.outputs.websocket import WebSocketOutput
 from fer_desktop.results import FrameResult, TrackedFace, now_iso
-from fer_desktop.session import FrameAnalysed, Session, SessionOptions
+from fer_desktop.session import Session, SessionOptions
+from fer_desktop.session_messages import FrameAnalysed
 from fer_desktop.settings import Settings
 
 FRAMES = 200  # the whole clip (8 s at 25 fps)

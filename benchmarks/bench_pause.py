@@ -17,7 +17,8 @@ import threading
 import time
 
 from benchmarks.common import machine
-from fer_desktop.session import FrameAnalysed, MarkerPlaced, Pause, Session, SessionOptions
+from fer_desktop.session import Session, SessionOptions
+from fer_desktop.session_messages import FrameAnalysed, MarkerPlaced, Pause
 from fer_desktop.settings import Settings
 
 

@@ -8,7 +8,7 @@ of real time with start-up included.
 - `fer-desktop analyze` of talking_head_512.mp4 looped 8x (64 s), a fresh process each run,
   start-up included.
 
-Run: make bench (or .venv/bin/python benchmarks/bench_pipeline.py). Prints medians, p95, the
+Run: make bench (or .venv/bin/python -m benchmarks.bench_pipeline). Prints medians, p95, the
 machine and its load.
 """
 
@@ -23,9 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, shared_video, stats
-
+from benchmarks.common import machine, shared_video, stats
 from fer_desktop.commands.analyze import analyze_video
 from fer_desktop.outputs import SessionInfo
 from fer_desktop.pipeline import Pipeline

@@ -27,8 +27,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from benchmarks.common import machine
 from fer_desktop.classifier import ModelError, MoodModel
 from training import data as D

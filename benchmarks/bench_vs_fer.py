@@ -9,7 +9,7 @@ a fresh process timed from start to exit, start-up included:
 
 fer (MIT) needs TensorFlow, so it goes into a throwaway venv outside the repository
 (default: $TMPDIR/fer_desktop_bench_fer_venv, made on first use from the package index);
-none of its files enter git. Run: .venv/bin/python benchmarks/bench_vs_fer.py [--rounds 2]
+none of its files enter git. Run: .venv/bin/python -m benchmarks.bench_vs_fer [--rounds 2]
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import CLI, looped
-from common import machine, shared_video
+from benchmarks.bench_pipeline import CLI, looped
+from benchmarks.common import machine, shared_video
 
 FER_VERSION = "25.10.3"
 FER_VENV = Path(tempfile.gettempdir()) / "fer_desktop_bench_fer_venv"

@@ -2,9 +2,9 @@
 sampling RSS and per-frame time, and report their growth from the first to the last tenth;
 or run `live` as a rig does and report its threads, RSS and open files at every part.
 
-  .venv/bin/python benchmarks/soak.py --minutes 30            # the pipeline
-  .venv/bin/python benchmarks/soak.py --minutes 30 --window   # the window, offscreen
-  .venv/bin/python benchmarks/soak.py --minutes 60 --rig      # `live`, every output
+  .venv/bin/python -m benchmarks.soak --minutes 30            # the pipeline
+  .venv/bin/python -m benchmarks.soak --minutes 30 --window   # the window, offscreen
+  .venv/bin/python -m benchmarks.soak --minutes 60 --rig      # `live`, every output
 
 `--rig` plays the video as a camera into `live` with every output at once (stdout, LSL,
 WebSocket, a recording cut every `--part-seconds` with `--keep-gb` retention) while
@@ -29,9 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, SHARED_VIDEOS, free_port, machine, rss_mb
-
+from benchmarks.common import REPO, SHARED_VIDEOS, free_port, machine, rss_mb
 from fer_desktop.pipeline import Pipeline
 from fer_desktop.sources import DemoSource, Frame, VideoSource
 

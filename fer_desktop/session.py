@@ -3,37 +3,52 @@
 A `Session` owns pacing (a file's own speed, or as fast as possible), pause and seek, the
 reconnect policy for a lost camera, markers and setting changes. Other threads steer it with
 typed commands (`send`); markers from outside (a game over WebSocket, an LSL stream) come
-through `inbound_marker`, which checks them for the sender. It reports what happens through
-one callback of typed events; what it is doing (the source's state, paused, outputs,
-calibration, settings) is one frozen `SessionState` (state.py), sent as a `StateChanged`
-event whenever a field changes. It runs in whichever thread calls `run`: the main thread for
-the command line, a QThread for the window (gui/worker.py moves its events onto queued Qt
-signals). No Qt here.
+through `inbound_marker`, which checks them for the sender (marker_time.py places them). It
+reports what happens through one callback of typed events (commands and events are in
+session_messages.py); what it is doing (the source's state, paused, outputs, calibration,
+settings) is one frozen `SessionState` (state.py), sent as a `StateChanged` event whenever a
+field changes. It runs in whichever thread calls `run`: the main thread for the command line,
+a QThread for the window (gui/worker.py moves its events onto queued Qt signals). No Qt here.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import dataclasses
-import itertools
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from fer_desktop.classifier import shipped_labels
 from fer_desktop.errors import FerDesktopError
+from fer_desktop.marker_time import WallHistory, check_note, check_wall
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
-from fer_desktop.outputs.video import VideoOutput
 from fer_desktop.pipeline import CALIBRATION_FIELDS, Detected, Pipeline
-from fer_desktop.results import FrameResult, event_record, iso_time
+from fer_desktop.prefetch import prefetched
+from fer_desktop.results import event_record, iso_time
+from fer_desktop.session_messages import (
+    AddMarker,
+    AddOutput,
+    CalibrateNeutral,
+    ChangeSettings,
+    Command,
+    Event,
+    FrameAnalysed,
+    MarkerPlaced,
+    OutputEnded,
+    OutputStarted,
+    Pause,
+    Problem,
+    RemoveOutput,
+    ResetCalibration,
+    Seek,
+    SetRealtime,
+    Status,
+    Together,
+    Wake,
+)
 from fer_desktop.settings import Settings
 from fer_desktop.sources import (
     CameraSource,
@@ -43,138 +58,13 @@ from fer_desktop.sources import (
     VideoSource,
     camera_id,
     open_source,
-    prefetched,
 )
 from fer_desktop.state import SessionState, SourceState, StateChanged
 from fer_desktop.timeaxis import wall_seconds
-from fer_desktop.timeline import open_timeline
 
 # Seconds before each attempt to reopen a lost camera: the first at once (a USB hiccup is
 # often over by then), then longer; the last repeats. `live --reconnect-backoff` sets it.
 RECONNECT_BACKOFF = (0.0, 0.5, 1.0, 2.0, 4.0)
-MAX_NOTE_CHARS = 1000  # a marker's note
-FUTURE_SLACK_S = 2.0  # a marker's t_wall may be this far ahead of our clock (another machine)
-WALL_HISTORY = 36_000  # (wall, t_source) of the last frames: places markers given a past t_wall
-
-
-class MarkerError(FerDesktopError):
-    """A marker from outside (a game, a stream) that cannot be placed; the session goes on."""
-
-
-# --- commands (any thread -> the session) --------------------------------------------------
-@dataclass(frozen=True)
-class Pause:
-    paused: bool
-
-
-@dataclass(frozen=True)
-class SetRealtime:
-    realtime: bool  # False: as fast as possible
-
-
-@dataclass(frozen=True)
-class Seek:
-    position: float  # 0..1 through a video file
-
-
-@dataclass(frozen=True)
-class AddMarker:
-    note: str = ""
-    source: str = "window"  # who placed it: window, websocket, lsl, import
-    t_wall: str | None = None  # ISO UTC: when it happened (earlier in the session); None: now
-
-
-@dataclass(frozen=True)
-class ChangeSettings:
-    settings: Settings  # the whole new settings object; only what differs is rebuilt
-
-
-@dataclass(frozen=True)
-class CalibrateNeutral:
-    seconds: float = 3.0  # collect this long of every face in view as its resting face
-
-
-@dataclass(frozen=True)
-class ResetCalibration:
-    """Forget every face's own baseline: raw values until calibrated again."""
-
-
-@dataclass(frozen=True)
-class AddOutput:
-    output: Output
-
-
-@dataclass(frozen=True)
-class RemoveOutput:
-    output: Output
-
-
-@dataclass(frozen=True)
-class _Wake:
-    """Sent by `stop`: a session waiting for commands (paused, at the end) looks up."""
-
-
-@dataclass(frozen=True)
-class Together:
-    """Commands applied one after another between the same two frames: a recording's
-    timeline and video start (or stop) on the same frame, so row k stays video frame k."""
-
-    commands: tuple[Command, ...]
-
-
-Command = (
-    Together
-    | Pause
-    | SetRealtime
-    | Seek
-    | AddMarker
-    | ChangeSettings
-    | CalibrateNeutral
-    | ResetCalibration
-    | AddOutput
-    | RemoveOutput
-    | _Wake
-)
-
-
-# --- events (the session -> its owner) ------------------------------------------------------
-@dataclass
-class FrameAnalysed:
-    result: FrameResult
-    bgr: np.ndarray
-    t_arrival: float  # perf_counter when the frame reached the session
-    position: float | None  # 0..1 through a video file, else None
-
-
-@dataclass
-class Status:
-    text: str  # for people: "camera lost, reconnecting"… (the state is in StateChanged)
-
-
-@dataclass
-class OutputStarted:
-    output: Output
-
-
-@dataclass
-class OutputEnded:
-    output: Output
-    error: str | None = None  # why it stopped, when it failed
-
-
-@dataclass
-class MarkerPlaced:
-    record: dict  # the "marker" event: t_source, note, source (window, websocket, lsl…)
-
-
-@dataclass
-class Problem:
-    message: str  # something the user must read; the session goes on
-    refused: Command | None = None  # the command that could not be applied, if one
-
-
-Event = FrameAnalysed | StateChanged | Status | OutputStarted | OutputEnded | MarkerPlaced | Problem
-
 
 Capture = tuple[int, int, float | None]  # what a camera is asked for: width, height, fps
 CameraOpener = Callable[[int | str, Capture | None, threading.Event], FrameSource]
@@ -250,7 +140,7 @@ class Session:
         self._arrived0: float | None = None  # cameras: t_source = arrival - the first arrival
         self._seeked = False
         self._started: float | None = None  # time.time() when run() began
-        self._walls: deque[tuple[float, float]] = deque(maxlen=WALL_HISTORY)
+        self._walls = WallHistory()
         # for a watchdog (`live --health`), read from any thread, with `state`:
         self.ready = threading.Event()  # the outputs are up
         self.finished = threading.Event()  # run() has returned (or raised)
@@ -281,7 +171,7 @@ class Session:
         if reason and not self._stop.is_set():
             self._stop_reason = reason
         self._stop.set()
-        self._commands.put(_Wake())
+        self._commands.put(Wake())
 
     def inbound_marker(self, note: str, source: str, t_wall: str | None = None) -> None:
         """A marker from outside the window (a game over WebSocket, an LSL stream), from any
@@ -289,29 +179,12 @@ class Session:
         session's thread. `t_wall` (ISO 8601 with a time zone) places it in the past, within
         the session; without it, now: stamped here, on arrival, not when the frame loop gets
         to it (a slow frame would make it late)."""
-        if not isinstance(note, str):
-            raise MarkerError("a marker's note must be text")
-        if len(note) > MAX_NOTE_CHARS:
-            raise MarkerError(f"a marker's note is at most {MAX_NOTE_CHARS} characters")
+        check_note(note)
         if t_wall is not None:
-            t_wall = iso_time(self.check_wall(t_wall))
+            t_wall = iso_time(check_wall(t_wall, self._started, time.time()))
         elif self._started is not None:  # before the start: placed on the first frame
             t_wall = iso_time()
         self.send(AddMarker(note, source, t_wall))
-
-    def check_wall(self, t_wall: str) -> float:
-        """A marker's t_wall as epoch seconds, when it falls within this session."""
-        when = parse_wall(t_wall)
-        now, started = time.time(), self._started
-        if started is None:
-            raise MarkerError("the session has not started yet: send the marker without t_wall")
-        if when < started:
-            raise MarkerError(
-                f"t_wall {t_wall} is before this session started ({iso_time(started)})"
-            )
-        if when > now + FUTURE_SLACK_S:
-            raise MarkerError(f"t_wall {t_wall} is in the future (now {iso_time(now)})")
-        return min(when, now)
 
     @property
     def paused(self) -> bool:
@@ -514,7 +387,7 @@ class Session:
         result = self.pipeline.process(frame, detected)
         self.last_t = result.t_source
         self.frames += 1
-        self._walls.append((frame.captured, result.t_source))
+        self._walls.add(frame.captured, result.t_source)
         self._calibration_notices()
         for output in list(self.outputs):
             self._guarded(output, output.frame, result, frame.bgr)
@@ -659,13 +532,10 @@ class Session:
         frame analysed just before it, plus the time since, within a second)."""
         record = event_record("marker", self.last_t, note=note, source=source)
         when = wall_seconds(t_wall)
-        if when is not None and self._walls:
-            # t_wall strings hold microseconds: a frame's own t_wall finds that frame
-            k = max(bisect.bisect_right(self._walls, (when + 1e-6, float("inf"))) - 1, 0)
-            captured, t_source = self._walls[k]
-            running = not (self.paused or self.state.at_end)  # else no time passes after the frame
-            since = min(max(when - captured, 0.0), 1.0) if running else 0.0
-            record["t_source"] = round(t_source + since, 4)
+        running = not (self.paused or self.state.at_end)
+        t_source = None if when is None else self._walls.t_source_at(when, running)
+        if t_source is not None:
+            record["t_source"] = t_source
             record["t_wall"] = t_wall
         for output in list(self.outputs):
             self._guarded(output, output.event, record)
@@ -736,48 +606,3 @@ class Session:
             except FerDesktopError as exc:
                 error = str(exc)
             self._gone(output, error)
-
-
-def parse_wall(text: str) -> float:
-    """An ISO 8601 time with a time zone ('2026-12-01T22:15:03.120Z', '…+01:00') as epoch
-    seconds; MarkerError, naming it, otherwise."""
-    from datetime import datetime
-
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except (AttributeError, TypeError, ValueError):
-        raise MarkerError(
-            f"t_wall {text!r} is not an ISO 8601 time (e.g. 2026-12-01T22:15:03.120Z)"
-        ) from None
-    if moment.tzinfo is None:
-        raise MarkerError(f"t_wall {text!r} has no time zone: add Z (UTC) or e.g. +01:00")
-    return moment.timestamp()
-
-
-def recording_outputs(folder: Path, fmt: str = "csv", video: bool = True) -> list[Output]:
-    """A recording: [timeline, video] as `folder`/session-YYYYmmdd-HHMMSS.{csv|jsonl, mkv}.
-
-    The k-th video frame is the k-th "frame" row of the timeline.
-    """
-    return recording_pair(new_stem(Path(folder)), fmt, video)
-
-
-def new_stem(folder: Path) -> Path:
-    """`folder`/session-YYYYmmdd-HHMMSS, with -2, -3… when a recording of that second exists."""
-    base = f"session-{time.strftime('%Y%m%d-%H%M%S')}"
-    taken = {p.stem for p in folder.glob(f"{base}*")} if folder.is_dir() else set()
-
-    def free(name: str) -> bool:
-        return not any(t == name or t.startswith(f"{name}-part") for t in taken)
-
-    names = itertools.chain([base], (f"{base}-{k}" for k in itertools.count(2)))
-    return folder / next(n for n in names if free(n))
-
-
-def recording_pair(stem: Path, fmt: str = "csv", video: bool = True) -> list[Output]:
-    """[timeline, video] at `stem`.{csv|jsonl, mkv} (the video only when asked). The
-    timeline has columns for every shipped model's labels: the model can change while it
-    records, and the recording goes on."""
-    path = stem.with_name(f"{stem.name}.{fmt}")
-    timeline = open_timeline(path, fmt, room_for=shipped_labels())
-    return [timeline, VideoOutput(stem.with_name(f"{stem.name}.mkv"))] if video else [timeline]

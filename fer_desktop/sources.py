@@ -10,10 +10,9 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import math
-import queue
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -547,54 +546,6 @@ class DemoSource(FrameSource):
 
     def close(self) -> None:
         self._stop.set()
-
-
-def prefetched(source: Iterable, depth: int = 4, work: Callable | None = None) -> Iterator:
-    """Items of `source` (frames of a FrameSource, say), read up to `depth` ahead in a thread
-    so that decoding overlaps analysis; with `work`, that thread yields `work(item)` instead.
-
-    Errors of the source or of `work` are raised here, in order. Stopping early (break, an
-    exception in the consumer) stops the thread before the generator returns.
-    """
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def reader() -> None:
-        try:
-            for item in source:
-                if not put(item if work is None else work(item)):
-                    return
-            put(done)
-        except Exception as exc:  # handed to the consumer, raised there
-            put(exc)
-        finally:
-            if isinstance(source, Generator):
-                source.close()  # a chained prefetch stops its own thread
-
-    name = getattr(source, "name", None) or getattr(work, "__name__", "prefetch")
-    thread = threading.Thread(target=reader, name=f"ahead {name}", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, Exception):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=5.0)
 
 
 def _capture_size(cap: cv2.VideoCapture) -> tuple[int, int] | None:

@@ -67,7 +67,8 @@ def test_labels_of_markers_close_together_do_not_share_a_height(qtbot):
 
 
 def test_the_timeline_keeps_each_note_exactly(tmp_path, demo_video):
-    from fer_desktop.session import MarkerError, Session, SessionOptions
+    from fer_desktop.marker_time import MarkerError
+    from fer_desktop.session import Session, SessionOptions
     from fer_desktop.settings import Settings
     from fer_desktop.timeline import open_timeline
 

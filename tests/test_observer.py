@@ -241,7 +241,7 @@ def test_faces_gone_a_while_are_counted_not_carded(browser, tmp_path, pipeline):
                     last_seen[f["face_id"]] = line["t_wall"]
                 if line["frame"] == len(frames) - 1:
                     t_end = line["t_wall"]
-        from fer_desktop.session import parse_wall
+        from fer_desktop.marker_time import parse_wall
 
         recent = {i for i, t in last_seen.items() if parse_wall(t_end) - parse_wall(t) <= 10}
         wait_for(

@@ -11,14 +11,8 @@ import time
 
 import pytest
 
-from fer_desktop.session import (
-    AddMarker,
-    ChangeSettings,
-    FrameAnalysed,
-    Session,
-    SessionOptions,
-    recording_outputs,
-)
+from fer_desktop.recording_files import recording_outputs
+from fer_desktop.session import AddMarker, ChangeSettings, FrameAnalysed, Session, SessionOptions
 from fer_desktop.settings import Settings
 from fer_desktop.timeline import open_timeline, read_timeline
 from tests.conftest import REPO, shared_path

@@ -26,15 +26,10 @@ from fer_desktop import schemas
 from fer_desktop.cli import main
 from fer_desktop.game_markers import import_events, read_event_log
 from fer_desktop.outputs.websocket import MAX_MESSAGE_BYTES, WebSocketOutput
+from fer_desktop.recording_files import recording_outputs
 from fer_desktop.results import iso_time
 from fer_desktop.review import ReviewError, open_recording
-from fer_desktop.session import (
-    FrameAnalysed,
-    OutputStarted,
-    Session,
-    SessionOptions,
-    recording_outputs,
-)
+from fer_desktop.session import FrameAnalysed, OutputStarted, Session, SessionOptions
 from fer_desktop.sidecar import load as load_sidecar
 from fer_desktop.timeline import read_timeline
 from tests.conftest import REPO, shared_path

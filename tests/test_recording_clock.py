@@ -68,7 +68,8 @@ def test_a_recording_goes_on_when_the_model_changes(tmp_path, demo_video):
     the 8-class model; the video ran on (502 frames against 500 rows)."""
     from dataclasses import replace
 
-    from fer_desktop.session import ChangeSettings, OutputEnded, recording_outputs
+    from fer_desktop.recording_files import recording_outputs
+    from fer_desktop.session import ChangeSettings, OutputEnded
 
     events = []
     timeline, video = recording_outputs(tmp_path)

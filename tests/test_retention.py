@@ -12,7 +12,8 @@ import time
 import pytest
 
 from fer_desktop.outputs.retention import Retention
-from fer_desktop.session import Session, SessionOptions, recording_outputs
+from fer_desktop.recording_files import recording_outputs
+from fer_desktop.session import Session, SessionOptions
 from fer_desktop.settings import Settings
 from fer_desktop.timeline import read_timeline
 from tests.conftest import REPO

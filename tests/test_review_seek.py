@@ -18,9 +18,9 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QPushButton
 
 from fer_desktop import sidecar
+from fer_desktop.recording_files import recording_outputs as recording_outputs_of
 from fer_desktop.review import ReviewError, VideoReader, open_recording
 from fer_desktop.session import AddMarker, FrameAnalysed, Seek, Session, SessionOptions
-from fer_desktop.session import recording_outputs as recording_outputs_of
 from fer_desktop.settings import Settings
 from fer_desktop.timeline import read_timeline
 from tests.conftest import REPO, write_video

@@ -13,7 +13,8 @@ import pytest
 
 from fer_desktop.outputs.rotation import RotatingRecording
 from fer_desktop.outputs.video import VideoOutput
-from fer_desktop.session import Session, SessionOptions, new_stem, recording_pair
+from fer_desktop.recording_files import new_stem, recording_pair
+from fer_desktop.session import Session, SessionOptions
 from fer_desktop.settings import Settings
 from tests.conftest import REPO, shared_path
 
@@ -33,7 +34,7 @@ def record(source, outputs, frames: int) -> None:
 @pytest.mark.parametrize("extra", [[], ["--window"]])
 def test_short_soak_reports_memory_and_frame_time(extra):
     out = subprocess.run(
-        [sys.executable, "benchmarks/soak.py", "--seconds", "6", *extra],
+        [sys.executable, "-m", "benchmarks.soak", "--seconds", "6", *extra],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -87,7 +88,7 @@ def test_a_rig_soak_stays_flat_over_ten_parts():
     pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
     video = shared_path("videos", "talking_head_512.mp4")
     out = subprocess.run(
-        [sys.executable, "benchmarks/soak.py", "--rig", "--video", str(video),
+        [sys.executable, "-m", "benchmarks.soak", "--rig", "--video", str(video),
          "--parts", "10", "--part-seconds", "2", "--keep-gb", "0.002"],
         capture_output=True, text=True, cwd=REPO, timeout=600,
     )  # fmt: skip

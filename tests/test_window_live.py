@@ -118,7 +118,7 @@ def test_a_video_file_pauses_behind_the_first_start_notice(qtbot, window, demo_v
             QTimer.singleShot(50, when_shown)
 
     QTimer.singleShot(0, when_shown)
-    window.show_notice_once()
+    window.dialogs.show_notice_once()
     assert seen == ["Paused"]
     qtbot.waitUntil(lambda: not window.worker.session.paused, timeout=5000)
     assert window.view.overlay == ""
@@ -133,7 +133,7 @@ def test_size_position_and_source_are_remembered(qtbot, tmp_path, demo_video):
     w.close()
     again = main_window(qtbot, path, size=None)
     assert abs(again.width() - 800) <= 4 and abs(again.height() - 600) <= 4  # (frame margins)
-    assert again.last_source() == str(demo_video)
+    assert again.prefs.last_source() == str(demo_video)
 
 
 def test_a_new_source_starts_a_clean_chart_with_the_legend_above_it(qtbot, window, demo_video):
@@ -192,7 +192,7 @@ def test_a_live_recording_runs_on_behind_a_dialog_and_its_pause_is_a_gap(qtbot, 
         next(b for b in box.buttons() if b.text() == "Keep recording").click()
 
     QTimer.singleShot(0, keep_recording)
-    assert window.ask_stop_recording() is False
+    assert window.dialogs.ask_stop_recording() is False
     assert shown and shown[0] >= 10 and not window.worker.session.paused
     press(qtbot, window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.worker.session.paused, timeout=5000)
@@ -381,7 +381,7 @@ def test_the_first_start_notice_names_what_the_chosen_model_reads(qtbot, tmp_pat
             QTimer.singleShot(50, read_and_close)
 
     QTimer.singleShot(0, read_and_close)
-    w.show_notice_once()
+    w.dialogs.show_notice_once()
     first = seen[0].splitlines()[0]
     for label in MoodModel("8class").labels:
         assert label in first

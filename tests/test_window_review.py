@@ -163,7 +163,7 @@ def test_review_times_start_at_the_recording_s_own_start(qtbot, tmp_path):
     live.record_btn.click()
     qtbot.waitUntil(lambda: live.recording_path is None, timeout=10_000)
     assert live.stop_worker()
-    w = live.open_review(path)
+    w = live.dialogs.open_review(path)
     qtbot.addWidget(w)
     assert float(w.rec.times[0]) == 0.0 and w.rec.frames[0].t_source > 1.0
     assert float(w.segments.item(0, 1).text()) == 0.0

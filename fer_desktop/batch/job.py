@@ -16,7 +16,8 @@ from fer_desktop.outputs import Output
 from fer_desktop.pipeline import Pipeline
 from fer_desktop.recording import Recording, read_recording
 from fer_desktop.report import write_recording_report
-from fer_desktop.session import FrameAnalysed, Session, SessionOptions
+from fer_desktop.session import Session, SessionOptions
+from fer_desktop.session_messages import FrameAnalysed
 from fer_desktop.settings import Settings
 from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
 from fer_desktop.stats import truncation

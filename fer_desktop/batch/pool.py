@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from fer_desktop.batch.job import Job, analyze_one, unfinished, worker_pipeline
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.pipeline import Pipeline
-from fer_desktop.session import FrameAnalysed
+from fer_desktop.session_messages import FrameAnalysed
 from fer_desktop.settings import Settings
 from fer_desktop.sources import SourceError
 

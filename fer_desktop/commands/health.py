@@ -21,7 +21,8 @@ import time
 from collections.abc import Callable
 
 from fer_desktop.commands.sd_notify import SystemdNotifier, watchdog_seconds
-from fer_desktop.session import Event, FrameAnalysed, Session
+from fer_desktop.session import Session
+from fer_desktop.session_messages import Event, FrameAnalysed
 
 STALL_S = 10.0  # a running stream with no frame for this long is hung: no WATCHDOG=1
 POLL_S = 0.2  # how often the monitor looks (readiness, the next report)

@@ -24,19 +24,10 @@ from fer_desktop.outputs.retention import Retention
 from fer_desktop.outputs.rotation import RotatingRecording
 from fer_desktop.outputs.stdout import JsonLinesOutput
 from fer_desktop.outputs.websocket import parse_ws_url
+from fer_desktop.recording_files import new_stem, recording_outputs, recording_pair
 from fer_desktop.rehearsal import FileCamera, LoopedVideo
-from fer_desktop.session import (
-    CameraOpener,
-    OutputEnded,
-    OutputStarted,
-    Session,
-    SessionOptions,
-    Status,
-    new_stem,
-    open_camera,
-    recording_outputs,
-    recording_pair,
-)
+from fer_desktop.session import CameraOpener, Session, SessionOptions, open_camera
+from fer_desktop.session_messages import OutputEnded, OutputStarted, Status
 from fer_desktop.settings import Settings
 from fer_desktop.sources import FrameSource
 

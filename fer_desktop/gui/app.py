@@ -54,13 +54,13 @@ def run(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("fer_desktop")
     window = MainWindow()
-    last = window.last_source()
+    last = window.prefs.last_source()
     source, note = (args.source or last, None) if args.source or last else default_source()
     window.show()
     window.start_source(source, remember=note is None)  # a fallback: try the camera next time
     interrupted = close_on_signals(window)
     if args.exit_after is None and not args.record:
-        QTimer.singleShot(300, window.show_notice_once)
+        QTimer.singleShot(300, window.dialogs.show_notice_once)
     if note:
         print(f"fer-desktop: {note}", file=sys.stderr)
         window.statusBar().showMessage(note, 15000)

@@ -7,66 +7,74 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.session import AddMarker, Pause
+from fer_desktop.session_messages import AddMarker, Pause
 from fer_desktop.sources import IMAGE_SUFFIXES
 
 from . import shortcuts
 from .dialogs import last_folder, save_path
 from .live_texts import about_text, is_file, notice_text
 
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
 STOP_AND_SAVE = "Stop and save"
 
 
 class LiveDialogs:
-    """Mixed into MainWindow (it provides settings, play, view, worker, _send…)."""
+    """The live window's dialogs, owned by the window they are shown over."""
+
+    def __init__(self, window: MainWindow):
+        self.window = window
+        self.review_windows: list = []  # kept alive while open
 
     def modal(self, show: Callable[[], object]):
         """Run a dialog with a video file paused behind it (unless it was paused already). A
         live source runs on: pausing it would leave a hole in the recording."""
-        was_paused = self.play.isChecked() or not is_file(self.source_spec)
-        if not was_paused and self.worker is not None:
-            self._send(Pause(True))
-            self.view.overlay = "Paused"
-            self.view.update()
+        was_paused = self.window.play.isChecked() or not is_file(self.window.source_spec)
+        if not was_paused and self.window.worker is not None:
+            self.window.send(Pause(True))
+            self.window.view.overlay = "Paused"
+            self.window.view.update()
         try:
             return show()
         finally:
-            if not was_paused and not self.closing:
-                self._send(Pause(False))
-                self.view.overlay = ""
-                self.view.update()
+            if not was_paused and not self.window.closing:
+                self.window.send(Pause(False))
+                self.window.view.overlay = ""
+                self.window.view.update()
 
     def show_about(self) -> None:
-        text = about_text(self.analysis.model)
-        self.modal(lambda: QMessageBox.about(self, "About fer_desktop", text))
+        text = about_text(self.window.analysis.model)
+        self.modal(lambda: QMessageBox.about(self.window, "About fer_desktop", text))
 
     def show_shortcuts(self) -> None:
         text = shortcuts.help_html("Live window", shortcuts.LIVE) + shortcuts.help_html(
             "Review window", shortcuts.REVIEW
         )
-        self.modal(lambda: QMessageBox.information(self, "Keyboard shortcuts", text))
+        self.modal(lambda: QMessageBox.information(self.window, "Keyboard shortcuts", text))
 
     def show_notice_once(self) -> None:
         """The responsible-use notice, on first start only (remembered in the settings),
         naming what the chosen model reads."""
-        if self.settings.value("notice_shown", False, type=bool) or self.property("scripted"):
+        w = self.window
+        if w.settings.value("notice_shown", False, type=bool) or w.property("scripted"):
             return
-        text = notice_text(self.analysis.model)
-        self.modal(lambda: QMessageBox.information(self, "Before you start", text))
-        self.settings.setValue("notice_shown", True)
-        self.settings.sync()
+        text = notice_text(w.analysis.model)
+        self.modal(lambda: QMessageBox.information(w, "Before you start", text))
+        w.settings.setValue("notice_shown", True)
+        w.settings.sync()
 
-    def _open_review(self) -> None:
+    def choose_review(self) -> None:
         path, _ = self.modal(
             lambda: QFileDialog.getOpenFileName(
-                self,
+                self.window,
                 "Open a recording",
-                str(last_folder(self.settings, "record", self.record_folder())),
+                str(last_folder(self.window.settings, "record", self.record_folder())),
                 "Timelines and videos (*.csv *.jsonl *.mkv *.mp4 *.avi *.mov);;All files (*)",
             )
         )
@@ -77,9 +85,9 @@ class LiveDialogs:
         from .review_window import ReviewWindow
 
         try:
-            window = ReviewWindow(Path(path), self.settings)
+            window = ReviewWindow(Path(path), self.window.settings)
         except FerDesktopError as exc:
-            self.on_error(str(exc))
+            self.window.on_error(str(exc))
             return None
         self.review_windows.append(window)
         window.show()
@@ -89,76 +97,67 @@ class LiveDialogs:
         exts = " ".join(f"*{e}" for e in sorted(IMAGE_SUFFIXES))
         path, _ = self.modal(
             lambda: QFileDialog.getOpenFileName(
-                self,
+                self.window,
                 "Open a video or an image",
-                str(last_folder(self.settings, "open")),
+                str(last_folder(self.window.settings, "open")),
                 f"Videos and images (*.mp4 *.avi *.mov *.mkv *.webm {exts});;All files (*)",
             )
         )
         if path:
-            self.settings.setValue("folders/open", str(Path(path).parent))
-            self.change_source(path)
+            self.window.settings.setValue("folders/open", str(Path(path).parent))
+            self.window.change_source(path)
 
     def record_folder(self) -> str | None:
         """The folder recordings go to, once chosen (it is created when missing)."""
-        folder = self.settings.value("record_dir", "")
+        folder = self.window.settings.value("record_dir", "")
         return str(folder) if folder else None
 
     def choose_record_folder(self) -> str | None:
         start = self.record_folder() or str(Path.home())
-        folder = self.modal(lambda: QFileDialog.getExistingDirectory(self, "Record into…", start))
+        folder = self.modal(
+            lambda: QFileDialog.getExistingDirectory(self.window, "Record into…", start)
+        )
         if folder:
-            self.settings.setValue("record_dir", folder)
-            self.statusBar().showMessage(f"Recordings go to {folder}", 6000)
+            self.window.settings.setValue("record_dir", folder)
+            self.window.statusBar().showMessage(f"Recordings go to {folder}", 6000)
         return folder or None
 
     def choose_stream_port(self) -> None:
         port, ok = self.modal(
             lambda: QInputDialog.getInt(
-                self, "WebSocket port", "Serve the stream and the observer page on port:",
-                self.outputs.ws_port, 1024, 65535,
+                self.window, "WebSocket port", "Serve the stream and the observer page on port:",
+                self.window.outputs.ws_port, 1024, 65535,
             )
         )  # fmt: skip
         if ok:
-            self.set_stream_address(port, self.outputs.ws_lan)
+            self.window.set_stream_address(port, self.window.outputs.ws_lan)
 
-    def _snapshot_dialog(self) -> None:
+    def choose_snapshot(self) -> None:
         name = f"snapshot-{time.strftime('%Y%m%d-%H%M%S')}.png"
         path = self.modal(
             lambda: save_path(
-                self, self.settings, "snapshot", "Save snapshot", name, "PNG (*.png)", ".png",
-                self.record_folder(),
+                self.window, self.window.settings, "snapshot", "Save snapshot", name,
+                "PNG (*.png)", ".png", self.record_folder(),
             )
         )  # fmt: skip
         if not path:
             return
-        if not self.save_snapshot(path):
-            self.on_error(f"could not save {path}")
+        if not self.window.save_snapshot(path):
+            self.window.on_error(f"could not save {path}")
             return
-        if self.recording_path:  # the timeline notes where the snapshot went
-            self._send(AddMarker(f"snapshot {path}"))
-        self.statusBar().showMessage(f"Snapshot saved to {path}", 6000)
+        if self.window.recording_path:  # the timeline notes where the snapshot went
+            self.window.send(AddMarker(f"snapshot {path}"))
+        self.window.statusBar().showMessage(f"Snapshot saved to {path}", 6000)
 
     def ask_stop_recording(self, then: str = "quit") -> bool:
         """While recording: Stop and save (True) or Keep recording (False)."""
-        box = QMessageBox(self)
+        box = QMessageBox(self.window)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("You are recording")
-        box.setText(f"You are recording to\n{self.recording_path or 'a new recording'}")
+        box.setText(f"You are recording to\n{self.window.recording_path or 'a new recording'}")
         box.setInformativeText(f"Stop the recording, save it and {then}?")
         stop = box.addButton(STOP_AND_SAVE, QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Keep recording", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(stop)
         self.modal(box.exec)
-        return box.clickedButton() is stop or self.closing
-
-    def quit_now(self) -> None:
-        """Close everything without asking (SIGTERM, Ctrl-C): the recording is saved."""
-        self.closing = True
-        while (dialog := QApplication.activeModalWidget()) is not None and dialog is not self:
-            dialog.close()
-            if QApplication.activeModalWidget() is dialog:  # it refused: hide it
-                dialog.hide()
-        self.close()
-        QApplication.closeAllWindows()
-        QTimer.singleShot(0, QApplication.quit)
+        return box.clickedButton() is stop or self.window.closing

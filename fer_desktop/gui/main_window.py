@@ -1,8 +1,9 @@
 """The main window: video view, mood chart, source picker, controls, recording, status.
 
 The widgets are made in `live_layout`; what goes out (recording, LSL, WebSocket) is kept by
-`OutputsController`; the keys are the table in `shortcuts.LIVE`; dialogs and preferences are
-the parts in `live_dialogs` and `live_settings`.
+`OutputsController`; the keys are the table in `shortcuts.LIVE`. The window owns its dialogs
+(`live_dialogs.LiveDialogs`), its analysis controls and its saved preferences
+(`live_settings`), and hands each what it needs.
 """
 
 from __future__ import annotations
@@ -17,33 +18,31 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QAbstractSlider, QApplication, QMainWindow, QMessageBox
 
 from fer_desktop.errors import FerDesktopError
+from fer_desktop.marker_time import MarkerError
 from fer_desktop.report import write_report
 from fer_desktop.results import iso_time
-from fer_desktop.session import (
+from fer_desktop.session import CameraOpener, open_camera
+from fer_desktop.session_messages import (
     AddMarker,
     AddOutput,
     CalibrateNeutral,
-    CameraOpener,
     ChangeSettings,
     Command,
     FrameAnalysed,
-    MarkerError,
     Pause,
     ResetCalibration,
     Seek,
     SetRealtime,
-    open_camera,
 )
 from fer_desktop.state import SessionState, SourceState, StateChanged
 from fer_desktop.timeaxis import wall_seconds
 
 from . import live_layout, shortcuts
 from .live_dialogs import LiveDialogs
-from .live_settings import LiveSettings
+from .live_settings import AnalysisControls, LivePreferences, set_combo
 from .live_texts import (
     APP_NAME,
     ICON_PATH,
-    RANGE_CHOICES,
     is_file,
     list_cameras,
 )
@@ -51,10 +50,13 @@ from .outputs_controller import OutputsController
 from .worker import PipelineWorker
 
 
-class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
+class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, open_camera: CameraOpener = open_camera):
         super().__init__()
         self.settings = settings or QSettings(APP_NAME, APP_NAME)
+        self.prefs = LivePreferences(self.settings)
+        self.dialogs = LiveDialogs(self)
+        self.analysis, ignored = self.prefs.analysis()  # the session's, once it has applied them
         self.open_camera = open_camera  # how its sessions open 'camera:N'
         self.setWindowTitle("fer_desktop — live mood")
         if ICON_PATH.exists():
@@ -68,20 +70,22 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.last_result = None
         self.state = SessionState()  # the session's, as it last said: what the window shows
         self.closing = False  # shutting down: no more dialogs
-        self.review_windows: list = []  # kept alive while open
         self.latencies_ms: deque[float] = deque(maxlen=5000)
         self._fps_times: deque[float] = deque(maxlen=60)
         self.errors: list[str] = []
         self.notes: list[str] = []  # the session's status lines, as the status bar showed them
         self.first_labelled_at: float | None = None  # time.time() of the first labelled face
-        self.outputs = OutputsController(self._send, self, marker=self._game_marker)
+        self.outputs = OutputsController(self.send, self, marker=self._game_marker)
         self._marker_at: tuple[float, float] | None = None  # a marker begun, not yet placed
-        self._restoring = True
+        self._restoring = True  # the widgets' change signals must not save half a state
         live_layout.build(self)
+        self.controls = AnalysisControls(
+            self.model_box, self.smoothing, self.range_box, self.min_face, self._change
+        )
         self._connect()
         self._build_actions()
         self._build_menus()
-        self._restore_settings()
+        self._restore_settings(ignored)
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._update_status)
         self._status_timer.start(500)
@@ -93,14 +97,10 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.seek.sliderReleased.connect(self._seek)  # a drag: when the handle is let go
         self.seek.actionTriggered.connect(self._seek_clicked)  # a click on the groove, a key
         self.play.toggled.connect(self._play_toggled)
-        self.fast.toggled.connect(lambda on: self._send(SetRealtime(not on)))
+        self.fast.toggled.connect(lambda on: self.send(SetRealtime(not on)))
         self.window_box.currentIndexChanged.connect(
             lambda _: self.chart.set_window(self.window_box.currentData())
         )
-        self.model_box.currentIndexChanged.connect(self._model_changed)
-        self.smoothing.valueChanged.connect(lambda v: self._change(smoothing=v / 100.0))
-        self.range_box.currentIndexChanged.connect(self._range_changed)
-        self.min_face.valueChanged.connect(lambda v: self._change(min_face_px=v))
         self.record_btn.toggled.connect(self._record_toggled)
         self.note_edit.returnPressed.connect(self.add_marker)
         self.note_edit.textEdited.connect(self._note_started)
@@ -120,9 +120,9 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
                 "pause": self.toggle_pause,
                 "record": self.record_btn.toggle,
                 "marker": self.start_marker,
-                "open": self.open_file,
-                "review": self._open_review,
-                "shortcuts": self.show_shortcuts,
+                "open": self.dialogs.open_file,
+                "review": self.dialogs.choose_review,
+                "shortcuts": self.dialogs.show_shortcuts,
                 "quit": self.close,
             },
         )
@@ -144,7 +144,9 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
             self.reset_calibration,
             "Forget every face's resting face: raw values until calibrated again",
         )
-        snap = self._action("Save snapshot", self._snapshot_dialog, "Save the window as a PNG")
+        snap = self._action(
+            "Save snapshot", self.dialogs.choose_snapshot, "Save the window as a PNG"
+        )
         for action in (calibrate, reset, snap):
             rec.addAction(action)
 
@@ -161,12 +163,12 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
                              ("Open &recording to review…", keys["review"])):  # fmt: skip
             action.setText(text)
             file_menu.addAction(action)
-        file_menu.addAction(self._action("Recording &folder…", self.choose_record_folder))
+        file_menu.addAction(self._action("Recording &folder…", self.dialogs.choose_record_folder))
         file_menu.addSeparator()
         keys["quit"].setText("&Quit")
         file_menu.addAction(keys["quit"])
         stream_menu = self.menuBar().addMenu("&Stream")
-        stream_menu.addAction(self._action("WebSocket &port…", self.choose_stream_port))
+        stream_menu.addAction(self._action("WebSocket &port…", self.dialogs.choose_stream_port))
         self.lan_action = self._action(
             "Serve the &local network (with a token)",
             lambda: self.set_stream_address(self.outputs.ws_port, self.lan_action.isChecked()),
@@ -179,7 +181,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         keys["shortcuts"].setText("&Keyboard shortcuts")
         help_menu.addAction(keys["shortcuts"])
-        help_menu.addAction(self._action("&About fer_desktop", self.show_about))
+        help_menu.addAction(self._action("&About fer_desktop", self.dialogs.show_about))
 
     def _fill_sources(self) -> None:
         self.source_box.clear()
@@ -188,11 +190,49 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.source_box.addItem("Built-in demo", "demo")
         self.source_box.addItem("Open video or image…", "__open__")
 
+    # --- preferences ----------------------------------------------------------------------
+    def _restore_settings(self, ignored: str | None) -> None:
+        """Show the saved preferences; `ignored` says why saved analysis settings were not."""
+        if ignored:
+            self.statusBar().showMessage(ignored, 10000)
+        self.controls.show(self.analysis)
+        set_combo(self.window_box, self.prefs.chart_window())
+        self.format_box.setCurrentText(self.prefs.timeline_format())
+        self.chart.set_window(self.window_box.currentData())
+        self.outputs.ws_port, self.outputs.ws_lan, websocket = self.prefs.stream()
+        self.lan_action.setChecked(self.outputs.ws_lan)
+        self.ws_box.setChecked(websocket)
+        geometry = self.prefs.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self._restoring = False
+
+    def _save_settings(self) -> None:
+        if not self._restoring:
+            self.prefs.save(
+                self.analysis, self.window_box.currentData(), self.format_box.currentText()
+            )
+
+    def _change(self, **changes) -> None:
+        """A setting changed in the window: a new Settings object, sent to the session. It
+        becomes `analysis` (and is saved) once the session has applied it (`on_state`); one
+        it refuses puts the controls back (`on_refused`). With no session, at once."""
+        try:
+            wanted = self.analysis.replace(**changes)
+        except FerDesktopError as exc:
+            self.on_error(str(exc))
+            return
+        if self.worker is None:
+            self.analysis = wanted
+            self._save_settings()
+        else:
+            self.send(ChangeSettings(wanted))
+
     # --- the worker -----------------------------------------------------------------------
     def change_source(self, spec: str) -> bool:
         """The user picked another source: while recording, ask first (the recording ends
         with its source). False when they keep recording (the picker shows the old one)."""
-        if self._asks_first() and not self.ask_stop_recording(f"open {Path(spec).name}"):
+        if self._asks_first() and not self.dialogs.ask_stop_recording(f"open {Path(spec).name}"):
             self._select_source(self.source_spec)
             return False
         recording = self.recording_path
@@ -214,7 +254,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.stop_worker()
         self.source_spec = spec
         if remember:
-            self.settings.setValue("last_source", spec)
+            self.prefs.remember_source(spec)
         self.chart.reset()  # the lines and markers belong to the source they were drawn on
         self.last_result = None
         self.view.result = None
@@ -224,7 +264,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.view.update()
         self.seek.setEnabled(False)
         self._show_paused(False)
-        self._show_settings(self.analysis)  # a change the last session had not applied: gone
+        self.controls.show(self.analysis)  # a change the last session had not applied: gone
         if self.range_box.currentData() == "full:2":
             self.statusBar().showMessage(
                 "Crowd mode (tiled detection) is on: it finds small faces but runs slower; "
@@ -270,7 +310,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         """The source could not be opened or read (`fer-desktop gui` exits with 1)."""
         return self.state.source is SourceState.FAILED
 
-    def _send(self, command: Command) -> None:
+    def send(self, command: Command) -> None:
         if self.worker is not None:
             self.worker.send(command)
         self._save_settings()
@@ -331,7 +371,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
     def on_refused(self, command: Command) -> None:
         """The session refused a command (its Problem says why, through `on_error`)."""
         if isinstance(command, ChangeSettings) and self._from_worker():
-            self._show_settings(self.analysis)  # the settings it still applies
+            self.controls.show(self.analysis)  # the settings it still applies
 
     @Slot(str)
     def on_error(self, text: str) -> None:
@@ -358,14 +398,13 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
 
     # --- the WebSocket stream ------------------------------------------------------------
     def _ws_toggled(self, on: bool) -> None:
-        self.settings.setValue("stream/websocket", on)  # the user's choice, kept for next time
+        self.prefs.save_stream_on(on)
         if self.outputs.set_stream("WebSocket", on) and on:
             self.statusBar().showMessage(f"Observer page: {self.outputs.observer_link()}", 15000)
 
     def set_stream_address(self, port: int, lan: bool) -> None:
         """Serve the WebSocket on `port`, to this computer or the local network (kept)."""
-        self.settings.setValue("stream/port", port)
-        self.settings.setValue("stream/lan", lan)
+        self.prefs.save_stream_address(port, lan)
         self.lan_action.setChecked(lan)
         self.outputs.set_ws_address(port, lan)
         where = "the local network" if lan else "this computer only"
@@ -390,7 +429,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self.statusBar().showMessage(f"Saved {path}", 8000)
         if self.property("scripted") or self.closing:
             return
-        answer = self.modal(
+        answer = self.dialogs.modal(
             lambda: QMessageBox.question(
                 self, "Recording saved", f"Timeline saved to\n{path}\n\nWrite its report now?"
             )
@@ -419,16 +458,9 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         if spec == "__open__":
             if self.source_spec:  # the picker shows what plays until a file is chosen
                 self._select_source(self.source_spec)
-            self.open_file()
+            self.dialogs.open_file()
             return
         self.change_source(spec)
-
-    def _model_changed(self, _index: int) -> None:
-        self._change(model=self.model_box.currentData())  # faces keep their ids and lines
-
-    def _range_changed(self, _index: int) -> None:
-        _text, range_, tiles = RANGE_CHOICES[self.range_box.currentData()]
-        self._change(detector_range=range_, detector_tiles=tiles)
 
     def toggle_pause(self) -> None:
         """Space: pause or play; after the end of a file, play it again from the start."""
@@ -437,9 +469,9 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
     def _play_toggled(self, paused: bool) -> None:
         if not paused and self.state.at_end:
             self.chart.clear_faces()
-            self._send(Seek(0.0))
+            self.send(Seek(0.0))
         self._show_paused(paused)
-        self._send(Pause(paused))
+        self.send(Pause(paused))
 
     def _show_paused(self, paused: bool) -> None:
         self.play.blockSignals(True)
@@ -455,7 +487,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
 
     def _seek(self) -> None:
         self.chart.clear_faces()
-        self._send(Seek(self.seek.value() / 1000.0))
+        self.send(Seek(self.seek.value() / 1000.0))
 
     def _select_source(self, spec: str) -> None:
         """Show the source actually playing in the picker (a file gets its own entry)."""
@@ -469,7 +501,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         if not on:
             self.outputs.stop_recording()
             return
-        folder = self.record_folder() or self.choose_record_folder()
+        folder = self.dialogs.record_folder() or self.dialogs.choose_record_folder()
         if not folder:
             self._outputs_changed()  # the button goes back up
             return
@@ -535,7 +567,7 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         self._marker_at = None
         self.chart.add_marker(t, note)
         # to the recording, LSL and WebSocket (whichever are on), at the moment it was begun
-        self._send(AddMarker(note, "window", iso_time(wall)))
+        self.send(AddMarker(note, "window", iso_time(wall)))
         streams = self.outputs.streams
         if self.recording_path:
             self.statusBar().showMessage(f"Marker at {t:.1f} s {note}", 4000)
@@ -550,13 +582,13 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
             )
 
     def calibrate_neutral(self, seconds: float = 3.0) -> None:
-        self._send(CalibrateNeutral(seconds))
+        self.send(CalibrateNeutral(seconds))
         self.statusBar().showMessage(
             f"Calibrating: keep a neutral face for {seconds:g} s", int(seconds * 1000) + 1000
         )
 
     def reset_calibration(self) -> None:
-        self._send(ResetCalibration())
+        self.send(ResetCalibration())
 
     def save_snapshot(self, path: str) -> bool:
         return self.grab().save(path, "PNG")
@@ -594,14 +626,25 @@ class MainWindow(LiveDialogs, LiveSettings, QMainWindow):
         if urls:
             self.change_source(urls[0])
 
+    def quit_now(self) -> None:
+        """Close everything without asking (SIGTERM, Ctrl-C): the recording is saved."""
+        self.closing = True
+        while (dialog := QApplication.activeModalWidget()) is not None and dialog is not self:
+            dialog.close()
+            if QApplication.activeModalWidget() is dialog:  # it refused: hide it
+                dialog.hide()
+        self.close()
+        QApplication.closeAllWindows()
+        QTimer.singleShot(0, QApplication.quit)
+
     def closeEvent(self, event) -> None:
-        if self._asks_first() and not self.ask_stop_recording():
+        if self._asks_first() and not self.dialogs.ask_stop_recording():
             event.ignore()
             return
         self.closing = True  # from here on, no dialog: the window is going
         self._save_settings()
         self.outputs.shut_down()
-        self.settings.setValue("geometry", self.saveGeometry())
+        self.prefs.save_geometry(self.saveGeometry())
         thread = self.thread
         if not self.stop_worker() and thread is not None:
             thread.wait(15_000)  # still loading models or closing the recording

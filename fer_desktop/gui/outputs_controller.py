@@ -19,7 +19,8 @@ from PySide6.QtCore import QObject, Signal
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output
-from fer_desktop.session import AddOutput, Command, RemoveOutput, Together, recording_outputs
+from fer_desktop.recording_files import recording_outputs
+from fer_desktop.session_messages import AddOutput, Command, RemoveOutput, Together
 from fer_desktop.timeline import TimelineWriter
 
 WS_PORT = 8765  # the WebSocket port until the user picks another

@@ -15,18 +15,15 @@ import traceback
 from PySide6.QtCore import QObject, Signal, Slot
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.session import (
-    CameraOpener,
+from fer_desktop.session import CameraOpener, Session, SessionOptions, open_camera
+from fer_desktop.session_messages import (
     Command,
     FrameAnalysed,
     MarkerPlaced,
     OutputEnded,
     OutputStarted,
     Problem,
-    Session,
-    SessionOptions,
     Status,
-    open_camera,
 )
 from fer_desktop.settings import Settings
 from fer_desktop.state import StateChanged
