@@ -182,8 +182,12 @@ def test_lsl_driver_rule_puts_the_largest_face_in_slot_1_and_keeps_it():
     def largest(result) -> int:
         return max(result.faces, key=lambda f: f.box[2] * f.box[3]).id
 
-    # slot 1's face id; NaN while the driver is missed (its slot waits HOLD_S for it)
-    drivers = [None if sample[3] != sample[3] else int(sample[3]) for sample, _ in received]
+    # slot 1's face id by frame (channel 0); NaN while the driver is missed (its slot waits
+    # HOLD_S for it). Frames pushed before the inlet connected are not in `received`.
+    slot1 = {int(sample[0]): sample[3] for sample, _ in received}
+    results = [r for r in results if r.index in slot1]
+    assert len(results) > 40
+    drivers = [None if slot1[r.index] != slot1[r.index] else int(slot1[r.index]) for r in results]
     assert drivers[0] == largest(results[0])
     driver = drivers[0]
     for i in range(1, len(results)):
