@@ -2,7 +2,8 @@
 
 RECORDING is a recording folder (its newest session is taken, and named on stderr) or a
 timeline (.csv/.jsonl). The report uses the markers and names as they are now (review's
-sidecar); `--import-events LOG` first adds a game's event log as markers, and `--clips N`
+sidecar); `--import-events LOG` first adds a game's event log, or annotations in video
+time (a CSV with seconds, BORIS's or ELAN's export: see annotations.py), as markers, and `--clips N`
 writes one H.264 clip per marker (N seconds either side) into <stem>_clips/ beside the
 report, each linked from it.
 """
@@ -102,6 +103,18 @@ def clips_section(links: list[tuple[str, str]], seconds: float) -> str:
     )
 
 
+def import_annotations(timeline: Path, log: Path) -> None:
+    """Import an event log or annotations as markers, saying what was read and left out;
+    a file of which no row could be imported is an error."""
+    from fer_desktop.game_markers import EventLogError, import_events
+
+    result = import_events(timeline, log)
+    for line in result.lines():
+        print(f"fer-desktop: {log.name}: {line}", file=sys.stderr)
+    if not result.imported and not result.already:
+        raise EventLogError(f"{log}: no row could be imported (see the rows left out above)")
+
+
 def run(args) -> int:
     from fer_desktop.report import write_report
 
@@ -109,10 +122,7 @@ def run(args) -> int:
         raise UsageError("--clips: give the seconds either side of each marker (0-600)")
     timeline = find_timeline(args.recording)
     if args.import_events:
-        from fer_desktop.game_markers import import_events
-
-        for line in import_events(timeline, args.import_events).lines():
-            print(f"fer-desktop: {args.import_events.name}: {line}", file=sys.stderr)
+        import_annotations(timeline, args.import_events)
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {out}: name the report's .html file")
