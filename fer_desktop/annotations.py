@@ -108,9 +108,7 @@ def read_annotations(text: str) -> Annotations | None:
     if first.lstrip().startswith("{"):
         return _table(json_rows(text), "JSON lines")
     delimiter = "\t" if "\t" in first else ","
-    rows = [
-        (n, cells) for n, cells in _csv_rows(text, delimiter) if any(c.strip() for c in cells)
-    ]
+    rows = [(n, cells) for n, cells in _csv_rows(text, delimiter) if any(c.strip() for c in cells)]
     if not rows:
         return None
     for k, (_, cells) in enumerate(rows[:40]):  # BORIS's own rows come first
@@ -149,9 +147,7 @@ def _table(rows: list[tuple[int, dict | str]], kind: str) -> Annotations | None:
             start = parse_clock(row.get(time_key) if row.get(time_key) is not None else "")
             end = row.get(end_key) if end_key else None
             end = parse_clock(end) if end not in (None, "") else None
-            out.events.append(
-                _event(line, start, note, end, "source" if source else "video")
-            )
+            out.events.append(_event(line, start, note, end, "source" if source else "video"))
         except ValueError as exc:
             out.bad.append(f"line {line}: {exc}")
     return out
@@ -162,7 +158,7 @@ def _boris(header: list[str], rows: list[tuple[int, list[str]]]) -> Annotations:
     at = {c.strip().lower(): i for i, c in enumerate(header)}
     kind_col = at.get("behavior type", at.get("status"))
     out = Annotations("BORIS's tabular export")
-    open_states: dict[tuple[str, str], tuple[int, float]] = {}
+    open_states: dict[tuple[str, str], tuple[int, float, str]] = {}
 
     def cell(cells: list[str], name: str) -> str:
         i = at.get(name)
@@ -180,19 +176,19 @@ def _boris(header: list[str], rows: list[tuple[int, list[str]]]) -> Annotations:
             elif kind == "POINT":
                 out.events.append(_event(line, parse_clock(cell(cells, "time")), note))
             elif kind == "START":
-                open_states[(subject, behavior)] = (line, parse_clock(cell(cells, "time")))
+                open_states[(subject, behavior)] = (line, parse_clock(cell(cells, "time")), note)
             elif kind == "STOP":
                 if (subject, behavior) not in open_states:
                     raise ValueError(f"STOP of {note!r} with no START before it")
-                start_line, start = open_states.pop((subject, behavior))
+                start_line, start, _ = open_states.pop((subject, behavior))
                 end = parse_clock(cell(cells, "time"))
                 out.events.append(_event(start_line, start, note, end))
             else:
                 raise ValueError(f"behavior type {kind!r} is not POINT, START or STOP")
         except ValueError as exc:
             out.bad.append(f"line {line}: {exc}")
-    for (_, behavior), (line, _) in open_states.items():
-        out.bad.append(f"line {line}: START of {behavior!r} with no STOP after it")
+    for line, _, note in open_states.values():
+        out.bad.append(f"line {line}: START of {note!r} with no STOP after it")
     out.events.sort(key=lambda e: (e.start, e.line))
     return out
 
