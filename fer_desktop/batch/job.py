@@ -162,6 +162,11 @@ def finished_row(job: Job, sha: str, read_s: float, elapsed: float) -> dict:
     return row
 
 
+def share_column(label: str) -> str:
+    """The index's column of a class's time-weighted share."""
+    return f"share_{label}_by_time"
+
+
 def summary_columns(rec: Recording, truncated: str = "") -> dict:
     """The index's figures of a video (time-weighted, see `stats.summarise`) and its note."""
     summary = rec.summary.figures()
@@ -170,7 +175,7 @@ def summary_columns(rec: Recording, truncated: str = "") -> dict:
         "faces": summary["faces"],
         "brief_or_small_faces": summary["brief_or_small_faces"],
         "face_seconds": summary["face_seconds"],
-        **{f"share_{lab}_by_time": v for lab, v in summary["share"].items()},
+        **{share_column(lab): v for lab, v in summary["share"].items()},
         "mean_valence_by_time": summary["mean_valence"],
         "raw_faces": summary["raw_faces"],  # for analyze's stderr; not an index column
     }
