@@ -111,6 +111,12 @@ def build_parser() -> CommandParser:
         "hh:mm:ss.fff; BORIS's or ELAN's export) as markers into the recording's sidecar; "
         "rows that cannot be read are named and left out, and none imported is an error",
     )
+    rp.add_argument(
+        "--segments",
+        metavar="LENGTH",
+        help="also segments of a fixed length, back to back from the start (60s, 5m), in the "
+        "segment table",
+    )
     rp.add_argument("--no-thumbnails", action="store_true", help="no small picture of each face")
 
     pr = sub.add_parser("predict", help="label the faces in images", epilog=EPILOG)

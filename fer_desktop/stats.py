@@ -5,6 +5,7 @@ markers. The report, review and the batch index show them."""
 from __future__ import annotations
 
 import itertools
+import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -273,6 +274,16 @@ def segments(markers: list[tuple[float, str]], end: float) -> list[tuple[str, fl
         if b > a:
             out.append((f"from {name}", a, b))
     return out
+
+
+def fixed_segments(length_s: float, end: float) -> list[tuple[str, float, float]]:
+    """(name, start, end): back-to-back stretches `length_s` long from 0, the last one
+    shorter when `end` falls inside it."""
+    count = max(math.ceil(end / length_s - 1e-9), 1)
+    return [
+        (f"{length_s:g} s segment {k + 1}", k * length_s, min((k + 1) * length_s, end))
+        for k in range(count)
+    ]
 
 
 def face_name(rec: Recording, face_id: int) -> str:
