@@ -8,11 +8,9 @@ import html
 import os
 from pathlib import Path
 
-from fer_desktop.batch.index import share_labels
-from fer_desktop.batch.job import share_column
 from fer_desktop.recording import read_recording
 from fer_desktop.report import RESPONSIBLE_USE, VALENCE_NOTE, WEIGHTING_NOTE, chart_svg
-from fer_desktop.stats import BRIEF_FACE_S, SMALL_FACE_PX
+from fer_desktop.stats import BRIEF_FACE_S, SMALL_FACE_PX, share_column, share_labels
 from fer_desktop.svg_chart import inline
 
 # The overview's columns: (index column, heading, what it holds); SHARES stands for a share

@@ -406,10 +406,7 @@ def _faces_and_shares(
         "<th>saddest moment</th>" + ("<th>baseline taken</th>" if baselines else "") + why
     )
     share_heads = "".join(f"<th>{html.escape(lab)}</th>" for lab in labels)
-    shares = "".join(
-        f"<tr>{_face_cell(f, {})}{_share_cells(f, labels)}</tr>"
-        for f in faces
-    )
+    shares = "".join(f"<tr>{_face_cell(f, {})}{_share_cells(f, labels)}</tr>" for f in faces)
     return (
         f"<table>{heads}</tr>{_face_rows(faces, thumbs, baselines)}</table>"
         f"<p class='note'>Share of each face's time in view per expression:</p>"

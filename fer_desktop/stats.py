@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from fer_desktop.calibration import CALIBRATED, SAVED
 from fer_desktop.probe import ends_early
+from fer_desktop.timeline import STANDARD_LABELS
 
 if TYPE_CHECKING:
     from fer_desktop.recording import Recording
@@ -180,6 +181,19 @@ class Summary:
             "note": self.note,
             "raw_faces": self.raw_faces,
         }
+
+
+def share_column(label: str) -> str:
+    """The batch index's (and overview's) column of a class's time-weighted share."""
+    return f"share_{label}_by_time"
+
+
+def share_labels(rows) -> list[str]:
+    """The classes with a share column in any of `rows` (index rows; happy, neutral, sad
+    always, first)."""
+    keys = (k for row in rows for k in row if k.startswith("share_") and k.endswith("_by_time"))
+    found = [k[len("share_") : -len("_by_time")] for k in keys]
+    return list(dict.fromkeys([*STANDARD_LABELS, *found]))
 
 
 def summarise(rec: Recording) -> Summary:

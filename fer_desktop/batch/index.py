@@ -14,13 +14,13 @@ import json
 import os
 from pathlib import Path
 
-from fer_desktop.batch.job import Job, model_sha256, share_column, summary_columns, unfinished
+from fer_desktop.batch.job import Job, model_sha256, summary_columns, unfinished
 from fer_desktop.detector_models import sha256_of as file_sha256
 from fer_desktop.recording import read_recording
 from fer_desktop.report import report_paths
 from fer_desktop.settings import Settings
 from fer_desktop.sources import SourceError, VideoSource
-from fer_desktop.stats import coverage, truncation
+from fer_desktop.stats import coverage, share_column, share_labels, truncation
 from fer_desktop.timeline import STANDARD_LABELS
 
 # status: ok, truncated (the file ends before its container's duration: `analysed_s` says how
@@ -38,13 +38,6 @@ INDEX_COLUMNS = [
     "mean_valence_by_time", "seconds", "timeline", "report",
 ]  # fmt: skip
 FINISHED = ("ok", "truncated")
-
-
-def share_labels(rows) -> list[str]:
-    """The classes with a share column in any of `rows` (happy, neutral, sad first)."""
-    seen = (k for row in rows for k in row if k.startswith("share_") and k.endswith("_by_time"))
-    found = [k[len("share_") : -len("_by_time")] for k in seen]
-    return list(dict.fromkeys([*STANDARD_LABELS, *found]))
 
 
 def index_columns(rows) -> list[str]:

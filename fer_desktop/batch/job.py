@@ -19,7 +19,7 @@ from fer_desktop.report import write_recording_report
 from fer_desktop.session import FrameAnalysed, Session, SessionOptions
 from fer_desktop.settings import Settings
 from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
-from fer_desktop.stats import truncation
+from fer_desktop.stats import share_column, truncation
 from fer_desktop.timeline import TimelineWriter, open_timeline
 
 
@@ -160,11 +160,6 @@ def finished_row(job: Job, sha: str, read_s: float, elapsed: float) -> dict:
     if job.report:
         row["report"] = str(write_job_report(job, read_s, recording=rec))
     return row
-
-
-def share_column(label: str) -> str:
-    """The index's column of a class's time-weighted share."""
-    return f"share_{label}_by_time"
 
 
 def summary_columns(rec: Recording, truncated: str = "") -> dict:
