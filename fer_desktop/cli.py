@@ -106,9 +106,16 @@ def build_parser() -> CommandParser:
         "--import-events",
         type=Path,
         metavar="LOG",
-        help="first import a game's event log (CSV or JSON lines: a wall-clock time and a "
-        "note per row, e.g. t_wall,note) as markers into the recording's sidecar; rows that "
-        "cannot be read are named and left out",
+        help="first import a game's event log (a wall-clock time and a note per row, e.g. "
+        "t_wall,note) or annotations in video time (a t_source or time column in seconds or "
+        "hh:mm:ss.fff; BORIS's or ELAN's export) as markers into the recording's sidecar; "
+        "rows that cannot be read are named and left out, and none imported is an error",
+    )
+    rp.add_argument(
+        "--segments",
+        metavar="LENGTH",
+        help="also segments of a fixed length, back to back from the start (60s, 5m), in the "
+        "segment table",
     )
     rp.add_argument("--no-thumbnails", action="store_true", help="no small picture of each face")
 

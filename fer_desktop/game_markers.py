@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -26,15 +25,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fer_desktop import sidecar as sidecars
+from fer_desktop.annotations import (
+    NOTE_COLUMNS,
+    WALL_COLUMNS,
+    Annotations,
+    column,
+    json_rows,
+    note_text,
+    read_annotations,
+)
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.results import iso_time
 from fer_desktop.sidecar import SidecarMarker
-from fer_desktop.timeaxis import time_axis, wall_seconds
+from fer_desktop.timeaxis import TimeAxis, time_axis, wall_seconds
 from fer_desktop.timeline import read_timeline
 
-TIME_COLUMNS = ("t_wall", "time", "timestamp", "wall_time", "datetime", "ts")
-NOTE_COLUMNS = ("note", "event", "marker", "label", "message", "name")
-MAX_NOTE_CHARS = 1000
+TIME_COLUMNS = WALL_COLUMNS
 SHOWN_BAD_ROWS = 10  # named one by one; the rest counted
 
 
@@ -55,6 +61,7 @@ class ImportResult:
     already: int = 0  # in the sidecar from an earlier import
     bad: list[str] = field(default_factory=list)  # "line 7: …", one per row left out
     sidecar_path: Path | None = None
+    kind: str = ""  # what an annotation file was read as ("" for a wall-clock log)
 
     def lines(self) -> list[str]:
         """What to tell the user: the rows left out, then what was imported."""
@@ -63,7 +70,8 @@ class ImportResult:
             out.append(f"left out {len(self.bad) - SHOWN_BAD_ROWS} more rows")
         again = f" ({self.already} already there)" if self.already else ""
         where = f" into {self.sidecar_path}" if self.sidecar_path else ""
-        out.append(f"imported {len(self.imported)} markers{again}{where}")
+        read_as = f" (read as {self.kind})" if self.kind else ""
+        out.append(f"imported {len(self.imported)} markers{again}{where}{read_as}")
         return out
 
 
@@ -99,13 +107,8 @@ def _is_number(value) -> bool:
     return True
 
 
-def _column(names: list[str], wanted: tuple[str, ...]) -> str | None:
-    lower = {n.strip().lower(): n for n in names if n}
-    return next((lower[w] for w in wanted if w in lower), None)
-
-
-def read_event_log(path: Path) -> tuple[list[LogEvent], list[str]]:
-    """(events, bad rows named) from a CSV or JSON-lines event log."""
+def read_log_text(path: Path) -> str:
+    """An event log's text, or an EventLogError naming why it cannot be read."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -113,10 +116,16 @@ def read_event_log(path: Path) -> tuple[list[LogEvent], list[str]]:
         raise EventLogError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise EventLogError(f"{path}: not a text file (UTF-8)") from exc
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    if not first:
+    if not text.strip():
         raise EventLogError(f"{path}: empty event log")
-    rows = _json_rows(text) if first.lstrip().startswith("{") else _csv_rows(text, path)
+    return text
+
+
+def read_event_log(path: Path) -> tuple[list[LogEvent], list[str]]:
+    """(events, bad rows named) from a CSV or JSON-lines event log in wall-clock time."""
+    text = read_log_text(path)
+    first = next(line for line in text.splitlines() if line.strip())
+    rows = json_rows(text) if first.lstrip().startswith("{") else _csv_rows(text, path)
     events, bad = [], []
     for line, row in rows:
         if isinstance(row, str):  # why the row cannot be read
@@ -131,37 +140,21 @@ def read_event_log(path: Path) -> tuple[list[LogEvent], list[str]]:
 
 def _event(line: int, row: dict) -> LogEvent:
     names = list(row)
-    time_key, note_key = _column(names, TIME_COLUMNS), _column(names, NOTE_COLUMNS)
+    time_key, note_key = column(names, TIME_COLUMNS), column(names, NOTE_COLUMNS)
     if time_key is None or row.get(time_key) in (None, ""):
         raise ValueError(f"no time (a column named one of {', '.join(TIME_COLUMNS)})")
-    note = row.get(note_key) if note_key else ""
-    note = "" if note is None else note if isinstance(note, str) else json.dumps(note)
-    if len(note) > MAX_NOTE_CHARS:
-        raise ValueError(f"note longer than {MAX_NOTE_CHARS} characters")
-    return LogEvent(line, parse_time(row[time_key]), note.strip())
-
-
-def _json_rows(text: str) -> list[tuple[int, dict | str]]:
-    rows: list[tuple[int, dict | str]] = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            rows.append((n, f"not JSON ({exc.msg})"))
-            continue
-        rows.append((n, obj if isinstance(obj, dict) else "not a JSON object"))
-    return rows
+    note = note_text(row.get(note_key) if note_key else "")
+    return LogEvent(line, parse_time(row[time_key]), note)
 
 
 def _csv_rows(text: str, path: Path) -> list[tuple[int, dict | str]]:
     reader = csv.DictReader(io.StringIO(text))
     names = reader.fieldnames or []
-    if _column(names, TIME_COLUMNS) is None:
+    if column(names, TIME_COLUMNS) is None:
         raise EventLogError(
-            f"{path}: no time column (the first row names the columns: one of "
-            f"{', '.join(TIME_COLUMNS)}, and a note: {', '.join(NOTE_COLUMNS)})"
+            f"{path}: no time column (the first row names the columns: t_source, or time in "
+            f"seconds or hh:mm:ss.fff, or a wall-clock one of {', '.join(TIME_COLUMNS)}; and "
+            f"a note: {', '.join(NOTE_COLUMNS)}), and not BORIS's or ELAN's export"
         )
     rows: list[tuple[int, dict | str]] = []
     for row in reader:
@@ -176,41 +169,95 @@ def _csv_rows(text: str, path: Path) -> list[tuple[int, dict | str]]:
 
 
 def import_events(timeline_path: Path, log_path: Path) -> ImportResult:
-    """Import a game's event log into a recording's sidecar as markers (source "import");
-    rows outside the recording's wall-clock span are named and left out."""
+    """Import annotations in video time (`annotations`) or a game's event log in wall-clock
+    time into a recording's sidecar as markers (source "import"); rows outside the
+    recording are named and left out, and a state event gives two markers, its note at its
+    start and "<note> (end)" at its end."""
     timeline_path = Path(timeline_path)
-    events, bad = read_event_log(log_path)
+    annotations = read_annotations(read_log_text(log_path))
     t = read_timeline(timeline_path)
     frames = t["frames"]
-    walls = [wall_seconds(f.get("t_wall")) for f in frames]
-    if not frames or any(w is None for w in walls):
-        raise EventLogError(f"{timeline_path}: no analysed frames with wall-clock times")
+    if not frames:
+        raise EventLogError(f"{timeline_path}: no analysed frames")
     axis = time_axis(frames, t["seeks"])
-    first, last = walls[0], walls[-1] + axis.step
+    if annotations is None:
+        placed, bad = _wall_markers(read_event_log(log_path), axis, timeline_path)
+    else:
+        placed, bad = _video_markers(annotations, axis)
     side = sidecars.load(timeline_path)
     markers = side.markers if side.markers is not None else _timeline_markers(t, axis)
-    seen = {(m.t_wall, m.note) for m in markers if m.source == "import"}
-    result = ImportResult(bad=bad)
-    for e in events:
-        if not first <= e.wall <= last:
-            result.bad.append(
-                f"line {e.line}: {iso_time(e.wall)} is outside the recording "
-                f"({iso_time(first)} – {iso_time(last)})"
-            )
-            continue
-        k = max(_last_at_or_before(walls, e.wall + 1e-6), 0)  # times hold microseconds
-        t_source = frames[k]["t_source"] + min(max(e.wall - walls[k], 0.0), axis.step)
-        frame = int(frames[k]["frame"])
-        marker = SidecarMarker(t_source, e.note, frame, "import", iso_time(e.wall))
-        if (marker.t_wall, marker.note) in seen:
+    seen = {_key(m) for m in markers if m.source == "import"}
+    result = ImportResult(bad=bad, kind=annotations.kind if annotations else "")
+    for marker in placed:
+        if _key(marker) in seen:
             result.already += 1
             continue
-        seen.add((marker.t_wall, marker.note))
+        seen.add(_key(marker))
         result.imported.append(marker)
     if result.imported:
         side.markers = sorted([*markers, *result.imported], key=lambda m: _order(axis, m))
         result.sidecar_path = sidecars.save(timeline_path, side)
     return result
+
+
+def _key(m: SidecarMarker) -> tuple[float, str]:
+    return round(float(m.t_source), 3), m.note
+
+
+def _wall_markers(
+    log: tuple[list[LogEvent], list[str]], axis: TimeAxis, timeline_path: Path
+) -> tuple[list[SidecarMarker], list[str]]:
+    """A wall-clock log's events placed on the frames by their t_wall."""
+    events, bad = log
+    walls = axis.walls
+    if any(w is None for w in walls):
+        raise EventLogError(f"{timeline_path}: no analysed frames with wall-clock times")
+    first, last = walls[0], walls[-1] + axis.step
+    placed = []
+    for e in events:
+        if not first <= e.wall <= last:
+            bad.append(
+                f"line {e.line}: {iso_time(e.wall)} is outside the recording "
+                f"({iso_time(first)} – {iso_time(last)})"
+            )
+            continue
+        k = max(_last_at_or_before(walls, e.wall + 1e-6), 0)  # times hold microseconds
+        t_source = axis.t_source[k] + min(max(e.wall - walls[k], 0.0), axis.step)
+        placed.append(
+            SidecarMarker(float(t_source), e.note, int(axis.frame[k]), "import", iso_time(e.wall))
+        )
+    return placed, bad
+
+
+def _video_markers(found: Annotations, axis: TimeAxis) -> tuple[list[SidecarMarker], list[str]]:
+    """Annotations placed on the frames by their video (or source) time."""
+    placed, bad = [], list(found.bad)
+    for e in found.events:
+        ends = [(e.start, e.note)] + ([(e.end, f"{e.note} (end)")] if e.end is not None else [])
+        try:
+            placed += [_at_video_time(axis, t, note, e.clock) for t, note in ends]
+        except ValueError as exc:
+            bad.append(f"line {e.line}: {exc}")
+    return placed, bad
+
+
+def _at_video_time(axis: TimeAxis, t: float, note: str, clock: str) -> SidecarMarker:
+    """A marker at video time `t` (0 at the first frame), or at source time `t`."""
+    times = axis.t_source if clock == "source" else axis.t
+    first, last = float(times.min()), float(times.max()) + axis.step
+    if not first - 1e-6 <= t <= last:
+        what = "t_source" if clock == "source" else "video time"
+        raise ValueError(f"{what} {t:g} s is outside the recording ({first:g} – {last:g} s)")
+    k = axis.place(t) if clock == "source" else axis.index_at(t)
+    offset = min(max(t - float(times[k]), 0.0), axis.step)
+    wall = axis.walls[k]
+    return SidecarMarker(
+        float(axis.t_source[k]) + offset,
+        note,
+        int(axis.frame[k]),
+        "import",
+        iso_time(wall + offset) if wall is not None else None,
+    )
 
 
 def _last_at_or_before(walls: list[float], wall: float) -> int:

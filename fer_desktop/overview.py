@@ -10,10 +10,12 @@ from pathlib import Path
 
 from fer_desktop.recording import read_recording
 from fer_desktop.report import RESPONSIBLE_USE, VALENCE_NOTE, WEIGHTING_NOTE, chart_svg
-from fer_desktop.stats import BRIEF_FACE_S, SMALL_FACE_PX
+from fer_desktop.stats import BRIEF_FACE_S, SMALL_FACE_PX, share_column, share_labels
 from fer_desktop.svg_chart import inline
 
-# The overview's columns: (index column, heading, what it holds).
+# The overview's columns: (index column, heading, what it holds); SHARES stands for a share
+# column per class of the models the rows used (`overview_columns`).
+SHARES = ("share", "", "")
 OVERVIEW_COLUMNS = [
     ("name", "video", "its report, when written"),
     ("status", "status", "ok, truncated (the file ends early), failed or partial"),
@@ -24,11 +26,7 @@ OVERVIEW_COLUMNS = [
      f"smaller than {SMALL_FACE_PX} px"),
     ("face_seconds", "face time (s)", "time in view, added over all faces: the weight of "
      "the shares and the mean valence"),
-    *(
-        (f"share_{lab}_by_time", f"{lab} (time share)",
-         f"share of all faces' time in view labelled {lab}")
-        for lab in ("happy", "neutral", "sad")
-    ),
+    SHARES,
     ("mean_valence_by_time", "mean valence (time-weighted)",
      f"valence ({VALENCE_NOTE}) averaged over all faces' time in view"),
     ("seconds", "analysis (s)", "how long the analysis took"),
@@ -54,6 +52,20 @@ document.querySelectorAll("th").forEach((th, col) => th.addEventListener("click"
   rows.forEach(r => body.appendChild(r));
 }));
 </script>"""
+
+
+def overview_columns(rows: list[dict]) -> list[tuple[str, str, str]]:
+    """OVERVIEW_COLUMNS with a share column for every class the rows' models have."""
+    shares = [
+        (
+            share_column(lab),
+            f"{lab} (time share)",
+            f"share of all faces' time in view labelled {lab}",
+        )
+        for lab in share_labels(rows)
+    ]
+    at = OVERVIEW_COLUMNS.index(SHARES)
+    return [*OVERVIEW_COLUMNS[:at], *shares, *OVERVIEW_COLUMNS[at + 1 :]]
 
 
 def _link(path: str, out_dir: Path) -> str:
@@ -119,15 +131,14 @@ def write_overview(rows: list[dict], out_dir: Path) -> Path:
     written whole (atomically), so it always matches the index it was made from."""
     esc = html.escape
     ordered = sorted(rows, key=lambda r: r["name"])
+    columns = overview_columns(rows)
     body = [
-        "<tr>" + "".join(_overview_cell(r, k, out_dir) for k, _t, _d in OVERVIEW_COLUMNS) + "</tr>"
+        "<tr>" + "".join(_overview_cell(r, k, out_dir) for k, _t, _d in columns) + "</tr>"
         for r in ordered
     ]
     cards = [card for r in ordered if (card := _overview_card(r, out_dir))]
-    heads = "".join(
-        f"<th title='{esc(d)} (click to sort)'>{esc(t)}</th>" for _k, t, d in OVERVIEW_COLUMNS
-    )
-    described = "".join(f"<li><b>{esc(t)}</b>: {esc(d)}</li>" for _k, t, d in OVERVIEW_COLUMNS)
+    heads = "".join(f"<th title='{esc(d)} (click to sort)'>{esc(t)}</th>" for _k, t, d in columns)
+    described = "".join(f"<li><b>{esc(t)}</b>: {esc(d)}</li>" for _k, t, d in columns)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fer_desktop overview</title>
 <style>body{{font-family:sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse}}

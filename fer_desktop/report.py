@@ -24,12 +24,13 @@ from fer_desktop.stats import (
     coverage,
     data_amount,
     face_name,
+    fixed_segments,
     frame_step,
     segments,
     truncation,
     values_of,
 )
-from fer_desktop.svg_chart import Line, inline, valence_chart
+from fer_desktop.svg_chart import BIN_PX, Line, inline, valence_chart
 
 # One colour per face: ten colours that stay apart on a chart and around a face (every pair
 # at least 20 apart in CIEDE2000, where the reds of an older palette were 14) and far from
@@ -211,11 +212,12 @@ def write_report(
     thumbnails: bool = True,
     analysed_s: float | None = None,
     duration_s: float | None = None,
+    segment_s: float | None = None,
 ) -> tuple[Path, Path]:
     """Write <stem>_report.svg and <stem>_report.html beside the timeline (or in out_dir);
     see `write_recording_report`."""
     rec = read_recording(timeline_path)
-    return write_recording_report(rec, out_dir, thumbnails, analysed_s, duration_s)
+    return write_recording_report(rec, out_dir, thumbnails, analysed_s, duration_s, segment_s)
 
 
 def write_recording_report(
@@ -224,13 +226,15 @@ def write_recording_report(
     thumbnails: bool = True,
     analysed_s: float | None = None,
     duration_s: float | None = None,
+    segment_s: float | None = None,
 ) -> tuple[Path, Path]:
     """Write a recording's <stem>_report.svg and <stem>_report.html beside its timeline (or
     in out_dir), as it is shown (`Recording.shown`: on its recording time, review's edits).
 
     `thumbnails` embeds a small picture of each face (cut from the video); `analysed_s` is
     how much of the video was read (from analyze) and `duration_s` the length its container
-    gives (else the timeline's header says), to tell a file that ends early.
+    gives (else the timeline's header says), to tell a file that ends early; `segment_s`
+    adds segments of that length to the segment table.
     """
     if duration_s is not None:
         rec = rec.with_header(source_duration_s=duration_s)
@@ -241,7 +245,7 @@ def write_recording_report(
     chart = chart_svg(shown, f"Expression over time: {source}", end=analysed)
     chart_path.parent.mkdir(parents=True, exist_ok=True)
     chart_path.write_text(chart, encoding="utf-8")
-    page = render_html(shown, chart, rec.path.name, thumbnails, analysed_s)
+    page = render_html(shown, chart, rec.path.name, thumbnails, analysed_s, segment_s)
     html_path.write_text(page, encoding="utf-8")
     return chart_path, html_path
 
@@ -252,15 +256,20 @@ def _source(marker: dict) -> str:
     return f" <span class='note'>({html.escape(source)})</span>" if source else ""
 
 
-def segment_table(rec: Recording, markers: list[tuple[float, str]]) -> str:
+def segment_table(
+    rec: Recording, markers: list[tuple[float, str]], segment_s: float | None = None
+) -> str:
     """HTML rows: per segment and face (brief or small faces left out), the time-weighted
-    share of each label and mean valence."""
+    share of each label and mean valence. Segments: the whole session, the stretches
+    between markers, and back-to-back stretches `segment_s` long when asked for."""
     labels = rec.header.get("labels", [])
     end = max((f["t_source"] for f in rec.faces), default=0.0)
     trusted = {f.face_id for f in rec.summary.faces if not f.doubts()}
     parts = segments(markers, end)
     if not markers:
         parts = parts[:1]  # "from start" would repeat "whole session"
+    if segment_s:
+        parts += fixed_segments(segment_s, end)
     rows = []
     for name, a, b in parts:
         part = rec.with_faces([f for f in rec.faces if a <= f["t_source"] <= b])
@@ -364,24 +373,45 @@ SHOWN_SETTINGS = ("model_name", "model_file", "model_sha256", "app_version", "de
                   "calibrate_s", "margin", "align")  # fmt: skip
 
 
-def _face_rows(
-    faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str], baselines: dict
-) -> str:
+def _face_cell(f: FaceSummary, thumbs: dict[int, str]) -> str:
+    thumb = f"<img alt='' src='{thumbs[f.face_id]}' width='48'> " if f.face_id in thumbs else ""
+    return f"<td style='color:{face_colour(f.face_id)}'>{thumb}<b>{html.escape(f.name)}</b></td>"
+
+
+def _face_rows(faces: list[FaceSummary], thumbs: dict[int, str], baselines: dict) -> str:
     rows = []
     for f in faces:
         baseline = f"<td>{html.escape(baselines[f.face_id])}</td>" if baselines else ""
-        thumb = f"<img alt='' src='{thumbs[f.face_id]}' width='48'> " if f.face_id in thumbs else ""
         doubts = f"<td>{html.escape('; '.join(f.doubts()))}</td>" if f.doubts() else ""
         rows.append(
-            f"<tr><td style='color:{face_colour(f.face_id)}'>{thumb}"
-            f"<b>{html.escape(f.name)}</b></td>"
+            f"<tr>{_face_cell(f, thumbs)}"
             f"<td>{_clock(f.first_t)}–{_clock(f.last_t)}</td><td>{f.seconds:.1f}</td>"
-            f"<td>{f.median_px:.0f}</td><td>{f.mean_score:.2f}</td>{_share_cells(f, labels)}"
+            f"<td>{f.median_px:.0f}</td><td>{f.mean_score:.2f}</td>"
             f"<td>{_valence_cell(f)}</td>"
             f"<td>{_moment(f.happiest, +1, f.happiest_values)}</td>"
             f"<td>{_moment(f.saddest, -1, f.saddest_values)}</td>{baseline}{doubts}</tr>"
         )
     return "".join(rows)
+
+
+def _faces_and_shares(
+    faces: list[FaceSummary], labels: list[str], thumbs: dict[int, str], baselines: dict
+) -> str:
+    """Two tables, so that the page holds them with any number of classes: each face's
+    figures, then each face's share of time per class."""
+    why = "<th>why here</th>" if any(f.doubts() for f in faces) else ""
+    heads = (
+        "<tr><th>face</th><th>seen</th><th>in view (s)</th><th>median size (px)</th>"
+        "<th>mean detection score</th><th>mean valence</th><th>happiest moment</th>"
+        "<th>saddest moment</th>" + ("<th>baseline taken</th>" if baselines else "") + why
+    )
+    share_heads = "".join(f"<th>{html.escape(lab)}</th>" for lab in labels)
+    shares = "".join(f"<tr>{_face_cell(f, {})}{_share_cells(f, labels)}</tr>" for f in faces)
+    return (
+        f"<table>{heads}</tr>{_face_rows(faces, thumbs, baselines)}</table>"
+        f"<p class='note'>Share of each face's time in view per expression:</p>"
+        f"<table class='shares'><tr><th>face</th>{share_heads}</tr>{shares}</table>"
+    )
 
 
 def _face_tables(rec: Recording, labels: list[str], thumbs: dict[int, str]) -> str:
@@ -390,17 +420,10 @@ def _face_tables(rec: Recording, labels: list[str], thumbs: dict[int, str]) -> s
     faces = rec.summary.faces
     baselines = {f.face_id: baseline_of(rec, f.face_id) for f in faces}
     baselines = baselines if any(baselines.values()) else {}
-    heads = (
-        "<tr><th>face</th><th>seen</th><th>in view (s)</th><th>median size (px)</th>"
-        "<th>mean detection score</th>"
-        + "".join(f"<th>{html.escape(lab)}</th>" for lab in labels)
-        + "<th>mean valence</th><th>happiest moment</th><th>saddest moment</th>"
-        + ("<th>baseline taken</th>" if baselines else "")
-    )
     trusted = [f for f in faces if not f.doubts()]
     doubtful = [f for f in faces if f.doubts()]
     out = (
-        f"<table>{heads}</tr>{_face_rows(trusted, labels, thumbs, baselines)}</table>"
+        _faces_and_shares(trusted, labels, thumbs, baselines)
         if trusted
         else "<p>No face was in view long enough and large enough to read with confidence; "
         "see the brief or small faces below.</p>"
@@ -409,8 +432,7 @@ def _face_tables(rec: Recording, labels: list[str], thumbs: dict[int, str]) -> s
         out += (
             f"<details><summary>Brief or small faces ({len(doubtful)}): seen under "
             f"{BRIEF_FACE_S:g} s or smaller than {SMALL_FACE_PX} px; read them with care"
-            f"</summary><table>{heads}<th>why here</th></tr>"
-            f"{_face_rows(doubtful, labels, thumbs, baselines)}</table></details>"
+            f"</summary>{_faces_and_shares(doubtful, labels, thumbs, baselines)}</details>"
         )
     return out
 
@@ -464,6 +486,7 @@ def render_html(
     name: str,
     thumbnails: bool = True,
     analysed_s: float | None = None,
+    segment_s: float | None = None,
 ) -> str:
     """The report's page for a recording as it is shown (`Recording.shown`)."""
     header, faces = rec.header, rec.summary.faces
@@ -489,7 +512,9 @@ def render_html(
     if faces:
         body = f"""<figure aria-label="valence over time per face">{inline(chart)}</figure>
 <p class="note">The chart shows valence, {VALENCE_NOTE}, after smoothing; the shaded bands start at
-±{STANDS_OUT:g}, where a moment counts as standing out.</p>
+±{STANDS_OUT:g}, where a moment counts as standing out. Where a face has more readings than
+the chart's width can show (a long recording), its line is the median of each bin of
+{BIN_PX} pixels and the pale band around it the lowest to the highest value in that bin.</p>
 <h2>Faces</h2>
 {_face_tables(rec, labels, thumbs)}
 <p class="note">{WEIGHTING_NOTE} Valence is {VALENCE_NOTE}. A share needs at least
@@ -499,7 +524,7 @@ face box's shorter side; the detection score is the face detector's confidence (
 <p class="note">{esc(reliability(settings))}</p>
 {_calibration_line(rec)}
 <h2>Markers</h2><ul>{markers}</ul>
-<h2>Segments</h2>{segment_table(rec, marker_list)}"""
+<h2>Segments</h2>{segment_table(rec, marker_list, segment_s)}"""
     else:
         body = "<h2>Faces</h2><p><b>No faces found</b> in the part analysed.</p>"
     source = header.get("source_path") or header.get("source", "?")  # the path as given

@@ -5,6 +5,7 @@ markers. The report, review and the batch index show them."""
 from __future__ import annotations
 
 import itertools
+import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from fer_desktop.calibration import CALIBRATED, SAVED
 from fer_desktop.probe import ends_early
+from fer_desktop.timeline import STANDARD_LABELS
 
 if TYPE_CHECKING:
     from fer_desktop.recording import Recording
@@ -181,6 +183,19 @@ class Summary:
         }
 
 
+def share_column(label: str) -> str:
+    """The batch index's (and overview's) column of a class's time-weighted share."""
+    return f"share_{label}_by_time"
+
+
+def share_labels(rows) -> list[str]:
+    """The classes with a share column in any of `rows` (index rows; happy, neutral, sad
+    always, first)."""
+    keys = (k for row in rows for k in row if k.startswith("share_") and k.endswith("_by_time"))
+    found = [k[len("share_") : -len("_by_time")] for k in keys]
+    return list(dict.fromkeys([*STANDARD_LABELS, *found]))
+
+
 def summarise(rec: Recording) -> Summary:
     """A recording's figures, per face and for the whole, weighted by time (see `_weights`).
     Use `rec.summary`: it is computed once."""
@@ -273,6 +288,16 @@ def segments(markers: list[tuple[float, str]], end: float) -> list[tuple[str, fl
         if b > a:
             out.append((f"from {name}", a, b))
     return out
+
+
+def fixed_segments(length_s: float, end: float) -> list[tuple[str, float, float]]:
+    """(name, start, end): back-to-back stretches `length_s` long from 0, the last one
+    shorter when `end` falls inside it."""
+    count = max(math.ceil(end / length_s - 1e-9), 1)
+    return [
+        (f"{length_s:g} s segment {k + 1}", k * length_s, min((k + 1) * length_s, end))
+        for k in range(count)
+    ]
 
 
 def face_name(rec: Recording, face_id: int) -> str:

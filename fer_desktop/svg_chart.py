@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 from fer_desktop.marker_labels import LEVELS, SHORT_CHARS, label_levels, label_text
 
-# Lines of more points than this are thinned to each time bucket's lowest and highest value
-# (in time order), so extremes stay visible and an hour of video stays a small file.
-MAX_POINTS = 1600
+# A line with more points than its width can show (one per BIN_PX pixels) is drawn by bins
+# BIN_PX wide: the median of each bin as the line, its lowest to highest value as a pale
+# band. An hour of video stays readable (not a solid band of zig-zags) and a small file.
+BIN_PX = 3
 FONT = "font-family='DejaVu Sans, Helvetica, Arial, sans-serif'"
 LABEL_PX = 130  # a marker's label (MAX_CHARS at 9 px) is about this wide
 
@@ -36,19 +37,27 @@ def _dash(line: Line) -> str:
     return f" stroke-dasharray='{line.dash}'" if line.dash else ""
 
 
-def thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> list[tuple[float, float]]:
-    """At most about `limit` points: each time bucket's lowest and highest, in time order."""
-    if len(points) <= limit:
-        return points
-    t0, t1 = points[0][0], points[-1][0]
-    buckets: dict[int, list[tuple[float, float]]] = {}
-    width = (t1 - t0) / (limit // 2) or 1.0
+@dataclass
+class Bin:
+    """The points of one bin of a line: its time (their mean) and their median and range."""
+
+    t: float
+    median: float
+    lo: float
+    hi: float
+
+
+def binned(points: list[tuple[float, float]], bin_s: float) -> list[Bin]:
+    """`points` (in time order) grouped into bins `bin_s` seconds wide, from time 0."""
+    groups: dict[int, list[tuple[float, float]]] = {}
     for p in points:
-        buckets.setdefault(int((p[0] - t0) / width), []).append(p)
+        groups.setdefault(int(p[0] // bin_s), []).append(p)
     out = []
-    for group in buckets.values():
-        lo, hi = min(group, key=lambda p: p[1]), max(group, key=lambda p: p[1])
-        out += sorted({lo, hi})
+    for group in groups.values():
+        values = sorted(v for _t, v in group)
+        mid = len(values) // 2
+        median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+        out.append(Bin(sum(t for t, _v in group) / len(group), median, values[0], values[-1]))
     return out
 
 
@@ -131,9 +140,20 @@ def valence_chart(
         f"<rect x='{left}' y='{top}' width='{right - left}' height='{bottom - top}' "
         "fill='none' stroke='#888'/>"
     )
+    bin_s = BIN_PX * t_end / max(right - left, 1)
     for ln in lines:
         stroke = "stroke-width='0.8' stroke-opacity='0.35'" if ln.faint else "stroke-width='1.4'"
-        for run in _runs(thin(ln.points), gap_s):
+        for run in _runs(ln.points, gap_s):
+            bins = binned(run, bin_s)
+            if len(bins) < len(run):  # more points than the width shows: median and range
+                lows = [f"{x(b.t):.1f},{y(b.lo):.1f}" for b in bins]
+                highs = [f"{x(b.t):.1f},{y(b.hi):.1f}" for b in reversed(bins)]
+                out.append(
+                    f"<polygon class='range' fill='{ln.colour}' fill-opacity='0.18' "
+                    f"points='{' '.join(lows + highs)}'><title>{esc(ln.label)}: lowest to "
+                    f"highest per {bin_s:.3g} s</title></polygon>"
+                )
+                run = [(b.t, b.median) for b in bins]
             coords = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in run)
             out.append(
                 f"<polyline fill='none' stroke='{ln.colour}' {stroke}{_dash(ln)} "

@@ -186,3 +186,46 @@ def browser(tmp_path):
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def loop_timeline(timeline: Path, out: Path, copies: int) -> Path:
+    """A long recording made of a real one: its frame and face rows `copies` times, each copy
+    later by the recording's length (t_source, t_wall) with its frames numbered on, and its
+    header (the source's duration) and closing row saying so."""
+    import csv
+    import json
+    from datetime import datetime, timedelta
+
+    lines = timeline.read_text(encoding="utf-8").splitlines(keepends=True)
+    names = next(csv.reader([lines[1]]))
+    rows = list(csv.reader(lines[2:]))
+    body = [r for r in rows if r[0] in ("frame", "face")]
+    ti, wi, fi = names.index("t_source"), names.index("t_wall"), names.index("frame")
+    times = sorted({float(r[ti]) for r in body})
+    length = times[-1] - times[0] + (times[1] - times[0])
+    frames = max(int(r[fi]) for r in body) + 1
+    header = json.loads(lines[0][2:])
+    if header.get("source_duration_s"):
+        header["source_duration_s"] = round(length * copies, 4)
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        fh.writelines([f"# {json.dumps(header)}\n", lines[1]])
+        writer = csv.writer(fh, lineterminator="\n")
+        for k in range(copies):
+            for r in body:
+                later = list(r)
+                later[ti] = f"{float(r[ti]) + k * length:.4f}"
+                later[fi] = str(int(r[fi]) + k * frames)
+                wall = datetime.fromisoformat(r[wi]) + timedelta(seconds=k * length)
+                later[wi] = wall.isoformat(timespec="microseconds")
+                writer.writerow(later)
+        for r in rows:
+            if r[0] == "summary":
+                summary = json.loads(r[-1])
+                summary.update(
+                    frames=summary["frames"] * copies,
+                    face_rows=summary["face_rows"] * copies,
+                    duration_s=round(length * copies - (times[1] - times[0]), 4),
+                    t_source_last=round(times[-1] + (copies - 1) * length, 4),
+                )
+                writer.writerow([*r[:-1], json.dumps(summary)])
+    return out

@@ -3,6 +3,7 @@ window's model menu, `models`, valence with the other unpleasant expressions."""
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -89,3 +90,20 @@ def test_window_offers_and_runs_it(window, qtbot):
         timeout=60_000,
     )
     assert all(f.label in EIGHT for f in window.last_result.faces)
+
+
+@needs_8class
+def test_index_and_overview_carry_every_class_share_of_the_model(tmp_path, face_video):
+    """Before: the index and the overview kept happy/neutral/sad only."""
+    out = run_cli("analyze", face_video, "--model", "8class", "--report", "--out", tmp_path)
+    assert out.returncode == 0, out.stderr
+    with open(tmp_path / "index.csv", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    labels = json.loads(Path(row["timeline"]).read_text().splitlines()[0][2:])["labels"]
+    shares = {
+        k[len("share_") : -len("_by_time")]: v for k, v in row.items() if k.startswith("share_")
+    }
+    assert set(shares) == set(labels) == set(EIGHT)
+    assert sum(float(v) for v in shares.values()) == pytest.approx(1.0, abs=1e-3)
+    page = (tmp_path / "overview.html").read_text()
+    assert all(f"{lab} (time share)</th>" in page for lab in EIGHT)

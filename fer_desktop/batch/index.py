@@ -20,20 +20,32 @@ from fer_desktop.recording import read_recording
 from fer_desktop.report import report_paths
 from fer_desktop.settings import Settings
 from fer_desktop.sources import SourceError, VideoSource
-from fer_desktop.stats import coverage, truncation
+from fer_desktop.stats import coverage, share_column, share_labels, truncation
+from fer_desktop.timeline import STANDARD_LABELS
 
 # status: ok, truncated (the file ends before its container's duration: `analysed_s` says how
 # far it was read), failed (see error) or partial (interrupted, or not analysed yet).
 # The shares and mean valence are weighted by time over all faces: `face_seconds` is their
 # weight (see stats.summarise); `note` says why they are empty ("no faces found", "too
 # little face data…") or what to doubt. app_version and model_sha256: what made the results.
+# Every class of the model used has its share column, before the mean valence
+# (`index_columns`): happy, neutral and sad always, the 8-class model's others when a row has
+# them (a 3-class row leaves those empty).
 INDEX_COLUMNS = [
     "path", "name", "sha256", "settings_key", "app_version", "model_sha256", "status",
     "error", "note", "duration_s", "analysed_s", "frames", "faces", "brief_or_small_faces",
-    "face_seconds", "share_happy_by_time", "share_neutral_by_time", "share_sad_by_time",
+    "face_seconds", *(share_column(lab) for lab in STANDARD_LABELS),
     "mean_valence_by_time", "seconds", "timeline", "report",
 ]  # fmt: skip
 FINISHED = ("ok", "truncated")
+
+
+def index_columns(rows) -> list[str]:
+    """INDEX_COLUMNS with a share column for every class the rows hold."""
+    first = INDEX_COLUMNS.index(share_column(STANDARD_LABELS[0]))
+    rest = INDEX_COLUMNS.index("mean_valence_by_time")
+    shares = [share_column(lab) for lab in share_labels(rows)]
+    return [*INDEX_COLUMNS[:first], *shares, *INDEX_COLUMNS[rest:]]
 
 
 class Index:
@@ -48,7 +60,8 @@ class Index:
             with open(self.path, newline="", encoding="utf-8") as fh:
                 old = list(csv.DictReader(fh))
             rows = [_upgraded(r) for r in old]
-            self.rows = {r["name"]: {k: r.get(k, "") for k in INDEX_COLUMNS} for r in rows}
+            columns = index_columns(rows)
+            self.rows = {r["name"]: {k: r.get(k, "") for k in columns} for r in rows}
             self.upgraded = {r["name"] for r, new in zip(old, rows, strict=True) if r is not new}
 
     def place(self, path: Path, name: str, fmt: str) -> str:
@@ -128,14 +141,14 @@ class Index:
         self.put(unfinished(job, "partial", "not analysed yet"), write=False)
 
     def put(self, row: dict, write: bool = True) -> None:
-        self.rows[row["name"]] = {k: row.get(k, "") for k in INDEX_COLUMNS}
+        self.rows[row["name"]] = {k: row.get(k, "") for k in index_columns([row])}
         if write:
             self.write()
 
     def write(self) -> None:
         tmp = self.path.with_suffix(".csv.tmp")
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, INDEX_COLUMNS)
+            writer = csv.DictWriter(fh, index_columns(self.rows.values()), restval="")
             writer.writeheader()
             writer.writerows(self.rows.values())
         os.replace(tmp, self.path)

@@ -20,7 +20,7 @@ from fer_desktop.session import Session, SessionOptions
 from fer_desktop.session_messages import FrameAnalysed
 from fer_desktop.settings import Settings
 from fer_desktop.sources import IMAGE_SUFFIXES, SourceError, VideoSource
-from fer_desktop.stats import truncation
+from fer_desktop.stats import share_column, truncation
 from fer_desktop.timeline import TimelineWriter, open_timeline
 
 
@@ -171,7 +171,7 @@ def summary_columns(rec: Recording, truncated: str = "") -> dict:
         "faces": summary["faces"],
         "brief_or_small_faces": summary["brief_or_small_faces"],
         "face_seconds": summary["face_seconds"],
-        **{f"share_{lab}_by_time": v for lab, v in summary["share"].items()},
+        **{share_column(lab): v for lab, v in summary["share"].items()},
         "mean_valence_by_time": summary["mean_valence"],
         "raw_faces": summary["raw_faces"],  # for analyze's stderr; not an index column
     }

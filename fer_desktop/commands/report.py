@@ -2,9 +2,11 @@
 
 RECORDING is a recording folder (its newest session is taken, and named on stderr) or a
 timeline (.csv/.jsonl). The report uses the markers and names as they are now (review's
-sidecar); `--import-events LOG` first adds a game's event log as markers, and `--clips N`
-writes one H.264 clip per marker (N seconds either side) into <stem>_clips/ beside the
-report, each linked from it.
+sidecar); `--import-events LOG` first adds a game's event log, or annotations in video
+time (a CSV with seconds, BORIS's or ELAN's export: see annotations.py), as markers;
+`--clips N` writes one H.264 clip per marker (N seconds either side) into <stem>_clips/
+beside the report, each linked from it; `--segments 60s` adds back-to-back segments of that
+length to the segment table.
 """
 
 from __future__ import annotations
@@ -93,22 +95,43 @@ def clips_section(links: list[tuple[str, str]], seconds: float) -> str:
     )
 
 
+def import_annotations(timeline: Path, log: Path) -> None:
+    """Import an event log or annotations as markers, saying what was read and left out;
+    a file of which no row could be imported is an error."""
+    from fer_desktop.game_markers import EventLogError, import_events
+
+    result = import_events(timeline, log)
+    for line in result.lines():
+        print(f"fer-desktop: {log.name}: {line}", file=sys.stderr)
+    if not result.imported and not result.already:
+        raise EventLogError(f"{log}: no row could be imported (see the rows left out above)")
+
+
+def segment_length(text: str) -> float:
+    """`--segments` as seconds: 60, 60s, 1.5m or 5min."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min)?\s*", text)
+    seconds = float(match[1]) * (60 if match and match[2] in ("m", "min") else 1) if match else 0
+    if not seconds >= 1:
+        raise UsageError(f"--segments {text}: give a length of 1 s or more, e.g. 60s or 5m")
+    return seconds
+
+
 def run(args) -> int:
     from fer_desktop.report import write_report
 
     if args.clips is not None and not 0 < args.clips <= 600:
         raise UsageError("--clips: give the seconds either side of each marker (0-600)")
+    segment_s = segment_length(args.segments) if args.segments else None
     timeline = find_timeline(args.recording)
     if args.import_events:
-        from fer_desktop.game_markers import import_events
-
-        for line in import_events(timeline, args.import_events).lines():
-            print(f"fer-desktop: {args.import_events.name}: {line}", file=sys.stderr)
+        import_annotations(timeline, args.import_events)
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {out}: name the report's .html file")
     out_dir = out.parent if out else timeline.parent
-    chart, page = write_report(timeline, out_dir, thumbnails=not args.no_thumbnails)
+    chart, page = write_report(
+        timeline, out_dir, thumbnails=not args.no_thumbnails, segment_s=segment_s
+    )
     if out is not None and page != out:
         shutil.move(page, out)
         shutil.move(chart, out.with_suffix(".svg"))
