@@ -272,6 +272,7 @@ class Session:
         source = self._reopen_camera()
         if source is not None:
             self._source = source
+            self._set_state(source=SourceState.RUNNING)
             self._status("camera found", fps=source.fps)
         return source
 
@@ -289,10 +290,11 @@ class Session:
             self.on_event(StateChanged(state, changed))
 
     def _status(self, text: str, **fields) -> None:
-        """A line for people (stderr, the status bar) and a "status" event for every output;
-        `fields` go into the event (the camera found at last: its `fps`)."""
+        """A line for people (stderr, the status bar) and a "status" event for every output,
+        with the source's state for programs (`state`: SourceState's value, never the text
+        to parse); `fields` go into the event (the camera found at last: its `fps`)."""
         self.on_event(Status(text))
-        self._emit_event("status", note=text, **fields)
+        self._emit_event("status", note=text, state=self.state.source.value, **fields)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -408,6 +410,7 @@ class Session:
             return False
         self._source = new
         self._emit_event("gap", note="camera back")
+        self._set_state(source=SourceState.RUNNING)
         self._status("camera back")
         return True
 

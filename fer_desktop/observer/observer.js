@@ -124,8 +124,8 @@ function onEvent(line) {
     marker.item = item;
     addMarker(marker);
     scheduleDraw();
-  } else if (line.event === "status" && line.note !== "source ended") {
-    setState(line.note, line.note.startsWith("camera lost") ? "closed" : "live");
+  } else if (line.event === "status" && line.state !== "ended") {
+    setState(line.note, line.state === "camera lost" ? "closed" : "live");
   } else if (line.event === "end") {
     setState("session ended: waiting for the next", "ended");
     for (const face of faces.values()) face.seen = false;  // nobody is in view any more
