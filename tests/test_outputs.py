@@ -12,7 +12,14 @@ import time
 import pytest
 
 from fer_desktop.recording_files import recording_outputs
-from fer_desktop.session import AddMarker, ChangeSettings, FrameAnalysed, Session, SessionOptions
+from fer_desktop.session import (
+    AddMarker,
+    ChangeSettings,
+    FrameAnalysed,
+    OutputStarted,
+    Session,
+    SessionOptions,
+)
 from fer_desktop.settings import Settings
 from fer_desktop.timeline import open_timeline, read_timeline
 from tests.conftest import REPO, shared_path
@@ -124,10 +131,10 @@ def lsl_frames(output, source, frames: int) -> tuple[list, list]:
         inlet.close_stream()
 
     def on_event(event) -> None:
-        if isinstance(event, FrameAnalysed):
+        if isinstance(event, OutputStarted):  # the outlet is up: no frame before the inlet
+            ready.wait(30)
+        elif isinstance(event, FrameAnalysed):
             results.append(event.result)
-            if len(results) == 1:
-                ready.wait(30)  # the inlet is connected before the frames that count
 
     listener = threading.Thread(target=listen)
     listener.start()
