@@ -18,12 +18,13 @@ import dataclasses
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.marker_time import WallHistory, check_note, check_wall
+from fer_desktop.marker_time import MarkerError, WallHistory, check_note, check_wall
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
 from fer_desktop.pipeline import CALIBRATION_FIELDS, Detected, Pipeline
 from fer_desktop.prefetch import prefetched
@@ -248,7 +249,7 @@ class Session:
             extra={"every": self.options.every},
             name=self.options.name,
             size=getattr(self._source, "size", None),
-            place_marker=self.inbound_marker,
+            place_marker=_marker_placer(self),
         )
 
     def _open_first(self) -> FrameSource | None:
@@ -609,3 +610,18 @@ class Session:
             except FerDesktopError as exc:
                 error = str(exc)
             self._gone(output, error)
+
+
+def _marker_placer(session: Session) -> Callable[[str, str, str | None], None]:
+    """`session.inbound_marker` for its outputs, without keeping the session alive: an
+    output kept after the session (a recording's parts, a lasting server) must not hold its
+    pipeline and source, and their threads, with it."""
+    ref = weakref.ref(session)
+
+    def place(note: str, source: str, t_wall: str | None = None) -> None:
+        live = ref()
+        if live is None:
+            raise MarkerError("the session has ended")
+        live.inbound_marker(note, source, t_wall)
+
+    return place

@@ -313,7 +313,12 @@ class VideoSource(FrameSource):
         self._seek_to = max(0, int(frame_index))
 
     def close(self) -> None:
+        """The file closed, and its decoder let go (its threads with it): a closed source
+        still referenced, e.g. by an output that keeps the session's callback, holds none."""
+        frames, self._frames, self._first = self._frames, iter(()), None
+        frames.close()
         self._container.close()
+        self._stream = None
 
 
 class CameraSource(FrameSource):

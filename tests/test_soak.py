@@ -69,8 +69,12 @@ def test_a_rotating_recording_lets_go_of_each_closed_part(demo_video, tmp_path):
         made.extend(weakref.ref(o) for o in outputs)
         return outputs
 
-    recording = RotatingRecording(new_stem(tmp_path), make, max_bytes=40_000)
+    (tmp_path / "one").mkdir()
+    one_part = RotatingRecording(new_stem(tmp_path / "one"), recording_pair, max_bytes=10**9)
+    record(demo_video, [one_part], frames=45)  # what a session leaves (codec, model threads)
+    assert one_part.part == 1
     before = threads_now()
+    recording = RotatingRecording(new_stem(tmp_path), make, max_bytes=40_000)
     record(demo_video, [recording], frames=45)
     assert recording.part >= 10
     assert len(list(tmp_path.glob("session-*-part*.mkv"))) == recording.part
