@@ -315,8 +315,10 @@ class VideoSource(FrameSource):
     def close(self) -> None:
         """The file closed, and its decoder let go (its threads with it): a closed source
         still referenced, e.g. by an output that keeps the session's callback, holds none."""
-        frames, self._frames, self._first = self._frames, iter(()), None
-        frames.close()
+        if self._stream is None:  # closed already
+            return
+        self._frames.close()
+        self._frames, self._first = iter(()), None
         self._container.close()
         self._stream = None
 
