@@ -132,6 +132,7 @@ def analyze_file(
 
     quiet_native_logs()  # before the session loads LiteRT and FFmpeg
     from fer_desktop.batch import file_session, timeline_meta
+    from fer_desktop.pipeline import Pipeline
     from fer_desktop.sources import VideoSource
     from fer_desktop.stats import truncation
 
@@ -145,7 +146,8 @@ def analyze_file(
         writer: TimelineWriter = _MemoryTimeline(Path("memory.jsonl"), meta)
     else:
         writer = open_timeline(Path(timeline), _format(Path(timeline)), meta)
-    file_session(source, chosen, every, [writer]).run()
+    with Pipeline(chosen) as pipeline:  # built here, closed here: one owner
+        file_session(source, pipeline, every, [writer]).run()
     if isinstance(writer, _MemoryTimeline):
         rec = Recording.of(parse_timeline(writer.text, jsonl=True))
     else:

@@ -87,7 +87,7 @@ def open_video(job: Job, pipeline: Pipeline) -> VideoSource:
 
 def file_session(
     source: VideoSource,
-    pipeline: Pipeline | Settings,
+    pipeline: Pipeline,
     every: int,
     outputs: list[Output],
     on_frame: Callable[[FrameAnalysed], None] | None = None,
@@ -95,8 +95,6 @@ def file_session(
     """A session that reads a video file as fast as it can, every `every`-th frame (a job,
     the API)."""
     options = SessionOptions(realtime=False, every=every, reconnect=False, prefetch=True)
-    if isinstance(pipeline, Settings):  # the session builds its pipeline (and closes it)
-        return Session.from_settings(source, pipeline, options, outputs, on_event=on_frame)
     return Session(source, pipeline, options, outputs, on_event=on_frame)
 
 
