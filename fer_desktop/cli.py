@@ -155,13 +155,6 @@ def build_parser() -> CommandParser:
         action="store_true",
         help="treat each image as one already-cropped face (like FER2013)",
     )
-    pr.add_argument(
-        "--mesh",
-        choices=("off", "face", "eyes"),
-        default="off",
-        help="preview: head pose, eye openness and mouth per face from the face mesh "
-        "(face); eyes adds gaze from the iris model (default: %(default)s)",
-    )
     _add_settings_options(pr)
 
     an = sub.add_parser("analyze", help="timeline (and report) for video files", epilog=EPILOG)

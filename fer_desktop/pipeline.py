@@ -16,8 +16,9 @@ from fer_desktop._version import __version__
 from fer_desktop.calibration import Baseline, Calibrator, Notice
 from fer_desktop.classifier import MoodModel
 from fer_desktop.detector import Detection, FaceDetector
+from fer_desktop.mesh_stage import MeshedFace, MeshStage
 from fer_desktop.preprocess import face_to_input
-from fer_desktop.results import FrameResult, iso_time
+from fer_desktop.results import FrameResult, TrackedFace, iso_time
 from fer_desktop.settings import Settings
 from fer_desktop.sources import Frame
 from fer_desktop.tracking import Tracker
@@ -28,10 +29,11 @@ CALIBRATION_FIELDS = ("calibrate_s", "baseline")
 
 @dataclass(frozen=True)
 class Detected:
-    """A frame's faces, found (perhaps ahead of time, on another thread) in `ms`."""
+    """A frame's faces, found (perhaps ahead of time, on another thread) in `ms`; None when
+    the detector skipped the frame because the face mesh follows the faces."""
 
     frame: Frame
-    detections: list[Detection]
+    detections: list[Detection] | None
     ms: float
 
 
@@ -67,6 +69,16 @@ class Pipeline:
         self._tracker = Tracker(
             self.labels, calibrator=self._calibrator, **tracker_options(self.settings)
         )
+        self.meshes = self._new_meshes(self.settings)
+
+    @staticmethod
+    def _new_meshes(settings: Settings) -> MeshStage | None:
+        return None if settings.mesh == "off" else MeshStage(iris=settings.mesh == "eyes")
+
+    @property
+    def notices(self) -> list[str]:
+        """One-line problems the stages live with (the iris model missing: no gaze)."""
+        return [self.meshes.iris_error] if self.meshes and self.meshes.iris_error else []
 
     @property
     def labels(self) -> list[str]:
@@ -87,6 +99,8 @@ class Pipeline:
         """Start afresh, as for a new video: a new detector (no state carried over) and no
         tracks nor baselines; with `restart_ids` the next face is face 1 again."""
         self._replace_detector()
+        if self.meshes is not None:
+            self.meshes.reset()
         self._tracker.reset(restart_ids=restart_ids)
         self.reset_calibration()
         self._last_size = ()
@@ -95,6 +109,8 @@ class Pipeline:
         """The source jumped: the faces in view are remembered, so that the same people at
         the same places keep their ids."""
         self._tracker.reset(remember=True)
+        if self.meshes is not None:
+            self.meshes.reset()
 
     # --- calibration: one calibrator, made here from the settings and the model's card -----
     @staticmethod
@@ -133,11 +149,13 @@ class Pipeline:
         if not changed:
             return {}
         model = MoodModel(settings.model) if "model" in changed else self.model
+        meshes = self._new_meshes(settings) if "mesh" in changed else self.meshes
         calibrator = self._calibrator
         if changed.keys() & {"model", *CALIBRATION_FIELDS}:
             calibrator = self._new_calibrator(settings, model)
         self._tracker.configure(calibrator=calibrator, **tracker_options(settings))
         self.settings, self.model, self._calibrator = settings, model, calibrator
+        self.meshes = meshes
         if "model" in changed:
             self._tracker.relabel(model.labels)
         if changed.keys() & set(DETECTOR_FIELDS):
@@ -161,7 +179,10 @@ class Pipeline:
         return np.stack([face_to_input(bgr, d.box, d.eyes, s.margin, s.align) for d in detections])
 
     def detect(self, frame: Frame) -> Detected:
-        """The faces of one frame: the step that may run ahead, on a thread of its own."""
+        """The faces of one frame: the step that may run ahead, on a thread of its own. With
+        the face mesh on, only the frames the detector reads on schedule (else None)."""
+        if self.meshes is not None and not frame.still and not MeshStage.detector_due(frame.index):
+            return Detected(frame, None, 0.0)
         t0 = time.perf_counter()
         with self._detector_lock:
             detections = self.detector.detect(frame.bgr, None if frame.still else frame.t_source)
@@ -176,7 +197,17 @@ class Pipeline:
             self._last_size = frame.bgr.shape[:2]
         if detected is None:
             detected = self.detect(frame)
-        detections = detected.detections
+        meshed: list[MeshedFace] | None = None
+        t0 = time.perf_counter()
+        if self.meshes is not None and detected.detections is None:
+            meshed = self.meshes.follow(frame.bgr)
+        if detected.detections is None and meshed is None:  # a face was lost: look after all
+            t = time.perf_counter()
+            detected = self._detect_now(frame)
+            t0 += time.perf_counter() - t
+        if self.meshes is not None and meshed is None:
+            meshed = self.meshes.start(frame.bgr, detected.detections)
+        detections = detected.detections if meshed is None else [m.detection for m in meshed]
         t1 = time.perf_counter()
         faces = self.crops(frame.bgr, detections)
         t2 = time.perf_counter()
@@ -186,6 +217,7 @@ class Pipeline:
             [d.box for d in detections], [d.score for d in detections], probs, frame.t_source
         )
         t4 = time.perf_counter()
+        _attach(tracked, detections, meshed)
         h, w = frame.bgr.shape[:2]
         timings = {
             "detect": detected.ms,
@@ -193,10 +225,18 @@ class Pipeline:
             "classify": (t3 - t2) * 1e3,
             "track": (t4 - t3) * 1e3,
         }
+        if meshed is not None:
+            timings["mesh"] = (t1 - t0) * 1e3 + (time.perf_counter() - t4) * 1e3
         return FrameResult(
             frame.index, frame.t_source, iso_time(frame.captured), w, h, self.labels, tracked,
             timings, frame.arrived,
         )  # fmt: skip
+
+    def _detect_now(self, frame: Frame) -> Detected:
+        t0 = time.perf_counter()
+        with self._detector_lock:
+            detections = self.detector.detect(frame.bgr, frame.t_source)
+        return Detected(frame, detections, (time.perf_counter() - t0) * 1e3)
 
     def read_still(self, frame: Frame) -> FrameResult:
         """One still image on its own: every detector range searched, faces numbered 1..N
@@ -208,6 +248,10 @@ class Pipeline:
             self.labels, smoothing=0.0, hysteresis=0.0, calibrator=self._calibrator.for_still()
         )
         faces = still.update([d.box for d in dets], [d.score for d in dets], probs, 0.0)
+        meshed = None
+        if self.meshes is not None:
+            meshed = [self.meshes.on_still(frame.bgr, d) for d in dets]
+        _attach(faces, dets, meshed)
         h, w = frame.bgr.shape[:2]
         timings = {"detect": detected.ms}
         return FrameResult(
@@ -223,3 +267,20 @@ class Pipeline:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _attach(
+    faces: list[TrackedFace], detections: list[Detection], meshed: list[MeshedFace] | None
+) -> None:
+    """Give each tracked face its detection's keypoints and, with the mesh on, its mesh and
+    measures (the tracker returns the boxes it was given: that is how they are paired)."""
+    index = {id(d.box): i for i, d in enumerate(detections)}
+    for face in faces:
+        i = index[id(face.box)]
+        face.keypoints = detections[i].keypoints
+        if meshed is not None:
+            found = meshed[i].mesh
+            face.landmarks = found.points
+            face.iris = None if found.iris is None else found.iris.centres
+            face.measures = meshed[i].measures()
+            face.presence = found.presence

@@ -1,7 +1,8 @@
 """What the app reports, defined once: boxes, tracked faces, frame results and their records.
 
-A leaf module (numpy only). Every output — the CSV and JSONL timelines, JSON lines on stdout,
-the WebSocket server and the LSL outlet — turns a face into the same record with
+A leaf module (numpy, and measures.py's records). Every output — the CSV and JSONL
+timelines, JSON lines on stdout, the WebSocket server and the LSL outlet — turns a face into
+the same record with
 `face_record`, so the field names and rounding agree everywhere. `SCHEMA_VERSION` changes
 when a record's fields do.
 
@@ -23,7 +24,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-SCHEMA_VERSION = 3  # 3: "cal", each face's calibration state
+from fer_desktop.measures import FaceMeasures, as_record
+
+SCHEMA_VERSION = 4  # 3: "cal", each face's calibration state; 4: "keypoints" and "mesh"
 Box = tuple[float, float, float, float]  # x, y, w, h in pixels
 
 
@@ -64,6 +67,13 @@ class TrackedFace:
     valence: float  # from the smoothed probabilities
     calibrated: np.ndarray | None = None  # against this person's resting face, if calibrated
     cal_state: str = ""  # "", collecting, no-baseline, calibrated, saved (calibration.STATES)
+    keypoints: tuple[tuple[float, float], ...] = ()  # the detector's six (detector.Detection)
+    # With the face mesh on (settings.mesh): its 468 points (image pixels, x, y, z), the iris
+    # centres (2, 2) or None, and the measures (measures.FaceMeasures) with their presence.
+    landmarks: np.ndarray | None = None
+    iris: np.ndarray | None = None
+    measures: FaceMeasures | None = None
+    presence: float | None = None
 
 
 @dataclass
@@ -85,8 +95,9 @@ def _probs(labels: list[str], values: np.ndarray) -> dict[str, float]:
     return {lab: round(float(p), 4) for lab, p in zip(labels, values, strict=True)}
 
 
-def face_record(face: TrackedFace, labels: list[str]) -> dict:
-    """One face as a flat-ish record: the same fields in every output."""
+def face_record(face: TrackedFace, labels: list[str], keypoints: bool = True) -> dict:
+    """One face as a flat-ish record: the same fields in every output (timelines leave out
+    the detector's `keypoints`)."""
     return {
         "face_id": face.id,
         "box": [round(float(v), 1) for v in face.box],
@@ -97,6 +108,12 @@ def face_record(face: TrackedFace, labels: list[str]) -> dict:
         "smooth": _probs(labels, face.smooth),
         "calibrated": None if face.calibrated is None else _probs(labels, face.calibrated),
         "cal": face.cal_state,
+        **(
+            {"keypoints": [[round(float(x), 1), round(float(y), 1)] for x, y in face.keypoints]}
+            if keypoints
+            else {}
+        ),
+        **({} if face.measures is None else {"mesh": as_record(face.measures, face.presence)}),
     }
 
 

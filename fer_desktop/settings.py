@@ -19,6 +19,7 @@ from fer_desktop.errors import UsageError
 from fer_desktop.preprocess import DEFAULT_ALIGN, DEFAULT_MARGIN
 
 DETECTOR_RANGES = ("auto", "short", "full")
+MESH_MODES = ("off", "face", "eyes")
 
 
 def _setting(default: Any, help: str, *, lo=None, hi=None, choices=None, flag=None, metavar=None):
@@ -62,6 +63,14 @@ class Settings:
         0, "ignore faces smaller than this many pixels", lo=0, hi=4096, flag="--min-face",
         metavar="PX",
     )  # fmt: skip
+    mesh: str = _setting(
+        "off",
+        "face mesh: off (default), face (head pose, eye openness, mouth; the detector then runs "
+        "on every tenth frame and whenever a face is lost) or eyes (face, and gaze from the "
+        "iris model)",
+        choices=MESH_MODES,
+        flag="--mesh",
+    )
     smoothing: float = _setting(
         0.6,
         "0 = none, 0.95 = very smooth: weight of the previous value in the moving average "

@@ -267,7 +267,13 @@ class CsvTimeline(TimelineWriter):
         rows.append(self._row("frame", t, result.t_wall, result.index, note=len(result.faces)))
         for f in result.faces:
             rows.append(
-                self._row("face", t, result.t_wall, result.index, face_record(f, self.labels))
+                self._row(
+                    "face",
+                    t,
+                    result.t_wall,
+                    result.index,
+                    face_record(f, self.labels, keypoints=False),
+                )
             )
         self._csv.writerows(rows)
 
@@ -302,7 +308,12 @@ class JsonlTimeline(TimelineWriter):
         self._line({"type": "frame", **common, "frame": result.index, "faces": len(result.faces)})
         for f in result.faces:
             self._line(
-                {"type": "face", **common, "frame": result.index, **face_record(f, self.labels)}
+                {
+                    "type": "face",
+                    **common,
+                    "frame": result.index,
+                    **face_record(f, self.labels, keypoints=False),
+                }
             )
 
     def _write_event(self, record: dict) -> None:

@@ -7,25 +7,26 @@ import sys
 
 import numpy as np
 
-from fer_desktop.measures import as_record, measure
-from fer_desktop.mesh import FaceMesh
+from fer_desktop.detector import Detection
+from fer_desktop.measures import as_record
 from fer_desktop.pipeline import Pipeline
 from fer_desktop.preprocess import to_model_input
 from fer_desktop.settings import Settings
 from fer_desktop.sources import Frame, SourceError, read_image
 
 
-def predict_image(
-    pipeline: Pipeline, image: np.ndarray, no_detect: bool, face_mesh: FaceMesh | None = None
-) -> list[dict]:
-    """Faces in one still image: box, label and probabilities (no smoothing), and with
-    `face_mesh` the eyes-and-head measures of each (`mesh`)."""
+def predict_image(pipeline: Pipeline, image: np.ndarray, no_detect: bool) -> list[dict]:
+    """Faces in one still image: box, label and probabilities (no smoothing), and with the
+    face mesh on (settings.mesh) the eyes-and-head measures of each (`mesh`)."""
     labels = pipeline.labels
     if no_detect:  # the whole image is the face
         h, w = image.shape[:2]
         probs = pipeline.model.predict(to_model_input(image)[None])[0]
         label = labels[int(probs.argmax())]
         faces = [{"face": 1, "box": [0, 0, w, h], "label": label, "probs": _rounded(labels, probs)}]
+        if pipeline.meshes is not None:
+            meshed = pipeline.meshes.on_still(image, Detection((0.0, 0.0, w, h), (), 1.0))
+            faces[0]["mesh"] = as_record(meshed.measures(), meshed.mesh.presence)
     else:
         result = pipeline.read_still(Frame(0, 0.0, image, still=True))  # nothing carried over
         faces = [
@@ -37,14 +38,14 @@ def predict_image(
                 "calibrated": None
                 if face.calibrated is None
                 else _rounded(labels, face.calibrated),
+                **(
+                    {}
+                    if face.measures is None
+                    else {"mesh": as_record(face.measures, face.presence)}
+                ),
             }
             for face in result.faces
         ]
-    if face_mesh is not None:
-        for entry in faces:
-            found = face_mesh.on_still(image, entry["box"])
-            iris = None if found.iris is None else found.iris.centres
-            entry["mesh"] = as_record(measure(found.points, iris, found.presence), found.presence)
     return faces
 
 
@@ -54,17 +55,14 @@ def _rounded(labels: list[str], probs: np.ndarray) -> dict[str, float]:
 
 def run(args, settings: Settings) -> int:
     failed = 0
-    face_mesh = None
-    if args.mesh != "off":
-        face_mesh = FaceMesh(iris=args.mesh == "eyes")
-        if face_mesh.iris_error:
-            print(f"fer-desktop: {face_mesh.iris_error}", file=sys.stderr)
     with Pipeline(settings) as pipeline:
+        for notice in pipeline.notices:
+            print(f"fer-desktop: {notice}", file=sys.stderr)
         for path in args.images:
             entry: dict = {"file": str(path), "faces": []}
             try:
                 image = read_image(path)
-                entry["faces"] = predict_image(pipeline, image, args.no_detect, face_mesh)
+                entry["faces"] = predict_image(pipeline, image, args.no_detect)
             except SourceError as exc:
                 entry["error"] = str(exc)
                 failed += 1
