@@ -31,8 +31,9 @@ REFERENCE_FILE = "face_reference_mesh.npy"
 
 @cache
 def reference_mesh() -> np.ndarray:
-    """The frontal reference (468, 3): the mean mesh of the 15 Yale `normal` photos, centred,
-    unit scale, eye line along x (training/face_reference_mesh.py builds it)."""
+    """The frontal reference (468, 3): a left-right symmetric face made from two PyPI
+    portraits, centred, unit scale, its symmetry plane's normal along x, y down the face
+    (training/face_reference_mesh.py builds it)."""
     from fer_desktop.classifier import MODELS_DIR
 
     return np.load(Path(MODELS_DIR) / REFERENCE_FILE)
@@ -40,8 +41,8 @@ def reference_mesh() -> np.ndarray:
 
 @dataclass(frozen=True)
 class HeadPose:
-    """Head rotation in degrees against the frontal reference (0, 0, 0 = facing the camera
-    as the Yale subjects do).
+    """Head rotation in degrees against the frontal reference (yaw and roll 0: the face's
+    plane of symmetry faces the camera; pitch 0: the head held as in two posed portraits).
 
     yaw: + when the face turns towards the image's right (the subject's left), -90..90.
     pitch: + when the face tilts up, -90..90.
