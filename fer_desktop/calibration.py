@@ -30,7 +30,7 @@ Every change of state is a `Notice` that the session turns into a "calibration" 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +107,7 @@ class Baseline:
     labels: list[str]
     log_probs: np.ndarray
     frames: int
+    stretch: tuple[float, float] | None = None  # when it was taken (None: a saved one)
 
     @classmethod
     def of(cls, labels: list[str], probs: np.ndarray) -> Baseline:
@@ -337,8 +338,8 @@ class Calibrator:
 
     def _calibrated(self, face_id: int, face: _FaceState, t: float) -> None:
         rows = np.stack([p for _, p in face.stretch])
-        face.baseline = Baseline.of(self.labels, rows)
         t0, t1 = face.stretch[0][0], face.stretch[-1][0]
+        face.baseline = replace(Baseline.of(self.labels, rows), stretch=(t0, t1))
         face.seconds, face.stretch = 0.0, []
         self._note(
             t, CALIBRATED, face_id,

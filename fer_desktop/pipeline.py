@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_desktop._version import __version__
+from fer_desktop.action_units import Geometry, RestingFaces, proxies
 from fer_desktop.calibration import Baseline, Calibrator, Notice
 from fer_desktop.classifier import MoodModel
 from fer_desktop.detector import Detection, FaceDetector
@@ -70,6 +71,7 @@ class Pipeline:
             self.labels, calibrator=self._calibrator, **tracker_options(self.settings)
         )
         self.meshes = self._new_meshes(self.settings)
+        self._resting = RestingFaces(keep_s=self.settings.calibrate_s + 2.0)
 
     @staticmethod
     def _new_meshes(settings: Settings) -> MeshStage | None:
@@ -125,11 +127,13 @@ class Pipeline:
         `seconds` (the window's "Calibrate neutral"); returns their ids."""
         ids = self._tracker.active_ids
         self._calibrator.start(t, seconds, ids)
+        self._resting.keep_s = max(self._resting.keep_s, seconds + 2.0)
         return ids
 
     def reset_calibration(self) -> None:
         """Forget every face's own baseline (a saved one stays)."""
         self._calibrator.reset()
+        self._resting.reset()
 
     def calibration_notices(self) -> list[Notice]:
         """The faces' changes of calibration state since the last call."""
@@ -153,6 +157,7 @@ class Pipeline:
         calibrator = self._calibrator
         if changed.keys() & {"model", *CALIBRATION_FIELDS}:
             calibrator = self._new_calibrator(settings, model)
+            self._resting = RestingFaces(keep_s=settings.calibrate_s + 2.0)
         self._tracker.configure(calibrator=calibrator, **tracker_options(settings))
         self.settings, self.model, self._calibrator = settings, model, calibrator
         self.meshes = meshes
@@ -217,7 +222,9 @@ class Pipeline:
             [d.box for d in detections], [d.score for d in detections], probs, frame.t_source
         )
         t4 = time.perf_counter()
-        _attach(tracked, detections, meshed)
+        _attach(tracked, detections, meshed)  # with the mesh: measures and action units
+        if meshed is not None:
+            self._action_units(tracked, frame.t_source)
         h, w = frame.bgr.shape[:2]
         timings = {
             "detect": detected.ms,
@@ -226,11 +233,22 @@ class Pipeline:
             "track": (t4 - t3) * 1e3,
         }
         if meshed is not None:
-            timings["mesh"] = (t1 - t0) * 1e3 + (time.perf_counter() - t4) * 1e3
+            timings["mesh"] = (t1 - t0 + time.perf_counter() - t4) * 1e3
         return FrameResult(
             frame.index, frame.t_source, iso_time(frame.captured), w, h, self.labels, tracked,
             timings, frame.arrived,
         )  # fmt: skip
+
+    def _action_units(self, faces: list[TrackedFace], t: float) -> None:
+        """Each face's action-unit proxies against its resting face (calibration's stretch)."""
+        baselines = self._calibrator.baselines()
+        for face in faces:
+            if face.measures is None or face.measures.eye_openness is None:
+                continue  # too small or turned too far: no geometry to trust
+            geometry = Geometry.of(face.landmarks)
+            self._resting.observe(face.id, t, geometry)
+            rest = self._resting.rest(face.id, baselines.get(face.id))
+            face.action_units = None if rest is None else proxies(geometry, rest)
 
     def _detect_now(self, frame: Frame) -> Detected:
         t0 = time.perf_counter()

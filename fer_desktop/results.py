@@ -74,6 +74,9 @@ class TrackedFace:
     iris: np.ndarray | None = None
     measures: FaceMeasures | None = None
     presence: float | None = None
+    # Action-unit proxies against this person's resting face (action_units.py); None without
+    # a calibration baseline of their own, with the reason in `measures`' record.
+    action_units: dict[str, float] | None = None
 
 
 @dataclass
@@ -113,8 +116,13 @@ def face_record(face: TrackedFace, labels: list[str], keypoints: bool = True) ->
             if keypoints
             else {}
         ),
-        **({} if face.measures is None else {"mesh": as_record(face.measures, face.presence)}),
+        **({} if face.measures is None else {"mesh": mesh_record(face)}),
     }
+
+
+def mesh_record(face: TrackedFace) -> dict:
+    """A face's measures (measures.as_record) and its action-unit proxies."""
+    return {**as_record(face.measures, face.presence), "action_units": face.action_units}
 
 
 def frame_record(result: FrameResult) -> dict:
