@@ -258,7 +258,7 @@ def test_the_issue_28_clip_reads_no_frown_happy_and_its_report_names_the_baselin
     just after a smile do (the smoothing's lag)."""
     shared_path("faces", "yale")
     from benchmarks.calibration_study import REST, photos, segments, truth_at, write_clip
-    from fer_desktop.report import _clock
+    from fer_desktop.report.clock import clock
 
     clip = write_clip(tmp_path / "frown.avi", photos()["subject03"], REST)
     out = subprocess.run(
@@ -279,10 +279,10 @@ def test_the_issue_28_clip_reads_no_frown_happy_and_its_report_names_the_baselin
     (done,) = [e for e in timeline["calibrations"] if e["state"] == CALIBRATED]
     switch = min(f["t_source"] for f in timeline["faces"] if f["cal"] == CALIBRATED)
     page = (tmp_path / "frown_report.html").read_text()
-    taken = f"{_clock(done['baseline_from'])}–{_clock(done['baseline_to'])}"
+    taken = f"{clock(done['baseline_from'])}–{clock(done['baseline_to'])}"
     assert f"face 1: baseline taken {taken}" in page
     assert "<th>baseline taken</th>" in page and f"<td>{taken}</td>" in page  # faces table
-    assert f"calibrated from {_clock(switch)}" in page
+    assert f"calibrated from {clock(switch)}" in page
     chart = (tmp_path / "frown_report.svg").read_text()
     assert f"face 1: calibrated from {switch:.2f} s" in chart  # the switch, marked
 

@@ -11,7 +11,8 @@ import pytest
 from fer_desktop.commands.analyze import analyze_video
 from fer_desktop.overview import SORT_SCRIPT, write_overview
 from fer_desktop.recording import read_recording
-from fer_desktop.report import _moment, write_report
+from fer_desktop.report import write_report
+from fer_desktop.report.faces import moment
 from fer_desktop.sources import DemoSource
 from fer_desktop.stats import BRIEF_FACE_S, SMALL_FACE_PX, STANDS_OUT
 from tests.conftest import shared_path, write_video
@@ -82,9 +83,9 @@ def test_brief_and_small_faces_are_folded_away(tmp_path, pipeline):
 
 
 def test_a_moment_is_named_only_when_it_stands_out(tmp_path, pipeline, face_video):
-    assert _moment((3.0, -0.004), -1) == "–"  # not "saddest moment (-0.00)"
-    assert _moment((3.0, 0.2), +1) == "–"
-    assert _moment((63.5, -0.45), -1) == "01:03.50 (-0.45)"
+    assert moment((3.0, -0.004), -1) == "–"  # not "saddest moment (-0.00)"
+    assert moment((3.0, 0.2), +1) == "–"
+    assert moment((63.5, -0.45), -1) == "01:03.50 (-0.45)"
     analyze_video(pipeline, face_video, tmp_path, "csv", 4, report=True)
     html = (tmp_path / f"{face_video.stem}_report.html").read_text()
     named = [float(v) for v in re.findall(r"\d\d:\d\d\.\d\d \(([+-]\d\.\d\d)\)", html)]

@@ -16,8 +16,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from fer_desktop.outputs import OutputError, SessionInfo
+from fer_desktop.outputs.client_queue import EVENT_LINES
 from fer_desktop.outputs.websocket import (
-    EVENT_LINES,
     HARD_MESSAGE_BYTES,
     MAX_MESSAGE_BYTES,
     WebSocketOutput,

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QThread, QTimer, Slot
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QAbstractSlider, QApplication, QMainWindow, QMessageBox
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.marker_time import MarkerError
 from fer_desktop.report import write_report
-from fer_desktop.results import iso_time
 from fer_desktop.session import CameraOpener, open_camera
 from fer_desktop.session_messages import (
-    AddMarker,
     AddOutput,
     CalibrateNeutral,
     ChangeSettings,
@@ -37,7 +34,7 @@ from fer_desktop.session_messages import (
 from fer_desktop.state import SessionState, SourceState, StateChanged
 from fer_desktop.timeaxis import wall_seconds
 
-from . import live_layout, shortcuts
+from . import live_layout, live_menus
 from .live_dialogs import LiveDialogs
 from .live_settings import AnalysisControls, LivePreferences, set_combo
 from .live_texts import (
@@ -46,7 +43,9 @@ from .live_texts import (
     is_file,
     list_cameras,
 )
+from .marker_entry import MarkerEntry
 from .outputs_controller import OutputsController
+from .status_line import frame_rate, status_text
 from .worker import PipelineWorker
 
 
@@ -76,15 +75,23 @@ class MainWindow(QMainWindow):
         self.notes: list[str] = []  # the session's status lines, as the status bar showed them
         self.first_labelled_at: float | None = None  # time.time() of the first labelled face
         self.outputs = OutputsController(self.send, self, marker=self._game_marker)
-        self._marker_at: tuple[float, float] | None = None  # a marker begun, not yet placed
         self._restoring = True  # the widgets' change signals must not save half a state
         live_layout.build(self)
+        self.markers = MarkerEntry(
+            self.note_edit,
+            self.view,
+            self.chart,
+            self.statusBar(),
+            self.send,
+            self.outputs,
+            self._now,
+        )
         self.controls = AnalysisControls(
             self.model_box, self.smoothing, self.range_box, self.min_face, self._change
         )
         self._connect()
-        self._build_actions()
-        self._build_menus()
+        live_menus.build_actions(self)
+        live_menus.build_menus(self)
         self._restore_settings(ignored)
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._update_status)
@@ -102,86 +109,14 @@ class MainWindow(QMainWindow):
             lambda _: self.chart.set_window(self.window_box.currentData())
         )
         self.record_btn.toggled.connect(self._record_toggled)
-        self.note_edit.returnPressed.connect(self.add_marker)
-        self.note_edit.textEdited.connect(self._note_started)
-        live_layout.on_escape(self.note_edit, self._note_escaped)
+        self.note_edit.returnPressed.connect(self.markers.place)
+        self.note_edit.textEdited.connect(self.markers.note_started)
+        live_layout.on_escape(self.note_edit, self.markers.note_escaped)
         self.lsl_box.toggled.connect(lambda on: self.outputs.set_stream("LSL", on))
         self.ws_box.toggled.connect(self._ws_toggled)
         self.outputs.changed.connect(self._outputs_changed)
         self.outputs.recordingSaved.connect(self.on_recording_finished)
         self.outputs.problem.connect(self.on_error)
-
-    def _build_actions(self) -> None:
-        """The keys of shortcuts.LIVE, and the recording toolbar's actions."""
-        self.key_actions = shortcuts.bind(
-            self,
-            shortcuts.LIVE,
-            {
-                "pause": self.toggle_pause,
-                "record": self.record_btn.toggle,
-                "marker": self.start_marker,
-                "open": self.dialogs.open_file,
-                "review": self.dialogs.choose_review,
-                "shortcuts": self.dialogs.show_shortcuts,
-                "quit": self.close,
-            },
-        )
-        self.marker_action = self.key_actions["marker"]
-        self.marker_action.setText("Marker (M)")
-        rec = self.recording_bar
-        rec.addAction(self.marker_action)
-        rec.addWidget(self.lsl_box)
-        rec.addWidget(self.ws_box)
-        calibrate = self._action(
-            "Calibrate neutral",
-            lambda: self.calibrate_neutral(),
-            "Take the first 3 seconds in which each face in view looks neutral and steady as "
-            "its resting face; from then on each face is read against its own rest (the "
-            "status bar says when each face is calibrated, or that no neutral face came)",
-        )
-        reset = self._action(
-            "Reset calibration",
-            self.reset_calibration,
-            "Forget every face's resting face: raw values until calibrated again",
-        )
-        snap = self._action(
-            "Save snapshot", self.dialogs.choose_snapshot, "Save the window as a PNG"
-        )
-        for action in (calibrate, reset, snap):
-            rec.addAction(action)
-
-    def _action(self, text: str, slot: Callable[[], object], tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setToolTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        return action
-
-    def _build_menus(self) -> None:
-        keys = self.key_actions
-        file_menu = self.menuBar().addMenu("&File")
-        for text, action in (("&Open video or image…", keys["open"]),
-                             ("Open &recording to review…", keys["review"])):  # fmt: skip
-            action.setText(text)
-            file_menu.addAction(action)
-        file_menu.addAction(self._action("Recording &folder…", self.dialogs.choose_record_folder))
-        file_menu.addSeparator()
-        keys["quit"].setText("&Quit")
-        file_menu.addAction(keys["quit"])
-        stream_menu = self.menuBar().addMenu("&Stream")
-        stream_menu.addAction(self._action("WebSocket &port…", self.dialogs.choose_stream_port))
-        self.lan_action = self._action(
-            "Serve the &local network (with a token)",
-            lambda: self.set_stream_address(self.outputs.ws_port, self.lan_action.isChecked()),
-            "Other computers may open the observer page and connect; each needs the token "
-            "in the page's link (Copy observer page link)",
-        )
-        self.lan_action.setCheckable(True)
-        stream_menu.addAction(self.lan_action)
-        stream_menu.addAction(self._action("&Copy observer page link", self.copy_observer_link))
-        help_menu = self.menuBar().addMenu("&Help")
-        keys["shortcuts"].setText("&Keyboard shortcuts")
-        help_menu.addAction(keys["shortcuts"])
-        help_menu.addAction(self._action("&About fer_desktop", self.dialogs.show_about))
 
     def _fill_sources(self) -> None:
         self.source_box.clear()
@@ -533,53 +468,15 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_game_marker(self, record: dict) -> None:
         """A marker a game placed (WebSocket, LSL): on the chart and in the status bar."""
-        note = f"{record.get('note', '')} ({record.get('source')})"
-        self.chart.add_marker(record["t_source"], note)
-        self.statusBar().showMessage(f"Marker at {record['t_source']:.1f} s: {note}", 6000)
+        self.markers.show_game_marker(record)
 
     def start_marker(self) -> None:
         """M: a marker at this moment; its note can be typed now (Enter), or none (Esc)."""
-        if self._marker_at is not None:
-            self.add_marker()  # the one before had no Enter yet: it goes as it is
-        self._marker_at = self._now()
-        self.note_edit.setPlaceholderText(
-            f"note for the marker at {self._marker_at[1]:.1f} s: Enter (Esc: no note)"
-        )
-        self.note_edit.setFocus()
-
-    def _note_started(self, text: str) -> None:
-        """The marker is timed when its note is begun, not when Enter is pressed."""
-        if self._marker_at is None and text:
-            self._marker_at = self._now()
-
-    def _note_escaped(self) -> None:
-        if self._marker_at is not None and not self.note_edit.text().strip():
-            self.add_marker()
-        self.note_edit.clear()
-        self.view.setFocus()
+        self.markers.start()
 
     def add_marker(self) -> None:
-        note = self.note_edit.text().strip()
-        self.note_edit.clear()
-        self.note_edit.setPlaceholderText(live_layout.NOTE_PLACEHOLDER)
-        self.view.setFocus()  # back to the video, so the next M is a marker again
-        wall, t = self._marker_at or self._now()
-        self._marker_at = None
-        self.chart.add_marker(t, note)
-        # to the recording, LSL and WebSocket (whichever are on), at the moment it was begun
-        self.send(AddMarker(note, "window", iso_time(wall)))
-        streams = self.outputs.streams
-        if self.recording_path:
-            self.statusBar().showMessage(f"Marker at {t:.1f} s {note}", 4000)
-        elif streams:
-            self.statusBar().showMessage(
-                f"Marker at {t:.1f} s sent to {', '.join(streams)}; not saved: not recording",
-                6000,
-            )
-        else:
-            self.statusBar().showMessage(
-                "Marker shown on the chart only: it is saved when you record", 6000
-            )
+        """Place the marker begun (or one now) with the note typed."""
+        self.markers.place()
 
     def calibrate_neutral(self, seconds: float = 3.0) -> None:
         self.send(CalibrateNeutral(seconds))
@@ -594,23 +491,15 @@ class MainWindow(QMainWindow):
         return self.grab().save(path, "PNG")
 
     def _update_status(self) -> None:
-        times = self._fps_times
-        if times and time.perf_counter() - times[-1] > 2.0:  # nothing shown lately: no fps
-            times.clear()
-        fps = (
-            (len(times) - 1) / (times[-1] - times[0])
-            if len(times) > 1 and times[-1] > times[0]
-            else 0.0
-        )
-        r = self.last_result
-        det = f"{r.timings_ms.get('detect', 0):.1f}" if r else "–"
-        cls = f"{r.timings_ms.get('classify', 0):.2f}" if r else "–"
-        faces = len(r.faces) if r else 0
         dropped = self.worker.dropped if self.worker else 0
         self.status_label.setText(
-            f"{fps:4.1f} fps | detect {det} ms | classify {cls} ms | faces {faces} | "
-            f"model {self.model_box.currentData()} | not drawn {dropped}"
-            + "".join(f" | {o}" for o in self.outputs.states())
+            status_text(
+                frame_rate(self._fps_times),
+                self.last_result,
+                self.model_box.currentData(),
+                dropped,
+                self.outputs.states(),
+            )
         )
         if self.outputs.recording_path:
             self.view.banner = self._banner()

@@ -42,6 +42,9 @@ answer the close; one further behind may miss its last lines when its connection
 A `lasting` server (the window's) outlives its sessions: at a session's close its clients get
 the end line and stay connected, the next session's `start` sends them its header line, and
 `shut_down` ends the server.
+
+Each client's queue is `client_queue.ClientQueue` (EVENT_LINES); the pacing, FRAGMENTS and
+IN_FLIGHT, is in `ws_pacing`; the URL, loopback and origin rules are in `ws_addresses`.
 """
 
 from __future__ import annotations
@@ -50,12 +53,11 @@ import asyncio
 import contextlib
 import errno
 import hmac
-import ipaddress
 import json
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from importlib import resources
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -64,12 +66,12 @@ import numpy as np
 from fer_desktop import observer
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, OutputError, SessionInfo
+from fer_desktop.outputs.client_queue import ClientQueue
 from fer_desktop.outputs.stdout import dumps
+from fer_desktop.outputs.ws_addresses import is_loopback, normalize_origin, parse_ws_url
+from fer_desktop.outputs.ws_pacing import fragments, wait_for_window
 from fer_desktop.results import FrameResult, event_record, frame_record
 
-EVENT_LINES = 64  # event lines (markers, gaps…) kept per client beyond its newest frame line
-FRAGMENTS = 16  # frames per line: a queue of 16 frames on the client holds one line
-IN_FLIGHT = 2  # messages sent ahead of the client's last pong: at most 2 per round trip
 MAX_MESSAGE_BYTES = 4096  # incoming messages; larger ones get an error back
 HARD_MESSAGE_BYTES = 65536  # larger ones close that client (1009) unread
 MARKER_FIELDS = {"type", "note", "t_wall"}
@@ -82,119 +84,6 @@ PAGES = {  # the observer page's files: path -> (file, content type)
 GOODBYE_SECONDS = 0.5  # a client's closing handshake at the end
 CLOSE_SECONDS = 0.7  # close() as a whole (within live's hand-off's 0.8 s): then cut the rest
 TOKEN_BYTES = 24
-
-
-def parse_ws_url(url: str) -> tuple[str, int]:
-    """'ws://HOST:PORT' -> (host, port); a missing host means 127.0.0.1."""
-    parts = urlsplit(url if "://" in url else f"ws://{url}")
-    if parts.scheme != "ws":
-        raise OutputError(f"--serve {url}: use ws://HOST:PORT (TLS is not offered)")
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise OutputError(f"--serve {url}: the port must be a number 0-65535") from exc
-    if port is None:
-        raise OutputError(f"--serve {url}: name a port, e.g. ws://127.0.0.1:8765")
-    return parts.hostname or "127.0.0.1", port
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1; any other name or address is not."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: it may resolve anywhere
-        return False
-
-
-def normalize_origin(origin: str) -> str:
-    """'HTTPS://Example.org:443/' -> 'https://example.org', as browsers send it."""
-    if origin == "null":  # pages from file:// and sandboxed frames
-        return origin
-    parts = urlsplit(origin.strip())
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise OutputError(f"--allow-origin {origin}: the port must be a number") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OutputError(f"--allow-origin {origin}: use http(s)://HOST[:PORT]")
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    default = {"http": 80, "https": 443}[parts.scheme]
-    return f"{parts.scheme}://{host}" + ("" if port in (None, default) else f":{port}")
-
-
-def with_dropped(line: str, dropped: int) -> str:
-    """A frame line with `"dropped_lines": dropped` added (lines are compact JSON objects)."""
-    return f'{line[:-1]},"dropped_lines":{dropped}}}'
-
-
-class ClientQueue:
-    """The lines waiting for one client, in order: its newest frame line only (an older one
-    is dropped when a newer one comes) and up to EVENT_LINES event lines (beyond that the
-    oldest is dropped). Drops are counted."""
-
-    def __init__(self, header: str):
-        self.lines: deque[tuple[bool, str]] = deque([(False, header)])
-        self.dropped = 0
-        self.ready = asyncio.Event()
-        self.ending = asyncio.Event()
-        self.summary: dict = {}
-
-    def put(self, line: str, frame: bool) -> int:
-        """Queue a line; return how many lines were dropped to make room."""
-        before = self.dropped
-        if frame:
-            self._drop(lambda is_frame: is_frame)
-        elif len(self.lines) > EVENT_LINES:
-            self._drop(lambda is_frame: True)
-        self.lines.append((frame, line))
-        self.ready.set()
-        return self.dropped - before
-
-    def _drop(self, which: Callable[[bool], bool]) -> None:
-        """Drop the oldest waiting line for which `which(is_frame)` holds, if any."""
-        for i, (is_frame, _) in enumerate(self.lines):
-            if which(is_frame):
-                del self.lines[i]
-                self.dropped += 1
-                return
-
-    def _pop(self) -> str:
-        frame, line = self.lines.popleft()
-        return with_dropped(line, self.dropped) if frame and self.dropped else line
-
-    async def get(self) -> str:
-        """The oldest waiting line (a frame line carries the drop count once there is one)."""
-        while not self.lines:
-            self.ready.clear()
-            await self.ready.wait()
-        return self._pop()
-
-    def finish(self, summary: dict) -> None:
-        """The session ends: the client gets what is queued, then the end line."""
-        if self.ending.is_set():
-            return
-        self.summary = summary
-        self.ending.set()
-
-    def remaining(self) -> Iterator[str]:
-        """The queued lines, then the end line."""
-        while self.lines:
-            yield self._pop()
-        yield dumps(event_record("end", None, **{**self.summary, "dropped_lines": self.dropped}))
-
-
-def fragments(line: str) -> list[str]:
-    """A line cut into FRAGMENTS pieces (fewer for a short line), each sent as one frame."""
-    size = -(-len(line) // FRAGMENTS)
-    return [line[i : i + size] for i in range(0, len(line), size)]
-
-
-async def wait_for_window(pongs: deque[asyncio.Future[float]]) -> None:
-    """Wait until fewer than IN_FLIGHT sent messages are not yet acknowledged by a pong."""
-    while pongs and (len(pongs) >= IN_FLIGHT or pongs[0].done()):
-        await pongs.popleft()
 
 
 class WebSocketOutput(Output):

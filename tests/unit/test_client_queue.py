@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from fer_desktop.outputs.websocket import EVENT_LINES, ClientQueue
+from fer_desktop.outputs.client_queue import EVENT_LINES, ClientQueue
 from fer_desktop.results import event_record
 
 
