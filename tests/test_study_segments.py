@@ -135,6 +135,22 @@ def test_markers_outside_their_recording_are_listed_and_used_nowhere(annotated, 
     assert set(per["participant"]) == {"P01", "P02", "P03", "P04"}
 
 
+def test_the_study_command_names_markers_outside_their_recording(annotated, tmp_path, capsys):
+    from argparse import Namespace
+
+    from fer_desktop.commands.study import run
+
+    args = Namespace(folder=annotated, out=tmp_path / "out", group_by=None, window=3.0,
+                     baseline=1.5)  # fmt: skip
+    assert run(args) == 0
+    err = capsys.readouterr().err.splitlines()
+    outside = [line for line in err if "outside the recording" in line]
+    assert outside == [
+        f"fer-desktop: P04/day1/talking_head_512.csv: marker {' '.join(HOSTILE.split())!r} at "
+        "40.00 s is outside the recording (listed in study.html, used nowhere)"
+    ]
+
+
 def test_the_grouped_study_keeps_its_segments_apart(tmp_path, clips):  # noqa: F811
     import json
 
