@@ -1,5 +1,7 @@
-"""A 30-session study read and reported: `load_study` and `write_study` timed (median of 3)
-with the process's peak memory, the machine and its load.
+"""A 30-session study read and reported: `load_study` and `write_study` (tables, event-locked
+charts, segments across participants, each session's report) timed (median of 3), with the
+process's peak memory, the machine and its load before and after. Run it from the
+repository: `python -m benchmarks.bench_study`.
 
 The shared clips are analysed once; 15 participants x 2 sessions are copies of their
 timelines (the talking head 2 of 3 times, the crowd clip the rest), each with two markers
@@ -8,21 +10,20 @@ timelines (the talking head 2 of 3 times, the crowd clip the rest), each with tw
 
 from __future__ import annotations
 
+import os
 import resource
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import machine, rss_mb, shared_video
 from fer_desktop.api import analyze_file
 from fer_desktop.sidecar import Sidecar, SidecarMarker, save
 from fer_desktop.study import load_study
 from fer_desktop.study_report import write_study
+from fer_desktop.study_segments import segment_tables
 
 PARTICIPANTS, SESSIONS, RUNS = 15, 2, 3
 
@@ -40,6 +41,7 @@ def make_study(root: Path, clips: list[Path]) -> None:
 
 
 def main() -> None:
+    load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench_study_") as tmp:
         tmp = Path(tmp)
         clips = []
@@ -63,6 +65,9 @@ def main() -> None:
         print(f"read (load_study):    median {statistics.median(read_s):.2f} s of {RUNS}")
         print(f"report (write_study): median {statistics.median(write_s):.2f} s of {RUNS}")
         print(f"memory: RSS {rss0:.0f} MB before, {rss_mb():.0f} MB after, peak {peak:.0f} MB")
+        per, pooled = segment_tables(study)
+        print(f"segments: {len(pooled)} names, {len(per)} participant rows")
+        print(f"load average: {load0:.2f} before, {os.getloadavg()[0]:.2f} after")
         print(machine())
 
 

@@ -13,7 +13,10 @@ Event-locked analysis (`event_locked`): around each event (a marker's note, else
 each recording's face rows are put in bins of `STEP_S` from -window to +window s and
 corrected by the mean of its rows from -baseline to 0 s; a participant's value at a point is
 the mean over their events, and each point gives the mean and 95% CI (Student's t) across
-participants, with how many participants and events it stands on.
+participants, with how many participants and events it stands on, and how many participants
+with that event it leaves out (too little data: no reading at that point, or no baseline).
+Markers outside their recording's span are listed as kind "outside" and placed nowhere.
+Segments across participants: `fer_desktop.study_segments`.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.recording import Recording, read_recording
 from fer_desktop.sidecar import SidecarError
-from fer_desktop.stats import coverage, segments, truncation
+from fer_desktop.stats import coverage, frame_step, segments, truncation
 from fer_desktop.timeline import column_labels, face_row, is_timeline
 
 if TYPE_CHECKING:
@@ -43,6 +46,7 @@ FREE_SETTINGS = ("app_version",)
 STEP_S = 0.5
 MIN_PARTICIPANTS = 2
 ID_COLUMNS = ["participant", "session", "source"]
+END_SUFFIX = " (end)"  # an imported annotation's end (game_markers)
 
 
 class StudyError(FerDesktopError):
@@ -257,20 +261,30 @@ def _faces_table(sessions: list[StudySession], labels: list[str], grouped: bool)
 
 
 def _events_table(sessions: list[StudySession], grouped: bool):
-    """Markers, segments between them and gaps, one row each, on each recording's time."""
+    """Markers, annotated states (an imported "X" to its "X (end)"), segments between the
+    markers and gaps, one row each, on each recording's time; a marker outside its
+    recording's span is kind "outside" (listed, never placed)."""
     pd = _pandas()
     rows = []
     for s in sessions:
         ids = _ids(s, grouped)
         shown = s.rec.shown
-        markers = s.rec.placed_markers()
-        for m in markers:
+        inside = []
+        first, last = source_span(s.rec)
+        for m in s.rec.placed_markers():
             name = " ".join(m.note.split()) or f"marker {m.number}"
-            rows.append({**ids, "kind": "marker", "name": name, "t_rel": m.t, "end_rel": m.t,
+            t_source = m.t_source if m.t_source is not None else m.t
+            kind = "marker" if first <= t_source <= last else "outside"
+            rows.append({**ids, "kind": kind, "name": name, "t_rel": m.t, "end_rel": m.t,
                          "t_source": m.t_source, "placed_by": m.source})  # fmt: skip
+            if kind == "marker":
+                inside.append((m.t, name))
         end = coverage(shown)[0]
-        for name, a, b in segments([(m.t, m.note) for m in markers], end)[1:]:
+        for name, a, b in segments(inside, end)[1:]:
             rows.append({**ids, "kind": "segment", "name": name, "t_rel": a, "end_rel": b,
+                         "t_source": None, "placed_by": ""})  # fmt: skip
+        for name, a, b in states(inside):
+            rows.append({**ids, "kind": "state", "name": name, "t_rel": a, "end_rel": b,
                          "t_source": None, "placed_by": ""})  # fmt: skip
         for g in shown.gaps:
             rows.append({**ids, "kind": "gap", "name": g.get("note") or "gap",
@@ -279,6 +293,28 @@ def _events_table(sessions: list[StudySession], grouped: bool):
     columns = [*id_columns(grouped), "kind", "name", "t_rel", "end_rel", "t_source", "placed_by"]
     df = pd.DataFrame(rows, columns=columns)
     return df.astype(dict.fromkeys([*id_columns(grouped), "kind", "name", "placed_by"], "string"))
+
+
+def source_span(rec: Recording) -> tuple[float, float]:
+    """The file time a recording's frames cover, one frame step wider at each end."""
+    times = [f["source_t"] for f in rec.shown.frames or rec.shown.faces if "source_t" in f]
+    if not times:
+        return 0.0, 0.0
+    step = frame_step(rec)
+    return min(times) - step, max(times) + step
+
+
+def states(markers: list[tuple[float, str]]) -> list[tuple[str, float, float]]:
+    """(name, start, end) for each annotated state: a marker "X" and the next "X (end)"
+    after it (how `report --import-events` places an annotation with an end)."""
+    out, open_at = [], {}
+    for t, name in sorted(markers):
+        if name.endswith(END_SUFFIX) and name[: -len(END_SUFFIX)] in open_at:
+            start_name = name[: -len(END_SUFFIX)]
+            out.append((start_name, open_at.pop(start_name), t))
+        elif not name.endswith(END_SUFFIX):
+            open_at.setdefault(name, t)
+    return out
 
 
 def measures(labels: list[str]) -> list[str]:
@@ -296,8 +332,8 @@ def event_locked(
     """Per event name (and group), per point from -window to +window s and per measure:
     the baseline-corrected mean across participants, its 95% CI, and how many participants
     and events it stands on (see the module). Points on fewer than `min_participants` are
-    dropped; `left_out` counts the participants of an event name with no reading in any of
-    their events' baseline windows."""
+    dropped; `left_out` counts, per point, the participants with that event who are not in
+    it: no reading at that point, or none in any of their events' baseline windows."""
     pd = _pandas()
     if not (window > 0 and 0 < baseline <= window and step > 0):
         raise UsageError(
@@ -307,11 +343,10 @@ def event_locked(
     keys = ["group"] if "group" in faces else []
     by_source = {src: df for src, df in faces.groupby("source", sort=False)}
     markers = study.events[study.events["kind"] == "marker"]
-    per_event, left = [], {}
+    per_event, having = [], {}
     for ev in markers.itertuples(index=False):
         rows = by_source.get(ev.source)
-        based = left.setdefault((ev.name, *(getattr(ev, k) for k in keys)), {})
-        based.setdefault(ev.participant, False)  # True once one of their events has a baseline
+        having.setdefault((ev.name, *(getattr(ev, k) for k in keys)), set()).add(ev.participant)
         if rows is None:
             continue
         offset = rows["t_rel"] - ev.t_rel
@@ -320,7 +355,6 @@ def event_locked(
         base = near[(offset >= -baseline) & (offset < 0)]
         if base.empty:
             continue
-        based[ev.participant] = True
         shifted = near[cols] - base[cols].mean()
         shifted["t"] = (offset / step).round() * step + 0.0  # + 0.0: no -0.0
         binned = shifted.groupby("t")[cols].mean().reset_index()
@@ -345,9 +379,8 @@ def event_locked(
     half = half / table["participants"].pow(0.5)
     table["ci_low"], table["ci_high"] = table["mean"] - half, table["mean"] + half
     table["left_out"] = [
-        sum(not ok for ok in left[(r[0], *r[1 : 1 + len(keys)])].values())
-        for r in table[["event", *keys]].itertuples(index=False)
-    ]
+        len(having[tuple(r)]) for r in table[["event", *keys]].itertuples(index=False)
+    ] - table["participants"]
     order = {m: i for i, m in enumerate(cols)}
     table = table.sort_values(["event", *keys, "measure", "t"], key=lambda c: c.map(order)
                               if c.name == "measure" else c, ignore_index=True)  # fmt: skip

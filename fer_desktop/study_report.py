@@ -13,6 +13,8 @@ from pathlib import Path
 from fer_desktop.report import RESPONSIBLE_USE, face_colour, write_recording_report
 from fer_desktop.stats import calibration_note, coverage
 from fer_desktop.study import Study, StudySession, event_locked, measures
+from fer_desktop.study_sections import outside_section, segments_section
+from fer_desktop.study_segments import segment_tables
 from fer_desktop.svg_chart import Lane, inline, lanes_chart
 
 VALENCE_COLOUR = "#000000"
@@ -26,6 +28,9 @@ def write_study(study: Study, out: Path, window: float = 5.0, baseline: float = 
     study.faces.to_csv(out / "faces.csv", index=False)
     study.events.to_csv(out / "events.csv", index=False)
     locked.to_csv(out / "event_locked.csv", index=False)
+    per, pooled = segment_tables(study)
+    pooled.to_csv(out / "segments.csv", index=False)
+    per.to_csv(out / "segments_by_participant.csv", index=False)
     charts = _write_charts(study, locked, out, window, baseline)
     reports = {
         s.source: write_recording_report(s.rec, out / "reports" / Path(s.source).parent, False)[1]
@@ -33,7 +38,8 @@ def write_study(study: Study, out: Path, window: float = 5.0, baseline: float = 
         if s.rec is not None
     }
     page = out / "study.html"
-    page.write_text(_page(study, locked, charts, reports, out, window, baseline), "utf-8")
+    sections = segments_section(study, pooled, per) + outside_section(study)
+    page.write_text(_page(study, locked, charts, reports, out, window, baseline, sections), "utf-8")
     return page
 
 
@@ -124,14 +130,16 @@ def _event_sections(locked, charts: dict, out: Path) -> str:
         parts.append(
             f"<h3>{esc(' · '.join(map(str, key)))}</h3><p class='note'>Each point stands on "
             f"{_span(rows['participants'])} participants and {_span(rows['events'])} "
-            f"events; {int(rows['left_out'].iloc[0])} participant(s) left out (no reading in "
-            f"the baseline window). <a href='{esc(path.relative_to(out).as_posix(), True)}'>"
-            f"SVG</a></p>{inline(svg)}"
+            f"events; {_span(rows['left_out'])} participant(s) with this event left out of a "
+            f"point (no reading there, or none before the event). "
+            f"<a href='{esc(path.relative_to(out).as_posix(), True)}'>SVG</a></p>{inline(svg)}"
         )
     return "".join(parts) or "<p>No event has enough participants for a point.</p>"
 
 
-def _page(study, locked, charts, reports, out: Path, window: float, baseline: float) -> str:
+def _page(
+    study, locked, charts, reports, out: Path, window: float, baseline: float, sections: str
+) -> str:
     esc = html.escape
     name = esc(study.folder.name)
     heads = "<tr><th>participant</th><th>session</th><th>file (its report)</th>"
@@ -148,10 +156,12 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
 <p class="note">Mean change from the mean of the {baseline:g} s before the event, across
 participants (each participant's events averaged first), from −{window:g} to +{window:g} s in
 half-second points; band: 95% confidence interval. Points on fewer than 2 participants are left
-out. Tables: <a href="event_locked.csv">event_locked.csv</a>,
+out; a participant with too little data for a point is left out of it and counted.
+Tables: <a href="event_locked.csv">event_locked.csv</a>,
 <a href="events.csv">events.csv</a>, <a href="faces.csv">faces.csv</a>
 (<a href="faces.parquet">Parquet</a>).</p>
 {_event_sections(locked, charts, out)}
+{sections}
 <h2>Participants</h2>
 <table><tr><th>participant</th><th>sessions</th><th>files read</th></tr>
 {_participant_rows(study)}</table>

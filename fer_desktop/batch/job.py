@@ -36,6 +36,7 @@ class Job:
     report: bool
     config: Settings
     thumbnails: bool = True  # the report embeds a small picture of each face
+    segment_s: float | None = None  # the report: also segments this long (--segments)
 
     @property
     def timeline_path(self) -> Path:
@@ -189,6 +190,7 @@ def write_job_report(
         thumbnails=job.thumbnails,
         analysed_s=read_s,
         duration_s=duration_s,
+        segment_s=job.segment_s,
     )
     return html
 

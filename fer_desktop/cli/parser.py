@@ -171,6 +171,7 @@ def build_parser() -> CommandParser:
         help="reports without the small picture of each face (embedded by default)",
     )
     an.add_argument("--every", type=int, default=1, metavar="N", help="analyse every Nth frame")
+    an.add_argument("--segments", metavar="LENGTH", help="reports: also segments this long (60s)")
     an.add_argument("--quiet", action="store_true", help="no progress bar")
     add_settings_options(an)
 

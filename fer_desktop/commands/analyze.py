@@ -2,7 +2,8 @@
 
 Results already in --out that were made with other settings are never replaced silently:
 the run stops (exit 2) unless --force is given. Options read here that the parser may not
-have yet: `no_thumbnails` (reports without the faces' pictures).
+have yet: `no_thumbnails` (reports without the faces' pictures) and `segments` (each
+report also has segments of that length, as `report --segments`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fer_desktop.batch import (
     write_job_report,
 )
 from fer_desktop.commands import install_stop_signals
+from fer_desktop.commands.report import segment_length
 from fer_desktop.errors import UsageError
 from fer_desktop.overview import write_overview
 from fer_desktop.pipeline import Pipeline
@@ -114,6 +116,7 @@ def run(args, config: Settings) -> int:
     install_stop_signals()
     if args.every < 1:
         raise UsageError("--every must be 1 or more")
+    segment_s = segment_length(args.segments) if getattr(args, "segments", None) else None
     videos, problems, left_out = expand_inputs(args.videos)
     for problem in problems + left_out:  # left-out files are said, but fail nothing
         print(f"fer-desktop: {problem}", file=sys.stderr)
@@ -132,9 +135,10 @@ def run(args, config: Settings) -> int:
             )
     thumbnails = not getattr(args, "no_thumbnails", False)
     jobs = [
-        Job(v, names[v], args.out, args.format, args.every, args.report, config, thumbnails)
+        Job(v, names[v], args.out, args.format, args.every, args.report, config, thumbnails,
+            segment_s)
         for v in videos
-    ]
+    ]  # fmt: skip
     if not args.force:
         refuse_other_settings(jobs, index, args.out)
     todo = [job for job in jobs if args.force or not index.finished(job)]

@@ -2,7 +2,8 @@
 `fer_desktop.study`), written as tables, event-locked charts and study.html.
 
 stderr says how participants and sessions were assigned, and names every file that could not
-be read (or was read without review's edits); those files are left out, the rest reported.
+be read (or was read without review's edits), and every marker outside its recording; those
+files are left out, the rest reported.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ def run(args) -> int:
     print(f"fer-desktop: participants and sessions from {study.rule}", file=sys.stderr)
     for problem in study.problems:
         print(f"fer-desktop: {problem}", file=sys.stderr)
+    for ev in study.events[study.events["kind"] == "outside"].itertuples(index=False):
+        print(
+            f"fer-desktop: {ev.source}: marker {ev.name!r} at {ev.t_source:.2f} s is outside "
+            "the recording (listed in study.html, used nowhere)",
+            file=sys.stderr,
+        )
     page = write_study(study, args.out, args.window, args.baseline)
     print(f"{len(study.sessions)} files, {len(study.participants)} participants -> {page}")
     return 0
