@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.resources
 import json
 import os
 from dataclasses import dataclass, field
@@ -19,18 +18,9 @@ from typing import Any
 import numpy as np
 
 from fer_desktop.errors import FerDesktopError
+from fer_desktop.models_dir import MODELS_DIR
 from fer_desktop.preprocess import INPUT_SIZE
 
-
-def _models_dir() -> Path:
-    """The shipped models: models/ in a source tree, fer_desktop.model_files in a wheel."""
-    source_tree = Path(__file__).resolve().parent.parent / "models"
-    if source_tree.is_dir():
-        return source_tree
-    return Path(str(importlib.resources.files("fer_desktop") / "model_files"))
-
-
-MODELS_DIR = _models_dir()
 MODEL_FILES = {
     "3class": "model_a_3class_int8.tflite",
     "2class": "model_a_2class_int8.tflite",

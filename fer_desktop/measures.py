@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import numpy as np
+
+from fer_desktop.models_dir import MODELS_DIR
 
 # Landmarks (MediaPipe's mesh topology): upper lid, lower lid, outer corner, inner corner.
 RIGHT_EYE = (159, 145, 33, 133)
@@ -34,9 +35,7 @@ def reference_mesh() -> np.ndarray:
     """The frontal reference (468, 3): a left-right symmetric face made from two PyPI
     portraits, centred, unit scale, its symmetry plane's normal along x, y down the face
     (training/face_reference_mesh.py builds it)."""
-    from fer_desktop.classifier import MODELS_DIR
-
-    return np.load(Path(MODELS_DIR) / REFERENCE_FILE)
+    return np.load(MODELS_DIR / REFERENCE_FILE)
 
 
 @dataclass(frozen=True)
