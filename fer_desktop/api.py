@@ -15,23 +15,21 @@ yet, say) is NaN, never an empty string. The timeline's header, summary and even
 
 from __future__ import annotations
 
-import io
 import warnings
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from fer_desktop.errors import FerDesktopError, UsageError
-from fer_desktop.recording import Recording, read_recording
+from fer_desktop.recording import Recording, read_recording, recording_of
 from fer_desktop.settings import Settings
 from fer_desktop.study import read_study
 from fer_desktop.timeline import (
-    JsonlTimeline,
+    MemoryTimeline,
     TimelineError,
     TimelineWriter,
     column_labels,
     face_row,
     open_timeline,
-    parse_timeline,
 )
 
 if TYPE_CHECKING:
@@ -143,15 +141,12 @@ def analyze_file(
     source = VideoSource(Path(path), every=every)
     meta = timeline_meta(Path(path), source.fps, source.duration, every)
     if timeline is None:
-        writer: TimelineWriter = _MemoryTimeline(Path("memory.jsonl"), meta)
+        writer: TimelineWriter = MemoryTimeline(meta)
     else:
-        writer = open_timeline(Path(timeline), _format(Path(timeline)), meta)
+        writer = open_timeline(Path(timeline), _format(Path(timeline)), meta, keep=True)
     with Pipeline(chosen) as pipeline:  # built here, closed here: one owner
         file_session(source, pipeline, every, [writer]).run()
-    if isinstance(writer, _MemoryTimeline):
-        rec = Recording.of(parse_timeline(writer.text, jsonl=True))
-    else:
-        rec = read_recording(writer.path, edits=False)
+    rec = recording_of(writer)  # as its file reads back, without reading it
     df = _table(rec, "faces")
     cut = truncation(rec, source.read_s)
     if cut:
@@ -166,15 +161,3 @@ def analyze_file(
 
 def _format(path: Path) -> str:
     return "jsonl" if path.suffix == ".jsonl" else "csv"
-
-
-class _MemoryTimeline(JsonlTimeline):
-    """A JSONL timeline kept in memory: `text` once closed."""
-
-    text = ""
-
-    def _open(self) -> IO[str]:
-        return io.StringIO()
-
-    def _sync(self) -> None:
-        self.text = self._fh.getvalue()  # before `close` closes the stream

@@ -3,9 +3,12 @@
 `read_recording(path)` parses a timeline (`fer_desktop.timeline`) once into a frozen
 `Recording`: its header (always a dict), its frame and face rows as written, its events
 (markers, gaps, setting changes, seeks, calibration), its closing row (None: cut short) and
-the edits review saved beside it (`fer_desktop.sidecar`). What is derived from them is
-computed once and kept: the labels its faces may have, the recording time
-(`fer_desktop.timeaxis`), the markers placed on it, and the figures of `fer_desktop.stats`.
+the edits review saved beside it (`fer_desktop.sidecar`). `recording_of(writer)` gives the
+same one, without reading the file back, from the rows its writer kept as it wrote them
+(`keep=True`): what a session hands over to analyze, its report and the API. What is
+derived from them is computed once and kept: the labels its faces may have, the recording
+time (`fer_desktop.timeaxis`), the markers placed on it, and the figures of
+`fer_desktop.stats`.
 
 `rec.shown` is the same recording as a report shows it: on the recording time (in
 `t_source`, the source's own time beside it in `source_t`), with review's edits applied
@@ -28,7 +31,7 @@ from fer_desktop import sidecar as sidecars
 from fer_desktop.results import FrameResult, TrackedFace
 from fer_desktop.sidecar import Sidecar
 from fer_desktop.timeaxis import TimeAxis, time_axis
-from fer_desktop.timeline import read_timeline
+from fer_desktop.timeline import TimelineWriter, read_timeline
 
 if TYPE_CHECKING:
     from fer_desktop.stats import Summary
@@ -211,3 +214,14 @@ def read_recording(path: Path, edits: bool = True) -> Recording:
     review saved beside it unless `edits` is False (SidecarError when they cannot be read)."""
     path = Path(path)
     return Recording.of(read_timeline(path), path, sidecars.load(path) if edits else None)
+
+
+def recording_of(writer: TimelineWriter, edits: bool = False) -> Recording:
+    """The recording a timeline writer kept as it wrote it (opened with `keep=True`): equal
+    to `read_recording` of its file, with the edits review saved beside that file when
+    `edits` (SidecarError when they cannot be read). Its `path` is the file (None: none)."""
+    if writer.kept is None:
+        raise ValueError(f"{writer.path}: this timeline writer keeps no rows (keep=True)")
+    path = writer.file
+    side = sidecars.load(path) if edits and path is not None else None
+    return Recording.of(writer.kept, path, side)

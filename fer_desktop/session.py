@@ -13,21 +13,18 @@ a QThread for the window (gui/worker.py moves its events onto queued Qt signals)
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import queue
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.marker_time import MarkerError, WallHistory, check_note, check_wall
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
 from fer_desktop.pipeline import CALIBRATION_FIELDS, Detected, Pipeline
-from fer_desktop.prefetch import prefetched
 from fer_desktop.results import event_record, iso_time
 from fer_desktop.session_messages import (
     AddMarker,
@@ -50,9 +47,18 @@ from fer_desktop.session_messages import (
     Together,
     Wake,
 )
+from fer_desktop.session_options import (
+    RECONNECT_BACKOFF,
+    CameraOpener,
+    Capture,
+    SessionOptions,
+    SessionSummary,
+    open_camera,
+)
+from fer_desktop.session_outputs import SessionOutputs
+from fer_desktop.session_source import TimeBase, frames_to_analyse, reopen_camera
 from fer_desktop.settings import Settings
 from fer_desktop.sources import (
-    CameraSource,
     Frame,
     FrameSource,
     SourceError,
@@ -63,44 +69,12 @@ from fer_desktop.sources import (
 from fer_desktop.state import SessionState, SourceState, StateChanged
 from fer_desktop.timeaxis import wall_seconds
 
-# Seconds before each attempt to reopen a lost camera: the first at once (a USB hiccup is
-# often over by then), then longer; the last repeats. `live --reconnect-backoff` sets it.
-RECONNECT_BACKOFF = (0.0, 0.5, 1.0, 2.0, 4.0)
-
-Capture = tuple[int, int, float | None]  # what a camera is asked for: width, height, fps
-CameraOpener = Callable[[int | str, Capture | None, threading.Event], FrameSource]
-
-
-def open_camera(index: int | str, capture: Capture | None, stop: threading.Event) -> FrameSource:
-    """A real camera by number or device path, asking for `capture` (width, height, fps);
-    setting `stop` ends a blocked open. `SessionOptions.open_camera` may name another."""
-    return CameraSource(index, *(capture or ()), stop=stop)
-
-
-@dataclass
-class SessionOptions:
-    """How a session runs (what it reports is in Settings)."""
-
-    realtime: bool = True  # play files at their own speed (live sources always are)
-    every: int = 1  # analyse every Nth frame
-    max_frames: int | None = None
-    reconnect: bool = True  # reopen a camera that stops delivering
-    wait_for_camera: bool = False  # keep trying to open the camera at start
-    hold_at_end: bool = False  # the window: keep serving commands (seek replays)
-    prefetch: bool = False  # decode and detect ahead on threads (files, as fast as possible)
-    name: str = "fer_desktop"  # the stream's name, in every header and the LSL stream
-    backoff: tuple[float, ...] | None = None  # reconnect waits (None: RECONNECT_BACKOFF)
-    capture: Capture | None = None  # cameras: width, height, fps
-    open_camera: CameraOpener = open_camera  # opens (and reopens) a 'camera:N' source
-
-
-@dataclass
-class SessionSummary:
-    frames: int = 0
-    elapsed_s: float = 0.0
-    last_t: float = 0.0
-    stopped_by_reader: bool = False
-    extra: dict = field(default_factory=dict)
+__all__ = [  # the messages and options too, for those who drive a session
+    "RECONNECT_BACKOFF", "AddMarker", "AddOutput", "CalibrateNeutral", "CameraOpener", "Capture",
+    "ChangeSettings", "Command", "Event", "FrameAnalysed", "MarkerPlaced", "OutputEnded",
+    "OutputStarted", "Pause", "Problem", "RemoveOutput", "ResetCalibration", "Seek", "Session",
+    "SessionOptions", "SessionSummary", "SetRealtime", "Status", "Together", "open_camera",
+]  # fmt: skip
 
 
 class Session:
@@ -128,9 +102,13 @@ class Session:
         self.pipeline: Pipeline | None = pipeline
         self._own_settings: Settings | None = None  # from_settings: built in run(), closed
         self.options = options or SessionOptions()
-        self.outputs: list[Output] = []
-        self._pending = list(outputs or [])
         self.on_event = on_event or (lambda event: None)
+        self._outputs = SessionOutputs(
+            lambda event: self.on_event(event),
+            lambda names: self._set_state(outputs=names),
+            self._summary_extra,
+        )
+        self._pending = list(outputs or [])
         self._commands: queue.Queue[Command] = queue.Queue()
         self._stop = threading.Event()
         self._stop_reason: str | None = None
@@ -138,7 +116,7 @@ class Session:
         self.realtime = self.options.realtime
         self.last_t = 0.0
         self.frames = 0  # frames analysed: the `frame` number, which only goes up
-        self._arrived0: float | None = None  # cameras: t_source = arrival - the first arrival
+        self._time_base = TimeBase()
         self._seeked = False
         self._started: float | None = None  # time.time() when run() began
         self._walls = WallHistory()
@@ -199,6 +177,11 @@ class Session:
     def source(self) -> FrameSource | None:
         return self._source
 
+    @property
+    def outputs(self) -> list[Output]:
+        """The outputs running (the session's thread changes it)."""
+        return self._outputs.running
+
     # --- the session's thread ------------------------------------------------------------
     def run(self) -> SessionSummary:
         """Analyse until the source ends, `stop()` is called or the reader goes away."""
@@ -231,7 +214,7 @@ class Session:
             if self._stop_reason:
                 extra["stopped"] = self._stop_reason
             summary.extra = extra
-            self._close_all(extra)
+            self._outputs.close_all(extra)
             if self._source is not None:
                 self._source.close()
             if self._own_settings is not None and self.pipeline is not None:
@@ -279,7 +262,7 @@ class Session:
 
     def _start_pending(self) -> None:
         for output in self._pending:
-            self._add_output(output, fatal=True)
+            self._outputs.add(output, self.info(), fatal=True)
         self._pending = []
         self.ready.set()
 
@@ -313,29 +296,16 @@ class Session:
             if not self.options.hold_at_end or not self._hold():
                 return
 
-    def _frames(self) -> Iterator[tuple[Frame, Detected | None]]:
-        """Frames to analyse, with their faces when they were found ahead.
-
-        With `prefetch` (files analysed as fast as possible), three stages share the cores:
-        decoding on one thread, face detection on another, the rest here.
-        """
-        source, every = self._source, self.options.every
-        wanted = (f for f in source if not (source.live and every > 1 and f.index % every))
-        if not self.options.prefetch:
-            for frame in wanted:
-                yield frame, None
-            return
-        detected: Detected
-        for detected in prefetched(prefetched(wanted), work=self.pipeline.detect):
-            yield detected.frame, detected
-
     def _play(self) -> str | None:
         """Analyse frames until the source ends (None) or a camera is lost (the reason)."""
         source = self._source
         self._set_state(source=SourceState.RUNNING)
         wall0, src0 = time.perf_counter(), None
         try:
-            for frame, detected in self._frames():
+            frames = frames_to_analyse(
+                source, self.options.every, self.options.prefetch, self.pipeline.detect
+            )
+            for frame, detected in frames:
                 t_arrival = time.perf_counter()
                 self._drain()
                 if self.paused:
@@ -363,28 +333,12 @@ class Session:
             raise
         return "camera stream ended" if self._camera is not None else None
 
-    def _on_time_base(self, frame: Frame) -> Frame:
-        """The frame numbered and timed for the session: `frame` counts up; cameras keep
-        their capture clock since the session started (gaps included), files their own time.
-        A camera's clock is monotonic: setting the wall clock moves `t_wall`, never `t_source`.
-        """
-        captured = frame.captured if frame.captured is not None else time.time()
-        arrived = frame.arrived if frame.arrived is not None else time.monotonic()
-        t = frame.t_source
-        if self._source.live:  # cameras (and what plays as one): the capture clock
-            if self._arrived0 is None:
-                self._arrived0 = arrived
-            t = arrived - self._arrived0
-        return dataclasses.replace(
-            frame, index=self.frames, t_source=t, captured=captured, arrived=arrived
-        )
-
     def _analyse(self, frame: Frame, t_arrival: float, detected: Detected | None = None) -> None:
         position = None
         source = self._source
         if isinstance(source, VideoSource) and source.frame_count:
             position = min(1.0, frame.index / max(1, source.frame_count - 1))
-        frame = self._on_time_base(frame)
+        frame = self._time_base.place(frame, self.frames, source.live)
         if detected is not None:
             detected = dataclasses.replace(detected, frame=frame)
         result = self.pipeline.process(frame, detected)
@@ -392,8 +346,7 @@ class Session:
         self.frames += 1
         self._walls.add(frame.captured, result.t_source)
         self._calibration_notices()
-        for output in list(self.outputs):
-            self._guarded(output, output.frame, result, frame.bgr)
+        self._outputs.frame(result, frame.bgr)
         self.on_event(FrameAnalysed(result, frame.bgr, t_arrival, position))
 
     def _hold(self) -> bool:
@@ -419,21 +372,12 @@ class Session:
         return self.options.open_camera(self._camera, self.options.capture, self._stop)
 
     def _reopen_camera(self) -> FrameSource | None:
-        backoff = self.options.backoff or RECONNECT_BACKOFF
-        attempt = 0
         self._set_state(waiting_since=self.state.waiting_since or time.monotonic())
-        while not self._stop.is_set():
-            if self._stop.wait(backoff[min(attempt, len(backoff) - 1)]):
-                break
-            attempt += 1
-            self._drain()
-            try:
-                camera = self._open_camera()
-            except SourceError:
-                continue
+        backoff = self.options.backoff or RECONNECT_BACKOFF
+        camera = reopen_camera(self._open_camera, backoff, self._stop, self._drain)
+        if camera is not None:
             self._set_state(waiting_since=None)
-            return camera
-        return None
+        return camera
 
     # --- commands ---------------------------------------------------------------------------
     def _drain(self) -> None:
@@ -496,9 +440,7 @@ class Session:
                     calibration = {} if forgot else self.state.calibration
                     self._set_state(settings=p.settings, calibration=calibration)
                 if p.labels != labels:
-                    for output in list(self.outputs):
-                        if not output.relabel(p.labels):
-                            self._remove_output(output, "it cannot hold the new model's labels")
+                    self._outputs.relabel(p.labels)
             case CalibrateNeutral(seconds):
                 ids = p.calibrate(seconds, self.last_t)
                 if not ids:
@@ -511,9 +453,9 @@ class Session:
                 self._set_state(calibration={})
                 self.on_event(Status("calibration reset: every face reads raw until calibrated"))
             case AddOutput(output):
-                self._add_output(output)
+                self._outputs.add(output, self.info())
             case RemoveOutput(output):
-                self._remove_output(output)
+                self._outputs.remove(output)
 
     def _calibration_notices(self) -> None:
         """Each face's changes of calibration state: a "calibration" event, a Status and the
@@ -527,8 +469,7 @@ class Session:
                 "calibration", notice.t, state=notice.state, face_id=notice.face_id,
                 **notice.fields,
             )  # fmt: skip
-            for output in list(self.outputs):
-                self._guarded(output, output.event, record)
+            self._outputs.event(record)
             self.on_event(Status(notice.text))
 
     def _marker(self, note: str, source: str, t_wall: str | None) -> None:
@@ -541,8 +482,7 @@ class Session:
         if t_source is not None:
             record["t_source"] = t_source
             record["t_wall"] = t_wall
-        for output in list(self.outputs):
-            self._guarded(output, output.event, record)
+        self._outputs.event(record)
         self.on_event(MarkerPlaced(record))
 
     def _setting(self, **changes) -> None:
@@ -550,66 +490,10 @@ class Session:
 
     def _emit_event(self, kind: str, **fields) -> None:
         record = event_record(kind, self.last_t, **fields)
-        for output in list(self.outputs):
-            self._guarded(output, output.event, record)
-
-    # --- outputs ----------------------------------------------------------------------------
-    def _add_output(self, output: Output, fatal: bool = False) -> None:
-        try:
-            output.start(self.info())
-        except FerDesktopError as exc:
-            if fatal:
-                raise
-            self._gone(output, str(exc))
-            return
-        self.outputs.append(output)
-        self._set_state(outputs=tuple(o.name for o in self.outputs))
-        self.on_event(OutputStarted(output))
-
-    def _remove_output(self, output: Output, why: str | None = None) -> None:
-        if output not in self.outputs:
-            return
-        self.outputs.remove(output)
-        error = why
-        try:
-            output.close(self._summary_extra())
-        except FerDesktopError as exc:
-            error = str(exc)
-        self._gone(output, error)
-
-    def _guarded(self, output: Output, method, *args) -> None:
-        """Call an output; one that fails is dropped and reported, the others go on. A
-        reader that went away (a closed pipe) ends the session only if it was the last."""
-        try:
-            method(*args)
-        except OutputClosed as exc:
-            if len(self.outputs) == 1:
-                raise
-            self.outputs.remove(output)
-            self._gone(output, f"{exc}; the other outputs go on")
-        except FerDesktopError as exc:
-            self.outputs.remove(output)
-            with contextlib.suppress(FerDesktopError):
-                output.close(self._summary_extra())
-            self._gone(output, str(exc))
-
-    def _gone(self, output: Output, error: str | None = None) -> None:
-        """`output` is not (or no longer) among the outputs: the state and the owner hear."""
-        self._set_state(outputs=tuple(o.name for o in self.outputs))
-        self.on_event(OutputEnded(output, error))
+        self._outputs.event(record)
 
     def _summary_extra(self) -> dict:
         return {"settings": self.pipeline.describe()} if self.pipeline else {}
-
-    def _close_all(self, extra: dict) -> None:
-        for output in list(self.outputs):
-            self.outputs.remove(output)
-            error = None
-            try:
-                output.close({**extra, **self._summary_extra()})
-            except FerDesktopError as exc:
-                error = str(exc)
-            self._gone(output, error)
 
 
 def _marker_placer(session: Session) -> Callable[[str, str, str | None], None]:

@@ -16,9 +16,13 @@ known; its `t_wall` is when it happened (earlier than the row before it when a g
 
 CSV: the first line is `# {header as JSON}`; every other line is a CSV row, notes quoted as
 CSV quotes them (commas, quotes, `#` and newlines survive). Read it losslessly with
-`pandas.read_csv(path, skiprows=1, keep_default_na=False)`, with `read_timeline` (dicts),
-or as a typed `fer_desktop.recording.Recording`.
+`pandas.read_csv(path, skiprows=1, keep_default_na=False)`, with `read_timeline` (dicts,
+see `fer_desktop.timeline_rows`), or as a typed `fer_desktop.recording.Recording`.
 JSONL: one object per line, the same fields, with "type": header, frame, face, event, summary.
+
+A writer opened with `keep=True` also keeps its rows in memory as they will read back
+(`kept`): the same `Recording` without reading the file (`recording.recording_of`).
+`MemoryTimeline` keeps them only, with no file.
 """
 
 from __future__ import annotations
@@ -37,19 +41,30 @@ import numpy as np
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.results import SCHEMA_VERSION, FrameResult, face_record, now_iso
+from fer_desktop.timeline_rows import (
+    EVENT_KINDS,
+    JSON_NOTES,
+    STANDARD_LABELS,
+    column_labels,
+    csv_cells,
+    empty_rows,
+    file_row,
+    parse_timeline,
+    plain,
+    probability_columns,
+    read_timeline,
+    row_from_csv,
+)
 
-STANDARD_LABELS = ["happy", "neutral", "sad"]  # columns kept for any shipped model
-EVENT_KINDS = ("marker", "gap", "setting", "seek", "calibration", "retention")  # seek: files
-JSON_NOTES = ("setting", "seek", "calibration", "retention")  # CSV note holds their fields
+__all__ = [  # the reading side too (timeline_rows.py), for those who read timelines
+    "EVENT_KINDS", "JSON_NOTES", "STANDARD_LABELS", "CsvTimeline", "JsonlTimeline",
+    "MemoryTimeline", "TimelineError", "TimelineWriter", "column_labels", "columns", "face_row",
+    "is_timeline", "open_timeline", "parse_timeline", "read_timeline",
+]  # fmt: skip
 
 
 class TimelineError(FerDesktopError):
     """The timeline cannot be written (folder missing or read-only, disk full…)."""
-
-
-def column_labels(labels: list[str]) -> list[str]:
-    """Probability columns: the standard labels, then any others the model has."""
-    return STANDARD_LABELS + [lab for lab in dict.fromkeys(labels) if lab not in STANDARD_LABELS]
 
 
 def face_row(face: dict, labels: list[str]) -> dict[str, Any]:
@@ -104,15 +119,23 @@ class TimelineWriter(Output):
     """Base writer; `open_timeline` picks the format. Writes from `start` to `close`.
 
     Its probability columns are the model's labels and those in `room_for` (a recording
-    keeps room for every shipped model's: the model can change while it records)."""
+    keeps room for every shipped model's: the model can change while it records). With
+    `keep`, `kept` holds its rows as they will read back (see the module)."""
 
     name = "timeline"
     suffix = ""
 
-    def __init__(self, path: Path, meta: dict | None = None, room_for: list[str] | None = None):
+    def __init__(
+        self,
+        path: Path,
+        meta: dict | None = None,
+        room_for: list[str] | None = None,
+        keep: bool = False,
+    ):
         self.path = Path(path)
         self.meta = meta or {}
         self.room_for = list(room_for or [])
+        self.kept: dict | None = empty_rows() if keep else None
         self.rows = self.markers = self.frames = 0
         self.first_t = self.last_t = 0.0
         self.covered_s = 0.0  # source time from frame to frame (a seek back adds nothing)
@@ -214,6 +237,16 @@ class TimelineWriter(Output):
     def state(self) -> str:
         return f"REC {self.path.name}"
 
+    @property
+    def file(self) -> Path | None:
+        """The file its rows go to (None: kept in memory only)."""
+        return self.path
+
+    def _keep(self, row: dict) -> None:
+        """Keep one row as it reads back (a JSONL object), when keeping."""
+        if self.kept is not None:
+            file_row(self.kept, row)
+
     def _probs(self, values: dict[str, float]) -> list[str]:
         return [f"{values[lab]:.4f}" if lab in values else "" for lab in self.prob_labels]
 
@@ -258,9 +291,19 @@ class CsvTimeline(TimelineWriter):
     def _write_header(self, header: dict) -> None:
         self._fh.write("# " + json.dumps(header) + "\n")
         self._csv = csv.writer(self._fh, lineterminator="\n")
-        header_row = columns(self.prob_labels)
-        self._blanks = len(header_row) - 5  # columns between `frame` and `note`
-        self._csv.writerow(header_row)
+        self._columns = columns(self.prob_labels)
+        self._blanks = len(self._columns) - 5  # columns between `frame` and `note`
+        self._csv.writerow(self._columns)
+        self._keep(plain(header))
+        self._read_labels = probability_columns(header)
+
+    def _write_rows(self, rows: list[list]) -> None:
+        """Write rows (and keep each as it reads back)."""
+        self._csv.writerows(rows)
+        if self.kept is not None:
+            for row in rows:
+                cells = dict(zip(self._columns, csv_cells(row), strict=True))
+                self._keep(row_from_csv(cells, self._read_labels))
 
     def _write_frame(self, result: FrameResult) -> None:
         t, rows = f"{result.t_source:.4f}", []
@@ -275,7 +318,7 @@ class CsvTimeline(TimelineWriter):
                     face_record(f, self.labels, keypoints=False),
                 )
             )
-        self._csv.writerows(rows)
+        self._write_rows(rows)
 
     def _write_event(self, record: dict) -> None:
         t = "" if record.get("t_source") is None else f"{record['t_source']:.4f}"
@@ -288,10 +331,10 @@ class CsvTimeline(TimelineWriter):
         row = self._row(record["event"], t, record["t_wall"], note=note)
         if record["event"] == "marker" and record.get("source"):
             row[-3] = record["source"]  # a marker row's `label`: who placed it
-        self._csv.writerow(row)
+        self._write_rows([row])
 
     def _write_summary(self, summary: dict) -> None:
-        self._csv.writerow(self._row("summary", "", summary["closed"], note=json.dumps(summary)))
+        self._write_rows([self._row("summary", "", summary["closed"], note=json.dumps(summary))])
 
 
 class JsonlTimeline(TimelineWriter):
@@ -299,6 +342,7 @@ class JsonlTimeline(TimelineWriter):
 
     def _line(self, obj: dict) -> None:
         self._fh.write(json.dumps(obj, separators=(",", ":")) + "\n")
+        self._keep(plain(obj))
 
     def _write_header(self, header: dict) -> None:
         self._line(header)
@@ -323,119 +367,44 @@ class JsonlTimeline(TimelineWriter):
         self._line(summary)
 
 
+class _Nowhere(io.StringIO):
+    """A stream that forgets what it is given."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+class MemoryTimeline(JsonlTimeline):
+    """A JSONL timeline with no file: its rows are only kept (`kept`), as they would read
+    back (the API's `analyze_file` without a timeline)."""
+
+    def __init__(self, meta: dict | None = None, room_for: list[str] | None = None):
+        super().__init__(Path("memory.jsonl"), meta, room_for, keep=True)
+
+    @property
+    def file(self) -> Path | None:
+        return None
+
+    def _open(self) -> IO[str]:
+        return _Nowhere()
+
+    def _sync(self) -> None:
+        """Nothing to make survive."""
+
+
 WRITERS = {"csv": CsvTimeline, "jsonl": JsonlTimeline}
 
 
 def open_timeline(
-    path: Path, fmt: str, meta: dict | None = None, room_for: list[str] | None = None
+    path: Path,
+    fmt: str,
+    meta: dict | None = None,
+    room_for: list[str] | None = None,
+    keep: bool = False,
 ) -> TimelineWriter:
     """A timeline output for `path` in `fmt` ('csv' or 'jsonl'), with probability columns
-    for `room_for` too; it opens at `start`."""
+    for `room_for` too; it opens at `start`. With `keep`, it keeps its rows in memory too
+    (`kept`: a recording that is read once finished, not for hours of live recording)."""
     if fmt not in WRITERS:
         raise TimelineError(f"unknown timeline format {fmt!r}: use csv or jsonl")
-    return WRITERS[fmt](path, meta, room_for)
-
-
-def read_timeline(path: Path) -> dict:
-    """Parse a timeline back: header, frames, faces, markers, gaps, settings, seeks,
-    calibrations, summary.
-
-    Tolerates a file cut short by a crash (a partial last line is ignored).
-    """
-    path = Path(path)
-    text = path.read_bytes().decode("utf-8")  # as written: a note's "\r\n" stays "\r\n"
-    return parse_timeline(text, jsonl=path.suffix == ".jsonl")
-
-
-def parse_timeline(text: str, jsonl: bool) -> dict:
-    """A timeline's text (JSONL when `jsonl`, else CSV) parsed as `read_timeline` gives it."""
-    out: dict = {
-        "header": None,
-        "frames": [],
-        "faces": [],
-        "markers": [],
-        "gaps": [],
-        "settings": [],
-        "seeks": [],
-        "calibrations": [],
-        "retentions": [],  # old parts a rotating recording deleted (live --keep-days/-gb)
-        "summary": None,
-    }
-    if jsonl:
-        for line in text.splitlines():
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # the one line a crash may have cut
-            _file(out, obj)
-        return out
-    first, _, body = text.partition("\n")
-    if first.startswith("# "):
-        out["header"] = json.loads(first[2:])
-    if body and not body.endswith("\n"):
-        body = body[: body.rfind("\n") + 1]  # cut short mid-line
-    labels = _probability_columns(out["header"] or {})
-    for row in csv.DictReader(io.StringIO(body)):
-        _file(out, _from_csv(row, labels))
-    return out
-
-
-def _probability_columns(header: dict) -> list[str]:
-    """The labels a CSV timeline has p_* columns for: its header's columns (wider than its
-    labels when it kept room for other models), else its labels'."""
-    cols = header.get("columns")
-    if not cols:
-        return column_labels(header.get("labels", []))
-    return [c[2:] for c in cols if c.startswith("p_") and not c.endswith(("_smooth", "_cal"))]
-
-
-def _number(value: str) -> float | None:
-    return float(value) if value not in ("", None) else None
-
-
-def _from_csv(row: dict, labels: list[str]) -> dict:
-    kind = row.get("kind")
-    common = {"t_source": _number(row["t_source"]), "t_wall": row["t_wall"]}
-    if kind == "frame":
-        return {"type": "frame", **common, "frame": int(row["frame"]), "faces": int(row["note"])}
-    if kind == "face":
-        return {
-            "type": "face",
-            **common,
-            "frame": int(row["frame"]),
-            "face_id": int(row["face_id"]),
-            "box": [float(row[k]) for k in "xywh"],
-            "score": float(row["score"]),
-            "probs": {lab: float(row[f"p_{lab}"]) for lab in labels if row[f"p_{lab}"]},
-            "smooth": {
-                lab: float(row[f"p_{lab}_smooth"]) for lab in labels if row[f"p_{lab}_smooth"]
-            },
-            "calibrated": {
-                lab: float(row[f"p_{lab}_cal"]) for lab in labels if row.get(f"p_{lab}_cal")
-            }
-            or None,
-            "cal": row.get("cal") or "",
-            "label": row["label"],
-            "valence": float(row["valence"]),
-        }
-    if kind == "summary":
-        return json.loads(row["note"])
-    if kind in JSON_NOTES:
-        return {"type": "event", "event": kind, **common, **json.loads(row["note"] or "{}")}
-    out = {"type": "event", "event": kind, **common, "note": row["note"]}
-    if kind == "marker" and row.get("label"):
-        out["source"] = row["label"]
-    return out
-
-
-def _file(out: dict, obj: dict) -> None:
-    kind = obj.get("type")
-    if kind in ("header", "summary"):
-        out[kind] = obj
-    elif kind == "frame":
-        out["frames"].append(obj)
-    elif kind == "face":
-        obj.setdefault("cal", "")  # files before schema 3
-        out["faces"].append(obj)
-    elif kind == "event" and obj.get("event") in EVENT_KINDS:
-        out[obj["event"] + "s"].append(obj)
+    return WRITERS[fmt](path, meta, room_for, keep)

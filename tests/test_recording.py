@@ -6,10 +6,11 @@ import pytest
 
 from fer_desktop.batch import file_session
 from fer_desktop.batch.collector import Collector
-from fer_desktop.recording import read_recording
+from fer_desktop.recording import read_recording, recording_of
 from fer_desktop.review import open_recording
+from fer_desktop.session_messages import AddMarker
 from fer_desktop.sources import VideoSource
-from fer_desktop.timeline import open_timeline
+from fer_desktop.timeline import MemoryTimeline, open_timeline
 from tests.conftest import copy_recording
 
 
@@ -75,3 +76,23 @@ def test_review_figures_are_the_reports_and_its_markers_are_held_once(recorded_d
     again = read_recording(timeline)
     assert [m.note for m in again.placed_markers()] == [m.note for m in review.markers]
     assert [m["note"] for m in again.shown.markers][-1] == "lap 2"
+
+
+def test_a_session_hands_over_the_recording_its_file_reads_back(face_video, pipeline, tmp_path):
+    """A real clip analysed once into a CSV, a JSONL and a memory-only timeline: the
+    recording each writer kept is the one read back from its file, figures included."""
+    writers = [open_timeline(tmp_path / f"t.{fmt}", fmt, keep=True) for fmt in ("csv", "jsonl")]
+    memory = MemoryTimeline()
+    pipeline.reset(restart_ids=True)
+    session = file_session(VideoSource(face_video, every=2), pipeline, 2, [*writers, memory])
+    session.send(AddMarker('take 1, "wide"\r\n<b>{x}</b>', "window", None))
+    session.run()
+    for writer in writers:
+        kept, read = recording_of(writer), read_recording(writer.path, edits=False)
+        assert kept == read and kept.path == writer.path
+        assert len(kept.frames) == 100 and len(kept.faces) > 90 and kept.closing is not None
+        assert kept.summary.figures() == read.summary.figures()
+        assert [m["note"] for m in kept.markers] == ['take 1, "wide"\r\n<b>{x}</b>']
+    in_memory = recording_of(memory)
+    assert in_memory.path is None and len(in_memory.faces) == len(kept.faces)
+    assert [f["probs"] for f in in_memory.faces] == [f["probs"] for f in kept.faces]

@@ -63,4 +63,4 @@ def write_collected(job: Job, payload: dict) -> dict:
         timeline.frame(result)
     timeline.close({"elapsed_s": round(payload["elapsed"], 3), "analysed_on": "cluster"})
     read_s = payload.get("read_s", payload["last_t"] + job.every / payload["fps"])
-    return finished_row(job, payload["sha"], read_s, payload["elapsed"])
+    return finished_row(job, timeline, payload["sha"], read_s, payload["elapsed"])

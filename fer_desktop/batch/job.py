@@ -14,7 +14,7 @@ from fer_desktop.classifier import resolve_model_path
 from fer_desktop.detector_models import sha256_of as file_sha256
 from fer_desktop.outputs import Output
 from fer_desktop.pipeline import Pipeline
-from fer_desktop.recording import Recording, read_recording
+from fer_desktop.recording import Recording, read_recording, recording_of
 from fer_desktop.report import write_recording_report
 from fer_desktop.session import Session, SessionOptions
 from fer_desktop.session_messages import FrameAnalysed
@@ -110,10 +110,10 @@ def timeline_meta(path: Path, fps: float, duration: float | None, every: int) ->
 
 
 def open_job_timeline(job: Job, fps: float, duration: float | None) -> TimelineWriter:
-    """The job's timeline writer, its folder made."""
+    """The job's timeline writer, its folder made; it keeps its rows for `finished_row`."""
     job.timeline_path.parent.mkdir(parents=True, exist_ok=True)
     meta = timeline_meta(job.path, fps, duration, job.every)
-    return open_timeline(job.timeline_path, job.fmt, meta)
+    return open_timeline(job.timeline_path, job.fmt, meta, keep=True)
 
 
 def analyze_one(
@@ -131,13 +131,15 @@ def analyze_one(
         if timeline.frames == 0:
             job.timeline_path.unlink(missing_ok=True)  # nothing was analysed: leave no file
         raise
-    return finished_row(job, sha, source.read_s, result.elapsed_s)
+    return finished_row(job, timeline, sha, source.read_s, result.elapsed_s)
 
 
-def finished_row(job: Job, sha: str, read_s: float, elapsed: float) -> dict:
-    """The index row (and the report) of a video whose timeline is complete; `read_s` is
-    how much of the video the source read."""
-    rec = read_recording(job.timeline_path, edits=job.report)  # the report shows the edits
+def finished_row(
+    job: Job, timeline: TimelineWriter, sha: str, read_s: float, elapsed: float
+) -> dict:
+    """The index row (and the report) of a video whose `timeline` is complete (its rows
+    kept, not read back); `read_s` is how much of the video the source read."""
+    rec = recording_of(timeline, edits=job.report)  # the report shows the edits
     duration = rec.header.get("source_duration_s")
     cut = truncation(rec, read_s)
     row = {

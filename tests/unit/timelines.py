@@ -10,7 +10,7 @@ import numpy as np
 from fer_desktop.outputs import SessionInfo
 from fer_desktop.results import Box, FrameResult, TrackedFace, iso_time, valence
 from fer_desktop.settings import Settings
-from fer_desktop.timeline import open_timeline
+from fer_desktop.timeline import TimelineWriter, open_timeline
 
 LABELS = ["happy", "neutral", "sad"]
 T0 = 1_796_000_000.0  # epoch seconds of t_source 0 (a December 2026 afternoon)
@@ -27,7 +27,14 @@ def write_timeline(
 ) -> Path:
     """A closed timeline at `path` (CSV, or JSONL by its suffix): each step is a frame
     (t_source, faces) or an event record, in order."""
-    writer = open_timeline(path, path.suffix.lstrip("."), meta)
+    return written(open_timeline(path, path.suffix.lstrip("."), meta), steps).path
+
+
+def written(
+    writer: TimelineWriter, steps: list[tuple[float, list[TrackedFace]] | dict]
+) -> TimelineWriter:
+    """`writer` started, given each step (see `write_timeline`) and closed."""
+    path = writer.path
     writer.start(SessionInfo(path.stem, LABELS, Settings().as_dict()))
     index = 0
     for step in steps:
@@ -38,7 +45,7 @@ def write_timeline(
         writer.frame(FrameResult(index, t, iso_time(T0 + t), 640, 480, LABELS, faces))
         index += 1
     writer.close()
-    return path
+    return writer
 
 
 def readings(face_id: int, label: str, start: float, stop: float, step: float) -> list:
