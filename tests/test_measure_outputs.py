@@ -310,3 +310,35 @@ def test_predict_json_with_the_mesh_has_the_measures(tmp_path):
     schema = validator({"$ref": "fer_desktop/stream.schema.json#/$defs/mesh"})
     assert not [e.message for e in schema.iter_errors(mesh)]  # the stream's own mesh record
     assert abs(mesh["head_pose_deg"]["yaw"]) < 30 and mesh["eye_openness"]["right"] > 0.2
+
+
+@pytest.mark.slow
+def test_lsl_carries_each_slots_measures_labelled_in_the_stream_info(face_video):
+    """A real inlet on the frame stream of a --mesh eyes session: each slot's measure
+    channels are named, typed and given units in the stream info, and carry the frame's
+    measures (NaN in the empty slot)."""
+    pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
+    from fer_desktop.outputs.lsl import CHANNELS, MEASURE_CHANNELS, LslOutput
+    from tests.test_outputs import lsl_frames
+
+    output = LslOutput(slots=2, name=f"fer_measures_{os.getpid()}")
+    info: dict = {}
+    results, received = lsl_frames(output, face_video, 30, Settings(mesh="eyes"), info)
+    sinfo = info["sinfo"]
+    names = sinfo.get_channel_names()
+    first = 3 + 2 * len(CHANNELS)  # the measures follow every slot's expression channels
+    assert sinfo.n_channels == first + 2 * len(MEASURE_CHANNELS) == len(names)
+    assert names[first : first + 3] == ["face1_yaw", "face1_pitch", "face1_roll"]
+    assert names[-1] == "face2_mesh_presence"
+    assert sinfo.get_channel_units()[first] == "deg"
+    assert sinfo.get_channel_types()[first + 3] == "eye"
+    assert len(received) == len(results) == 30
+    by_name = [dict(zip(names, sample, strict=True)) for sample, _ in received]
+    for got, result in zip(by_name, results, strict=True):
+        (face,) = result.faces
+        assert got["face1_id"] == face.id
+        assert got["face1_yaw"] == pytest.approx(face.measures.pose.yaw, abs=0.051)
+        assert got["face1_eye_open_left"] == pytest.approx(face.measures.eye_openness[1], abs=5e-4)
+        assert got["face1_gaze_x"] == pytest.approx(face.measures.gaze[0], abs=5e-4)
+        assert got["face1_mesh_presence"] > 0.5
+        assert all(math.isnan(got[f"face2_{c}"]) for c in MEASURE_CHANNELS)
