@@ -31,6 +31,8 @@ from tests.conftest import REPO, write_av_video
 from tests.test_schema import STREAM, TIMELINE, validator
 
 FRAMES = 40
+MESH_KEYS = {"presence", "head_pose_deg", "eye_openness", "mouth_opening", "gaze_eye_widths",
+             "reason"}  # fmt: skip
 
 
 def run(source, settings: Settings, outputs: list, frames: int = FRAMES, on_event=None) -> list:
@@ -130,7 +132,9 @@ def test_timelines_have_the_measure_columns_and_read_back_the_streams_values(eye
         assert len(parsed["faces"]) == len(stream)
         for face in parsed["faces"]:
             written = stream[face["frame"]][0]
-            assert face["mesh"] == written["mesh"], which  # the same values, rounded alike
+            # the same values, rounded alike (CSV: the measures of its columns)
+            assert face["mesh"] == {k: written["mesh"][k] for k in face["mesh"]}, which
+            assert set(face["mesh"]) >= MESH_KEYS
             assert "keypoints" not in face  # timelines leave them out
             row = face_row(face, ["happy", "neutral", "sad"])
             assert row["yaw"] == written["mesh"]["head_pose_deg"]["yaw"]
