@@ -19,6 +19,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fer_desktop import measure_columns
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.recording import Recording, read_recording, recording_of
 from fer_desktop.settings import Settings
@@ -82,7 +83,9 @@ def _table(rec: Recording, rows: str) -> pandas.DataFrame:
         text = {"label": "string", **({"cal": "string"} if "cal" in df else {})}
         df = df.astype({"face_id": "Int64", "frame": "Int64", **text})
         prob_columns = [c for c in df.columns if c.startswith("p_")]
+        prob_columns += [c for c in measure_columns.NUMBERS if c in df]
         df[prob_columns] = df[prob_columns].astype("float64")
+        df = df.astype({c: "string" for c in measure_columns.TEXT if c in df})
     elif rows == "frames":
         df = pd.DataFrame(rec.frames, columns=["t_source", "t_wall", "frame", "faces"])
         df = df.astype({"frame": "Int64", "faces": "Int64"})

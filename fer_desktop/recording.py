@@ -7,8 +7,8 @@ the edits review saved beside it (`fer_desktop.sidecar`). `recording_of(writer)`
 same one, without reading the file back, from the rows its writer kept as it wrote them
 (`keep=True`): what a session hands over to analyze, its report and the API. What is
 derived from them is computed once and kept: the labels its faces may have, the recording
-time (`fer_desktop.timeaxis`), the markers placed on it, and the figures of
-`fer_desktop.stats`.
+time (`fer_desktop.timeaxis`), the markers placed on it, the figures of `fer_desktop.stats`
+and, with the face mesh on, the eyes-and-head measures of its face rows (`measures`).
 
 `rec.shown` is the same recording as a report shows it: on the recording time (in
 `t_source`, the source's own time beside it in `source_t`), with review's edits applied
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fer_desktop import measure_columns
 from fer_desktop import sidecar as sidecars
 from fer_desktop.results import FrameResult, TrackedFace
 from fer_desktop.sidecar import Sidecar
@@ -97,6 +98,25 @@ class Recording:
         to while recording (its setting rows)."""
         changes = [lab for s in self.settings for lab in s.get("labels") or []]
         return list(dict.fromkeys([*self.header.get("labels", []), *changes]))
+
+    @cached_property
+    def has_mesh(self) -> bool:
+        """Whether any face row has the eyes-and-head measures (the face mesh was on)."""
+        return any("mesh" in f for f in self.faces)
+
+    @cached_property
+    def measures(self) -> dict[str, np.ndarray]:
+        """The eyes-and-head measures of its face rows, one array per column of
+        measure_columns.COLUMNS, in the order of `faces`: floats (NaN where empty: the mesh
+        off or the face not measured) and, for `mesh_reason`, strings ('' where none)."""
+        rows = [measure_columns.flat(f.get("mesh")) for f in self.faces]
+        out = {
+            c: np.array([np.nan if r[c] is None else r[c] for r in rows], float)
+            for c in measure_columns.NUMBERS
+        }
+        for c in measure_columns.TEXT:
+            out[c] = np.array([r[c] or "" for r in rows], dtype=object)
+        return out
 
     @cached_property
     def axis(self) -> TimeAxis | None:
@@ -196,7 +216,9 @@ class Recording:
 
 
 def _tracked_face(row: dict, labels: list[str]) -> TrackedFace:
-    """A face row as the tracker gave it, its probabilities in the order of `labels`."""
+    """A face row as the tracker gave it, its probabilities in the order of `labels` (with
+    its measures and presence when the mesh was on)."""
+    measures, presence = measure_columns.measures_of(row.get("mesh"))
     return TrackedFace(
         row["face_id"],
         tuple(row["box"]),
@@ -206,6 +228,8 @@ def _tracked_face(row: dict, labels: list[str]) -> TrackedFace:
         row["label"],
         row["valence"],
         cal_state=row.get("cal") or "",
+        measures=measures,
+        presence=presence,
     )
 
 

@@ -5,8 +5,12 @@ camera gaps, setting changes and calibration events (a face's calibration state 
 collecting, calibrated with the stretch its baseline came from, no-baseline, reset). A face
 row's `cal` says its calibration state: its `p_*_cal` values are there, and its label and
 `p_*_smooth` follow them, only when it is "calibrated" or "saved"; otherwise they follow the
-raw values. Every frame's rows are flushed to the operating system as
-soon as they are written, so a killed process loses at most the frame in hand. The file opens
+raw values. With the face mesh on, a face row also has the eyes-and-head measures (yaw,
+pitch, roll, eye_open_right/left, mouth_open, gaze_x/y, mesh_presence, mesh_reason in CSV;
+`mesh` in JSONL; measure_columns.py): all empty when the mesh is off; a face too small or
+turned too far has its presence and `mesh_reason`, and no measure that cannot be trusted.
+Every frame's rows are flushed to the operating system as soon as they are written, so a
+killed process loses at most the frame in hand. The file opens
 with a header (columns, model, settings) and, when closed properly, ends with a "summary"
 row: a file without one was cut short. The k-th "frame" row is the k-th frame of the video
 recorded beside it.
@@ -38,9 +42,10 @@ from typing import IO, Any
 
 import numpy as np
 
+from fer_desktop import measure_columns
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.outputs import Output, SessionInfo
-from fer_desktop.results import SCHEMA_VERSION, FrameResult, face_record, now_iso
+from fer_desktop.results import FrameResult, face_record, now_iso
 from fer_desktop.timeline_rows import (
     EVENT_KINDS,
     JSON_NOTES,
@@ -63,13 +68,19 @@ __all__ = [  # the reading side too (timeline_rows.py), for those who read timel
 ]  # fmt: skip
 
 
+# The header's "version": 3 the calibration state (`cal`); 4 JSONL face rows gained `mesh`;
+# 5 the CSV's measure columns (measure_columns.COLUMNS). Older files are still read.
+VERSION = 5
+
+
 class TimelineError(FerDesktopError):
     """The timeline cannot be written (folder missing or read-only, disk full…)."""
 
 
 def face_row(face: dict, labels: list[str]) -> dict[str, Any]:
     """A face row as one flat record: its box, `p_<label>`, `p_<label>_smooth` and
-    `p_<label>_cal` for each of `labels`, label, valence (and `cal` where written)."""
+    `p_<label>_cal` for each of `labels`, label, valence (and `cal` where written), and the
+    eyes-and-head measures (measure_columns.COLUMNS; None without the mesh)."""
     box = face["box"]
     row = {
         "t_source": face["t_source"],
@@ -91,6 +102,7 @@ def face_row(face: dict, labels: list[str]) -> dict[str, Any]:
     for extra in ("cal",):  # the calibration state, in timelines that have it
         if extra in face:
             row[extra] = face[extra]
+    row.update(measure_columns.flat(face.get("mesh")))
     return row
 
 
@@ -111,7 +123,7 @@ def columns(labels: list[str]) -> list[str]:
         + [f"p_{lab}" for lab in cols]
         + [f"p_{lab}_smooth" for lab in cols]
         + [f"p_{lab}_cal" for lab in cols]
-        + ["cal", "label", "valence", "note"]
+        + ["cal", "label", "valence", *measure_columns.COLUMNS, "note"]
     )
 
 
@@ -154,7 +166,7 @@ class TimelineWriter(Output):
         header = {
             "type": "header",
             "format": "fer_desktop timeline",
-            "version": SCHEMA_VERSION,
+            "version": VERSION,
             "created": now_iso(),
             "columns": columns(self.prob_labels),
             "labels": self.labels,
@@ -285,6 +297,7 @@ class CsvTimeline(TimelineWriter):
             face["cal"],
             face["label"],
             f"{face['valence']:.4f}",
+            *measure_columns.cells(face.get("mesh")),
             note,
         ]
 
@@ -293,6 +306,7 @@ class CsvTimeline(TimelineWriter):
         self._csv = csv.writer(self._fh, lineterminator="\n")
         self._columns = columns(self.prob_labels)
         self._blanks = len(self._columns) - 5  # columns between `frame` and `note`
+        self._label_at = self._columns.index("label")
         self._csv.writerow(self._columns)
         self._keep(plain(header))
         self._read_labels = probability_columns(header)
@@ -330,7 +344,7 @@ class CsvTimeline(TimelineWriter):
             note = json.dumps(extra) if record["event"] in JSON_NOTES else note
         row = self._row(record["event"], t, record["t_wall"], note=note)
         if record["event"] == "marker" and record.get("source"):
-            row[-3] = record["source"]  # a marker row's `label`: who placed it
+            row[self._label_at] = record["source"]  # a marker row's `label`: who placed it
         self._write_rows([row])
 
     def _write_summary(self, summary: dict) -> None:

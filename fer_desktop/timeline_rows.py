@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fer_desktop import measure_columns
+
 STANDARD_LABELS = ["happy", "neutral", "sad"]  # columns kept for any shipped model
 EVENT_KINDS = ("marker", "gap", "setting", "seek", "calibration", "retention")  # seek: files
 JSON_NOTES = ("setting", "seek", "calibration", "retention")  # CSV note holds their fields
@@ -132,6 +134,7 @@ def row_from_csv(row: dict, labels: list[str]) -> dict:
             "cal": row.get("cal") or "",
             "label": row["label"],
             "valence": float(row["valence"]),
+            **({} if (mesh := measure_columns.nested(row)) is None else {"mesh": mesh}),
         }
     if kind == "summary":
         return json.loads(row["note"])

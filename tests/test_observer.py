@@ -253,3 +253,40 @@ def test_faces_gone_a_while_are_counted_not_carded(browser, tmp_path, pipeline):
     assert len(ids) >= 8  # the subjects were told apart
     assert len(cards) <= min(len(recent) + 1, 5) < len(ids)
     assert left.startswith(f"{len(ids) - len(cards)} faces left the view")
+
+
+def test_the_page_shows_head_pose_and_eye_openness_per_face_as_text(browser, tmp_path, face_video):
+    """Issue #31: with the face mesh on, each face's card has a line of text with its head
+    pose and eye openness, the values of the stream's own lines."""
+    import re
+
+    from selenium.webdriver.common.by import By
+
+    from fer_desktop.pipeline import Pipeline
+    from fer_desktop.settings import Settings
+
+    shape = re.compile(
+        r"^head yaw [+−]\d+° pitch [+−]\d+° roll [+−]\d+° · eyes R 0\.\d\d L 0\.\d\d$"
+    )
+    with (
+        Pipeline(Settings(mesh="eyes")) as meshed,
+        Served(face_video, tmp_path, meshed) as served,
+        connect(served.server.url, proxy=None, open_timeout=WAIT_S) as reader,
+    ):
+        browser.get(served.page)
+        wait_for(
+            browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".face .measures"),
+            "no measures line on the face card",
+        )  # fmt: skip
+        shown = browser.execute_script(
+            "const m = document.querySelector('.face .measures');"
+            "return {text: m.textContent, html: m.innerHTML, yaw: m.dataset.yaw};"
+        )
+        sent = []
+        while len(sent) < 5:
+            line = json.loads(reader.recv(timeout=WAIT_S))
+            sent += [f["mesh"] for f in line.get("faces", [])]
+    assert shape.match(shown["text"]), shown
+    assert shown["html"] == shown["text"].replace("&", "&amp;")  # text only, no markup
+    assert abs(float(shown["yaw"])) < 30
+    assert all(abs(m["head_pose_deg"]["yaw"]) < 30 for m in sent)

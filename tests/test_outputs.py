@@ -48,7 +48,7 @@ def test_lsl_inlet_receives_frames_and_markers(demo_video):
     pytest.importorskip("mne_lsl", reason="the [lsl] extra (mne-lsl) is not installed")
     from mne_lsl import lsl
 
-    from fer_desktop.outputs.lsl import CHANNELS, FRAME_CHANNELS, LslOutput
+    from fer_desktop.outputs.lsl import CHANNELS, FRAME_CHANNELS, MEASURE_CHANNELS, LslOutput
 
     name = f"fer_desktop_test_{os.getpid()}"
     output = LslOutput(slots=2, name=name)
@@ -87,7 +87,8 @@ def test_lsl_inlet_receives_frames_and_markers(demo_video):
     run_session(demo_video, [output], frames=45, on_frame=on_frame)
     listener.join(40)
     info = received["info"]
-    assert info.n_channels == 3 + 2 * len(CHANNELS) and info.stype == "Expression"
+    assert info.n_channels == 3 + 2 * (len(CHANNELS) + len(MEASURE_CHANNELS))
+    assert info.stype == "Expression"
     names = info.get_channel_names()
     assert names[:8] == [*FRAME_CHANNELS, *(f"face1_{c}" for c in CHANNELS)]
     frames = received["frames"]
@@ -109,9 +110,10 @@ def test_lsl_inlet_receives_frames_and_markers(demo_video):
     assert marker_ts == sorted(marker_ts)
 
 
-def lsl_frames(output, source, frames: int) -> tuple[list, list]:
+def lsl_frames(output, source, frames: int, settings=None, info=None) -> tuple[list, list]:
     """Run a session on `source` into `output` (an LslOutput) with a real inlet on its frame
-    stream: (the session's FrameResults, the (sample, timestamp) pairs the inlet got)."""
+    stream: (the session's FrameResults, the (sample, timestamp) pairs the inlet got). The
+    inlet's stream info goes in `info["sinfo"]` when a dict is given."""
     from fer_desktop.outputs.lsl import liblsl
 
     lsl = liblsl()
@@ -121,6 +123,8 @@ def lsl_frames(output, source, frames: int) -> tuple[list, list]:
     def listen() -> None:
         inlet = lsl.StreamInlet(lsl.resolve_streams(timeout=20, name=output.stream_name)[0])
         inlet.open_stream(timeout=10)
+        if info is not None:
+            info["sinfo"] = inlet.get_sinfo()
         ready.set()
         while True:
             sample, ts = inlet.pull_sample(timeout=1.0)
@@ -139,7 +143,8 @@ def lsl_frames(output, source, frames: int) -> tuple[list, list]:
     listener = threading.Thread(target=listen)
     listener.start()
     opts = SessionOptions(realtime=False, max_frames=frames)
-    Session.from_settings(str(source), Settings(), opts, [output], on_event=on_event).run()
+    settings = settings or Settings()
+    Session.from_settings(str(source), settings, opts, [output], on_event=on_event).run()
     done.set()
     listener.join(30)
     return results, received
@@ -162,7 +167,7 @@ def test_lsl_slots_keep_each_face_and_samples_carry_frame_faces_and_capture_time
     for (sample, ts), result in zip(received, results, strict=True):
         assert sample[:3] == [result.index, pytest.approx(result.t_source), len(result.faces)]
         assert ts == pytest.approx(result.t_monotonic + offset, abs=1e-3)  # at capture
-        by_frame[result.index] = [None if v != v else int(v) for v in sample[3::5]]
+        by_frame[result.index] = [None if v != v else int(v) for v in sample[3 : 3 + 4 * 5 : 5]]
     in_view = {r.index: {f.id for f in r.faces} for r in results}
     assert max(len(ids) for ids in in_view.values()) > 4  # more faces than slots
     moves = [  # a face in a slot that is still in view in the next frame, in another slot

@@ -1,5 +1,6 @@
 // The observer page: reads the fer_desktop stream of this same origin and shows each face's
-// label, valence per face over the last 60 s, and the markers (in time order). When the
+// label, its head pose and eye openness when the face mesh is on (as text, or why it could
+// not be measured), valence per face over the last 60 s, and the markers (in time order). When the
 // stream goes away it tries again, waiting longer each time (RETRY_S), and says so. A new
 // "header" line (the window's next source) starts the faces afresh. No library, no CDN.
 "use strict";
@@ -46,6 +47,7 @@ function onFrame(line) {
     const face = faces.get(f.face_id) || {points: []};
     face.label = f.label;
     face.valence = f.valence;
+    face.mesh = f.mesh || null;  // schema 4: with the face mesh on
     face.points.push([t, f.valence]);
     face.last = t;
     while (face.points.length && face.points[0][0] < latest - WINDOW_S) face.points.shift();
@@ -100,7 +102,28 @@ function faceCard(id, face) {
   valence.className = "valence";
   valence.textContent = (face.valence >= 0 ? "+" : "") + face.valence.toFixed(2);
   card.append(name, label, valence);
+  if (face.mesh) card.append(measuresLine(face.mesh));
   return card;
+}
+
+function signed(v, digits) { return (v >= 0 ? "+" : "−") + Math.abs(v).toFixed(digits); }
+
+function measuresLine(mesh) {
+  // "head yaw +3° pitch −5° roll −6°", "eyes R 0.36 L 0.35", or the reason they are missing.
+  const parts = [];
+  const pose = mesh.head_pose_deg, eyes = mesh.eye_openness;
+  if (pose) {
+    parts.push("head yaw " + signed(pose.yaw, 0) + "° pitch " + signed(pose.pitch, 0) +
+      "° roll " + signed(pose.roll, 0) + "°");
+  }
+  if (eyes) parts.push("eyes R " + eyes.right.toFixed(2) + " L " + eyes.left.toFixed(2));
+  if (mesh.reason && !(pose && eyes)) parts.push(String(mesh.reason));
+  const line = document.createElement("span");
+  line.className = "measures";
+  line.dataset.yaw = pose ? String(pose.yaw) : "";
+  line.dataset.eyeRight = eyes ? String(eyes.right) : "";
+  line.textContent = parts.join(" · ") || "not measured";
+  return line;
 }
 
 function onEvent(line) {

@@ -10,7 +10,13 @@ frame, then a fixed number of face slots of five channels each:
 - `frame` (the session's frame number, as on every JSON line), `t_source` (seconds on the
   session's time base), `faces` (faces in view, slots or not);
 - per slot: face id, p_happy, p_neutral, p_sad, valence. Empty slots and labels a model lacks
-  (p_neutral for the 2-class model) are NaN.
+  (p_neutral for the 2-class model) are NaN;
+- then, after every slot's five, the eyes-and-head measures per slot (`face1_yaw`, ...):
+  yaw, pitch, roll (degrees), eye_open_right, eye_open_left, mouth_open (ratios), gaze_x,
+  gaze_y (eye widths) and mesh_presence (0-1), as measure_columns.py names them. NaN when the
+  face mesh is off, the slot is empty, or the face could not be measured (too small, turned
+  too far: the reason is on the JSON lines, not here). Appended, so the first channels keep
+  their places whatever the mesh setting.
 Which face is in which slot is face_slots.FaceSlots's choice: a face keeps its slot while it
 stays in view; with a `driver` rule, slot 1 is the driver's. The stream's
 description (desc/fer_desktop) says all of this, for whoever reads the XDF file.
@@ -38,13 +44,18 @@ import time
 
 import numpy as np
 
+from fer_desktop import measure_columns
 from fer_desktop._quiet import native_stderr_silenced
+from fer_desktop.measures import as_record
 from fer_desktop.outputs import Output, OutputError, SessionInfo
 from fer_desktop.outputs.face_slots import Driver, FaceSlots
 from fer_desktop.results import FrameResult, event_record
 
 FRAME_CHANNELS = ("frame", "t_source", "faces")
 CHANNELS = ("id", "p_happy", "p_neutral", "p_sad", "valence")  # per face slot
+MEASURE_CHANNELS = tuple(measure_columns.NUMBERS)  # per face slot, after every slot's CHANNELS
+MEASURE_TYPES = ("head_pose",) * 3 + ("eye",) * 2 + ("mouth",) + ("gaze",) * 2 + ("presence",)
+MEASURE_UNITS = ("deg",) * 3 + ("ratio",) * 3 + ("eye_widths",) * 2 + ("p",)
 DEFAULT_SLOTS = 4
 STREAM_NAME = "fer_desktop"
 END_MARKER_WAIT_S = 0.1  # lets the end marker leave before the outlet goes
@@ -69,8 +80,14 @@ def liblsl():
 
 
 def channel_names(slots: int) -> list[str]:
+    """Every channel's name: the frame's, each slot's CHANNELS, each slot's measures."""
     faces = [f"face{s + 1}_{c}" for s in range(slots) for c in CHANNELS]
-    return [*FRAME_CHANNELS, *faces]
+    measures = [f"face{s + 1}_{c}" for s in range(slots) for c in MEASURE_CHANNELS]
+    return [*FRAME_CHANNELS, *faces, *measures]
+
+
+def channel_count(slots: int) -> int:
+    return len(FRAME_CHANNELS) + slots * (len(CHANNELS) + len(MEASURE_CHANNELS))
 
 
 class LslOutput(Output):
@@ -119,15 +136,21 @@ class LslOutput(Output):
         sinfo = self._lsl.StreamInfo(
             self.stream_name,
             "Expression",
-            len(FRAME_CHANNELS) + self.n_slots * len(CHANNELS),
+            channel_count(self.n_slots),
             rate,
             "float64",
             f"{self.stream_name}-{self._info.source}",
         )
         sinfo.set_channel_names(channel_names(self.n_slots))
-        sinfo.set_channel_types(["frame", "time", "count"] + ["expression"] * self.n_slots * 5)
+        sinfo.set_channel_types(
+            ["frame", "time", "count"]
+            + ["expression"] * self.n_slots * len(CHANNELS)
+            + list(MEASURE_TYPES) * self.n_slots
+        )
         sinfo.set_channel_units(
-            ["count", "s", "count"] + ["id", "p", "p", "p", "valence"] * self.n_slots
+            ["count", "s", "count"]
+            + ["id", "p", "p", "p", "valence"] * self.n_slots
+            + list(MEASURE_UNITS) * self.n_slots
         )
         about = sinfo.desc.append_child("fer_desktop")
         about.append_child_value("slots", str(self.n_slots))
@@ -136,6 +159,14 @@ class LslOutput(Output):
             "timestamps", "the frame's capture, on LSL's clock; t_source is the session's time"
         )
         about.append_child_value("labels", ",".join(self._labels))
+        about.append_child_value(
+            "measures",
+            "after every slot's expression channels, each slot's "
+            + ",".join(MEASURE_CHANNELS)
+            + " (degrees, ratios, eye widths, 0-1); NaN with the face mesh off or a face not "
+            "measured (too small, turned too far; the JSON lines say why)",
+        )
+        about.append_child_value("mesh_at_start", str(self._info.settings.get("mesh", "off")))
         self._outlet = self._open(sinfo)
 
     def _slot_order(self) -> str:
@@ -146,7 +177,8 @@ class LslOutput(Output):
 
     def sample(self, result: FrameResult) -> np.ndarray:
         """The frame as one LSL sample (NaN where a slot or a label is empty)."""
-        x = np.full(len(FRAME_CHANNELS) + self.n_slots * len(CHANNELS), np.nan)
+        x = np.full(channel_count(self.n_slots), np.nan)
+        measures_at = len(FRAME_CHANNELS) + self.n_slots * len(CHANNELS)
         x[:3] = result.index, result.t_source, len(result.faces)
         for s, face in enumerate(self.slots.assign(result)):
             if face is None:
@@ -155,6 +187,12 @@ class LslOutput(Output):
             values = [face.id, p.get("happy"), p.get("neutral"), p.get("sad"), face.valence]
             at = len(FRAME_CHANNELS) + s * len(CHANNELS)
             x[at : at + len(CHANNELS)] = [np.nan if v is None else v for v in values]
+            if face.measures is not None:
+                flat = measure_columns.flat(as_record(face.measures, face.presence or 0.0))
+                at = measures_at + s * len(MEASURE_CHANNELS)
+                x[at : at + len(MEASURE_CHANNELS)] = [
+                    np.nan if flat[c] is None else flat[c] for c in MEASURE_CHANNELS
+                ]
         return x
 
     def stamp(self, result: FrameResult) -> float:
