@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from fer_desktop.calibration import CALIBRATED
+from fer_desktop.expression_lanes import LANES_NOTE, lanes_by_default, lanes_svg
 from fer_desktop.marker_labels import label_text
 from fer_desktop.recording import Recording, read_recording
 from fer_desktop.stats import (
@@ -213,11 +214,14 @@ def write_report(
     analysed_s: float | None = None,
     duration_s: float | None = None,
     segment_s: float | None = None,
+    lanes: bool | None = None,
 ) -> tuple[Path, Path]:
     """Write <stem>_report.svg and <stem>_report.html beside the timeline (or in out_dir);
     see `write_recording_report`."""
     rec = read_recording(timeline_path)
-    return write_recording_report(rec, out_dir, thumbnails, analysed_s, duration_s, segment_s)
+    return write_recording_report(
+        rec, out_dir, thumbnails, analysed_s, duration_s, segment_s, lanes
+    )
 
 
 def write_recording_report(
@@ -227,6 +231,7 @@ def write_recording_report(
     analysed_s: float | None = None,
     duration_s: float | None = None,
     segment_s: float | None = None,
+    lanes: bool | None = None,
 ) -> tuple[Path, Path]:
     """Write a recording's <stem>_report.svg and <stem>_report.html beside its timeline (or
     in out_dir), as it is shown (`Recording.shown`: on its recording time, review's edits).
@@ -234,7 +239,8 @@ def write_recording_report(
     `thumbnails` embeds a small picture of each face (cut from the video); `analysed_s` is
     how much of the video was read (from analyze) and `duration_s` the length its container
     gives (else the timeline's header says), to tell a file that ends early; `segment_s`
-    adds segments of that length to the segment table.
+    adds segments of that length to the segment table; `lanes` draws one lane per
+    expression instead of valence (None: when the model has more than 3 classes).
     """
     if duration_s is not None:
         rec = rec.with_header(source_duration_s=duration_s)
@@ -242,10 +248,12 @@ def write_recording_report(
     source = rec.header.get("source", rec.path.stem)
     chart_path, html_path = report_paths(rec.path, out_dir)
     analysed, _duration = coverage(shown, analysed_s)
-    chart = chart_svg(shown, f"Expression over time: {source}", end=analysed)
+    lanes = lanes_by_default(shown.labels) if lanes is None else lanes
+    draw = lanes_svg if lanes else chart_svg
+    chart = draw(shown, f"Expression over time: {source}", end=analysed)
     chart_path.parent.mkdir(parents=True, exist_ok=True)
     chart_path.write_text(chart, encoding="utf-8")
-    page = render_html(shown, chart, rec.path.name, thumbnails, analysed_s, segment_s)
+    page = render_html(shown, chart, rec.path.name, thumbnails, analysed_s, segment_s, lanes)
     html_path.write_text(page, encoding="utf-8")
     return chart_path, html_path
 
@@ -487,8 +495,10 @@ def render_html(
     thumbnails: bool = True,
     analysed_s: float | None = None,
     segment_s: float | None = None,
+    lanes: bool = False,
 ) -> str:
-    """The report's page for a recording as it is shown (`Recording.shown`)."""
+    """The report's page for a recording as it is shown (`Recording.shown`), around its
+    chart (`lanes`: one lane per expression, else valence)."""
     header, faces = rec.header, rec.summary.faces
     settings = header.get("settings", {})
     labels = header.get("labels", [])
@@ -510,9 +520,14 @@ def render_html(
         if k in settings
     )
     if faces:
-        body = f"""<figure aria-label="valence over time per face">{inline(chart)}</figure>
-<p class="note">The chart shows valence, {VALENCE_NOTE}, after smoothing; the shaded bands start at
-±{STANDS_OUT:g}, where a moment counts as standing out. Where a face has more readings than
+        valence_note = (
+            f"The chart shows valence, {VALENCE_NOTE}, after smoothing; the shaded bands "
+            f"start at ±{STANDS_OUT:g}, where a moment counts as standing out."
+        )
+        shows = LANES_NOTE if lanes else valence_note
+        figure = "each expression" if lanes else "valence"
+        body = f"""<figure aria-label="{figure} over time per face">{inline(chart)}</figure>
+<p class="note">{shows} Where a face has more readings than
 the chart's width can show (a long recording), its line is the median of each bin of
 {BIN_PX} pixels and the pale band around it the lowest to the highest value in that bin.</p>
 <h2>Faces</h2>
