@@ -22,6 +22,18 @@ if TYPE_CHECKING:
 VALENCE, LANES = "valence", "lanes"
 CHART_MODES = (VALENCE, LANES)
 LANES_ABOVE = 3  # a model with more classes than this shows lanes unless told otherwise
+# Each expression's colour, as the window's label tags show it: a lane's name is in it.
+LABEL_HEX = {
+    "happy": "#2ca02c",
+    "neutral": "#9e9e9e",
+    "sad": "#1f77b4",
+    # the 8-class model's others
+    "surprise": "#ffb300",
+    "anger": "#d62728",
+    "disgust": "#8c6d31",
+    "fear": "#9467bd",
+    "contempt": "#e377c2",
+}
 LANES_NOTE = (
     "One lane per expression: each face's probability of that expression (0 to 1, after "
     "smoothing; the calibrated values once its baseline was taken), a line per face in its "

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fer_desktop.expression_lanes import LABEL_HEX
 from fer_desktop.marker_labels import LEVELS, SHORT_CHARS, label_levels, label_text
 
 # A line with more points than its width can show (one per BIN_PX pixels) is drawn by bins
@@ -395,8 +396,8 @@ def expression_lanes_chart(
             f"<g class='lane'><rect x='{left}' y='{y0}' width='{right - left}' "
             f"height='{LANE_PX}' fill='none' stroke='#bbb'/>"
             f"<line x1='{left}' x2='{right}' y1='{y(0.5):.1f}' y2='{y(0.5):.1f}' stroke='#eee'/>"
-            f"<text x='{left - 8}' y='{y(0.5) + 4:.1f}' text-anchor='end' font-size='12'>"
-            f"{esc(name)}</text>"
+            f"<text x='{left - 8}' y='{y(0.5) + 4:.1f}' text-anchor='end' font-size='12' "
+            f"fill='{LABEL_HEX.get(name, '#222')}'>{esc(name)}</text>"
             f"<text x='{left - 3}' y='{y(1.0) + 7:.1f}' text-anchor='end' font-size='8' "
             f"fill='#777'>1</text><text x='{left - 3}' y='{y(0.0):.1f}' text-anchor='end' "
             "font-size='8' fill='#777'>0</text>"
