@@ -24,6 +24,9 @@ from .face_style import face_pen
 
 MODE_KEY = "chart_mode"  # in QSettings: "valence" or "lanes"; absent: by the model's classes
 MODE_TEXTS = {VALENCE: "Valence", LANES: "One lane per expression"}
+LANE_MIN_PX = 30  # a lane stays at least this high (the chart grows to hold them all)
+VALENCE_MIN_PX = 160
+AXIS_PX = 46  # the time axis under the lanes
 LineMaker = Callable[[bool], pg.InfiniteLine]  # labelled (True) or bare
 
 
@@ -37,8 +40,8 @@ class LaneStack(pg.GraphicsLayout):
         self.plots: list[pg.PlotItem] = []
         self.names: list[pg.LabelItem] = []
         self.curves: dict[int, list[pg.PlotDataItem]] = {}  # face id -> one curve per lane
-        # vertical lines across every lane: (maker, the lane that carries its label)
-        self.line_makers: list[tuple[LineMaker, int]] = []
+        # vertical lines across every lane: (maker, the lane that carries its label, group)
+        self.line_makers: list[tuple[LineMaker, int, str]] = []
         self.lines: list[list[pg.InfiniteLine]] = []  # per maker, its line in each lane
         self.layout.setHorizontalSpacing(0)
         self.layout.setVerticalSpacing(6)  # the 1 of a lane clear of the 0 above it
@@ -60,14 +63,22 @@ class LaneStack(pg.GraphicsLayout):
             plot.showGrid(x=True, y=False, alpha=0.2)
             plot.getAxis("left").setTicks([[(0.0, "0"), (1.0, "1")]])
             plot.getAxis("left").setWidth(22)
-            plot.getAxis("bottom").setStyle(showValues=k == len(self.labels) - 1)
+            plot.hideAxis("bottom")  # one time axis under them all, in a row of its own
             if k:
                 plot.setXLink(self.plots[0])
             self.plots.append(plot)
             self.names.append(name)
-        if self.plots:
-            self.plots[-1].setLabel("bottom", "time (s)")
-        for maker, labelled in self.line_makers:
+        if self.plots:  # the time axis: an empty plot as wide as the lanes, no higher than it
+            axis = self.addPlot(row=len(self.plots), col=1)
+            axis.setXLink(self.plots[0])
+            axis.setMouseEnabled(x=False, y=False)
+            axis.hideButtons()
+            axis.getAxis("left").setWidth(22)
+            axis.getAxis("left").setStyle(showValues=False)
+            axis.getAxis("left").setPen(None)
+            axis.setLabel("bottom", "time (s)")
+            axis.setFixedHeight(AXIS_PX)
+        for maker, labelled, _group in self.line_makers:
             self._draw_line(maker, labelled)
 
     def face_curves(self, face_id: int) -> list[pg.PlotDataItem]:
@@ -89,11 +100,12 @@ class LaneStack(pg.GraphicsLayout):
                 plot.removeItem(curve)
         self.curves = {}
 
-    def add_line(self, maker: LineMaker, labelled_lane: int = 0) -> None:
+    def add_line(self, maker: LineMaker, labelled_lane: int = 0, group: str = "") -> list:
         """A vertical line in every lane, from `maker`; labelled in lane `labelled_lane`
-        only (-1: the bottom one), so a label is written once."""
-        self.line_makers.append((maker, labelled_lane))
-        self._draw_line(maker, labelled_lane)
+        only (-1: the bottom one), so a label is written once. `group` names the kind
+        (markers, switches…) for `clear_lines`. Returns the lines, one per lane."""
+        self.line_makers.append((maker, labelled_lane, group))
+        return self._draw_line(maker, labelled_lane)
 
     def _draw_line(self, maker: LineMaker, labelled_lane: int) -> None:
         labelled = labelled_lane % len(self.plots) if self.plots else -1
@@ -101,12 +113,19 @@ class LaneStack(pg.GraphicsLayout):
         for plot, line in zip(self.plots, lines, strict=True):
             plot.addItem(line)
         self.lines.append(lines)
+        return lines
 
-    def clear_lines(self) -> None:
-        for lines in self.lines:
-            for plot, line in zip(self.plots, lines, strict=True):
-                plot.removeItem(line)
-        self.lines, self.line_makers = [], []
+    def clear_lines(self, group: str | None = None) -> None:
+        """Remove the vertical lines of `group` (None: all of them)."""
+        keep = []
+        for made, lines in zip(self.line_makers, self.lines, strict=True):
+            if group is None or made[2] == group:
+                for plot, line in zip(self.plots, lines, strict=True):
+                    plot.removeItem(line)
+            else:
+                keep.append((made, lines))
+        self.line_makers = [made for made, _lines in keep]
+        self.lines = [lines for _made, lines in keep]
 
     def set_x_range(self, start: float, end: float) -> None:
         if self.plots:
@@ -143,8 +162,16 @@ class LanesMode:
             mode = VALENCE  # no lanes to show yet
         if mode == self.mode:
             return
+        shown = self.plotItem if self.mode == VALENCE else self.lanes.plots[0]
+        coming = self.lanes.plots[0] if mode == LANES else self.plotItem
+        if shown.getViewBox().autoRangeEnabled()[0]:
+            coming.enableAutoRange(x=True)
+        else:  # zoomed in: the other one shows the same stretch of time
+            coming.setXRange(*shown.viewRange()[0], padding=0)
         self.mode = mode
         self.setCentralItem(self.lanes if mode == LANES else self.plotItem)
+        lanes_px = LANE_MIN_PX * len(self.lanes.labels) + 40
+        self.setMinimumHeight(lanes_px if mode == LANES else VALENCE_MIN_PX)
         if mode == LANES:
             self._lanes_shown()
         self.modeShown.emit(mode)
