@@ -204,6 +204,6 @@ def chart_mode_box(chart, settings: QSettings) -> QComboBox:
     chart.modeShown.connect(shown)
     saved = settings.value(MODE_KEY)
     chart.choose_mode(saved if saved in CHART_MODES else None)
-    shown(chart.mode)
+    shown(chart.mode_choice or chart.mode)  # the choice, before a model says what it shows
     box.currentIndexChanged.connect(chosen)
     return box
