@@ -11,6 +11,7 @@ windows (`gui/expression_lanes_view.py`) and the report (`lanes_svg`) draw from 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,18 +23,6 @@ if TYPE_CHECKING:
 VALENCE, LANES = "valence", "lanes"
 CHART_MODES = (VALENCE, LANES)
 LANES_ABOVE = 3  # a model with more classes than this shows lanes unless told otherwise
-# Each expression's colour, as the window's label tags show it: a lane's name is in it.
-LABEL_HEX = {
-    "happy": "#2ca02c",
-    "neutral": "#9e9e9e",
-    "sad": "#1f77b4",
-    # the 8-class model's others
-    "surprise": "#ffb300",
-    "anger": "#d62728",
-    "disgust": "#8c6d31",
-    "fear": "#9467bd",
-    "contempt": "#e377c2",
-}
 LANES_NOTE = (
     "One lane per expression: each face's probability of that expression (0 to 1, after "
     "smoothing; the calibrated values once its baseline was taken), a line per face in its "
@@ -92,14 +81,21 @@ def recording_lanes(rec: Recording) -> dict[int, dict[str, list[tuple[float, flo
     return out
 
 
-def lanes_svg(rec: Recording, title: str, width: int = 1000, end: float | None = None) -> str:
+def lanes_svg(
+    rec: Recording,
+    title: str,
+    face_style: tuple[Callable[[int], str], Callable[[int], str]],
+    width: int = 1000,
+    end: float | None = None,
+) -> str:
     """The report's lanes chart of a recording as shown (`Recording.shown`): one lane per
-    label, one line per face (brief or small faces faint), the markers, and each switch
+    label, one line per face (brief or small faces faint) in its colour and dashes
+    (`face_style`: the report's face_colour and face_dash), the markers, and each switch
     between raw and calibrated values."""
-    from fer_desktop.report import face_colour, face_dash
     from fer_desktop.stats import calibration_switches, face_name, frame_step
     from fer_desktop.svg_chart import Line, expression_lanes_chart
 
+    face_colour, face_dash = face_style
     faces = {f.face_id: f for f in rec.summary.faces}
     switches = calibration_switches(rec)
     points = recording_lanes(rec)

@@ -249,8 +249,11 @@ def write_recording_report(
     chart_path, html_path = report_paths(rec.path, out_dir)
     analysed, _duration = coverage(shown, analysed_s)
     lanes = lanes_by_default(shown.labels) if lanes is None else lanes
-    draw = lanes_svg if lanes else chart_svg
-    chart = draw(shown, f"Expression over time: {source}", end=analysed)
+    title = f"Expression over time: {source}"
+    if lanes:
+        chart = lanes_svg(shown, title, (face_colour, face_dash), end=analysed)
+    else:
+        chart = chart_svg(shown, title, end=analysed)
     chart_path.parent.mkdir(parents=True, exist_ok=True)
     chart_path.write_text(chart, encoding="utf-8")
     page = render_html(shown, chart, rec.path.name, thumbnails, analysed_s, segment_s, lanes)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fer_desktop.expression_lanes import LABEL_HEX
+from fer_desktop.label_colours import LABEL_HEX
 from fer_desktop.marker_labels import LEVELS, SHORT_CHARS, label_levels, label_text
 
 # A line with more points than its width can show (one per BIN_PX pixels) is drawn by bins

@@ -14,11 +14,13 @@ import pytest
 from fer_desktop.classifier import MODELS_DIR
 from fer_desktop.expression_lanes import LANES, VALENCE, lanes_svg, recording_lanes
 from fer_desktop.recording import read_recording
+from fer_desktop.report import face_colour, face_dash
 from fer_desktop.results import NEGATIVE
 from fer_desktop.svg_chart import Line, expression_lanes_chart
 from tests.conftest import copy_recording
 from tests.helpers import ini_settings, main_window, record_live, run_cli, wait_frames
 
+STYLE = (face_colour, face_dash)
 EIGHT = ["neutral", "happy", "surprise", "sad", "anger", "disgust", "fear", "contempt"]
 
 
@@ -103,9 +105,9 @@ def test_three_classes_stay_valence_unless_asked_and_lanes_mark_the_switch(calib
 def test_a_face_away_breaks_its_line_in_every_lane(eight_class):
     rec = read_recording(eight_class).shown
     away = rec.with_faces([r for r in rec.faces if not 3.0 <= r["t_source"] <= 5.0])
-    for lane in lanes_of(lanes_svg(away, "away")):
+    for lane in lanes_of(lanes_svg(away, "away", STYLE)):
         assert lane.count("<polyline") == 2  # before and after, never joined across
-    for lane in lanes_of(lanes_svg(rec, "all there")):
+    for lane in lanes_of(lanes_svg(rec, "all there", STYLE)):
         assert lane.count("<polyline") == 1
 
 

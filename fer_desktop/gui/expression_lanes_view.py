@@ -18,7 +18,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QComboBox
 
-from fer_desktop.expression_lanes import CHART_MODES, LABEL_HEX, LANES, VALENCE, chart_mode
+from fer_desktop.expression_lanes import CHART_MODES, LANES, VALENCE, chart_mode
+from fer_desktop.label_colours import LABEL_HEX
 
 from .face_style import face_pen
 

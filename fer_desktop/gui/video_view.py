@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from fer_desktop.expression_lanes import LABEL_HEX
+from fer_desktop.label_colours import LABEL_HEX
 from fer_desktop.report import face_colour
 from fer_desktop.results import FrameResult
 
