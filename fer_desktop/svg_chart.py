@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fer_desktop.label_colours import LABEL_HEX
 from fer_desktop.marker_labels import LEVELS, SHORT_CHARS, label_levels, label_text
 
 # A line with more points than its width can show (one per BIN_PX pixels) is drawn by bins
@@ -142,34 +144,78 @@ def valence_chart(
     )
     bin_s = BIN_PX * t_end / max(right - left, 1)
     for ln in lines:
-        stroke = "stroke-width='0.8' stroke-opacity='0.35'" if ln.faint else "stroke-width='1.4'"
-        for run in _runs(ln.points, gap_s):
-            bins = binned(run, bin_s)
-            if len(bins) < len(run):  # more points than the width shows: median and range
-                lows = [f"{x(b.t):.1f},{y(b.lo):.1f}" for b in bins]
-                highs = [f"{x(b.t):.1f},{y(b.hi):.1f}" for b in reversed(bins)]
-                out.append(
-                    f"<polygon class='range' fill='{ln.colour}' fill-opacity='0.18' "
-                    f"points='{' '.join(lows + highs)}'><title>{esc(ln.label)}: lowest to "
-                    f"highest per {bin_s:.3g} s</title></polygon>"
-                )
-                run = [(b.t, b.median) for b in bins]
-            coords = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in run)
-            out.append(
-                f"<polyline fill='none' stroke='{ln.colour}' {stroke}{_dash(ln)} "
-                f"points='{coords}'>"
-                f"<title>{esc(ln.label)}</title></polyline>"
-            )
+        out += line_svg(ln, x, y, bin_s, gap_s)
     for ln in lines:  # the switches between raw and calibrated values, in the face's colour
-        for t, values in ln.switches:
+        out += switch_svg(ln, x, top, bottom)
+    out += markers_svg(markers, x, top, bottom, LABEL_PX * t_end / max(right - left, 1))
+    if legend:
+        out += legend_svg(lines, right + 14, top)
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def line_svg(
+    ln: Line,
+    x: Callable[[float], float],
+    y: Callable[[float], float],
+    bin_s: float,
+    gap_s: float,
+) -> list[str]:
+    """A face's line, broken where it was away over `gap_s`; with more points than the
+    width shows, the median of each `bin_s` bin and a pale band from lowest to highest."""
+    esc, out = html.escape, []
+    stroke = "stroke-width='0.8' stroke-opacity='0.35'" if ln.faint else "stroke-width='1.4'"
+    for run in _runs(ln.points, gap_s):
+        bins = binned(run, bin_s)
+        if len(bins) < len(run):  # more points than the width shows: median and range
+            lows = [f"{x(b.t):.1f},{y(b.lo):.1f}" for b in bins]
+            highs = [f"{x(b.t):.1f},{y(b.hi):.1f}" for b in reversed(bins)]
             out.append(
-                f"<line x1='{x(t):.1f}' x2='{x(t):.1f}' y1='{top}' y2='{bottom}' "
-                f"stroke='{ln.colour}' stroke-dasharray='1 2'><title>"
-                f"{esc(ln.label)}: {values} from {t:.2f} s</title></line>"
-                f"<text x='{x(t) + 3:.1f}' y='{bottom - 4}' font-size='9' fill='{ln.colour}'>"
-                f"{values}</text>"
+                f"<polygon class='range' fill='{ln.colour}' fill-opacity='0.18' "
+                f"points='{' '.join(lows + highs)}'><title>{esc(ln.label)}: lowest to "
+                f"highest per {bin_s:.3g} s</title></polygon>"
             )
-    label_gap = LABEL_PX * t_end / max(right - left, 1)  # seconds one label covers
+            run = [(b.t, b.median) for b in bins]
+        coords = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in run)
+        out.append(
+            f"<polyline fill='none' stroke='{ln.colour}' {stroke}{_dash(ln)} "
+            f"points='{coords}'>"
+            f"<title>{esc(ln.label)}</title></polyline>"
+        )
+    return out
+
+
+def switch_svg(
+    ln: Line, x: Callable[[float], float], top: float, bottom: float, text: bool = True
+) -> list[str]:
+    """A dotted line in the face's colour from `top` to `bottom` where its values switch
+    between raw and calibrated, named at the bottom unless `text` is False."""
+    out = []
+    for t, values in ln.switches:
+        named = (
+            f"<text x='{x(t) + 3:.1f}' y='{bottom - 4}' font-size='9' fill='{ln.colour}'>"
+            f"{values}</text>"
+            if text
+            else ""
+        )
+        out.append(
+            f"<line x1='{x(t):.1f}' x2='{x(t):.1f}' y1='{top}' y2='{bottom}' "
+            f"stroke='{ln.colour}' stroke-dasharray='1 2'><title>"
+            f"{html.escape(ln.label)}: {values} from {t:.2f} s</title></line>{named}"
+        )
+    return out
+
+
+def markers_svg(
+    markers: list[tuple[float, str]],
+    x: Callable[[float], float],
+    top: float,
+    bottom: float,
+    label_gap: float,
+) -> list[str]:
+    """A dashed line per marker from `top` to `bottom`, its note near the top (labels of
+    markers closer than `label_gap` seconds hang one below another)."""
+    esc, out = html.escape, []
     levels = label_levels([t for t, _ in markers], label_gap)
     for (t, note), level in zip(markers, levels, strict=True):
         out.append(
@@ -183,23 +229,26 @@ def valence_chart(
                 f"<text x='{x(t) + 3:.1f}' y='{y_text}' font-size='9'>"
                 f"<title>{esc(note)}</title>{esc(shown)}</text>"
             )
-    if legend:
-        lx = right + 14
-        for k, ln in enumerate(lines[:20]):
-            ly = top + 8 + 15 * k
-            opacity = " stroke-opacity='0.35'" if ln.faint else ""
-            out.append(
-                f"<line x1='{lx}' x2='{lx + 18}' y1='{ly}' y2='{ly}' "
-                f"stroke='{ln.colour}' stroke-width='2'{opacity}{_dash(ln)}/>"
-            )
-            out.append(f"<text x='{lx + 24}' y='{ly + 4}' font-size='10'>{esc(ln.label)}</text>")
-        if len(lines) > 20:
-            out.append(
-                f"<text x='{lx}' y='{top + 8 + 15 * 20 + 4}' font-size='10'>"
-                f"… and {len(lines) - 20} more</text>"
-            )
-    out.append("</svg>")
-    return "\n".join(out)
+    return out
+
+
+def legend_svg(lines: list[Line], lx: float, top: float) -> list[str]:
+    """The faces' legend: a short line and its label for each of the first 20."""
+    esc, out = html.escape, []
+    for k, ln in enumerate(lines[:20]):
+        ly = top + 8 + 15 * k
+        opacity = " stroke-opacity='0.35'" if ln.faint else ""
+        out.append(
+            f"<line x1='{lx}' x2='{lx + 18}' y1='{ly}' y2='{ly}' "
+            f"stroke='{ln.colour}' stroke-width='2'{opacity}{_dash(ln)}/>"
+        )
+        out.append(f"<text x='{lx + 24}' y='{ly + 4}' font-size='10'>{esc(ln.label)}</text>")
+    if len(lines) > 20:
+        out.append(
+            f"<text x='{lx}' y='{top + 8 + 15 * 20 + 4}' font-size='10'>"
+            f"… and {len(lines) - 20} more</text>"
+        )
+    return out
 
 
 XMLNS = " xmlns='http://www.w3.org/2000/svg'"
@@ -289,4 +338,80 @@ def lanes_chart(
         f"<text x='{(left + right) / 2:.0f}' y='{height - 6}' text-anchor='middle'>"
         "seconds from the event (change from the baseline, shaded; band: 95% CI)</text></svg>"
     )
+    return "\n".join(out)
+
+
+LANE_PX = 62  # the height of one expression's lane
+
+
+def expression_lanes_chart(
+    lanes: list[tuple[str, list[Line]]],
+    markers: list[tuple[float, str]],
+    title: str,
+    width: int = 1000,
+    end: float | None = None,
+    gap_s: float = 1.0,
+) -> str:
+    """One lane per expression, stacked, each from 0 to 1 and named on its left: each face's
+    probability of that expression as a line in its colour (broken where it was away over
+    `gap_s`); markers dashed across every lane with their notes in the top one; dotted
+    lines in a face's colour where its values switch between raw and calibrated, named in
+    the bottom lane. `lanes` is (expression, its lines), the faces in the same order in each."""
+    esc = html.escape
+    faces = lanes[0][1] if lanes else []
+    legend_w = 170
+    left, right, top = 92, width - 12 - legend_w, 30
+    bottom = top + LANE_PX * max(len(lanes), 1)
+    height = bottom + 40
+    out = [
+        f"<svg{XMLNS} width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}' {FONT} font-size='11'>",
+        f"<rect width='{width}' height='{height}' fill='white'/>",
+        f"<text x='{width / 2:.0f}' y='18' text-anchor='middle' font-size='14'>{esc(title)}</text>",
+    ]
+    if not faces:
+        out.append(
+            f"<text x='{width / 2:.0f}' y='{height / 2:.0f}' text-anchor='middle' "
+            "font-size='16' fill='#555'>no faces found</text></svg>"
+        )
+        return "\n".join(out)
+    t_end = end or max((p[0] for ln in faces for p in ln.points), default=1.0) or 1.0
+
+    def x(t: float) -> float:
+        return left + (right - left) * min(max(t / t_end, 0.0), 1.0)
+
+    bin_s = BIN_PX * t_end / max(right - left, 1)
+    for t in _ticks(0.0, t_end):
+        out.append(
+            f"<line x1='{x(t):.1f}' x2='{x(t):.1f}' y1='{top}' y2='{bottom}' stroke='#eee'/>"
+        )
+        out.append(f"<text x='{x(t):.1f}' y='{bottom + 15}' text-anchor='middle'>{t:g}</text>")
+    for k, (name, lines) in enumerate(lanes):
+        y0 = top + k * LANE_PX
+
+        def y(v: float, y0: float = y0) -> float:
+            return y0 + 4 + (LANE_PX - 8) * (1.0 - min(max(v, 0.0), 1.0))
+
+        out.append(
+            f"<g class='lane'><rect x='{left}' y='{y0}' width='{right - left}' "
+            f"height='{LANE_PX}' fill='none' stroke='#bbb'/>"
+            f"<line x1='{left}' x2='{right}' y1='{y(0.5):.1f}' y2='{y(0.5):.1f}' stroke='#eee'/>"
+            f"<text x='{left - 8}' y='{y(0.5) + 4:.1f}' text-anchor='end' font-size='12' "
+            f"fill='{LABEL_HEX.get(name, '#222')}'>{esc(name)}</text>"
+            f"<text x='{left - 3}' y='{y(1.0) + 7:.1f}' text-anchor='end' font-size='8' "
+            f"fill='#777'>1</text><text x='{left - 3}' y='{y(0.0):.1f}' text-anchor='end' "
+            "font-size='8' fill='#777'>0</text>"
+        )
+        for ln in lines:
+            out += line_svg(ln, x, y, bin_s, gap_s)
+        out.append("</g>")
+    for ln in faces:  # across every lane, named once, at the bottom
+        out += switch_svg(ln, x, top, bottom)
+    out += markers_svg(markers, x, top, bottom, LABEL_PX * t_end / max(right - left, 1))
+    out.append(
+        f"<text x='{(left + right) / 2:.0f}' y='{height - 8}' text-anchor='middle'>"
+        "recording time (s)</text>"
+    )
+    out += legend_svg(faces, right + 14, top)
+    out.append("</svg>")
     return "\n".join(out)

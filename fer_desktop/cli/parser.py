@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from fer_desktop._version import __version__
@@ -97,6 +98,13 @@ def build_parser() -> CommandParser:
         "segment table",
     )
     rp.add_argument("--no-thumbnails", action="store_true", help="no small picture of each face")
+    rp.add_argument(
+        "--lanes",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="chart one lane per expression (each 0-1) instead of valence; --no-lanes: "
+        "valence (default: lanes when the model has more than 3 classes)",
+    )
 
     st = sub.add_parser(
         "study",

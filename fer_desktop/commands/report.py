@@ -130,7 +130,11 @@ def run(args) -> int:
         raise UsageError(f"--out {out}: name the report's .html file")
     out_dir = out.parent if out else timeline.parent
     chart, page = write_report(
-        timeline, out_dir, thumbnails=not args.no_thumbnails, segment_s=segment_s
+        timeline,
+        out_dir,
+        thumbnails=not args.no_thumbnails,
+        segment_s=segment_s,
+        lanes=args.lanes,
     )
     if out is not None and page != out:
         shutil.move(page, out)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from fer_desktop.classifier import shipped_models
 
+from .expression_lanes_view import chart_mode_box
 from .live_texts import MODEL_CHOICES, RANGE_CHOICES, STATUS_TIP
 from .mood_chart import MoodChart
 from .video_view import VideoView
@@ -60,8 +61,9 @@ def _transport(w) -> QHBoxLayout:
     w.window_box = QComboBox()  # under the chart it sets, not in a full toolbar
     for s in (30, 60, 120):
         w.window_box.addItem(f"{s} s chart", s)
+    w.chart_mode_box = chart_mode_box(w.chart, w.settings)  # valence or lanes, remembered
     row = QHBoxLayout()
-    for widget in (w.play, w.seek, w.fast, w.window_box):
+    for widget in (w.play, w.seek, w.fast, w.window_box, w.chart_mode_box):
         row.addWidget(widget)
     return row
 

@@ -1,4 +1,5 @@
-"""The rolling mood chart: valence per face over the last N seconds (pyqtgraph).
+"""The rolling mood chart: valence per face over the last N seconds (pyqtgraph), or one
+lane per expression (`expression_lanes_view`; the window's switch picks).
 
 It runs on the frames' `t_source`. When that goes back (a seek back in a file), the points
 from the later stretch are dropped, so each curve stays in time order; a curve breaks where
@@ -11,12 +12,14 @@ from bisect import bisect_left
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
 
 from fer_desktop.calibration import CALIBRATED, SAVED
 from fer_desktop.marker_labels import LEVELS, SHORT_CHARS, label_levels, label_text
 from fer_desktop.report import face_colour
 from fer_desktop.results import FrameResult
 
+from .expression_lanes_view import LANES, LanesMode
 from .face_style import face_pen
 
 BAND = 0.2  # |valence| below this reads as neutral
@@ -33,13 +36,19 @@ LABEL_TOP, LABEL_STEP = 0.97, 0.11  # the top level's height, and the drop per l
 LABEL_SPAN = 0.2  # share of the chart's width one label takes
 
 
-class MoodChart(pg.PlotWidget):
-    """One line per face id in that face's overlay colour; markers as vertical lines."""
+class MoodChart(LanesMode, pg.PlotWidget):
+    """One line per face id in that face's overlay colour; markers as vertical lines. In
+    lanes mode, the same in one lane per expression."""
+
+    modeShown = Signal(str)  # the mode now shown ("valence" or "lanes")
 
     def __init__(self, window_seconds: float = 60.0, parent=None):
         super().__init__(parent=parent, background="w")
         self.window = window_seconds
         self.series: dict[int, list[tuple[float, float]]] = {}  # (t, valence), in time order
+        # (t, smoothed probabilities in the order of lanes.labels), in time order
+        self.lane_points: dict[int, list[tuple[float, np.ndarray]]] = {}
+        self._init_lanes()
         self.curves: dict[int, pg.PlotDataItem] = {}
         self.markers: list[tuple[float, pg.InfiniteLine]] = []  # and calibration switches
         self.calibrated: dict[int, bool] = {}  # face id -> its last values were calibrated
@@ -85,6 +94,8 @@ class MoodChart(pg.PlotWidget):
         self.series.clear()
         self.curves.clear()
         self.calibrated.clear()
+        self.lane_points.clear()
+        self.lanes.clear_faces()
 
     def reset(self) -> None:
         """A new source: no lines, no markers, time from 0 again."""
@@ -97,14 +108,20 @@ class MoodChart(pg.PlotWidget):
         for _t, line in self.markers:
             self.getPlotItem().removeItem(line)
         self.markers.clear()
+        self.lanes.clear_lines()
 
     def add(self, result: FrameResult) -> None:
         if result.t_source < self.now:  # time went back: a seek
             self._forget_after(result.t_source)
         self.now = result.t_source
+        if result.labels != self.lanes.labels:  # another model: other lanes
+            self.lane_points.clear()
+            self.set_lane_labels(result.labels)
         for face in result.faces:
             pts = self.series.setdefault(face.id, [])
             pts.append((result.t_source, face.valence))
+            probs = np.array(face.smooth, dtype=float)
+            self.lane_points.setdefault(face.id, []).append((result.t_source, probs))
             calibrated = face.cal_state in (CALIBRATED, SAVED)
             if self.calibrated.setdefault(face.id, calibrated) != calibrated:
                 self.calibrated[face.id] = calibrated
@@ -117,27 +134,26 @@ class MoodChart(pg.PlotWidget):
 
     def _forget_after(self, t: float) -> None:
         """Drop the points at or after `t` (a later stretch of the source)."""
-        for pts in self.series.values():
+        for pts in [*self.series.values(), *self.lane_points.values()]:
             del pts[bisect_left(pts, t, key=lambda p: p[0]) :]
 
     def add_marker(self, t: float, note: str = "") -> None:
         times = [m[0] for m in self.markers] + [t]
         level = label_levels(times, LABEL_SPAN * self.window)[-1]
-        line = marker_line(t, note, level, label_text(note, SHORT_CHARS))
+        short = label_text(note, SHORT_CHARS)
+        line = marker_line(t, note, level, short)
         self.getPlotItem().addItem(line)
         self.markers.append((t, line))
+        # in lanes mode: across every lane, its note in the top one
+        self.lanes.add_line(lambda named: marker_line(t, note, level, short) if named else bare(t))
 
     def _add_switch(self, t: float, face_id: int, calibrated: bool) -> None:
-        """A dotted line in the face's colour where its values switch (raw <-> calibrated)."""
-        line = pg.InfiniteLine(
-            t,
-            angle=90,
-            pen=pg.mkPen(face_colour(face_id), width=1, style=pg.QtCore.Qt.DotLine),
-            label="calibrated" if calibrated else "raw",
-            labelOpts={"position": 0.05, "color": face_colour(face_id)},
-        )
+        """A dotted line in the face's colour where its values switch (raw <-> calibrated);
+        in lanes mode across every lane, named in the bottom one."""
+        line = switch_line(t, face_id, calibrated)
         self.getPlotItem().addItem(line)
         self.markers.append((t, line))
+        self.lanes.add_line(lambda named: switch_line(t, face_id, calibrated, named), -1)
 
     def _redraw(self) -> None:
         start = self.now - self.window
@@ -146,7 +162,30 @@ class MoodChart(pg.PlotWidget):
                 del pts[: bisect_left(pts, self.now - KEEP_SECONDS, key=lambda p: p[0])]
             shown = pts[bisect_left(pts, start, key=lambda p: p[0]) :]  # only the window
             self.curves[fid].setData(*broken_at_gaps(shown))
-        self.getPlotItem().setXRange(max(0.0, start), max(self.window, self.now), padding=0)
+        x_range = (max(0.0, start), max(self.window, self.now))
+        self.getPlotItem().setXRange(*x_range, padding=0)
+        if self.mode == LANES:  # the lanes are drawn only when shown
+            for fid, pts in self.lane_points.items():
+                if pts and pts[0][0] < self.now - KEEP_SECONDS:
+                    del pts[: bisect_left(pts, self.now - KEEP_SECONDS, key=lambda p: p[0])]
+                shown = pts[bisect_left(pts, start, key=lambda p: p[0]) :]
+                self.lanes.set_face(fid, *lanes_at_gaps(shown, len(self.lanes.labels)))
+            self.lanes.set_x_range(*x_range)
+
+    def _lanes_shown(self) -> None:
+        self._redraw()
+
+
+def switch_line(t: float, face_id: int, calibrated: bool, named: bool = True) -> pg.InfiniteLine:
+    """A dotted line in the face's colour at `t`, where its values switch to calibrated
+    (or back to raw), so named unless `named` is False."""
+    return pg.InfiniteLine(
+        t,
+        angle=90,
+        pen=pg.mkPen(face_colour(face_id), width=1, style=pg.QtCore.Qt.DotLine),
+        label=("calibrated" if calibrated else "raw") if named else None,
+        labelOpts={"position": 0.05, "color": face_colour(face_id)},
+    )
 
 
 def marker_line(t: float, text: str, level: int | None = 0, short: str = "") -> pg.InfiniteLine:
@@ -165,9 +204,23 @@ def marker_line(t: float, text: str, level: int | None = 0, short: str = "") -> 
     )
 
 
+def bare(t: float) -> pg.InfiniteLine:
+    """A marker's dashed line at `t` without its note (a lane below the one naming it)."""
+    return marker_line(t, "")
+
+
 def broken_at_gaps(pts: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
     """x and y of time-ordered points, with a NaN y between two more than GAP_S apart."""
     xs = np.array([p[0] for p in pts], dtype=float)
     ys = np.array([p[1] for p in pts], dtype=float)
     cut = np.flatnonzero(np.diff(xs) > GAP_S) + 1
     return np.insert(xs, cut, xs[cut]), np.insert(ys, cut, np.nan)
+
+
+def lanes_at_gaps(pts: list[tuple[float, np.ndarray]], width: int) -> tuple[np.ndarray, np.ndarray]:
+    """x and a row of `width` values per time-ordered point, with a NaN row between two
+    points more than GAP_S apart (as `broken_at_gaps`)."""
+    xs = np.array([p[0] for p in pts], dtype=float)
+    rows = np.array([p[1][:width] for p in pts], dtype=float).reshape(len(pts), width)
+    cut = np.flatnonzero(np.diff(xs) > GAP_S) + 1
+    return np.insert(xs, cut, xs[cut]), np.insert(rows, cut, np.nan, axis=0)

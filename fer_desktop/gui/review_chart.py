@@ -1,4 +1,5 @@
-"""Review's chart: the whole recording, one curve per person, markers, seeks and a cursor.
+"""Review's chart: the whole recording, one curve per person, markers, seeks and a cursor;
+or the same in one lane per expression (`expression_lanes_view`; the window's switch picks).
 
 Clicking or dragging on the chart seeks (the wheel still zooms the time axis); the legend
 sits above the plot, so it covers no line.
@@ -10,14 +11,16 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 
+from fer_desktop.expression_lanes import LANES
 from fer_desktop.marker_labels import label_levels
 from fer_desktop.report import face_colour
 from fer_desktop.review import Marker, Person
 
+from .expression_lanes_view import LanesMode
 from .face_style import face_pen
-from .mood_chart import LABEL_SPAN, marker_line
+from .mood_chart import LABEL_SPAN, bare, marker_line, switch_line
 
 
 class SeekBox(pg.ViewBox):
@@ -35,9 +38,18 @@ class SeekBox(pg.ViewBox):
         self.on_seek(float(self.mapSceneToView(ev.scenePos()).x()))
 
 
-class ReviewChart(pg.PlotWidget):
-    def __init__(self, seeks: list[tuple[float, float]], on_seek: Callable[[float], None]):
+class ReviewChart(LanesMode, pg.PlotWidget):
+    modeShown = Signal(str)  # the mode now shown ("valence" or "lanes")
+
+    def __init__(
+        self,
+        seeks: list[tuple[float, float]],
+        on_seek: Callable[[float], None],
+        labels: list[str] = (),
+    ):
         super().__init__(background="w", viewBox=SeekBox(on_seek))
+        self._init_lanes(lambda: SeekBox(on_seek))  # a drag in any lane seeks too
+        self.lanes.set_labels(list(labels))
         self.setLabel("bottom", "recording time (s)")
         self.setLabel("left", "valence")
         self.setYRange(-1.05, 1.05)
@@ -55,24 +67,41 @@ class ReviewChart(pg.PlotWidget):
                 labelOpts={"position": 0.05 + 0.08 * (n % 3), "color": "#616161"},
             )
             self.addItem(line)
+            self.lanes.add_line(lambda named, line=line: seek_line(line, named), 0, "seeks")
         self.cursor = pg.InfiniteLine(0.0, movable=True, pen=pg.mkPen("#c62828", width=2))
         self.addItem(self.cursor)
+        self.lane_cursors = self.lanes.add_line(lambda _named: cursor_line(), 0, "cursor")
+        for line in self.lane_cursors:  # dragging one in a lane seeks, as the valence one
+            line.sigPositionChanged.connect(lambda line: on_seek(float(line.value())))
         self.curves: dict[int, pg.PlotDataItem] = {}  # person id -> its curve
         self._marker_lines: list[pg.InfiniteLine] = []
         self.switch_lines: list[pg.InfiniteLine] = []  # where values switch raw <-> calibrated
 
     def set_cursor(self, t: float) -> None:
         """Move the cursor without telling anyone (it follows the frame shown)."""
-        self.cursor.blockSignals(True)
-        self.cursor.setValue(t)
-        self.cursor.blockSignals(False)
+        for line in [self.cursor, *self.lane_cursors]:
+            line.blockSignals(True)
+            line.setValue(t)
+            line.blockSignals(False)
+
+    def time_at(self, scene_pos) -> float:
+        """The recording time under a point of the chart, in either mode."""
+        if self.mode == LANES:
+            return self.lanes.time_at(scene_pos)
+        return float(self.getPlotItem().vb.mapSceneToView(scene_pos).x())
 
     def show_people(
         self,
         people: list[Person],
         series: dict[int, tuple[np.ndarray, np.ndarray]],
         label: Callable[[Person], str],
+        lanes: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
+        """A curve per person from `series` (time, valence), and in the lanes from `lanes`
+        (time, a row of probabilities per time)."""
+        self.lanes.clear_faces()
+        for pid, (xs, values) in (lanes or {}).items():
+            self.lanes.set_face(pid, xs, values)
         for curve in self.curves.values():
             self.removeItem(curve)
             self.legend.removeItem(curve)
@@ -88,6 +117,7 @@ class ReviewChart(pg.PlotWidget):
         for line in self.switch_lines:
             self.removeItem(line)
         self.switch_lines = []
+        self.lanes.clear_lines("switches")
         for pid, times in switches.items():
             pen = pg.mkPen(face_colour(pid), width=1, style=Qt.PenStyle.DotLine)
             for t, values in times:
@@ -95,6 +125,12 @@ class ReviewChart(pg.PlotWidget):
                 line = pg.InfiniteLine(t, pen=pen, label=values, labelOpts=opts)
                 self.addItem(line)
                 self.switch_lines.append(line)
+                calibrated = values == "calibrated"
+                self.lanes.add_line(
+                    lambda named, t=t, pid=pid, cal=calibrated: switch_line(t, pid, cal, named),
+                    -1,
+                    "switches",
+                )
 
     def show_markers(self, markers: list[Marker], names: list[str], span: float) -> None:
         """A dashed line per marker, labelled with its name and note in dark on light;
@@ -103,8 +139,29 @@ class ReviewChart(pg.PlotWidget):
         for line in self._marker_lines:
             self.removeItem(line)
         self._marker_lines = []
+        self.lanes.clear_lines("markers")
         levels = label_levels([m.t for m in markers], LABEL_SPAN * span)
         for m, name, level in zip(markers, names, levels, strict=True):
-            line = marker_line(m.t, f"{name} {m.note}".strip(), level, name)
+            text = f"{name} {m.note}".strip()
+            line = marker_line(m.t, text, level, name)
             self.addItem(line)
             self._marker_lines.append(line)
+            self.lanes.add_line(
+                lambda named, t=m.t, text=text, level=level, name=name: (
+                    marker_line(t, text, level, name) if named else bare(t)
+                ),
+                0,
+                "markers",
+            )
+
+
+def seek_line(line: pg.InfiniteLine, named: bool) -> pg.InfiniteLine:
+    """A copy of a seek's dotted line for a lane (with its label when `named`)."""
+    label = line.label.format if named and line.label is not None else None
+    opts = {"position": 0.1, "color": "#616161"}
+    return pg.InfiniteLine(line.value(), pen=line.pen, label=label, labelOpts=opts)
+
+
+def cursor_line() -> pg.InfiniteLine:
+    """The cursor: a red line that can be dragged."""
+    return pg.InfiniteLine(0.0, movable=True, pen=pg.mkPen("#c62828", width=2))

@@ -11,6 +11,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
 from fer_desktop.errors import FerDesktopError
+from fer_desktop.expression_lanes import LANES
 from fer_desktop.report import write_report
 
 from .clip_export import ClipExport
@@ -70,7 +71,8 @@ class ReviewFiles:
         if self.save() is None:
             return None
         try:
-            _png, html = write_report(self.rec.timeline_path, None)
+            lanes = self.chart.mode == LANES  # the report's chart as the window shows it
+            _png, html = write_report(self.rec.timeline_path, None, lanes=lanes)
         except (OSError, ValueError, KeyError, FerDesktopError) as exc:
             self._problem(f"report failed: {exc}")
             return None

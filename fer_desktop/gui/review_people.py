@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QInputDialog, QListWidgetItem
 
 from fer_desktop.errors import FerDesktopError
+from fer_desktop.expression_lanes import review_lane_series
 from fer_desktop.report import face_colour
 from fer_desktop.review import Person
 
@@ -26,7 +27,8 @@ class ReviewPeople:
 
     def _refresh_people(self) -> None:
         people = self.rec.people()
-        self.chart.show_people(people, self.rec.chart_series(), person_label)
+        lanes = review_lane_series(self.rec)
+        self.chart.show_people(people, self.rec.chart_series(), person_label, lanes)
         self.chart.show_switches(self.rec.calibration_switches())
         self.faces.clear()
         for p in people:

@@ -1,6 +1,6 @@
 """Review mode: play a recording with its boxes, the whole chart with a cursor, markers,
 people (names, merged ids) and segments. `fer-desktop review PATH`, or File → Open recording
-in the main window.
+in the main window. The switch under the chart shows valence or one lane per expression.
 
 The chart runs on the recording time (fer_desktop.timeaxis: source time laid end to end at
 each seek); a dotted line shows where a seek was ("→2.2": to 2.2 s of the file), and no
@@ -36,6 +36,7 @@ from fer_desktop.results import FrameResult
 from fer_desktop.review import Marker, Review, VideoReader, open_recording
 
 from . import shortcuts
+from .expression_lanes_view import chart_mode_box
 from .live_texts import APP_NAME
 from .review_chart import ReviewChart
 from .review_extremes import extreme_stretch
@@ -81,7 +82,8 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
     # --- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
         self.view = VideoView()
-        self.chart = ReviewChart(self.rec.seeks(), self.seek)
+        self.chart = ReviewChart(self.rec.seeks(), self.seek, self.rec.labels)
+        self.chart_mode_box = chart_mode_box(self.chart, self.settings)  # valence or lanes
         self.chart.cursor.sigPositionChanged.connect(lambda: self.seek(self.cursor_t))
         self.chart.scene().sigMouseClicked.connect(self._chart_clicked)
         self.play_btn = button("Play", self.toggle_play, "Play or pause (Space)")
@@ -123,7 +125,10 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(main, 1)
-        layout.addWidget(self.play_btn)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.play_btn, 1)
+        bottom.addWidget(self.chart_mode_box)
+        layout.addLayout(bottom)
         self.setCentralWidget(central)
         self._refresh_people()
         self._refresh_markers()
@@ -223,8 +228,7 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
         self.show_frame(self.rec.frame_at(t))
 
     def _chart_clicked(self, event) -> None:
-        point = self.chart.getPlotItem().vb.mapSceneToView(event.scenePos())
-        self.seek(float(point.x()))
+        self.seek(self.chart.time_at(event.scenePos()))
 
     def toggle_play(self) -> None:
         if self.timer.isActive():

@@ -8,25 +8,13 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from fer_desktop.label_colours import LABEL_HEX
 from fer_desktop.report import face_colour
 from fer_desktop.results import FrameResult
 
 from .face_style import face_style
 
-LABEL_COLOURS = {
-    label: QColor(colour)
-    for label, colour in {
-        "happy": "#2ca02c",
-        "neutral": "#9e9e9e",
-        "sad": "#1f77b4",
-        # the 8-class model's others
-        "surprise": "#ffb300",
-        "anger": "#d62728",
-        "disgust": "#8c6d31",
-        "fear": "#9467bd",
-        "contempt": "#e377c2",
-    }.items()
-}
+LABEL_COLOURS = {label: QColor(colour) for label, colour in LABEL_HEX.items()}
 
 MARGIN = 16  # px kept clear on each side of the message under the picture
 WRAPPED = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap

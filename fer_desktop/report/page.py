@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from fer_desktop.expression_lanes import LANES_NOTE
 from fer_desktop.recording import Recording
 from fer_desktop.report.clock import beside, clock, source_span, wall_span
 from fer_desktop.report.faces import calibration_line, face_tables
@@ -120,8 +121,10 @@ def render_html(
     thumbnails: bool = True,
     analysed_s: float | None = None,
     segment_s: float | None = None,
+    lanes: bool = False,
 ) -> str:
-    """The report's page for a recording as it is shown (`Recording.shown`)."""
+    """The report's page for a recording as it is shown (`Recording.shown`), around its
+    chart (`lanes`: one lane per expression, else valence)."""
     header, faces = rec.header, rec.summary.faces
     settings = header.get("settings", {})
     labels = header.get("labels", [])
@@ -143,9 +146,14 @@ def render_html(
         if k in settings
     )
     if faces:
-        body = f"""<figure aria-label="valence over time per face">{inline(chart)}</figure>
-<p class="note">The chart shows valence, {VALENCE_NOTE}, after smoothing; the shaded bands start at
-±{STANDS_OUT:g}, where a moment counts as standing out. Where a face has more readings than
+        valence_note = (
+            f"The chart shows valence, {VALENCE_NOTE}, after smoothing; the shaded bands "
+            f"start at ±{STANDS_OUT:g}, where a moment counts as standing out."
+        )
+        shows = LANES_NOTE if lanes else valence_note
+        figure = "each expression" if lanes else "valence"
+        body = f"""<figure aria-label="{figure} over time per face">{inline(chart)}</figure>
+<p class="note">{shows} Where a face has more readings than
 the chart's width can show (a long recording), its line is the median of each bin of
 {BIN_PX} pixels and the pale band around it the lowest to the highest value in that bin.</p>
 <h2>Faces</h2>
