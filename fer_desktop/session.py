@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from fer_desktop.alerts import AlertMonitor
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.marker_time import MarkerError, WallHistory, check_note, check_wall
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
@@ -92,6 +93,7 @@ class SessionOptions:
     backoff: tuple[float, ...] | None = None  # reconnect waits (None: RECONNECT_BACKOFF)
     capture: Capture | None = None  # cameras: width, height, fps
     open_camera: CameraOpener = open_camera  # opens (and reopens) a 'camera:N' source
+    alerts: AlertMonitor | None = None  # live --alert: alert and blink events (alerts.py)
 
 
 @dataclass
@@ -394,6 +396,9 @@ class Session:
         self._calibration_notices()
         for output in list(self.outputs):
             self._guarded(output, output.frame, result, frame.bgr)
+        for record in self.options.alerts.frame(result) if self.options.alerts else ():
+            for output in list(self.outputs):
+                self._guarded(output, output.event, record)
         self.on_event(FrameAnalysed(result, frame.bgr, t_arrival, position))
 
     def _hold(self) -> bool:

@@ -39,8 +39,9 @@ from fer_desktop.outputs import Output, SessionInfo
 from fer_desktop.results import SCHEMA_VERSION, FrameResult, face_record, now_iso
 
 STANDARD_LABELS = ["happy", "neutral", "sad"]  # columns kept for any shipped model
-EVENT_KINDS = ("marker", "gap", "setting", "seek", "calibration", "retention")  # seek: files
-JSON_NOTES = ("setting", "seek", "calibration", "retention")  # CSV note holds their fields
+# seek: files; alert and blink: live --alert (alerts.py)
+EVENT_KINDS = ("marker", "gap", "setting", "seek", "calibration", "retention", "alert", "blink")
+JSON_NOTES = ("setting", "seek", "calibration", "retention", "alert", "blink")  # CSV note: fields
 
 
 class TimelineError(FerDesktopError):
@@ -359,6 +360,8 @@ def parse_timeline(text: str, jsonl: bool) -> dict:
         "seeks": [],
         "calibrations": [],
         "retentions": [],  # old parts a rotating recording deleted (live --keep-days/-gb)
+        "alerts": [],  # live --alert: each alert's start and end
+        "blinks": [],
         "summary": None,
     }
     if jsonl:
