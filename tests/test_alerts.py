@@ -13,6 +13,7 @@ import pytest
 from fer_desktop.timeline import read_timeline
 from tests.conftest import shared_path, write_av_video
 from tests.helpers import run_cli
+from tests.test_schema import STREAM, validator
 
 FPS = 10
 # subject 10: open 0.33, sleepy 0.18 (mean lid gap over eye width), the clearest of the 15
@@ -35,9 +36,14 @@ def sleepy_clip(tmp_path_factory) -> Path:
 
 
 def _live(clip: Path, *options: str) -> tuple[dict, list[dict], list[dict]]:
+    """`live` on the clip: its header, frame lines and alert and blink events, every line
+    checked against the stream's JSON Schema."""
     out = run_cli("live", "--source", clip, "--mesh", "face", *options)
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
+    check = validator(STREAM)
+    for line in lines:
+        assert not [e.message for e in check.iter_errors(line)], line
     frames = [r for r in lines if r["type"] == "frame"]
     events = [r for r in lines if r["type"] == "event" and r["event"] in ("alert", "blink")]
     return lines[0], frames, events
