@@ -183,7 +183,7 @@ def neutral_reference(labels: list[str], card: dict) -> np.ndarray:
     """The model's mean output on neutral faces (its card's), uniform when a card has none."""
     ref = card.get("neutral_reference")
     if not isinstance(ref, list) or len(ref) != len(labels):
-        ref = [1.0 / len(labels)] * len(labels)
+        ref = [1.0 / max(len(labels), 1)] * len(labels)  # none without labels
     return np.asarray(ref, np.float64)
 
 

@@ -183,3 +183,25 @@ class MoodModel:
         self._interp.set_tensor(self._in["index"], x)
         self._interp.invoke()
         return self._dequantize_output(self._interp.get_tensor(self._out["index"]))
+
+
+NO_MODEL = "none"  # `--model none`: no expression model; faces and measures only
+
+
+class NoExpressionModel:
+    """`--model none`: MoodModel's interface with no labels and nothing run, for rigs where
+    only safety alerts are lawful (an expression read at work may not be)."""
+
+    def __init__(self) -> None:
+        self.name, self.path, self.sha256 = NO_MODEL, Path(NO_MODEL), ""
+        self.card = ModelCard(NO_MODEL, [], {})
+        self.labels: list[str] = []
+
+    def predict(self, faces: np.ndarray) -> np.ndarray:
+        """No probabilities: (N, 0)."""
+        return np.zeros((len(np.asarray(faces)), 0), np.float32)
+
+
+def open_model(model: str | os.PathLike[str]) -> MoodModel | NoExpressionModel:
+    """The model `settings.model` names: a MoodModel, or NoExpressionModel for 'none'."""
+    return NoExpressionModel() if str(model) == NO_MODEL else MoodModel(model)

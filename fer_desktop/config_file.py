@@ -3,10 +3,11 @@
 Top-level keys are `live`'s long options with `_` for `-` (`serve`, `lsl`, `name`,
 `record`, `reconnect_backoff`…); the `[analysis]` table holds `Settings` fields
 (`smoothing`, `model`, `calibrate_s`, …, also those without an option, such as
-`reid_seconds`). Options given on the command line win over the file. A key the command does
-not know, or a value of the wrong type or out of range, is one line naming the file, the line
-and the key. Cameras may be numbers (`camera = [0]`), the reconnect waits a list of seconds
-(`reconnect_backoff = [0, 0.5, 1]`).
+`reid_seconds`); the `[alerts]` table holds `live --alert`'s thresholds (alerts.Thresholds:
+`closed_s`, `perclos`, `yaw_deg`, …). Options given on the command line win over the file. A
+key the command does not know, or a value of the wrong type or out of range, is one line
+naming the file, the line and the key. Cameras may be numbers (`camera = [0]`), the reconnect
+waits a list of seconds (`reconnect_backoff = [0, 0.5, 1]`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from fer_desktop.alerts import Thresholds
 from fer_desktop.command_parser import CommandParser
 from fer_desktop.errors import UsageError
 from fer_desktop.settings import Settings
@@ -71,6 +73,22 @@ def _check(path: Path, text: str, key: str, value: Any, expected: tuple[type, ..
         )
 
 
+def _alert_thresholds(path: Path, text: str, table: Any) -> dict[str, Any]:
+    """The `[alerts]` table (alerts.Thresholds), each value checked on its own, then together."""
+    if not isinstance(table, dict):
+        raise UsageError(f"{_where(path, text, 'alerts')}: alerts must be an [alerts] table")
+    for key, value in table.items():
+        try:
+            Thresholds.check(key, value)
+        except UsageError as exc:
+            raise UsageError(f"{_where(path, text, key)}: {exc}") from None
+    try:
+        Thresholds.of(table)
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    return table
+
+
 def load(path: Path, parser: CommandParser) -> dict[str, Any]:
     """The file's values, checked against `parser`'s options and Settings' fields."""
     path = Path(path)
@@ -86,6 +104,9 @@ def load(path: Path, parser: CommandParser) -> dict[str, Any]:
     actions = {k: a for k, a in parser.options.items() if k not in NOT_IN_FILE}
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     values: dict[str, Any] = {}
+    alerts = data.pop("alerts", None)
+    if alerts is not None:
+        values["alert_thresholds"] = _alert_thresholds(path, text, alerts)
     analysis = data.pop("analysis", {})
     if not isinstance(analysis, dict):
         raise UsageError(f"{_where(path, text, 'analysis')}: analysis must be a [analysis] table")

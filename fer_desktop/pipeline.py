@@ -15,7 +15,7 @@ import numpy as np
 from fer_desktop._version import __version__
 from fer_desktop.action_units import Geometry, RestingFaces, proxies
 from fer_desktop.calibration import Baseline, Calibrator, Notice
-from fer_desktop.classifier import MoodModel
+from fer_desktop.classifier import MoodModel, NoExpressionModel, open_model
 from fer_desktop.detector import Detection, FaceDetector
 from fer_desktop.mesh_stage import MeshedFace, MeshStage
 from fer_desktop.preprocess import face_to_input
@@ -61,7 +61,7 @@ class Pipeline:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
-        self.model = MoodModel(self.settings.model)
+        self.model = open_model(self.settings.model)
         # a bad baseline file fails before the detector opens
         self._calibrator = self._new_calibrator(self.settings, self.model)
         self.detector = self._new_detector()
@@ -116,7 +116,7 @@ class Pipeline:
 
     # --- calibration: one calibrator, made here from the settings and the model's card -----
     @staticmethod
-    def _new_calibrator(settings: Settings, model: MoodModel) -> Calibrator:
+    def _new_calibrator(settings: Settings, model: MoodModel | NoExpressionModel) -> Calibrator:
         """Per-person calibration as set (baselines are per model: labels differ); with
         neither `calibrate_s` nor `baseline` it reads raw until `calibrate` is asked for."""
         saved = Baseline.load(Path(settings.baseline), model.labels) if settings.baseline else None
@@ -152,7 +152,7 @@ class Pipeline:
         changed = {k: v for k, v in new.items() if old[k] != v}
         if not changed:
             return {}
-        model = MoodModel(settings.model) if "model" in changed else self.model
+        model = open_model(settings.model) if "model" in changed else self.model
         meshes = self._new_meshes(settings) if "mesh" in changed else self.meshes
         calibrator = self._calibrator
         if changed.keys() & {"model", *CALIBRATION_FIELDS}:
@@ -214,9 +214,9 @@ class Pipeline:
             meshed = self.meshes.start(frame.bgr, detected.detections)
         detections = detected.detections if meshed is None else [m.detection for m in meshed]
         t1 = time.perf_counter()
-        faces = self.crops(frame.bgr, detections)
+        faces = self.crops(frame.bgr, detections if self.labels else [])
         t2 = time.perf_counter()
-        probs = self.model.predict(faces)
+        probs = self.model.predict(faces) if self.labels else np.zeros((len(detections), 0))
         t3 = time.perf_counter()
         tracked = self._tracker.update(
             [d.box for d in detections], [d.score for d in detections], probs, frame.t_source

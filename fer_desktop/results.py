@@ -26,6 +26,11 @@ import numpy as np
 
 from fer_desktop.measures import FaceMeasures, as_record
 
+# The header's note when there is no expression model (`--model none`: no labels).
+NO_MODEL_NOTE = (
+    "expression model off (--model none): faces and their measures only; no label, valence "
+    "or probabilities"
+)
 SCHEMA_VERSION = 4  # 3: "cal", each face's calibration state; 4: "keypoints" and "mesh"
 Box = tuple[float, float, float, float]  # x, y, w, h in pixels
 
@@ -98,19 +103,27 @@ def _probs(labels: list[str], values: np.ndarray) -> dict[str, float]:
     return {lab: round(float(p), 4) for lab, p in zip(labels, values, strict=True)}
 
 
-def face_record(face: TrackedFace, labels: list[str], keypoints: bool = True) -> dict:
-    """One face as a flat-ish record: the same fields in every output (timelines leave out
-    the detector's `keypoints`)."""
+def _expression(face: TrackedFace, labels: list[str]) -> dict:
     return {
-        "face_id": face.id,
-        "box": [round(float(v), 1) for v in face.box],
-        "score": round(float(face.score), 3),
         "label": face.label,
         "valence": round(float(face.valence), 4),
         "probs": _probs(labels, face.probs),
         "smooth": _probs(labels, face.smooth),
         "calibrated": None if face.calibrated is None else _probs(labels, face.calibrated),
         "cal": face.cal_state,
+    }
+
+
+def face_record(face: TrackedFace, labels: list[str], keypoints: bool = True) -> dict:
+    """One face as a flat-ish record: the same fields in every output (timelines leave out
+    the detector's `keypoints`). Without labels (`--model none`) the stream's records have
+    no label, valence nor probabilities; a timeline's keep its fixed columns, blank."""
+    expression = labels or not keypoints
+    return {
+        "face_id": face.id,
+        "box": [round(float(v), 1) for v in face.box],
+        "score": round(float(face.score), 3),
+        **(_expression(face, labels) if expression else {}),
         **(
             {"keypoints": [[round(float(x), 1), round(float(y), 1)] for x, y in face.keypoints]}
             if keypoints
@@ -158,5 +171,6 @@ def header_record(labels: list[str], settings: dict, **fields) -> dict:
         "created": now_iso(),
         "labels": list(labels),
         "settings": settings,
+        **({} if labels else {"note": NO_MODEL_NOTE}),
         **fields,
     }

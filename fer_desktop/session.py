@@ -347,6 +347,8 @@ class Session:
         self._walls.add(frame.captured, result.t_source)
         self._calibration_notices()
         self._outputs.frame(result, frame.bgr)
+        for record in self.options.alerts.frame(result) if self.options.alerts else ():
+            self._outputs.event(record)
         self.on_event(FrameAnalysed(result, frame.bgr, t_arrival, position))
 
     def _hold(self) -> bool:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fer_desktop.alerts import AlertMonitor
 from fer_desktop.sources import CameraSource, FrameSource
 
 # Seconds before each attempt to reopen a lost camera: the first at once (a USB hiccup is
@@ -38,6 +39,7 @@ class SessionOptions:
     backoff: tuple[float, ...] | None = None  # reconnect waits (None: RECONNECT_BACKOFF)
     capture: Capture | None = None  # cameras: width, height, fps
     open_camera: CameraOpener = open_camera  # opens (and reopens) a 'camera:N' source
+    alerts: AlertMonitor | None = None  # live --alert: alert and blink events (alerts.py)
 
 
 @dataclass

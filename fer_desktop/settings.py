@@ -35,7 +35,8 @@ class Settings:
     model: str = _setting(
         DEFAULT_MODEL,
         "3class (happy/neutral/sad, default), 2class (happy/sad), 8class (eight "
-        "expressions, when installed) or a .tflite path with its .json card beside it",
+        "expressions, when installed), a .tflite path with its .json card beside it, or none "
+        "(no expression read: faces and measures only)",
         flag="--model",
     )
     detector_range: str = _setting(
@@ -144,6 +145,9 @@ class Settings:
                 raise UsageError(f"{name} must be a non-empty text (got {value!r})")
             elif meta["choices"] and value not in meta["choices"]:
                 raise UsageError(f"{name} must be one of {', '.join(meta['choices'])}")
+
+        if self.model == "none" and (self.calibrate_s or self.baseline):
+            raise UsageError("--calibrate and --baseline read expressions: not with --model none")
 
     @classmethod
     def of(cls, **values: Any) -> Settings:

@@ -17,8 +17,9 @@ from typing import Any
 from fer_desktop import measure_columns
 
 STANDARD_LABELS = ["happy", "neutral", "sad"]  # columns kept for any shipped model
-EVENT_KINDS = ("marker", "gap", "setting", "seek", "calibration", "retention")  # seek: files
-JSON_NOTES = ("setting", "seek", "calibration", "retention")  # CSV note holds their fields
+# seek: files; alert and blink: live --alert (alerts.py)
+EVENT_KINDS = ("marker", "gap", "setting", "seek", "calibration", "retention", "alert", "blink")
+JSON_NOTES = ("setting", "seek", "calibration", "retention", "alert", "blink")  # CSV note: fields
 
 
 def column_labels(labels: list[str]) -> list[str]:
@@ -38,6 +39,8 @@ def empty_rows() -> dict:
         "seeks": [],
         "calibrations": [],
         "retentions": [],  # old parts a rotating recording deleted (live --keep-days/-gb)
+        "alerts": [],  # live --alert: each alert's start and end
+        "blinks": [],
         "summary": None,
     }
 

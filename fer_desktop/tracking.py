@@ -13,6 +13,11 @@ STALE_S = 0.2  # a track unseen this long may also be matched where it was last 
 MAX_SMOOTHING = 0.99  # at 1 the first reading would stay forever
 
 
+def _top(p: np.ndarray) -> int:
+    """The most likely label's index (0 without labels: `--model none`)."""
+    return int(p.argmax()) if p.size else 0
+
+
 def iou(a: Box, b: Box) -> float:
     """Intersection over union of two (x, y, w, h) boxes."""
     ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
@@ -239,7 +244,7 @@ class Tracker:
             track = track_for.get(bi)
             new = bi not in fresh  # a new face, or one back after a while: smoothing restarts
             if track is None:
-                track = _Track(self._next_id, box, p.copy(), int(p.argmax()), t)
+                track = _Track(self._next_id, box, p.copy(), _top(p), t)
                 self._next_id += 1
                 self._tracks.append(track)
             calibrator = self.calibrator
@@ -252,8 +257,8 @@ class Tracker:
                 self._follow(track, box, t)
             if track.smooth is None or new:
                 track.smooth = shown.copy()
-                track.label_index = int(shown.argmax())
-            else:
+                track.label_index = _top(shown)
+            elif self.labels:  # `--model none`: no labels to smooth or choose
                 s = self.smoothing
                 track.smooth = s * track.smooth + (1.0 - s) * shown
                 best = int(track.smooth.argmax())
@@ -272,7 +277,7 @@ class Tracker:
                     float(scores[bi]),
                     p,
                     track.smooth.copy(),
-                    self.labels[track.label_index],
+                    self.labels[track.label_index] if self.labels else "",
                     valence(track.smooth, self.labels),
                     cal,
                     reading.state,

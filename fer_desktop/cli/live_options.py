@@ -30,6 +30,13 @@ def add_live_options(lv: argparse.ArgumentParser) -> None:
         help="read the options from a TOML file (keys: these options' long names with _; "
         "settings under [analysis]); options given here win",
     )
+    lv.add_argument(
+        "--alert",
+        metavar="KINDS",
+        help="rig alerts as events on every output: drowsy, distracted, yawn, face-lost, "
+        "eyes-hidden (comma-separated) or all; all but face-lost need --mesh face or eyes; "
+        "thresholds in the config file's [alerts] table",
+    )
     lv.add_argument("--every", type=int, default=1, metavar="N", help="analyse every Nth frame")
     lv.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     lv.add_argument(

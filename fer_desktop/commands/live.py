@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from fer_desktop.alerts import rig_alerts
 from fer_desktop.calibration import CalibrationError
 from fer_desktop.commands.health import FrameCounter, HealthMonitor, StreamHealth
 from fer_desktop.commands.sd_notify import SystemdNotifier
@@ -190,6 +191,7 @@ def run(args, settings: Settings, open_camera: CameraOpener = open_camera) -> in
         raise UsageError("--health must be 0 (off) or a number of seconds")
     if args.save_baseline and not settings.calibrate_s:
         raise UsageError("--save-baseline needs --calibrate SECONDS (how long to collect)")
+    alerts = rig_alerts(args, settings)
     streams = _streams(args)
     sessions, healths = [], []
     for stream in streams:
@@ -202,6 +204,7 @@ def run(args, settings: Settings, open_camera: CameraOpener = open_camera) -> in
             backoff=_backoff(args.reconnect_backoff),
             capture=_capture(args.size, args.fps),
             open_camera=open_camera,
+            alerts=alerts(),
         )
         frames = FrameCounter()
         outputs = _outputs(args, stream, tag=len(streams) > 1)

@@ -60,7 +60,9 @@ DEFAULT_SLOTS = 4
 STREAM_NAME = "fer_desktop"
 END_MARKER_WAIT_S = 0.1  # lets the end marker leave before the outlet goes
 # Events on the marker stream: all but "end" (the outlet goes away) are what a lab records.
-MARKER_EVENTS = ("marker", "gap", "seek", "setting", "labels", "status", "calibration")
+MARKER_EVENTS = (
+    "marker", "gap", "seek", "setting", "labels", "status", "calibration", "alert", "blink",
+)  # fmt: skip
 EXPOSED = (
     "LSL streams are readable from every network interface (liblsl cannot bind them to "
     "127.0.0.1): firewall TCP/UDP 16571-16603, or run the systemd unit, which keeps them on "
@@ -184,7 +186,8 @@ class LslOutput(Output):
             if face is None:
                 continue
             p = dict(zip(result.labels, face.smooth, strict=True))
-            values = [face.id, p.get("happy"), p.get("neutral"), p.get("sad"), face.valence]
+            valence = face.valence if result.labels else None  # --model none: NaN
+            values = [face.id, p.get("happy"), p.get("neutral"), p.get("sad"), valence]
             at = len(FRAME_CHANNELS) + s * len(CHANNELS)
             x[at : at + len(CHANNELS)] = [np.nan if v is None else v for v in values]
             if face.measures is not None:
