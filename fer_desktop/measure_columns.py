@@ -1,7 +1,8 @@
 """A face's eyes-and-head measures as flat columns, and back.
 
-A face record carries its measures nested, as `measures.as_record` writes them (`mesh`:
-presence, head_pose_deg, eye_openness, mouth_opening, gaze_eye_widths, reason). Flat outputs
+A face record carries its measures nested, as `results.mesh_record` writes them (`mesh`:
+presence, head_pose_deg, eye_openness, mouth_opening, gaze_eye_widths, reason, and the
+action-unit proxies `action_units`, None until the face has a resting face). Flat outputs
 (the CSV timeline, LSL channels, `timeline.face_row`) give them one column each, named here
 once. A face without the mesh (the mesh off) has every column empty; a face the mesh could
 not measure (too small, turned too far, no face in the crop) has its presence and its reason
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fer_desktop.action_units import PROXIES
 from fer_desktop.measures import FaceMeasures, HeadPose
 
 # column -> (the record's key, its field or None) and its digits when written
@@ -25,6 +27,8 @@ NUMBERS: dict[str, tuple[str, str | None, int]] = {
     "gaze_x": ("gaze_eye_widths", "x", 3),
     "gaze_y": ("gaze_eye_widths", "y", 3),
     "mesh_presence": ("presence", None, 3),
+    # action-unit proxies against the person's resting face (action_units.py), IOD units
+    **{f"au_{name}": ("action_units", name, 3) for name in PROXIES},
 }
 TEXT = ("mesh_reason",)
 COLUMNS: tuple[str, ...] = (*NUMBERS, *TEXT)
@@ -32,6 +36,7 @@ GROUPS = {  # a nested record's groups and their fields, in order
     "head_pose_deg": ("yaw", "pitch", "roll"),
     "eye_openness": ("right", "left"),
     "gaze_eye_widths": ("x", "y"),
+    "action_units": PROXIES,
 }
 
 
@@ -72,7 +77,7 @@ def nested(row: dict[str, Any]) -> dict | None:
     if presence is None:
         return None
     out: dict[str, Any] = {"presence": presence}
-    for key in ("head_pose_deg", "eye_openness", "mouth_opening", "gaze_eye_widths"):
+    for key in dict.fromkeys(k for k, _, _ in NUMBERS.values() if k != "presence"):
         columns = [c for c, (k, _, _) in NUMBERS.items() if k == key]
         values = [number(c) for c in columns]
         if key not in GROUPS:

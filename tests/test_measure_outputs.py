@@ -141,7 +141,8 @@ def test_timelines_have_the_measure_columns_and_read_back_the_streams_values(eye
             assert row["eye_open_left"] == written["mesh"]["eye_openness"]["left"]
             assert row["mesh_reason"] is None
     header_row = eyes_session["csv"].read_text().splitlines()[1].split(",")
-    assert header_row[-11:-1] == list(measure_columns.COLUMNS) and header_row[-1] == "note"
+    n = len(measure_columns.COLUMNS)
+    assert header_row[-n - 1 : -1] == list(measure_columns.COLUMNS) and header_row[-1] == "note"
 
 
 def test_jsonl_timeline_rows_fit_the_timeline_schema(eyes_session):
@@ -333,7 +334,8 @@ def test_lsl_carries_each_slots_measures_labelled_in_the_stream_info(face_video)
     first = 3 + 2 * len(CHANNELS)  # the measures follow every slot's expression channels
     assert sinfo.n_channels == first + 2 * len(MEASURE_CHANNELS) == len(names)
     assert names[first : first + 3] == ["face1_yaw", "face1_pitch", "face1_roll"]
-    assert names[-1] == "face2_mesh_presence"
+    assert names[-1] == "face2_au_eye_closure"
+    assert sinfo.get_channel_units()[-1] == "iod"
     assert sinfo.get_channel_units()[first] == "deg"
     assert sinfo.get_channel_types()[first + 3] == "eye"
     assert len(received) == len(results) == 30
@@ -345,4 +347,5 @@ def test_lsl_carries_each_slots_measures_labelled_in_the_stream_info(face_video)
         assert got["face1_eye_open_left"] == pytest.approx(face.measures.eye_openness[1], abs=5e-4)
         assert got["face1_gaze_x"] == pytest.approx(face.measures.gaze[0], abs=5e-4)
         assert got["face1_mesh_presence"] > 0.5
+        assert math.isnan(got["face1_au_lip_corner_pull"])  # no resting face: no proxies
         assert all(math.isnan(got[f"face2_{c}"]) for c in MEASURE_CHANNELS)

@@ -13,9 +13,11 @@ frame, then a fixed number of face slots of five channels each:
   (p_neutral for the 2-class model) are NaN;
 - then, after every slot's five, the eyes-and-head measures per slot (`face1_yaw`, ...):
   yaw, pitch, roll (degrees), eye_open_right, eye_open_left, mouth_open (ratios), gaze_x,
-  gaze_y (eye widths) and mesh_presence (0-1), as measure_columns.py names them. NaN when the
-  face mesh is off, the slot is empty, or the face could not be measured (too small, turned
-  too far: the reason is on the JSON lines, not here). Appended, so the first channels keep
+  gaze_y (eye widths), mesh_presence (0-1) and the action-unit proxies au_* (fractions of
+  the interocular distance, against the face's resting face), as measure_columns.py names
+  them. NaN when the face mesh is off, the slot is empty, the face could not be measured (too
+  small, turned too far: the reason is on the JSON lines, not here) or, for au_*, has no
+  resting face yet. Appended, so the first channels keep
   their places whatever the mesh setting.
 Which face is in which slot is face_slots.FaceSlots's choice: a face keeps its slot while it
 stays in view; with a `driver` rule, slot 1 is the driver's. The stream's
@@ -46,16 +48,19 @@ import numpy as np
 
 from fer_desktop import measure_columns
 from fer_desktop._quiet import native_stderr_silenced
-from fer_desktop.measures import as_record
 from fer_desktop.outputs import Output, OutputError, SessionInfo
 from fer_desktop.outputs.face_slots import Driver, FaceSlots
-from fer_desktop.results import FrameResult, event_record
+from fer_desktop.results import FrameResult, event_record, mesh_record
 
 FRAME_CHANNELS = ("frame", "t_source", "faces")
 CHANNELS = ("id", "p_happy", "p_neutral", "p_sad", "valence")  # per face slot
 MEASURE_CHANNELS = tuple(measure_columns.NUMBERS)  # per face slot, after every slot's CHANNELS
-MEASURE_TYPES = ("head_pose",) * 3 + ("eye",) * 2 + ("mouth",) + ("gaze",) * 2 + ("presence",)
-MEASURE_UNITS = ("deg",) * 3 + ("ratio",) * 3 + ("eye_widths",) * 2 + ("p",)
+N_AU = sum(1 for c in MEASURE_CHANNELS if c.startswith("au_"))
+MEASURE_TYPES = (
+    ("head_pose",) * 3 + ("eye",) * 2 + ("mouth",) + ("gaze",) * 2 + ("presence",)
+    + ("action_unit",) * N_AU
+)  # fmt: skip
+MEASURE_UNITS = ("deg",) * 3 + ("ratio",) * 3 + ("eye_widths",) * 2 + ("p",) + ("iod",) * N_AU
 DEFAULT_SLOTS = 4
 STREAM_NAME = "fer_desktop"
 END_MARKER_WAIT_S = 0.1  # lets the end marker leave before the outlet goes
@@ -165,8 +170,9 @@ class LslOutput(Output):
             "measures",
             "after every slot's expression channels, each slot's "
             + ",".join(MEASURE_CHANNELS)
-            + " (degrees, ratios, eye widths, 0-1); NaN with the face mesh off or a face not "
-            "measured (too small, turned too far; the JSON lines say why)",
+            + " (degrees, ratios, eye widths, 0-1, au_*: interocular distances); NaN with the "
+            "face mesh off, a face not measured (too small, turned too far; the JSON lines "
+            "say why) or, for au_*, no resting face yet (--calibrate)",
         )
         about.append_child_value("mesh_at_start", str(self._info.settings.get("mesh", "off")))
         self._outlet = self._open(sinfo)
@@ -191,7 +197,7 @@ class LslOutput(Output):
             at = len(FRAME_CHANNELS) + s * len(CHANNELS)
             x[at : at + len(CHANNELS)] = [np.nan if v is None else v for v in values]
             if face.measures is not None:
-                flat = measure_columns.flat(as_record(face.measures, face.presence or 0.0))
+                flat = measure_columns.flat(mesh_record(face))
                 at = measures_at + s * len(MEASURE_CHANNELS)
                 x[at : at + len(MEASURE_CHANNELS)] = [
                     np.nan if flat[c] is None else flat[c] for c in MEASURE_CHANNELS
