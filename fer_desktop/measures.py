@@ -26,6 +26,7 @@ MIN_FACE_PX = 60.0  # below this mesh width (pixels) the eyes are a few pixels: 
 MAX_YAW_DEG = 40.0  # beyond this the far eye is hidden: no eye, mouth or gaze measures
 MAX_PITCH_DEG = 35.0
 MIN_PRESENCE = 0.5  # the mesh model's face score below which its points are no face
+MIN_EYE_CONTRAST = 3.0  # grey levels inside an eye's contour below which it is hidden
 
 REFERENCE_FILE = "face_reference_mesh.npy"
 
@@ -142,10 +143,15 @@ def as_record(m: FaceMeasures, presence: float) -> dict:
 
 
 def measure(
-    points: np.ndarray, iris_centres: np.ndarray | None = None, presence: float = 1.0
+    points: np.ndarray,
+    iris_centres: np.ndarray | None = None,
+    presence: float = 1.0,
+    eye_contrast: tuple[float, float] | None = None,
 ) -> FaceMeasures:
     """Every measure of one mesh, or None for those it cannot give, with the reason.
-    `presence` is the mesh model's score that its crop held a face (mesh.py)."""
+    `presence` is the mesh model's score that its crop held a face (mesh.py); `eye_contrast`
+    the grey-level spread inside each eye (eye_visibility.py): below MIN_EYE_CONTRAST the eyes
+    are covered, and no eye or gaze measure is given."""
     if presence < MIN_PRESENCE:
         return FaceMeasures(
             None, None, None, None, f"no face in the mesh crop: presence {presence:.2f}"
@@ -159,6 +165,9 @@ def measure(
     if abs(pose.yaw) > MAX_YAW_DEG or abs(pose.pitch) > MAX_PITCH_DEG:
         reason = f"turned too far: yaw {pose.yaw:.0f}°, pitch {pose.pitch:.0f}°"
         return FaceMeasures(pose, None, None, None, reason)
+    if eye_contrast is not None and min(eye_contrast) < MIN_EYE_CONTRAST:
+        reason = f"eyes hidden: a featureless eye region (contrast {min(eye_contrast):.1f})"
+        return FaceMeasures(pose, None, mouth_opening(points), None, reason)
     looking = gaze(points, iris_centres) if iris_centres is not None else None
     reason = None if iris_centres is not None else "no gaze: iris model off or missing"
     return FaceMeasures(pose, eye_openness(points), mouth_opening(points), looking, reason)

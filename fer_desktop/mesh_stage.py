@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fer_desktop.detector import Detection
+from fer_desktop.eye_visibility import eye_contrast
 from fer_desktop.measures import FaceMeasures, measure
 from fer_desktop.mesh import FaceMesh, Mesh, MeshTracker
 from fer_desktop.results import Box
@@ -66,6 +67,11 @@ def _iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _meshed(bgr: np.ndarray, detection: Detection, found: Mesh) -> MeshedFace:
+    contrast = eye_contrast(bgr, found.points) if found.present else None
+    return MeshedFace(detection, found, contrast)
+
+
 @dataclass
 class _Track:
     follower: MeshTracker
@@ -81,10 +87,11 @@ class MeshedFace:
 
     detection: Detection
     mesh: Mesh
+    eye_contrast: tuple[float, float] | None = None  # eye_visibility.eye_contrast
 
     def measures(self) -> FaceMeasures:
         iris = None if self.mesh.iris is None else self.mesh.iris.centres
-        return measure(self.mesh.points, iris, self.mesh.presence)
+        return measure(self.mesh.points, iris, self.mesh.presence, self.eye_contrast)
 
 
 class MeshStage:
@@ -119,7 +126,7 @@ class MeshStage:
                 return None
             track.box = _apply_fit(track.fit, mesh_box(found.points))
             detection = Detection(track.box, keypoints_of(found.points), track.score)
-            out.append(MeshedFace(detection, found))
+            out.append(_meshed(bgr, detection, found))
         return out
 
     def start(self, bgr: np.ndarray, detections: list[Detection]) -> list[MeshedFace]:
@@ -145,10 +152,10 @@ class MeshStage:
             if found is not None and found.present:
                 fit = _box_fit(det.box, mesh_box(found.points))
                 tracks.append(_Track(follower, det.box, fit, det.score))
-            out.append(MeshedFace(det, found))  # a low presence says why there are no measures
+            out.append(_meshed(bgr, det, found))  # a low presence says why there are no measures
         self._tracks = tracks
         return out
 
     def on_still(self, bgr: np.ndarray, detection: Detection) -> MeshedFace:
         """A face of a still image, nothing carried over."""
-        return MeshedFace(detection, self.mesh.on_still(bgr, detection.box))
+        return _meshed(bgr, detection, self.mesh.on_still(bgr, detection.box))
