@@ -28,7 +28,7 @@ from typing import Any
 
 from fer_desktop.errors import UsageError
 from fer_desktop.eye_state import EyeReading, EyeState
-from fer_desktop.measures import FaceMeasures
+from fer_desktop.measures import EYES_HIDDEN, FaceMeasures
 from fer_desktop.results import FrameResult, TrackedFace, event_record
 from fer_desktop.settings import Settings
 
@@ -198,7 +198,9 @@ class FaceAlerts:
         if m.mouth_opening is not None:
             limit = self.th.yawn_clear if self.holds["yawn"].active else self.th.yawn_opening
             out["yawn"] = (m.mouth_opening >= limit, f"mouth opening {m.mouth_opening:.2f}")
-        hidden = m.eye_openness is None and m.pose is None
+        # no face in the mesh crop, or a face whose eyes something covers
+        covered = (m.reason or "").startswith(EYES_HIDDEN)
+        hidden = m.eye_openness is None and (m.pose is None or covered)
         out["eyes-hidden"] = (hidden, m.reason or "eyes measured")
         return reading, out
 

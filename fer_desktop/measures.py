@@ -27,6 +27,7 @@ MAX_YAW_DEG = 40.0  # beyond this the far eye is hidden: no eye, mouth or gaze m
 MAX_PITCH_DEG = 35.0
 MIN_PRESENCE = 0.5  # the mesh model's face score below which its points are no face
 MIN_EYE_CONTRAST = 3.0  # grey levels inside an eye's contour below which it is hidden
+EYES_HIDDEN = "eyes hidden"  # the reason's start when they are
 
 REFERENCE_FILE = "face_reference_mesh.npy"
 
@@ -166,7 +167,7 @@ def measure(
         reason = f"turned too far: yaw {pose.yaw:.0f}°, pitch {pose.pitch:.0f}°"
         return FaceMeasures(pose, None, None, None, reason)
     if eye_contrast is not None and min(eye_contrast) < MIN_EYE_CONTRAST:
-        reason = f"eyes hidden: a featureless eye region (contrast {min(eye_contrast):.1f})"
+        reason = f"{EYES_HIDDEN}: a featureless eye region (contrast {min(eye_contrast):.1f})"
         return FaceMeasures(pose, None, mouth_opening(points), None, reason)
     looking = gaze(points, iris_centres) if iris_centres is not None else None
     reason = None if iris_centres is not None else "no gaze: iris model off or missing"

@@ -21,11 +21,12 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from fer_desktop.alerts import AlertMonitor
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.marker_time import MarkerError, WallHistory, check_note, check_wall
 from fer_desktop.outputs import Output, OutputClosed, SessionInfo
 from fer_desktop.pipeline import CALIBRATION_FIELDS, Detected, Pipeline
-from fer_desktop.results import event_record, iso_time
+from fer_desktop.results import FrameResult, event_record, iso_time
 from fer_desktop.session_messages import (
     AddMarker,
     AddOutput,
@@ -102,6 +103,7 @@ class Session:
         self.pipeline: Pipeline | None = pipeline
         self._own_settings: Settings | None = None  # from_settings: built in run(), closed
         self.options = options or SessionOptions()
+        self._eyes: AlertMonitor | None = self.options.alerts  # blinks, and live --alert
         self.on_event = on_event or (lambda event: None)
         self._outputs = SessionOutputs(
             lambda event: self.on_event(event),
@@ -214,6 +216,9 @@ class Session:
             if self._stop_reason:
                 extra["stopped"] = self._stop_reason
             summary.extra = extra
+            if self._eyes is not None:  # alerts still on end with the session
+                for record in self._eyes.close(self.last_t):
+                    self._outputs.event(record)
             self._outputs.close_all(extra)
             if self._source is not None:
                 self._source.close()
@@ -347,9 +352,15 @@ class Session:
         self._walls.add(frame.captured, result.t_source)
         self._calibration_notices()
         self._outputs.frame(result, frame.bgr)
-        for record in self.options.alerts.frame(result) if self.options.alerts else ():
+        for record in self._eye_events(result):
             self._outputs.event(record)
         self.on_event(FrameAnalysed(result, frame.bgr, t_arrival, position))
+
+    def _eye_events(self, result: FrameResult) -> list[dict]:
+        """Blink events whenever the face mesh is on, and `live --alert`'s alerts."""
+        if self._eyes is None and self.pipeline.meshes is not None:
+            self._eyes = AlertMonitor(())  # no alerts asked for: blinks only
+        return self._eyes.frame(result) if self._eyes is not None else []
 
     def _hold(self) -> bool:
         """After the end of a file: serve commands until stop or a seek (True: play on)."""
@@ -427,6 +438,7 @@ class Session:
                     target = round(min(max(position, 0.0), 1.0) * (source.frame_count - 1))
                     source.seek(target)
                     p.seeked()  # the same people keep their ids
+                    self._eyes = self.options.alerts  # blinks start afresh after a jump
                     self._emit_event("seek", to_t_source=round(target / source.fps, 4))
                     self._seeked = True
             case AddMarker(note, source, t_wall):

@@ -104,6 +104,57 @@ def test_alerts_and_blinks_go_into_the_timeline(sleepy_clip, tmp_path):
     assert [b["onset"] for b in timeline["blinks"]] == [pytest.approx(3.0)]
 
 
+def _covered(bgr: np.ndarray) -> np.ndarray:
+    """The photo with a black band over the eyes, where the detector finds them."""
+    from fer_desktop.detector import FaceDetector
+
+    with FaceDetector("short") as det:
+        face = det.detect(bgr, None)[0]
+    (_, ry), (_, ly) = face.keypoints[0], face.keypoints[1]
+    x, _, w, h = face.box
+    half = int(h * 0.12)
+    out = bgr.copy()
+    cv2.rectangle(
+        out, (int(x), int(min(ry, ly)) - half), (int(x + w), int(max(ry, ly)) + half), 0, -1
+    )
+    return out
+
+
+def test_a_band_over_the_eyes_is_eyes_hidden_not_drowsy(tmp_path):
+    """3 s open, 4 s with a black band over the eyes, 3 s open: eyes-hidden starts 2 s into
+    the band and ends after it; the covered eyes are never read as closed."""
+    awake = _photo("neutral", "normal")
+    frames = [awake] * (3 * FPS) + [_covered(awake)] * (4 * FPS) + [awake] * (3 * FPS)
+    clip = write_av_video(tmp_path / "band.mp4", frames, fps=FPS)
+    _, lines, events = _live(clip, "--model", "none", "--alert", "drowsy,eyes-hidden")
+    hidden = _alerts(events, "eyes-hidden")
+    assert [s for s, _ in hidden] == ["start", "end"]
+    assert 4.8 <= hidden[0][1] <= 5.2 and 7.0 <= hidden[1][1] <= 8.2
+    assert not _alerts(events, "drowsy")
+    reasons = {f["mesh"]["reason"] for r in lines for f in r["faces"] if 3.2 < r["t_source"] < 6.8}
+    assert reasons and all(r.startswith("eyes hidden") for r in reasons), reasons
+
+
+def test_an_alert_still_on_ends_with_the_session(tmp_path):
+    """A clip that ends with the eyes closed: drowsy starts, then ends as the session does."""
+    frames = [_photo("neutral", "normal")] * (3 * FPS) + [_photo("sleepy", "sleepy")] * (3 * FPS)
+    clip = write_av_video(tmp_path / "ends_sleepy.mp4", frames, fps=FPS)
+    _, _, events = _live(clip, "--model", "none", "--alert", "drowsy")
+    drowsy = [e for e in events if e.get("alert") == "drowsy"]
+    assert [e["state"] for e in drowsy] == ["start", "end"]
+    assert "session ended" in drowsy[1]["note"]
+
+
+def test_blinks_are_recorded_whenever_the_mesh_is_on(sleepy_clip, tmp_path):
+    """No --alert: the timeline of a mesh run still holds the blinks, and no alert."""
+    out = run_cli("live", "--source", sleepy_clip, "--mesh", "face", "--record", tmp_path,
+                  "--no-stdout")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    timeline = read_timeline(next(tmp_path.glob("*.csv")))
+    assert [b["onset"] for b in timeline["blinks"]] == [pytest.approx(3.0)]
+    assert timeline["alerts"] == []
+
+
 @pytest.mark.parametrize(
     ("table", "named"),
     [("closed_s = 0", "alerts.closed_s"), ("perclos = 0.1\nperclos_clear = 0.2", "perclos_clear"),
