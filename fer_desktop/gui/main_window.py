@@ -45,6 +45,7 @@ from .live_texts import (
 )
 from .marker_entry import MarkerEntry
 from .outputs_controller import OutputsController
+from .overlay_switch import OverlaySwitch
 from .status_line import frame_rate, status_text
 from .worker import PipelineWorker
 
@@ -87,9 +88,13 @@ class MainWindow(QMainWindow):
             self._now,
         )
         self.controls = AnalysisControls(
-            self.model_box, self.smoothing, self.range_box, self.min_face, self._change
-        )
+            self.model_box, self.smoothing, self.range_box, self.min_face, self.mesh_box,
+            self._change,
+        )  # fmt: skip
         self._connect()
+        self.overlay_switch = OverlaySwitch(
+            self.view, self.settings, self.statusBar(), lambda: self.analysis.mesh
+        )
         live_menus.build_actions(self)
         live_menus.build_menus(self)
         self._restore_settings(ignored)
@@ -193,6 +198,7 @@ class MainWindow(QMainWindow):
         self.chart.reset()  # the lines and markers belong to the source they were drawn on
         self.last_result = None
         self.view.result = None
+        self.view.eyes.reset()
         self.view.message = f"Opening {spec}…"
         self.state = SessionState()
         self.view.banner = ""
