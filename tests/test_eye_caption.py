@@ -50,7 +50,7 @@ def test_the_label_says_closed_on_sleepy_photos_and_open_on_normal_ones():
         assert said[10:14] == ["eyes open"] * 4, subject  # the level known by frame 10
         assert said[-1] == "eyes open", subject  # open again
     closed = [s for s, said in words.items() if said[17] == "eyes closed"]
-    assert len(closed) >= 13, closed  # two subjects' sleepy eyes are 0.82 and 0.86 of normal
+    assert len(closed) >= 14, closed  # measured: 14 of 15 (subject 5's sleepy eyes read open)
 
 
 def test_no_eye_state_before_the_open_level_or_without_the_mesh():
