@@ -5,8 +5,9 @@ lines from the nose tip: right in red, up in green, forward in blue)."""
 from __future__ import annotations
 
 import numpy as np
+from pyqtgraph import functions as pg_functions
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPen
 
 from fer_desktop.pose_axes import NOSE_TIP, axes
 from fer_desktop.results import TrackedFace
@@ -38,8 +39,10 @@ def draw(p: QPainter, mode: str, face: TrackedFace, target: QRectF, scale: float
 
 
 def _landmarks(p: QPainter, xy: np.ndarray) -> None:
+    points = pg_functions.create_qpolygonf(len(xy))  # filled through a numpy view: no
+    pg_functions.ndarray_from_qpolygonf(points)[:] = xy  # QPointF per point (0.45 ms)
     p.setPen(QPen(LANDMARK_COLOUR, 2))
-    p.drawPoints(QPolygonF([QPointF(x, y) for x, y in xy.tolist()]))
+    p.drawPoints(points)
 
 
 def _pose(p: QPainter, nose: np.ndarray, directions: np.ndarray, length: float) -> None:
