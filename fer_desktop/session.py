@@ -196,6 +196,7 @@ class Session:
                 self.pipeline = Pipeline(self._own_settings)
             if self.pipeline is not None:
                 self._set_state(settings=self.pipeline.settings)
+                self._pipeline_notices()
             if self._source is None:
                 self._source = self._open_first()
             self._start_pending()
@@ -419,6 +420,12 @@ class Session:
         except FerDesktopError as exc:
             self.on_event(Problem(str(exc), command))
 
+    def _pipeline_notices(self) -> None:
+        """What the pipeline lives without (the iris model missing: no gaze), one Problem
+        each: the user must read it, and the session goes on."""
+        for notice in self.pipeline.notices:
+            self.on_event(Problem(notice))
+
     def _apply(self, command: Command) -> None:
         p = self.pipeline
         match command:
@@ -453,6 +460,8 @@ class Session:
                     forgot = changed.keys() & {"model", *CALIBRATION_FIELDS}  # a new calibrator
                     calibration = {} if forgot else self.state.calibration
                     self._set_state(settings=p.settings, calibration=calibration)
+                    if "mesh" in changed:
+                        self._pipeline_notices()
                 if p.labels != labels:
                     self._outputs.relabel(p.labels)
             case CalibrateNeutral(seconds):

@@ -109,11 +109,11 @@ def test_settings_persist(qtbot, tmp_path):
 
 def test_menus_marker_keys_and_calibration(qtbot, window, tmp_path):
     """Ctrl+M and Enter in the note box place markers; Calibrate neutral reaches the session;
-    the menu bar has File (Open, Quit) and Help (About)."""
+    the menu bar has File (Open, Quit), View (the face overlay), Stream and Help (About)."""
     from PySide6.QtCore import Qt
 
     menus = [a.text() for a in window.menuBar().actions()]
-    assert menus == ["&File", "&Stream", "&Help"]
+    assert menus == ["&File", "&View", "&Stream", "&Help"]
     window.setProperty("scripted", True)
     window.start_source("demo")
     wait_frames(qtbot, window, 3)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from fer_desktop.classifier import shipped_models
 
 from .expression_lanes_view import chart_mode_box
-from .live_texts import MODEL_CHOICES, RANGE_CHOICES, STATUS_TIP
+from .live_texts import MESH_CHOICES, MESH_TIP, MODEL_CHOICES, RANGE_CHOICES, STATUS_TIP
 from .mood_chart import MoodChart
 from .video_view import VideoView
 
@@ -106,6 +106,11 @@ def _analysis_bar(w) -> None:
     w.min_face.setRange(0, 400)
     w.min_face.setSuffix(" px")
     bar.addWidget(w.min_face)
+    w.mesh_box = QComboBox()
+    for key, text in MESH_CHOICES:
+        w.mesh_box.addItem(text, key)
+    w.mesh_box.setToolTip(MESH_TIP)
+    bar.addWidget(w.mesh_box)
 
 
 def _recording_bar(w) -> None:

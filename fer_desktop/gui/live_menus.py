@@ -24,6 +24,7 @@ def build_actions(w: MainWindow) -> None:
             "pause": w.toggle_pause,
             "record": w.record_btn.toggle,
             "marker": w.start_marker,
+            "overlay": w.overlay_switch.cycle,
             "open": w.dialogs.open_file,
             "review": w.dialogs.choose_review,
             "shortcuts": w.dialogs.show_shortcuts,
@@ -64,7 +65,7 @@ def make_action(parent: QObject, text: str, slot: Callable[[], object], tip: str
 
 
 def build_menus(w: MainWindow) -> None:
-    """The File, Stream and Help menus."""
+    """The File, View, Stream and Help menus."""
     keys = w.key_actions
     file_menu = w.menuBar().addMenu("&File")
     for text, action in (("&Open video or image…", keys["open"]),
@@ -75,6 +76,7 @@ def build_menus(w: MainWindow) -> None:
     file_menu.addSeparator()
     keys["quit"].setText("&Quit")
     file_menu.addAction(keys["quit"])
+    w.overlay_switch.build_menu(w.menuBar(), keys["overlay"])
     stream_menu = w.menuBar().addMenu("&Stream")
     stream_menu.addAction(make_action(w, "WebSocket &port…", w.dialogs.choose_stream_port))
     w.lan_action = make_action(

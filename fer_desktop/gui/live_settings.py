@@ -17,7 +17,7 @@ from .live_texts import RANGE_CHOICES, is_file
 from .outputs_controller import WS_PORT
 
 # The analysis settings the window sets, saved as "analysis/<name>" (Settings' own names).
-WINDOW_SETTINGS = ("model", "smoothing", "detector_range", "detector_tiles", "min_face_px")
+WINDOW_SETTINGS = ("model", "smoothing", "detector_range", "detector_tiles", "min_face_px", "mesh")
 
 
 def set_combo(box: QComboBox, data) -> None:
@@ -28,9 +28,9 @@ def set_combo(box: QComboBox, data) -> None:
 
 
 class AnalysisControls:
-    """The analysis toolbar: model, smoothing, detector range and minimum face size. A change
-    by the user calls `on_change(**changes)` (Settings' own names); `show` sets them without
-    a call."""
+    """The analysis toolbar: model, smoothing, detector range, minimum face size and face
+    mesh. A change by the user calls `on_change(**changes)` (Settings' own names); `show` sets
+    them without a call."""
 
     def __init__(
         self,
@@ -38,17 +38,20 @@ class AnalysisControls:
         smoothing: QSlider,
         range_box: QComboBox,
         min_face: QSpinBox,
+        mesh_box: QComboBox,
         on_change: Callable[..., None],
     ):
         self.model_box, self.smoothing, self.range_box, self.min_face = (
             model_box, smoothing, range_box, min_face,
         )  # fmt: skip
+        self.mesh_box = mesh_box
         self._on_change = on_change
         self._showing = False
         model_box.currentIndexChanged.connect(lambda _: self._model_changed())
         smoothing.valueChanged.connect(lambda v: self._changed(smoothing=v / 100.0))
         range_box.currentIndexChanged.connect(lambda _: self._range_changed())
         min_face.valueChanged.connect(lambda v: self._changed(min_face_px=v))
+        mesh_box.currentIndexChanged.connect(lambda _: self._changed(mesh=mesh_box.currentData()))
 
     def show(self, a: Settings) -> None:
         """Set the controls to `a`, without sending it anywhere."""
@@ -58,6 +61,7 @@ class AnalysisControls:
             self.smoothing.setValue(round(a.smoothing * 100))
             set_combo(self.range_box, f"{a.detector_range}:{a.detector_tiles}")
             self.min_face.setValue(a.min_face_px)
+            set_combo(self.mesh_box, a.mesh)
         finally:
             self._showing = False
 

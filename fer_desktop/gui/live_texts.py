@@ -25,6 +25,17 @@ RANGE_CHOICES = {
     "full:2": ("Crowd (tiled)", "full", 2),
 }
 
+MESH_CHOICES = (  # settings.mesh: the toolbar's text for each
+    ("off", "Mesh off"),
+    ("face", "Mesh: face"),
+    ("eyes", "Mesh: eyes"),
+)
+MESH_TIP = (
+    "Face mesh: off; face (head pose, eye openness and mouth for each face; its eye state on "
+    "the label; View → Landmarks or Pose axes draws it); eyes (face, and gaze from the iris "
+    "model). With the mesh on the detector reads every tenth frame"
+)
+
 NOTICE_TEXT = (
     "• The label describes the look of a face, not what the person feels.\n"
     "• Ask people before recording them.\n"

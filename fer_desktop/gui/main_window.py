@@ -1,9 +1,11 @@
 """The main window: video view, mood chart, source picker, controls, recording, status.
 
 The widgets are made in `live_layout`; what goes out (recording, LSL, WebSocket) is kept by
-`OutputsController`; the keys are the table in `shortcuts.LIVE`. The window owns its dialogs
-(`live_dialogs.LiveDialogs`), its analysis controls and its saved preferences
-(`live_settings`), and hands each what it needs.
+`OutputsController`; the keys are the table in `shortcuts.LIVE`. The recording's, streams'
+and transport's slots are parts of the window in modules of their own (`live_recording`,
+`live_stream`, `live_transport`). The window owns its dialogs (`live_dialogs`), analysis
+controls and saved preferences (`live_settings`) and the face overlay's switch
+(`overlay_switch`), and hands each what it needs.
 """
 
 from __future__ import annotations
@@ -14,11 +16,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QThread, QTimer, Slot
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QAbstractSlider, QApplication, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QMainWindow
 
 from fer_desktop.errors import FerDesktopError
-from fer_desktop.marker_time import MarkerError
-from fer_desktop.report import write_report
 from fer_desktop.session import CameraOpener, open_camera
 from fer_desktop.session_messages import (
     AddOutput,
@@ -26,9 +26,7 @@ from fer_desktop.session_messages import (
     ChangeSettings,
     Command,
     FrameAnalysed,
-    Pause,
     ResetCalibration,
-    Seek,
     SetRealtime,
 )
 from fer_desktop.state import SessionState, SourceState, StateChanged
@@ -36,20 +34,19 @@ from fer_desktop.timeaxis import wall_seconds
 
 from . import live_layout, live_menus
 from .live_dialogs import LiveDialogs
+from .live_recording import RecordingHandlers
 from .live_settings import AnalysisControls, LivePreferences, set_combo
-from .live_texts import (
-    APP_NAME,
-    ICON_PATH,
-    is_file,
-    list_cameras,
-)
+from .live_stream import StreamHandlers
+from .live_texts import APP_NAME, ICON_PATH, is_file, list_cameras
+from .live_transport import TransportHandlers
 from .marker_entry import MarkerEntry
 from .outputs_controller import OutputsController
+from .overlay_switch import OverlaySwitch
 from .status_line import frame_rate, status_text
 from .worker import PipelineWorker
 
 
-class MainWindow(QMainWindow):
+class MainWindow(RecordingHandlers, StreamHandlers, TransportHandlers, QMainWindow):
     def __init__(self, settings: QSettings | None = None, open_camera: CameraOpener = open_camera):
         super().__init__()
         self.settings = settings or QSettings(APP_NAME, APP_NAME)
@@ -87,9 +84,13 @@ class MainWindow(QMainWindow):
             self._now,
         )
         self.controls = AnalysisControls(
-            self.model_box, self.smoothing, self.range_box, self.min_face, self._change
-        )
+            self.model_box, self.smoothing, self.range_box, self.min_face, self.mesh_box,
+            self._change,
+        )  # fmt: skip
         self._connect()
+        self.overlay_switch = OverlaySwitch(
+            self.view, self.settings, self.statusBar(), lambda: self.analysis.mesh
+        )
         live_menus.build_actions(self)
         live_menus.build_menus(self)
         self._restore_settings(ignored)
@@ -193,6 +194,7 @@ class MainWindow(QMainWindow):
         self.chart.reset()  # the lines and markers belong to the source they were drawn on
         self.last_result = None
         self.view.result = None
+        self.view.eyes.reset()
         self.view.message = f"Opening {spec}…"
         self.state = SessionState()
         self.view.banner = ""
@@ -315,139 +317,7 @@ class MainWindow(QMainWindow):
         self.view.show_alert(text.splitlines()[0])  # read whole while frames go on
         self.statusBar().showMessage(text.splitlines()[0], 15000)
 
-    def _outputs_changed(self) -> None:
-        """Show the recording's and the streams' state (the controller holds it)."""
-        on = self.outputs.recording_on
-        for widget, checked in ((self.record_btn, on),
-                                (self.lsl_box, "LSL" in self.outputs.streams),
-                                (self.ws_box, "WebSocket" in self.outputs.streams)):  # fmt: skip
-            widget.blockSignals(True)
-            widget.setChecked(checked)
-            widget.blockSignals(False)
-        self.record_btn.setText("■ Stop recording" if on else "● Record")
-        self.record_btn.setStyleSheet("color: white; background: #c62828;" if on else "")
-        self.view.banner = self._banner()
-        self.view.update()
-        if self.outputs.recording_path:
-            self.statusBar().showMessage(f"Recording to {self.outputs.recording_path}", 8000)
-
-    # --- the WebSocket stream ------------------------------------------------------------
-    def _ws_toggled(self, on: bool) -> None:
-        self.prefs.save_stream_on(on)
-        if self.outputs.set_stream("WebSocket", on) and on:
-            self.statusBar().showMessage(f"Observer page: {self.outputs.observer_link()}", 15000)
-
-    def set_stream_address(self, port: int, lan: bool) -> None:
-        """Serve the WebSocket on `port`, to this computer or the local network (kept)."""
-        self.prefs.save_stream_address(port, lan)
-        self.lan_action.setChecked(lan)
-        self.outputs.set_ws_address(port, lan)
-        where = "the local network" if lan else "this computer only"
-        link = self.outputs.observer_link()
-        page = f"; observer page: {link}" if link else ""
-        self.statusBar().showMessage(f"WebSocket port {port}, for {where}{page}", 15000)
-
-    def copy_observer_link(self) -> None:
-        link = self.outputs.observer_link()
-        if link is None:
-            self.statusBar().showMessage("Switch the WebSocket on first", 6000)
-            return
-        QApplication.clipboard().setText(link)
-        self.statusBar().showMessage(f"Copied {link}", 15000)
-
-    @property
-    def recording_path(self) -> str | None:
-        return self.outputs.recording_path
-
-    @Slot(str)
-    def on_recording_finished(self, path: str) -> None:
-        self.statusBar().showMessage(f"Saved {path}", 8000)
-        if self.property("scripted") or self.closing:
-            return
-        answer = self.dialogs.modal(
-            lambda: QMessageBox.question(
-                self, "Recording saved", f"Timeline saved to\n{path}\n\nWrite its report now?"
-            )
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.make_report(path)
-
-    def make_report(self, path: str) -> str | None:
-        try:
-            _, html = write_report(Path(path))
-        except (OSError, ValueError, KeyError, FerDesktopError) as exc:
-            self.on_error(f"report failed: {exc}")
-            return None
-        self.statusBar().showMessage(f"Report: {html}", 15000)
-        return str(html)
-
-    def _banner(self) -> str:
-        """The line over the video: a lost camera first, then the recording's clock."""
-        rec = self.outputs.rec_badge()
-        lost = "Camera lost, reconnecting…" if self.state.source is SourceState.CAMERA_LOST else ""
-        return "   ".join(x for x in (lost, rec) if x)
-
     # --- user actions ---------------------------------------------------------------------
-    def _source_chosen(self, index: int) -> None:
-        spec = self.source_box.itemData(index)
-        if spec == "__open__":
-            if self.source_spec:  # the picker shows what plays until a file is chosen
-                self._select_source(self.source_spec)
-            self.dialogs.open_file()
-            return
-        self.change_source(spec)
-
-    def toggle_pause(self) -> None:
-        """Space: pause or play; after the end of a file, play it again from the start."""
-        self.play.toggle()
-
-    def _play_toggled(self, paused: bool) -> None:
-        if not paused and self.state.at_end:
-            self.chart.clear_faces()
-            self.send(Seek(0.0))
-        self._show_paused(paused)
-        self.send(Pause(paused))
-
-    def _show_paused(self, paused: bool) -> None:
-        self.play.blockSignals(True)
-        self.play.setChecked(paused)
-        self.play.blockSignals(False)
-        self.play.setText("Play" if paused else "Pause")
-        self.view.overlay = "Paused" if paused else ""
-        self.view.update()
-
-    def _seek_clicked(self, action: int) -> None:
-        if action != QAbstractSlider.SliderAction.SliderMove.value:  # drags end in _seek
-            QTimer.singleShot(0, self._seek)  # the slider takes its new value after this
-
-    def _seek(self) -> None:
-        self.chart.clear_faces()
-        self.send(Seek(self.seek.value() / 1000.0))
-
-    def _select_source(self, spec: str) -> None:
-        """Show the source actually playing in the picker (a file gets its own entry)."""
-        i = self.source_box.findData(spec)
-        if i < 0:
-            self.source_box.insertItem(self.source_box.count() - 1, Path(spec).name, spec)
-            i = self.source_box.findData(spec)
-        self.source_box.setCurrentIndex(i)
-
-    def _record_toggled(self, on: bool) -> None:
-        if not on:
-            self.outputs.stop_recording()
-            return
-        folder = self.dialogs.record_folder() or self.dialogs.choose_record_folder()
-        if not folder:
-            self._outputs_changed()  # the button goes back up
-            return
-        self.start_recording(folder)
-
-    def start_recording(self, folder: str) -> bool:
-        """Record into `folder` (created when missing); False when it cannot. The folder
-        remembered for the Record button is the one chosen in the window, not this one."""
-        ok = self.outputs.start_recording(folder, self.format_box.currentText())
-        self._outputs_changed()
-        return ok
 
     def _now(self) -> tuple[float, float]:
         """(wall clock, t_source) of the frame shown: where a marker is placed. The session
@@ -456,19 +326,6 @@ class MainWindow(QMainWindow):
         if self.last_result is None:
             return time.time(), 0.0
         return wall_seconds(self.last_result.t_wall) or time.time(), self.last_result.t_source
-
-    def _game_marker(self, note: str, t_wall: str | None) -> None:
-        """A marker a game sent over the WebSocket (its server's thread): checked and placed
-        by whichever session runs now; a bad one is answered to the game in one line."""
-        worker = self.worker
-        if worker is None:
-            raise MarkerError("no source is playing: nothing to mark")
-        worker.session.inbound_marker(note, "websocket", t_wall)
-
-    @Slot(object)
-    def on_game_marker(self, record: dict) -> None:
-        """A marker a game placed (WebSocket, LSL): on the chart and in the status bar."""
-        self.markers.show_game_marker(record)
 
     def start_marker(self) -> None:
         """M: a marker at this moment; its note can be typed now (Enter), or none (Esc)."""

@@ -23,6 +23,7 @@ LIVE = (
     Shortcut(("Space",), "pause", "Pause or play the video"),
     Shortcut(("Ctrl+R",), "record", "Start or stop recording (the folder is asked once)"),
     Shortcut(("M", "Ctrl+M"), "marker", "Place a marker now, with the note typed in the box"),
+    Shortcut(("O",), "overlay", "Switch the face overlay: none, landmarks, pose axes"),
     Shortcut(("Ctrl+O",), "open", "Open a video or an image"),
     Shortcut(("Ctrl+Shift+O",), "review", "Open a recording to review"),
     Shortcut(("F1",), "shortcuts", "This list of keyboard shortcuts"),

@@ -1,4 +1,5 @@
-"""The video view: the frame, and over each face its box, id, label and probability bar."""
+"""The video view: the frame, and over each face its box, id, label and probability bar,
+the eye state when the mesh is on, and the overlay chosen (face_overlay.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from fer_desktop.eye_caption import EyeCaptions
 from fer_desktop.label_colours import LABEL_HEX
 from fer_desktop.report import face_colour
-from fer_desktop.results import FrameResult
+from fer_desktop.results import FrameResult, TrackedFace
 
+from . import face_overlay
 from .face_style import face_style
 
 LABEL_COLOURS = {label: QColor(colour) for label, colour in LABEL_HEX.items()}
@@ -35,6 +38,8 @@ class VideoView(QWidget):
         self.banner = ""  # e.g. "camera lost, reconnecting" or "● REC 00:12"
         self.overlay = ""  # large, in the middle of the picture: "Paused"
         self.alert = ""  # an error to read: over the picture's foot, for ALERT_MS
+        self.face_overlay = "off"  # over each face: off, landmarks or pose (face_overlay.py)
+        self.eyes = EyeCaptions()  # each face's eye state, followed frame by frame
         self._alert_timer = QTimer(self)
         self._alert_timer.setSingleShot(True)
         self._alert_timer.timeout.connect(lambda: self.show_alert(""))
@@ -51,6 +56,7 @@ class VideoView(QWidget):
         h, w = self._rgb.shape[:2]
         self._image = QImage(self._rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
         self.result = result
+        self.eyes.update(result)
         self.message = "" if result.faces else "No face in view"
         self.update()
 
@@ -115,9 +121,10 @@ class VideoView(QWidget):
             p.setPen(QPen(colour, 3, face_style(face.id)))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(box)
+            face_overlay.draw(p, self.face_overlay, face, target, sx)
             label_colour = LABEL_COLOURS.get(face.label, QColor("#ff9800"))
             prob = float(face.smooth[result.labels.index(face.label)])
-            text = f"#{face.id} {face.label} {prob:.0%}"
+            text = self.face_label(face, prob)
             width = max(box.width(), p.fontMetrics().horizontalAdvance(text) + 12.0)
             tag = _free_spot(box, width, placed, target)
             placed.append(tag)
@@ -125,6 +132,13 @@ class VideoView(QWidget):
             p.fillRect(QRectF(tag.x(), tag.bottom() - 5, tag.width() * prob, 5), label_colour)
             p.setPen(label_colour.lighter(130))
             p.drawText(tag.adjusted(6, 0, -4, -5), Qt.AlignmentFlag.AlignVCenter, text)
+
+    def face_label(self, face: TrackedFace, prob: float) -> str:
+        """A face's tag: "#1 happy 83%", and with the mesh on " · eyes open" (or why its eyes
+        have no measure)."""
+        text = f"#{face.id} {face.label} {prob:.0%}"
+        eyes = self.eyes.text(face.id, face.measures)
+        return f"{text} · {eyes}" if eyes else text
 
 
 def _free_spot(box: QRectF, width: float, placed: list[QRectF], bounds: QRectF) -> QRectF:
