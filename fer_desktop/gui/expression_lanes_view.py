@@ -47,6 +47,19 @@ class LaneStack(pg.GraphicsLayout):
         self.layout.setHorizontalSpacing(0)
         self.layout.setVerticalSpacing(6)  # the 1 of a lane clear of the 0 above it
 
+    def removeItem(self, item) -> None:
+        """pyqtgraph's, also while the lanes are in no scene (the valence chart is shown and
+        the model changes): its own version then fails on `self.scene()`."""
+        if self.scene() is not None:
+            super().removeItem(item)
+            return
+        self.layout.removeAt(self.itemIndex(item))
+        for r, c in self.items.pop(item):
+            del self.rows[r][c]
+        item.geometryChanged.disconnect(self._updateItemBorder)
+        self.itemBorders.pop(item).setParentItem(None)
+        item.setParentItem(None)
+
     def set_labels(self, labels: list[str]) -> None:
         """One lane per label (rebuilt only when they change; the faces' lines go then)."""
         if list(labels) == self.labels:
