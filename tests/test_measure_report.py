@@ -129,9 +129,23 @@ def test_talking_head_looking_away_and_mouth_match_and_aus_need_calibrate(talkin
     assert f"{s.away_s:.1f} s ({100 * s.away_share:.0f}%)" in page
 
 
-def test_a_recording_without_the_mesh_has_no_eyes_and_head_section(face_video, tmp_path):
-    page = _analyze(face_video, tmp_path).with_name("talking_head_512_report.html")
+def test_without_the_mesh_no_eyes_and_head_section_and_no_measure_lanes(
+    qtbot, face_video, tmp_path
+):
+    pytest.importorskip("pytestqt")
+    from fer_desktop.gui.review_window import ReviewWindow
+
+    timeline = _analyze(face_video, tmp_path)
+    page = timeline.with_name("talking_head_512_report.html")
     assert "Eyes and head" not in page.read_text(encoding="utf-8")
+    settings = ini_settings(tmp_path / "s.ini")
+    settings.setValue("chart_mode", "measures")  # chosen in another review
+    w = ReviewWindow(timeline, settings)
+    qtbot.addWidget(w)
+    box = w.chart_mode_box
+    assert [box.itemData(i) for i in range(box.count())] == ["valence", "lanes"]
+    assert w.chart.mode == "valence" and box.currentData() == "valence"  # 3 classes: valence
+    w.close()
 
 
 def test_review_shows_one_lane_per_measure_from_the_recording(qtbot, blinking, tmp_path):

@@ -18,7 +18,9 @@ NO_RESTING_FACE = "no resting face (no neutral, steady stretch): no AU proxies"
 
 
 def _number(value: float | None, text: str) -> str:
-    return "–" if value is None else text.format(value)
+    if value is None:
+        return "–"
+    return text.format(0.0 if abs(value) < 5e-4 else value)  # no "-0.000"
 
 
 def _eye_cells(s: MeasureStats) -> str:
