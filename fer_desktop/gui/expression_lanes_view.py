@@ -20,11 +20,16 @@ from PySide6.QtWidgets import QComboBox
 
 from fer_desktop.expression_lanes import CHART_MODES, LANES, VALENCE, chart_mode
 from fer_desktop.label_colours import LABEL_HEX
+from fer_desktop.measure_lanes import MEASURES
 
 from .face_style import face_pen
 
 MODE_KEY = "chart_mode"  # in QSettings: "valence" or "lanes"; absent: by the model's classes
-MODE_TEXTS = {VALENCE: "Valence", LANES: "One lane per expression"}
+MODE_TEXTS = {
+    VALENCE: "Valence",
+    LANES: "One lane per expression",
+    MEASURES: "One lane per measure",
+}
 LANE_MIN_PX = 30  # a lane stays at least this high (the chart grows to hold them all)
 VALENCE_MIN_PX = 160
 AXIS_PX = 46  # the time axis under the lanes
@@ -60,23 +65,29 @@ class LaneStack(pg.GraphicsLayout):
         self.itemBorders.pop(item).setParentItem(None)
         item.setParentItem(None)
 
-    def set_labels(self, labels: list[str]) -> None:
-        """One lane per label (rebuilt only when they change; the faces' lines go then)."""
+    def set_labels(
+        self, labels: list[str], scales: list[tuple[float, float]] | None = None
+    ) -> None:
+        """One lane per label (rebuilt only when they change; the faces' lines go then),
+        each from 0 to 1 or on its own (low, high) of `scales` (the measure lanes)."""
         if list(labels) == self.labels:
             return
         self.clear()
+        axis_px = 30 if scales else 22  # room for "-0.2" and "-45"
         self.labels, self.plots, self.names, self.curves, self.lines = list(labels), [], [], {}, []
         for k, label in enumerate(self.labels):
             name = self.addLabel(
                 html.escape(label), row=k, col=0, color=LABEL_HEX.get(label, "#222"), size="9pt"
             )  # the label is data: escaped (a LabelItem reads HTML)
             plot = self.addPlot(row=k, col=1, viewBox=self.make_box())
-            plot.setYRange(-0.04, 1.04, padding=0)
+            low, high = scales[k] if scales else (0.0, 1.0)
+            pad = 0.04 * (high - low)
+            plot.setYRange(low - pad, high + pad, padding=0)
             plot.setMouseEnabled(y=False)
             plot.hideButtons()
             plot.showGrid(x=True, y=False, alpha=0.2)
-            plot.getAxis("left").setTicks([[(0.0, "0"), (1.0, "1")]])
-            plot.getAxis("left").setWidth(22)
+            plot.getAxis("left").setTicks([[(low, f"{low:g}"), (high, f"{high:g}")]])
+            plot.getAxis("left").setWidth(axis_px)
             plot.hideAxis("bottom")  # one time axis under them all, in a row of its own
             if k:
                 plot.setXLink(self.plots[0])
@@ -87,7 +98,7 @@ class LaneStack(pg.GraphicsLayout):
             axis.setXLink(self.plots[0])
             axis.setMouseEnabled(x=False, y=False)
             axis.hideButtons()
-            axis.getAxis("left").setWidth(22)
+            axis.getAxis("left").setWidth(axis_px)
             axis.getAxis("left").setStyle(showValues=False)
             axis.getAxis("left").setPen(None)
             axis.setLabel("bottom", "time (s)")
@@ -152,13 +163,25 @@ class LaneStack(pg.GraphicsLayout):
 
 class LanesMode:
     """Mixed into a chart (a pg.PlotWidget with a `modeShown` signal): its lanes, `mode`
-    ("valence" or "lanes", the one shown) and `choose_mode`. Subclasses draw the lanes in
-    `_lanes_shown`."""
+    ("valence", "lanes" or another stack's mode, the one shown) and `choose_mode`.
+    Subclasses draw the lanes in `_lanes_shown`, and may add stacks of lanes of their own
+    (`stacks`: review's measure lanes)."""
 
     def _init_lanes(self, make_box: Callable[[], pg.ViewBox] | None = None) -> None:
         self.lanes = LaneStack(make_box)
+        self.stacks: dict[str, LaneStack] = {LANES: self.lanes}  # mode -> its lanes
         self.mode_choice: str | None = None  # None: by the model's classes
         self.mode = VALENCE
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes this chart offers: valence, lanes, and each other stack with lanes."""
+        extra = (m for m, stack in self.stacks.items() if m != LANES and stack.labels)
+        return (*CHART_MODES, *extra)
+
+    def _plot_of(self, mode: str) -> pg.PlotItem:
+        """The plot whose time axis a mode shows."""
+        return self.stacks[mode].plots[0] if mode in self.stacks else self.plotItem
 
     def choose_mode(self, mode: str | None) -> None:
         """Show `mode` (None: lanes when the model has more than 3 classes)."""
@@ -172,20 +195,22 @@ class LanesMode:
 
     def _apply_mode(self) -> None:
         mode = chart_mode(self.mode_choice, self.lanes.labels)
-        if not self.lanes.labels:
+        if self.mode_choice in self.modes:
+            mode = self.mode_choice  # one of this chart's own modes
+        if mode in self.stacks and not self.stacks[mode].labels:
             mode = VALENCE  # no lanes to show yet
         if mode == self.mode:
             return
-        shown = self.plotItem if self.mode == VALENCE else self.lanes.plots[0]
-        coming = self.lanes.plots[0] if mode == LANES else self.plotItem
+        shown, coming = self._plot_of(self.mode), self._plot_of(mode)
         if shown.getViewBox().autoRangeEnabled()[0]:
             coming.enableAutoRange(x=True)
         else:  # zoomed in: the other one shows the same stretch of time
             coming.setXRange(*shown.viewRange()[0], padding=0)
         self.mode = mode
-        self.setCentralItem(self.lanes if mode == LANES else self.plotItem)
-        lanes_px = LANE_MIN_PX * len(self.lanes.labels) + 40
-        self.setMinimumHeight(lanes_px if mode == LANES else VALENCE_MIN_PX)
+        stack = self.stacks.get(mode)
+        self.setCentralItem(self.plotItem if stack is None else stack)
+        lanes_px = LANE_MIN_PX * len(stack.labels) + 40 if stack is not None else 0
+        self.setMinimumHeight(lanes_px if stack is not None else VALENCE_MIN_PX)
         if mode == LANES:
             self._lanes_shown()
         self.modeShown.emit(mode)
@@ -195,20 +220,26 @@ class LanesMode:
 
 
 def chart_mode_box(chart, settings: QSettings) -> QComboBox:
-    """The switch between valence and lanes for `chart` (it has `choose_mode`, `mode` and
-    `modeShown`), starting from the choice saved in `settings` and saving each new one."""
+    """The switch between valence and lanes (and review's measure lanes, when the recording
+    has them) for `chart` (it has `choose_mode`, `mode`, `modes` and `modeShown`), starting
+    from the choice saved in `settings` and saving each new one."""
     box = QComboBox()
-    for mode in CHART_MODES:
+    modes = getattr(chart, "modes", CHART_MODES)
+    for mode in modes:
         box.addItem(MODE_TEXTS[mode], mode)
-    box.setToolTip(
+    tip = (
         "Valence: one line per face. One lane per expression: each expression's probability "
         "(0-1) in a lane of its own. Without a choice, lanes when the model has more than 3 "
         "classes"
     )
+    if MEASURES in modes:
+        tip += ". One lane per measure: head yaw and pitch, eye openness, mouth opening and "
+        tip += "the action-unit proxies (face mesh), each on its own scale"
+    box.setToolTip(tip)
 
     def shown(mode: str) -> None:
         box.blockSignals(True)
-        box.setCurrentIndex(CHART_MODES.index(mode))
+        box.setCurrentIndex(box.findData(mode))
         box.blockSignals(False)
 
     def chosen(_index: int) -> None:
@@ -217,7 +248,7 @@ def chart_mode_box(chart, settings: QSettings) -> QComboBox:
 
     chart.modeShown.connect(shown)
     saved = settings.value(MODE_KEY)
-    chart.choose_mode(saved if saved in CHART_MODES else None)
+    chart.choose_mode(saved if saved in modes else None)
     shown(chart.mode_choice or chart.mode)  # the choice, before a model says what it shows
     box.currentIndexChanged.connect(chosen)
     return box

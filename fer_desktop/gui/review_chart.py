@@ -1,5 +1,6 @@
 """Review's chart: the whole recording, one curve per person, markers, seeks and a cursor;
-or the same in one lane per expression (`expression_lanes_view`; the window's switch picks).
+or the same in one lane per expression, or with the face mesh in one lane per measure
+(`expression_lanes_view`, `fer_desktop.measure_lanes`; the window's switch picks).
 
 Clicking or dragging on the chart seeks (the wheel still zooms the time axis); the legend
 sits above the plot, so it covers no line.
@@ -13,12 +14,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 
-from fer_desktop.expression_lanes import LANES
 from fer_desktop.marker_labels import label_levels
+from fer_desktop.measure_lanes import MEASURES, MeasureLane
 from fer_desktop.report import face_colour
 from fer_desktop.review import Marker, Person
 
-from .expression_lanes_view import LanesMode
+from .expression_lanes_view import LanesMode, LaneStack
 from .face_style import face_pen
 from .mood_chart import LABEL_SPAN, bare, marker_line, switch_line
 
@@ -39,17 +40,23 @@ class SeekBox(pg.ViewBox):
 
 
 class ReviewChart(LanesMode, pg.PlotWidget):
-    modeShown = Signal(str)  # the mode now shown ("valence" or "lanes")
+    modeShown = Signal(str)  # the mode now shown ("valence", "lanes" or "measures")
 
     def __init__(
         self,
         seeks: list[tuple[float, float]],
         on_seek: Callable[[float], None],
         labels: list[str] = (),
+        measures: list[MeasureLane] = (),
     ):
         super().__init__(background="w", viewBox=SeekBox(on_seek))
         self._init_lanes(lambda: SeekBox(on_seek))  # a drag in any lane seeks too
         self.lanes.set_labels(list(labels))
+        self.measure_lanes = LaneStack(lambda: SeekBox(on_seek))
+        self.measure_lanes.set_labels(
+            [lane.name for lane in measures], [(lane.low, lane.high) for lane in measures]
+        )
+        self.stacks[MEASURES] = self.measure_lanes
         self.setLabel("bottom", "recording time (s)")
         self.setLabel("left", "valence")
         self.setYRange(-1.05, 1.05)
@@ -67,15 +74,27 @@ class ReviewChart(LanesMode, pg.PlotWidget):
                 labelOpts={"position": 0.05 + 0.08 * (n % 3), "color": "#616161"},
             )
             self.addItem(line)
-            self.lanes.add_line(lambda named, line=line: seek_line(line, named), 0, "seeks")
+            self._add_lane_line(lambda named, line=line: seek_line(line, named), 0, "seeks")
         self.cursor = pg.InfiniteLine(0.0, movable=True, pen=pg.mkPen("#c62828", width=2))
         self.addItem(self.cursor)
-        self.lane_cursors = self.lanes.add_line(lambda _named: cursor_line(), 0, "cursor")
+        self.lane_cursors = self._add_lane_line(lambda _named: cursor_line(), 0, "cursor")
         for line in self.lane_cursors:  # dragging one in a lane seeks, as the valence one
             line.sigPositionChanged.connect(lambda line: on_seek(float(line.value())))
         self.curves: dict[int, pg.PlotDataItem] = {}  # person id -> its curve
         self._marker_lines: list[pg.InfiniteLine] = []
         self.switch_lines: list[pg.InfiniteLine] = []  # where values switch raw <-> calibrated
+
+    def _add_lane_line(self, maker, labelled_lane: int, group: str) -> list[pg.InfiniteLine]:
+        """A vertical line in every lane of every stack (LaneStack.add_line): all of them."""
+        return [
+            line
+            for stack in self.stacks.values()
+            for line in stack.add_line(maker, labelled_lane, group)
+        ]
+
+    def _clear_lane_lines(self, group: str) -> None:
+        for stack in self.stacks.values():
+            stack.clear_lines(group)
 
     def set_cursor(self, t: float) -> None:
         """Move the cursor without telling anyone (it follows the frame shown)."""
@@ -86,8 +105,8 @@ class ReviewChart(LanesMode, pg.PlotWidget):
 
     def time_at(self, scene_pos) -> float:
         """The recording time under a point of the chart, in either mode."""
-        if self.mode == LANES:
-            return self.lanes.time_at(scene_pos)
+        if self.mode in self.stacks:
+            return self.stacks[self.mode].time_at(scene_pos)
         return float(self.getPlotItem().vb.mapSceneToView(scene_pos).x())
 
     def show_people(
@@ -96,12 +115,15 @@ class ReviewChart(LanesMode, pg.PlotWidget):
         series: dict[int, tuple[np.ndarray, np.ndarray]],
         label: Callable[[Person], str],
         lanes: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+        measures: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
-        """A curve per person from `series` (time, valence), and in the lanes from `lanes`
-        (time, a row of probabilities per time)."""
-        self.lanes.clear_faces()
-        for pid, (xs, values) in (lanes or {}).items():
-            self.lanes.set_face(pid, xs, values)
+        """A curve per person from `series` (time, valence), in the lanes from `lanes`
+        (time, a row of probabilities per time) and in the measure lanes from `measures`
+        (time, a row of measures per time)."""
+        for stack, data in ((self.lanes, lanes), (self.measure_lanes, measures)):
+            stack.clear_faces()
+            for pid, (xs, values) in (data or {}).items():
+                stack.set_face(pid, xs, values)
         for curve in self.curves.values():
             self.removeItem(curve)
             self.legend.removeItem(curve)
@@ -117,7 +139,7 @@ class ReviewChart(LanesMode, pg.PlotWidget):
         for line in self.switch_lines:
             self.removeItem(line)
         self.switch_lines = []
-        self.lanes.clear_lines("switches")
+        self._clear_lane_lines("switches")
         for pid, times in switches.items():
             pen = pg.mkPen(face_colour(pid), width=1, style=Qt.PenStyle.DotLine)
             for t, values in times:
@@ -126,7 +148,7 @@ class ReviewChart(LanesMode, pg.PlotWidget):
                 self.addItem(line)
                 self.switch_lines.append(line)
                 calibrated = values == "calibrated"
-                self.lanes.add_line(
+                self._add_lane_line(
                     lambda named, t=t, pid=pid, cal=calibrated: switch_line(t, pid, cal, named),
                     -1,
                     "switches",
@@ -139,14 +161,14 @@ class ReviewChart(LanesMode, pg.PlotWidget):
         for line in self._marker_lines:
             self.removeItem(line)
         self._marker_lines = []
-        self.lanes.clear_lines("markers")
+        self._clear_lane_lines("markers")
         levels = label_levels([m.t for m in markers], LABEL_SPAN * span)
         for m, name, level in zip(markers, names, levels, strict=True):
             text = f"{name} {m.note}".strip()
             line = marker_line(m.t, text, level, name)
             self.addItem(line)
             self._marker_lines.append(line)
-            self.lanes.add_line(
+            self._add_lane_line(
                 lambda named, t=m.t, text=text, level=level, name=name: (
                     marker_line(t, text, level, name) if named else bare(t)
                 ),

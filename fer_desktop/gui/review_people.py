@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QInputDialog, QListWidgetItem
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.expression_lanes import review_lane_series
+from fer_desktop.measure_lanes import review_measure_series
 from fer_desktop.report import face_colour
 from fer_desktop.review import Person
 
@@ -28,7 +29,8 @@ class ReviewPeople:
     def _refresh_people(self) -> None:
         people = self.rec.people()
         lanes = review_lane_series(self.rec)
-        self.chart.show_people(people, self.rec.chart_series(), person_label, lanes)
+        measures = review_measure_series(self.rec, self.measure_lanes)
+        self.chart.show_people(people, self.rec.chart_series(), person_label, lanes, measures)
         self.chart.show_switches(self.rec.calibration_switches())
         self.faces.clear()
         for p in people:

@@ -1,6 +1,7 @@
 """Review mode: play a recording with its boxes, the whole chart with a cursor, markers,
 people (names, merged ids) and segments. `fer-desktop review PATH`, or File → Open recording
-in the main window. The switch under the chart shows valence or one lane per expression.
+in the main window. The switch under the chart shows valence, one lane per expression or
+(face mesh on) one lane per measure.
 
 The chart runs on the recording time (fer_desktop.timeaxis: source time laid end to end at
 each seek); a dotted line shows where a seek was ("→2.2": to 2.2 s of the file), and no
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from fer_desktop.errors import FerDesktopError
 from fer_desktop.marker_labels import label_text, literal_tip
+from fer_desktop.measure_lanes import measure_lanes
 from fer_desktop.results import FrameResult
 from fer_desktop.review import Marker, Review, VideoReader, open_recording
 
@@ -82,8 +84,9 @@ class ReviewWindow(ReviewPeople, ReviewFiles, QMainWindow):
     # --- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
         self.view = VideoView()
-        self.chart = ReviewChart(self.rec.seeks(), self.seek, self.rec.labels)
-        self.chart_mode_box = chart_mode_box(self.chart, self.settings)  # valence or lanes
+        self.measure_lanes = measure_lanes(self.rec.recording)  # none without the mesh
+        self.chart = ReviewChart(self.rec.seeks(), self.seek, self.rec.labels, self.measure_lanes)
+        self.chart_mode_box = chart_mode_box(self.chart, self.settings)  # valence, lanes…
         self.chart.cursor.sigPositionChanged.connect(lambda: self.seek(self.cursor_t))
         self.chart.scene().sigMouseClicked.connect(self._chart_clicked)
         self.play_btn = button("Play", self.toggle_play, "Play or pause (Space)")

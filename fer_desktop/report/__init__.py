@@ -7,6 +7,7 @@ One idea per module:
 - `chart`: the valence chart;
 - `faces`: the face tables, moments and baselines;
 - `segments`: the segment table;
+- `eyes_head`: the eyes-and-head tables (face mesh on), figures from measure_stats;
 - `thumbnails`: a small picture of each face, cut from the video;
 - `page`: the HTML page;
 - `writing`: where a report goes, and writing its two files.

@@ -7,6 +7,7 @@ import html
 from fer_desktop.expression_lanes import LANES_NOTE
 from fer_desktop.recording import Recording
 from fer_desktop.report.clock import beside, clock, source_span, wall_span
+from fer_desktop.report.eyes_head import eyes_head_tables
 from fer_desktop.report.faces import calibration_line, face_tables
 from fer_desktop.report.segments import segment_table
 from fer_desktop.report.thumbnails import face_thumbnails
@@ -165,7 +166,8 @@ face box's shorter side; the detection score is the face detector's confidence (
 <p class="note">{esc(reliability(settings))}</p>
 {calibration_line(rec)}
 <h2>Markers</h2><ul>{markers}</ul>
-<h2>Segments</h2>{segment_table(rec, marker_list, segment_s)}"""
+<h2>Segments</h2>{segment_table(rec, marker_list, segment_s)}
+{eyes_head_tables(rec, marker_list, segment_s)}"""
     else:
         body = "<h2>Faces</h2><p><b>No faces found</b> in the part analysed.</p>"
     source = header.get("source_path") or header.get("source", "?")  # the path as given
@@ -174,7 +176,8 @@ face box's shorter side; the detection score is the face detector's confidence (
 <style>body{{font-family:sans-serif;max-width:1020px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
 .note{{color:#666;font-size:90%}}.warn{{background:#fff3cd;padding:6px 10px}}
-summary{{cursor:pointer;margin:1em 0}}li{{overflow-wrap:break-word}}</style></head><body>
+summary{{cursor:pointer;margin:1em 0}}li{{overflow-wrap:break-word}}table.aus{{font-size:85%}}
+</style></head><body>
 <h1>Expression report</h1>
 <p><b>Source:</b> {esc(str(source))} &nbsp; <b>Timeline:</b> {esc(name)}
 &nbsp; <b>Analysed (wall clock, UTC):</b> {esc(wall_span(rec))}
