@@ -114,6 +114,8 @@ bench: setup
 	$(BIN)/python -m benchmarks.bench_batch
 	$(BIN)/python -m benchmarks.bench_vs_fer
 	$(BIN)/python -m benchmarks.bench_ids
+	$(BIN)/python -m benchmarks.bench_mesh
+	$(BIN)/python -m benchmarks.bench_study
 	$(BIN)/python -m benchmarks.bench_pause
 	$(BIN)/python -m benchmarks.bench_sigterm
 	$(BIN)/python -m benchmarks.soak --minutes 2

@@ -11,12 +11,9 @@ from __future__ import annotations
 import resource
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import machine, rss_mb, shared_video
 from fer_desktop.api import analyze_file
