@@ -85,11 +85,13 @@ test-unit: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 # The shipped models, by the named recipes of training/recipe.py: 3- and 2-class from model_a
-# (the stem network, about 85 min on an idle machine; the second command only exports, from
-# the finished run), 8-class from model_a_8class (the full-resolution network, 80 epochs,
-# about 3 h idle). Every epoch is checkpointed in training/checkpoints/RUN/; after a kill,
-# the same command continues from the last one. Shipping needs a clean commit
-# (python -m training ship --allow-dirty for experiments).
+# (the stem network, about 85 min each on an idle machine: each task is its own run, so one
+# never resumes or exports from the other's), 8-class from model_a_8class (the
+# full-resolution network, 80 epochs, about 3 h idle). Every epoch is checkpointed in
+# training/checkpoints/RUN/ (RUN: model_a_3class, model_a_2class, model_a_full); after a
+# kill, the same command continues from the last one. Files reach models/ only once their
+# checks pass. Shipping needs a clean commit (python -m training ship --allow-dirty for
+# experiments).
 train models: setup setup-train
 	$(TRAIN_VENV)/bin/python -m training ship --task 3class --recipe model_a
 	$(TRAIN_VENV)/bin/python -m training ship --task 2class --recipe model_a
@@ -114,6 +116,8 @@ bench: setup
 	$(BIN)/python -m benchmarks.bench_batch
 	$(BIN)/python -m benchmarks.bench_vs_fer
 	$(BIN)/python -m benchmarks.bench_ids
+	$(BIN)/python -m benchmarks.bench_mesh
+	$(BIN)/python -m benchmarks.bench_study
 	$(BIN)/python -m benchmarks.bench_pause
 	$(BIN)/python -m benchmarks.bench_sigterm
 	$(BIN)/python -m benchmarks.soak --minutes 2

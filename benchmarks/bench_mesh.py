@@ -1,19 +1,16 @@
 """The face mesh's cost per face, one thread: the mesh alone, with the iris model, the
 measures, and what following a face from its last landmarks saves against detecting it on
 every frame (the talking-head clip, 512x512, one face). Prints medians and the machine's load.
+Run: `python -m benchmarks.bench_mesh`.
 """
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import av
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SHARED_VIDEOS, machine, stats
-
+from benchmarks.common import SHARED_VIDEOS, machine, stats
 from fer_desktop.detector import FaceDetector
 from fer_desktop.measures import measure
 from fer_desktop.mesh import FaceMesh, MeshTracker, roi_from_detection

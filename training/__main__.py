@@ -62,8 +62,8 @@ def _run_options(s: argparse.ArgumentParser) -> None:
         "--run",
         default=None,
         help="the run's name: its checkpoints go to training/checkpoints/NAME/ and a killed "
-        "run given the same command continues there (default: model_a for ship, fit for fit; "
-        "with --quick, a temporary folder)",
+        "run given the same command continues there (default: for ship, the recipe and task, "
+        "e.g. model_a_3class, model_a_2class; fit for fit; with --quick, a temporary folder)",
     )
     s.add_argument(
         "--checkpoints",
@@ -101,7 +101,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ship from a tree with uncommitted changes (an experiment; the card says dirty)",
     )
-    s.add_argument("--out", type=Path, default=REPO / "models", help="where the int8 files go")
+    s.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "models",
+        help="where the int8 files and cards go, once they passed their checks (they are "
+        "written to a staging folder beside it first)",
+    )
     s.add_argument(
         "--float-dir",
         type=Path,
@@ -111,14 +117,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--reuse-fit",
         action="store_true",
-        help="export from the network already fitted (training/runs/model_a_fit.keras) "
+        help="export from the network already fitted (training/runs/RUN_fit.keras) "
         "instead of training again",
     )
     s.add_argument(
         "--fitted",
         type=Path,
         default=None,
-        help="where the fitted network is saved (default training/runs/model_a_fit.keras)",
+        help="where the fitted network is saved (default training/runs/RUN_fit.keras)",
     )
     s.add_argument(
         "--teacher",
@@ -200,6 +206,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--run", required=True, help="the fit run's name (its checkpoint folder)")
     a.add_argument("--checkpoints", type=Path, default=CHECKPOINTS)
+    sub.add_parser(
+        "mirror-study",
+        help="score the shipped int8 files on PublicTest with and without averaging each "
+        "face with its mirror, and time both (training/runs/mirror_study_shipped.json)",
+    )
     sub.add_parser("report", help="write training/REPORT.md from the runs and model cards")
     return p
 
@@ -209,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     from training.checkpoint import CheckpointError
     from training.data import DatasetError
     from training.provenance import DirtyTree
+    from training.staging import ShipCheckFailed
 
     try:
         if args.command == "ship":
@@ -258,12 +270,18 @@ def main(argv: list[str] | None = None) -> int:
             out = anchor.write_curve(args.checkpoints / args.run, RUNS, _command(argv))
             print(f"curve record {out}")
             return 0
+        if args.command == "mirror-study":
+            from training import mirror_study
+
+            out, record = mirror_study.run(_data(args), REPO / "models", RUNS, _command(argv))
+            print(f"mirror study {out}: kept {record['kept']}")
+            return 0
         if args.command == "report":
             from training import report
 
             print(report.write(REPO / "models", RUNS, REPO / "training" / "REPORT.md"))
             return 0
-    except (DatasetError, CheckpointError, DirtyTree) as exc:
+    except (DatasetError, CheckpointError, DirtyTree, ShipCheckFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 1
@@ -392,7 +410,7 @@ def _ship(args, argv) -> int:
     if args.teacher:
         recipe.teachers = tuple(str(Path(t).resolve().relative_to(REPO)) for t in args.teacher)
         recipe.teacher_weight = args.teacher_weight
-    _name, folder = _run_folder(args, "model_a")
+    name, folder = _run_folder(args, _ship_run_name(args.recipe, args.task))
     if not args.reuse_fit:
         _check_checkpoints(folder, recipe, dataset, args.quick)
     from training.train import ship
@@ -405,12 +423,18 @@ def _ship(args, argv) -> int:
         tasks,
         latency_runs=50 if args.quick else 2000,
         quick=args.quick,
-        fitted=args.fitted or (None if args.quick else RUNS / "model_a_fit.keras"),
+        fitted=args.fitted or (None if args.quick else RUNS / f"{name}_fit.keras"),
         reuse_fit=args.reuse_fit,
         checkpoints=folder,
         origin=origin,
     )
     return 0
+
+
+def _ship_run_name(recipe: str, task: str) -> str:
+    """A ship's default run (its checkpoint folder and fitted network): one per recipe and
+    task, so shipping one task never resumes, reuses or restarts another's run."""
+    return recipe if task == "all" else f"{recipe}_{task}"
 
 
 def _fit(args, argv) -> int:

@@ -66,14 +66,24 @@ def our_curve(run_folder: Path) -> dict:
     }
 
 
+# Up to this many epochs, the table shows every one; beyond, TABLE_EPOCHS and the last.
+EVERY_EPOCH_UP_TO = 20
+
+
+def table_epochs(n: int) -> list[int]:
+    """The epochs the comparison table shows when both curves have `n`."""
+    if n <= EVERY_EPOCH_UP_TO:
+        return list(range(1, n + 1))
+    return sorted({e for e in TABLE_EPOCHS if e <= n} | {n})
+
+
 def compare(ours: list[float], anchor: list[float]) -> dict:
     """Our accuracy minus the anchor's at equal epochs: the table's rows, and a verdict on
     the last five epochs both have (lags, matches or leads)."""
     n = min(len(ours), len(anchor))
     rows = [
         {"epoch": e, "ours": ours[e - 1], "anchor": round(anchor[e - 1], 4)}
-        for e in TABLE_EPOCHS
-        if e <= n
+        for e in table_epochs(n)
     ]
     if n < 5:
         return {"rows": rows, "last5_difference_pp": None, "verdict": "too few epochs"}
@@ -125,12 +135,51 @@ NEXT_STEP = {
     "matches": "ours matches at equal epochs, so the gap is schedule length: the long run "
     "continues across sessions.",
     "leads": "ours leads at equal epochs.",
-    "too few epochs": "too few epochs to compare yet.",
+    "too few epochs": "too few epochs for a verdict (it needs five at least, and the curve "
+    "past epoch 17, where the anchor passes 80%).",
 }
 
 
+def _so_far(rows: list[dict]) -> str:
+    """The honest state of a comparison too short for a verdict."""
+    if not rows:
+        return ""
+    diffs = [100 * (r["ours"] - r["anchor"]) for r in rows]
+    side = "ahead" if all(d > 0 for d in diffs) else "behind" if all(d < 0 for d in diffs) else ""
+    said = ", ".join(f"{d:+.1f} pp at epoch {r['epoch']}" for d, r in zip(diffs, rows, strict=True))
+    where = f"ours is {side} at every epoch" if side else "the lead changes hands"
+    return (
+        f"So far {where} ({said}); early epochs of both runs are unsettled, so this "
+        "decides nothing yet: "
+    )
+
+
+# The zoomed chart shows at least this many epochs (and every epoch ours has, plus five).
+ZOOM_EPOCHS = 20
+
+
+def chart(record: dict, anchor_acc: list[float], epochs: int | None = None) -> str:
+    """SVG: the anchor's published curve and ours, epoch against 8-class PublicTest accuracy
+    on its labels, on the same axes: over its 222 epochs, or the first `epochs`."""
+    from training.svg_chart import Series, line_chart
+
+    shown = f"first {epochs} epochs" if epochs else "by epoch"
+    return line_chart(
+        f"8-class PublicTest accuracy, {shown}: run {record['run']} against the public FER+ CNN",
+        [
+            Series("public FER+ CNN (published)", list(anchor_acc), "#1f77b4"),
+            Series("ours, its labels", record["public_8class_majority"], "#d62728"),
+            Series(
+                "ours, our 8-class labels (dedup)", record["public_8class_dedup"], "#ff7f0e", True
+            ),
+        ],
+        epochs=epochs or len(anchor_acc),
+    )
+
+
 def report_section(runs: Path) -> str:
-    """REPORT.md's section: the anchor's facts in brief and each anchor_curve_*.json."""
+    """REPORT.md's section: the anchor's facts in brief and each anchor_curve_*.json, as a
+    chart (written beside the record, `anchor_curve_RUN.svg`) and a table."""
     if not (runs / ANCHOR_RECORD).exists():
         return ""
     anchor = load_anchor(runs)
@@ -149,14 +198,21 @@ def report_section(runs: Path) -> str:
     ]
     for path in sorted(runs.glob("anchor_curve_*.json")):
         r = json.loads(path.read_text())
-        c = r["comparison"]
+        c = compare(r["public_8class_majority"], acc)  # today's table rules, same numbers
         seconds = float(np.median(r["seconds_per_epoch"]))
+        svg, zoom = path.with_suffix(".svg"), path.with_name(f"{path.stem}_first.svg")
+        svg.write_text(chart(r, acc))
+        first = min(len(acc), max(ZOOM_EPOCHS, r["epochs_done"] + 5))
+        zoom.write_text(chart(r, acc, first))
         lines += [
             "",
             f"Run `{r['run']}` (recipe hash {r['recipe_hash']}, {r['epochs_done']} of "
             f"{r['recipe']['epochs']} epochs, median {seconds:.0f} s an epoch on this shared "
             f"machine, load average {r['load_average_1_5_15min'][1]} when written), record "
             f"`training/runs/{path.name}`, written by `{r['command']}`:",
+            "",
+            f"![Epoch against 8-class PublicTest accuracy, ours and the anchor's](runs/{svg.name})"
+            f" ![The same, first {first} epochs](runs/{zoom.name})",
             "",
             "| epoch | ours, anchor's labels | anchor | difference | ours, our 8-class labels "
             "(dedup) |",
@@ -176,7 +232,7 @@ def report_section(runs: Path) -> str:
                 f"Over the last five epochs both have, ours is {diff:+.2f} points from the anchor "
                 f"(within ±{MATCH_PP} counts as matching): "
                 if diff is not None
-                else ""
+                else _so_far(c["rows"])
             )
             + NEXT_STEP[c["verdict"]],
         ]

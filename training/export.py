@@ -26,7 +26,7 @@ def float_pools_for(first_stage: str = "") -> int:
     stage: up to the third (the layers at 48, 24 and 12 px), chosen on PublicTest: float32 up
     to the first, second or third pooling gave int8/float32 label agreement 98.4%, 98.8% and
     99.1% (3-class), 97.7%, 98.6% and 98.6% (8-class) for the c16-c16 network
-    (training/TRAINING.md)."""
+    (training/runs/history.md)."""
     return 3 if first_stage else 1
 
 

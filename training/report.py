@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from training import anchor
+from training import anchor, mirror_study
 from training.data import SHIPPED_TASKS
 
 SEED_NAMES = {
@@ -369,6 +369,7 @@ def write(models_dir: Path, runs: Path, out: Path) -> Path:
     if any(c and "metrics_int8" in c for c in cards.values()):
         parts += [goals(cards), ""]
     parts += [full_resolution(runs, cards), "", anchor.report_section(runs), ""]
+    parts += [mirror_study.report_section(runs), ""]
     if history.exists():
         parts += [history.read_text(), ""]
     parts += [curve(models_dir, runs), ""]

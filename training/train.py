@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from training import checkpoint as ckpt
 from training import evaluate as ev
-from training import export
+from training import export, staging
 from training.architectures import (
     averaged_logits,
     class_head,
@@ -478,9 +478,11 @@ def ship(
 ) -> dict[str, dict]:
     """Train one 8-way network (or load a fitted one), then export, evaluate and card each head.
 
+    The int8 files and their cards are written to a staging folder beside `out_dir` and moved
+    into `out_dir` only once every head passed `staging.check_all` (budgets too, unless
+    `quick`); otherwise ShipCheckFailed, and `out_dir` is untouched.
     `checkpoints`: the run's checkpoint folder (resumes from it); `origin`: `provenance()`,
     recorded in the cards."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     float_dir.mkdir(parents=True, exist_ok=True)
     votes, all_tasks, data_key = prepare(data, recipe, quick, tasks)
     val = Validation({n: all_tasks[n] for n in validated_tasks(recipe)})
@@ -510,14 +512,19 @@ def ship(
     rep = train_x[rng.choice(len(train_x), size=n_rep, replace=False)]
     x3, y3 = all_tasks["3class"].subset("PublicTest", dedup=True)
     neutral_faces = x3[y3 == all_tasks["3class"].labels.index("neutral")]
-    run = _Run(data, model, recipe, info, out_dir, float_dir, rep, latency_runs, log, neutral_faces)
+    folder = staging.new_folder(out_dir)
+    run = _Run(data, model, recipe, info, folder, float_dir, rep, latency_runs, log, neutral_faces)
     run.origin = origin or {}
-    return {
-        name: _ship_head(
+    staged = {}
+    for name in tasks:
+        card = _ship_head(
             run, all_tasks[name], priors.get(name, [0.0] * len(all_tasks[name].labels))
         )
-        for name in tasks
-    }
+        staged[name] = (folder / card["file"], card)
+    staging.check_all(staged, folder, budgets=not quick)
+    for path in staging.move_in(staged, folder, out_dir):
+        log(f"shipped {path}")
+    return {name: card for name, (_path, card) in staged.items()}
 
 
 @dataclass
