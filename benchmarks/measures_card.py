@@ -142,7 +142,12 @@ class FaceRenderer:
     def __init__(self, photo: np.ndarray, points: np.ndarray):
         self.photo = photo
         self.uv = points[:, :2].astype(np.float32)
-        self.triangles = Delaunay(points[:, :2]).simplices
+        tris = Delaunay(points[:, :2]).simplices
+        uv = self.uv
+        area = _cross(uv[tris[:, 1]] - uv[tris[:, 0]], uv[tris[:, 2]] - uv[tris[:, 0]])
+        # one winding for all (anticlockwise on screen, seen from the front): a turned-away
+        # triangle is then one whose projection winds the other way
+        self.triangles = np.where((area < 0)[:, None], tris[:, [0, 2, 1]], tris)
         centred = points - points.mean(0)
         scale = FACE_PX / float(np.ptp(points[:, 0]))
         self.xyz = centred * scale
@@ -182,19 +187,10 @@ class FaceRenderer:
         region[mask > 0] = patch[mask > 0]
 
 
-def _orient(renderer: FaceRenderer) -> None:
-    """Give every triangle the same (anticlockwise on screen) winding as seen from the front."""
-    uv = renderer.uv
-    tris = renderer.triangles
-    area = _cross(uv[tris[:, 1]] - uv[tris[:, 0]], uv[tris[:, 2]] - uv[tris[:, 0]])
-    renderer.triangles = np.where((area < 0)[:, None], tris[:, [0, 2, 1]], tris)
-
-
 def head_pose_views(detector: FaceDetector, mesh: FaceMesh, photo: np.ndarray) -> dict:
     """Yaw, pitch and roll read on rendered views against the turn applied."""
     frontal = still_mesh(detector, mesh, photo)
     renderer = FaceRenderer(photo, frontal.points)
-    _orient(renderer)
     views = [(y, 0, 0) for y in YAWS] + [(0, p, 0) for p in PITCHES]
     views += [(0, 0, r) for r in ROLLS] + [(20, 15, 0), (-20, -15, 0)]
     base_found = still_mesh(detector, mesh, renderer.render(0, 0, 0))

@@ -70,7 +70,6 @@ def test_a_render_is_a_face_the_detector_finds_where_it_was_drawn(models, astron
     detector, mesh = models
     frontal = card.still_mesh(detector, mesh, astronaut_bgr)
     renderer = card.FaceRenderer(astronaut_bgr, frontal.points)
-    card._orient(renderer)
     view = renderer.render(30, 0, 0)
     grey = cv2.cvtColor(view, cv2.COLOR_BGR2GRAY)
     drawn = (grey != 96).nonzero()
