@@ -74,8 +74,8 @@ def nested(row: dict[str, Any]) -> dict | None:
         return None if value in ("", None) else float(value)
 
     presence = number("mesh_presence")
-    if presence is None:
-        return None
+    if presence is None and not row.get("mesh_reason"):
+        return None  # no mesh (a face too small for it still has its reason)
     out: dict[str, Any] = {"presence": presence}
     for key in dict.fromkeys(k for k, _, _ in NUMBERS.values() if k != "presence"):
         columns = [c for c, (k, _, _) in NUMBERS.items() if k == key]

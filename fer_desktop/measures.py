@@ -130,11 +130,12 @@ def _named(names: tuple[str, ...], values, digits: int) -> dict[str, float] | No
     return {name: round(float(v), digits) for name, v in zip(names, values, strict=True)}
 
 
-def as_record(m: FaceMeasures, presence: float) -> dict:
-    """One face's measures as a JSON-ready dict (None stays null; `reason` says why)."""
+def as_record(m: FaceMeasures, presence: float | None) -> dict:
+    """One face's measures as a JSON-ready dict (None stays null; `reason` says why;
+    presence None: the mesh did not run on a face too small for it)."""
     pose = None if m.pose is None else (m.pose.yaw, m.pose.pitch, m.pose.roll)
     return {
-        "presence": round(presence, 3),
+        "presence": None if presence is None else round(presence, 3),
         "head_pose_deg": _named(("yaw", "pitch", "roll"), pose, 1),
         "eye_openness": _named(("right", "left"), m.eye_openness, 3),
         "mouth_opening": None if m.mouth_opening is None else round(m.mouth_opening, 3),

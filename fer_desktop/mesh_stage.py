@@ -1,5 +1,5 @@
 """The face-mesh stage of the pipeline: every face followed by its own mesh, so the detector
-runs only every DETECT_EVERY frames, or when a face is lost.
+runs only every DETECT_EVERY frames, or when a face is lost or has no mesh.
 
 As in MediaPipe's face-landmark graph, the previous frame's landmarks give the next frame's
 crop (`mesh.MeshTracker`). On a frame the detector reads, each detection continues the mesh
@@ -8,7 +8,9 @@ starts a new one; tracks that no detection confirms end. On the frames between, 
 gives its own "detection": the box the detector gave it last, moved and scaled with the
 mesh, and six keypoints from the mesh, so that Model A's crop and the face tracker see the
 same kind of box either way. When a track's mesh loses the face, the frame is read by the
-detector after all.
+detector after all. A face too small for the mesh (under measures.MIN_FACE_PX, whose
+measures would be withheld anyway) gets none, and keeps the detector reading every frame
+while it is in view: the mesh never loses a face that the detector finds.
 
 Which frames the detector reads depends only on the frame numbers and on what the faces
 do, not on timing: the same file gives the same results with or without reading ahead.
@@ -22,7 +24,7 @@ import numpy as np
 
 from fer_desktop.detector import Detection
 from fer_desktop.eye_visibility import eye_contrast
-from fer_desktop.measures import FaceMeasures, measure
+from fer_desktop.measures import MIN_FACE_PX, FaceMeasures, measure
 from fer_desktop.mesh import FaceMesh, Mesh, MeshTracker
 from fer_desktop.results import Box
 
@@ -86,10 +88,14 @@ class MeshedFace:
     mesh (its presence is low when the mesh found no face in the detector's box)."""
 
     detection: Detection
-    mesh: Mesh
+    mesh: Mesh | None  # None: too small for the mesh
     eye_contrast: tuple[float, float] | None = None  # eye_visibility.eye_contrast
 
     def measures(self) -> FaceMeasures:
+        if self.mesh is None:
+            width = self.detection.box[2]
+            reason = f"face too small: {width:.0f} px < {MIN_FACE_PX:.0f}"
+            return FaceMeasures(None, None, None, None, reason)
         iris = None if self.mesh.iris is None else self.mesh.iris.centres
         return measure(self.mesh.points, iris, self.mesh.presence, self.eye_contrast)
 
@@ -105,19 +111,16 @@ class MeshStage:
         self.mesh = FaceMesh(iris=iris)
         self.iris_error = self.mesh.iris_error
         self._tracks: list[_Track] = []
-
-    @staticmethod
-    def detector_due(index: int) -> bool:
-        """Whether frame `index` is one the detector reads on schedule (may run ahead)."""
-        return index % DETECT_EVERY == 0
+        self._unmeshed = False  # a face the detector found has no mesh: it must look again
 
     def reset(self) -> None:
-        self._tracks = []
+        self._tracks, self._unmeshed = [], False
 
-    def follow(self, bgr: np.ndarray) -> list[MeshedFace] | None:
-        """This frame's faces from the meshes alone, or None when the detector must look:
-        no face is followed, or one of them was lost."""
-        if not self._tracks:
+    def follow(self, bgr: np.ndarray, index: int) -> list[MeshedFace] | None:
+        """Frame `index`'s faces from the meshes alone, or None when the detector must look:
+        it is due (every DETECT_EVERY frames), no face is followed, a face has no mesh, or one
+        of them was lost."""
+        if index % DETECT_EVERY == 0 or not self._tracks or self._unmeshed:
             return None
         out = []
         for track in self._tracks:
@@ -134,7 +137,12 @@ class MeshStage:
         overlaps most (from its last landmarks) or starts one; unconfirmed tracks end."""
         taken: set[int] = set()
         tracks, out = [], []
+        self._unmeshed = False
         for det in detections:
+            if det.box[2] < MIN_FACE_PX:
+                out.append(MeshedFace(det, None))
+                self._unmeshed = True
+                continue
             best, best_iou = None, MATCH_IOU
             for i, track in enumerate(self._tracks):
                 overlap = _iou(det.box, track.box)
@@ -152,6 +160,8 @@ class MeshStage:
             if found is not None and found.present:
                 fit = _box_fit(det.box, mesh_box(found.points))
                 tracks.append(_Track(follower, det.box, fit, det.score))
+            else:
+                self._unmeshed = True
             out.append(_meshed(bgr, det, found))  # a low presence says why there are no measures
         self._tracks = tracks
         return out

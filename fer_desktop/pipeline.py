@@ -30,12 +30,15 @@ CALIBRATION_FIELDS = ("calibrate_s", "baseline")
 
 @dataclass(frozen=True)
 class Detected:
-    """A frame's faces, found (perhaps ahead of time, on another thread) in `ms`; None when
-    the detector skipped the frame because the face mesh follows the faces."""
+    """A frame's faces, found (perhaps ahead of time, on another thread): the detector's
+    (`ms`: 0 when the face mesh followed every face and the detector skipped the frame) and,
+    with the mesh on, each face's mesh (`meshed`, in the same order, in `mesh_ms`)."""
 
     frame: Frame
-    detections: list[Detection] | None
+    detections: list[Detection]
     ms: float
+    meshed: list[MeshedFace] | None = None
+    mesh_ms: float = 0.0
 
 
 def tracker_options(settings: Settings) -> dict:
@@ -101,8 +104,7 @@ class Pipeline:
         """Start afresh, as for a new video: a new detector (no state carried over) and no
         tracks nor baselines; with `restart_ids` the next face is face 1 again."""
         self._replace_detector()
-        if self.meshes is not None:
-            self.meshes.reset()
+        self._reset_meshes()
         self._tracker.reset(restart_ids=restart_ids)
         self.reset_calibration()
         self._last_size = ()
@@ -111,8 +113,12 @@ class Pipeline:
         """The source jumped: the faces in view are remembered, so that the same people at
         the same places keep their ids."""
         self._tracker.reset(remember=True)
-        if self.meshes is not None:
-            self.meshes.reset()
+        self._reset_meshes()
+
+    def _reset_meshes(self) -> None:
+        with self._detector_lock:  # the run-ahead thread uses them
+            if self.meshes is not None:
+                self.meshes.reset()
 
     # --- calibration: one calibrator, made here from the settings and the model's card -----
     @staticmethod
@@ -153,14 +159,16 @@ class Pipeline:
         if not changed:
             return {}
         model = open_model(settings.model) if "model" in changed else self.model
-        meshes = self._new_meshes(settings) if "mesh" in changed else self.meshes
         calibrator = self._calibrator
         if changed.keys() & {"model", *CALIBRATION_FIELDS}:
             calibrator = self._new_calibrator(settings, model)
             self._resting = RestingFaces(keep_s=settings.calibrate_s + 2.0)
         self._tracker.configure(calibrator=calibrator, **tracker_options(settings))
         self.settings, self.model, self._calibrator = settings, model, calibrator
-        self.meshes = meshes
+        if "mesh" in changed:
+            meshes = self._new_meshes(settings)
+            with self._detector_lock:  # the run-ahead thread uses them
+                self.meshes = meshes
         if "model" in changed:
             self._tracker.relabel(model.labels)
         if changed.keys() & set(DETECTOR_FIELDS):
@@ -184,14 +192,23 @@ class Pipeline:
         return np.stack([face_to_input(bgr, d.box, d.eyes, s.margin, s.align) for d in detections])
 
     def detect(self, frame: Frame) -> Detected:
-        """The faces of one frame: the step that may run ahead, on a thread of its own. With
-        the face mesh on, only the frames the detector reads on schedule (else None)."""
-        if self.meshes is not None and not frame.still and not MeshStage.detector_due(frame.index):
-            return Detected(frame, None, 0.0)
-        t0 = time.perf_counter()
+        """The faces of one frame: the step that may run ahead, on a thread of its own,
+        frames in order. With the face mesh on, the meshes follow the faces here too, and the
+        detector reads only the frames they ask for (mesh_stage.py)."""
         with self._detector_lock:
+            meshes = None if frame.still else self.meshes
+            t0 = time.perf_counter()
+            meshed = None if meshes is None else meshes.follow(frame.bgr, frame.index)
+            t1 = time.perf_counter()
+            if meshed is not None:
+                return Detected(frame, [m.detection for m in meshed], 0.0, meshed, (t1 - t0) * 1e3)
             detections = self.detector.detect(frame.bgr, None if frame.still else frame.t_source)
-        return Detected(frame, detections, (time.perf_counter() - t0) * 1e3)
+            t2 = time.perf_counter()
+            if meshes is None:
+                return Detected(frame, detections, (t2 - t1) * 1e3)
+            meshed = meshes.start(frame.bgr, detections)
+            mesh_ms = (t1 - t0 + time.perf_counter() - t2) * 1e3
+        return Detected(frame, detections, (t2 - t1) * 1e3, meshed, mesh_ms)
 
     def process(self, frame: Frame, detected: Detected | None = None) -> FrameResult:
         """Analyse one frame (its faces found here, unless `detected` brings them)."""
@@ -202,17 +219,7 @@ class Pipeline:
             self._last_size = frame.bgr.shape[:2]
         if detected is None:
             detected = self.detect(frame)
-        meshed: list[MeshedFace] | None = None
-        t0 = time.perf_counter()
-        if self.meshes is not None and detected.detections is None:
-            meshed = self.meshes.follow(frame.bgr)
-        if detected.detections is None and meshed is None:  # a face was lost: look after all
-            t = time.perf_counter()
-            detected = self._detect_now(frame)
-            t0 += time.perf_counter() - t
-        if self.meshes is not None and meshed is None:
-            meshed = self.meshes.start(frame.bgr, detected.detections)
-        detections = detected.detections if meshed is None else [m.detection for m in meshed]
+        detections, meshed = detected.detections, detected.meshed
         t1 = time.perf_counter()
         faces = self.crops(frame.bgr, detections if self.labels else [])
         t2 = time.perf_counter()
@@ -233,7 +240,7 @@ class Pipeline:
             "track": (t4 - t3) * 1e3,
         }
         if meshed is not None:
-            timings["mesh"] = (t1 - t0 + time.perf_counter() - t4) * 1e3
+            timings["mesh"] = detected.mesh_ms + (time.perf_counter() - t4) * 1e3
         return FrameResult(
             frame.index, frame.t_source, iso_time(frame.captured), w, h, self.labels, tracked,
             timings, frame.arrived,
@@ -249,12 +256,6 @@ class Pipeline:
             self._resting.observe(face.id, t, geometry)
             rest = self._resting.rest(face.id, baselines.get(face.id))
             face.action_units = None if rest is None else proxies(geometry, rest)
-
-    def _detect_now(self, frame: Frame) -> Detected:
-        t0 = time.perf_counter()
-        with self._detector_lock:
-            detections = self.detector.detect(frame.bgr, frame.t_source)
-        return Detected(frame, detections, (time.perf_counter() - t0) * 1e3)
 
     def read_still(self, frame: Frame) -> FrameResult:
         """One still image on its own: every detector range searched, faces numbered 1..N
@@ -298,7 +299,8 @@ def _attach(
         face.keypoints = detections[i].keypoints
         if meshed is not None:
             found = meshed[i].mesh
-            face.landmarks = found.points
-            face.iris = None if found.iris is None else found.iris.centres
             face.measures = meshed[i].measures()
-            face.presence = found.presence
+            if found is not None:  # None: a face too small for the mesh
+                face.landmarks = found.points
+                face.iris = None if found.iris is None else found.iris.centres
+                face.presence = found.presence

@@ -207,8 +207,8 @@ def test_a_face_too_small_has_empty_measures_with_the_reason_in_the_row(tiny_fac
     rec = read_recording(tmp_path / "tiny.csv", edits=False)
     assert len(rec.faces) >= 10
     m = rec.measures
-    assert all(np.isnan(m[c]).all() for c in measure_columns.NUMBERS if c != "mesh_presence")
-    assert (m["mesh_presence"] > 0.5).all()
+    assert all(np.isnan(m[c]).all() for c in measure_columns.NUMBERS)  # presence too:
+    # a face under the measures' minimum width gets no mesh run at all
     assert all(r.startswith("face too small:") for r in m["mesh_reason"])
     assert all(f["mesh"]["head_pose_deg"] is None for f in rec.faces)
 
