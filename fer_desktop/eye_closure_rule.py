@@ -3,9 +3,10 @@
 Openness is the mean of both eyes' lid gap over eye width (measures.eye_openness), compared
 with the person's own open level (the open eyes' reading). A level threshold alone cannot tell
 a blink from a look down: on the talking-head clip the open eyes read 0.71-1.05 of the level
-(0.71-0.8 while she looks down, for seconds) and the shut ones 0.56-0.72. Speed can. A blink's
-lids fall in 1-2 frames (its closing phase lasts 50-100 ms, the whole blink 100-400 ms:
-Stern et al. 1984, Caffier et al. 2003), while the eyes looking down drift over seconds.
+(0.71-0.8 while she looks down, for seconds) and the shut ones 0.56-0.72. Speed can. A blink lasts
+about 100-400 ms, its closing quicker than its reopening (e.g. Caffier et al. 2003, Eur J
+Appl Physiol 89:319), so its lids fall within 1-2 frames at 25 fps (0.21-0.32 of the open
+level within 0.12 s on the talking head), while eyes looking down drift over seconds.
 
 - Closed from a frame whose openness lies DROP_FRACTION of the open level or more below the
   highest reading of the DROP_WINDOW_S before it (at least the previous measured frame, so a
@@ -18,8 +19,8 @@ Stern et al. 1984, Caffier et al. 2003), while the eyes looking down drift over 
 - A frame without a measure (None or NaN) ends a closure and forgets the readings before it.
 
 Nothing else ends a closure: eyes held shut for seconds (drowsiness) stay closed throughout.
-Talking head (25 fps): blink drops of 0.21-0.32 of the level within 0.12 s; the largest fall
-that was no blink, 0.13 (at 2.52 s, to 0.77 of the level).
+Talking head: the largest fall within 0.15 s that was no blink is 0.13 of the level (at
+2.52 s, to 0.77 of it); her second blink, from half-open lids, falls 0.15.
 """
 
 from __future__ import annotations
