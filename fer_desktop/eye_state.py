@@ -2,10 +2,12 @@
 
 The online twin of measures.py's series functions (`open_level`, `closed_mask`, `blinks`,
 `perclos`), for a session that sees one frame at a time. Openness is the mean of both eyes'
-lid gap over eye width (measures.eye_openness). People differ, so "closed" is relative to the
-person's own open level: the calibration's when there is one, else the 90th percentile of the
-first `learn_s` seconds with eye measures. A frame without a measure (None: no mesh, face
-turned or too small) ends a closure and counts neither as open nor as closed.
+lid gap over eye width (measures.eye_openness). Closed or open is decided by the one rule,
+eye_closure_rule.ClosureRule (a fast fall of the lids starts a closure, their lifting ends it),
+against the person's own open level: the calibration's when there is one, else the 90th
+percentile of the first `learn_s` seconds with eye measures. Given the same level, `closed`
+here equals measures.closed_mask frame by frame. A frame without a measure (None: no mesh,
+face turned or too small) ends a closure and counts neither as open nor as closed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.measures import CLOSED_FRACTION, REOPEN_FRACTION, Blink
+from fer_desktop.eye_closure_rule import ClosureRule
+from fer_desktop.measures import Blink
 
 LEARN_S = 3.0  # seconds of eye measures that give the open level when no baseline does
 PERCLOS_WINDOW_S = 60.0
@@ -49,6 +52,7 @@ class EyeState:
         self.window_s = window_s
         self._learning: list[float] = []
         self._learn_t0: float | None = None
+        self._rule = ClosureRule()
         self._closed = False
         self._onset: float | None = None
         self._window: deque[tuple[float, bool]] = deque()  # measured frames: (t, closed)
@@ -80,17 +84,19 @@ class EyeState:
     def update(self, t: float, openness: float | None) -> EyeReading:
         """This frame (`t` seconds, openness or None) read: see EyeReading."""
         if openness is None or not np.isfinite(openness):
+            self._rule.reset()
             blink = self._end_closure(t)
             return EyeReading(None, 0.0, *self._perclos(t), blink)
         if self.level is None:
             self._learn(t, openness)
             if self.level is None:
+                self._rule.update(t, openness, None)  # a reference for the next frames
                 return EyeReading(None, 0.0, *self._perclos(t))
         blink = None
-        if self._closed:
-            if openness >= REOPEN_FRACTION * self.level:
-                blink = self._end_closure(t)
-        elif openness < CLOSED_FRACTION * self.level:
+        closed = self._rule.update(t, openness, self.level)
+        if self._closed and not closed:
+            blink = self._end_closure(t)
+        elif closed and not self._closed:
             self._closed, self._onset = True, t
         self._window.append((t, self._closed))
         self._closed_in_window += self._closed

@@ -31,8 +31,8 @@ def turned(pose: HeadPose, width_px: float = 200.0) -> np.ndarray:
 
 
 def test_the_label_says_closed_on_sleepy_photos_and_open_on_normal_ones():
-    """Each subject's normal photo 14 frames (the open level learnt), the sleepy one 4 frames,
-    the normal one again 3 frames: half-closed eyes below 0.8 of the open level."""
+    """Each subject's normal photo 14 frames (the open level learnt in 0.5 s), the sleepy one
+    4 frames, the normal one again 3 frames: the eyes' fall to half-closed is a closure."""
     words = {}
     with Pipeline(Settings(mesh="face")) as p:
         for subject in range(1, 16):
@@ -49,8 +49,12 @@ def test_the_label_says_closed_on_sleepy_photos_and_open_on_normal_ones():
     for subject, said in words.items():
         assert said[10:14] == ["eyes open"] * 4, subject  # the level known by frame 10
         assert said[-1] == "eyes open", subject  # open again
-    closed = [s for s, said in words.items() if said[17] == "eyes closed"]
-    assert len(closed) >= 14, closed  # measured: 14 of 15 (subject 5's sleepy eyes read open)
+    first = [s for s, said in words.items() if said[14] == "eyes closed"]
+    assert len(first) >= 14, first  # measured: 14 of 15 (subject 5's eyes narrow by only 14%)
+    held = [s for s, said in words.items() if said[14:18] == ["eyes closed"] * 4]
+    # measured: 13 of 15; subject 13's first sleepy frame, meshed from the open face's crop,
+    # reads 0.20, the next 0.25: a rise the rule takes for the lids lifting
+    assert len(held) >= 13, held
 
 
 def test_no_eye_state_before_the_open_level_or_without_the_mesh():

@@ -57,8 +57,10 @@ def talking(face_video, tmp_path_factory) -> Path:
 
 def by_hand(timeline: Path) -> pd.DataFrame:
     """The face rows as a table: time, weight (until the next row, at most twice the usual
-    step), mean eye openness, closed (below 0.8 of the 90th percentile, open again above
-    0.9 of it), yaw, pitch, mouth and the eye-closure proxy."""
+    step), mean eye openness, closed (the blink rule against the 90th percentile: from a
+    fall of 15% of it below the highest of the previous 0.15 s (at least the previous row)
+    or a reading below 0.6 of it, until a reading 10% of it above the lowest since), yaw,
+    pitch, mouth and the eye-closure proxy."""
     rows = read_timeline(timeline)["faces"]
     df = pd.DataFrame(
         {
@@ -73,9 +75,15 @@ def by_hand(timeline: Path) -> pd.DataFrame:
     step = df.t.diff().median()
     df["w"] = df.t.diff().shift(-1).clip(upper=2 * step).fillna(step)
     level = np.percentile(df.open, 90)
-    closed, state = [], False
-    for v in df.open:
-        state = v < 0.9 * level if state else v < 0.8 * level
+    closed, state, lowest = [], False, np.inf
+    for i, (t, v) in enumerate(zip(df.t, df.open, strict=True)):
+        before = df.open[(df.t >= t - 0.15 - 1e-6) & (df.t < t)]
+        before = before if len(before) or i == 0 else df.open[i - 1 : i]
+        if state:
+            lowest = min(lowest, v)
+            state = v < lowest + 0.1 * level
+        elif (len(before) and before.max() - v >= 0.15 * level) or v < 0.6 * level:
+            state, lowest = True, v
         closed.append(state)
     df["closed"] = closed
     return df

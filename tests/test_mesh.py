@@ -10,8 +10,8 @@ import pytest
 
 from fer_desktop import detector_models
 from fer_desktop.detector import FaceDetector
+from fer_desktop.eye_closure_rule import SLOW_CLOSED_FRACTION
 from fer_desktop.measures import (
-    CLOSED_FRACTION,
     blinks,
     eye_openness,
     gaze,
@@ -171,16 +171,20 @@ def test_blinks_are_counted_on_a_clip_of_real_frames(tmp_path, detector, face_me
 
 def test_blinks_end_at_a_gap_and_at_the_end_of_the_series():
     """Blinks from a series: a closure still running at the end has the time seen so far;
-    a gap in the measures (NaN) ends it."""
-    t = np.arange(10) / 10
-    x = np.array([0.33, 0.33, 0.2, 0.2, np.nan, 0.2, 0.33, 0.2, 0.2, 0.2])
-    assert CLOSED_FRACTION * 0.33 > 0.2
-    events = blinks(t, x, level=0.33)
+    a gap in the measures (NaN) ends it, and after it a closure needs a fall it can see or a
+    reading below SLOW_CLOSED_FRACTION of the level."""
+    t = np.arange(12) / 10
+    x = np.array([0.33, 0.33, 0.2, 0.2, np.nan, 0.18, 0.33, 0.2, 0.2, 0.2, np.nan, 0.25])
+    assert 0.18 < SLOW_CLOSED_FRACTION * 0.33 < 0.2
+    events = blinks(t[:10], x[:10], level=0.33)
     assert [(round(e.onset, 2), round(e.duration, 2)) for e in events] == [
         (0.2, 0.2),
         (0.5, 0.1),
         (0.7, 0.3),
     ]
+    # 0.2 with no earlier reading (first, or after a gap) is above 0.6 of 0.33: open
+    assert blinks(t[:3], np.array([0.2, np.nan, 0.2]), level=0.33) == []
+    assert len(blinks(t, x, level=0.33)) == 3  # 0.25 after the last gap: open
 
 
 def test_landmark_jitter_on_a_still_face_is_small(tmp_path, detector, face_mesh):
