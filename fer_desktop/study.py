@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fer_desktop import measure_columns
 from fer_desktop.errors import FerDesktopError, UsageError
 from fer_desktop.recording import Recording, read_recording
 from fer_desktop.sidecar import SidecarError
@@ -255,7 +256,9 @@ def _faces_table(sessions: list[StudySession], labels: list[str], grouped: bool)
     text = {c: "string" for c in [*order[: order.index("face")], "name", "label", "cal"] if c in df}
     df = df.astype({"face": "Int64", "frame": "Int64", **text})
     numbers = [c for c in df.columns if c.startswith("p_") or c in ("t_source", "t_rel")]
+    numbers += [c for c in measure_columns.NUMBERS if c in df]  # NaN where empty
     df[numbers] = df[numbers].astype("float64")
+    df = df.astype({c: "string" for c in measure_columns.TEXT if c in df})
     df["t_wall"] = pd.to_datetime(df["t_wall"], utc=True, format="ISO8601")
     return df
 
@@ -317,9 +320,10 @@ def states(markers: list[tuple[float, str]]) -> list[tuple[str, float, float]]:
     return out
 
 
-def measures(labels: list[str]) -> list[str]:
-    """The columns the event-locked analysis averages: each class probability, valence."""
-    return [f"p_{lab}" for lab in labels] + ["valence"]
+def measures(labels: list[str], extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The columns the event-locked analysis averages: each class probability, valence,
+    then `extra` (measure columns asked for: `fer_desktop.study_measures.chosen_columns`)."""
+    return [f"p_{lab}" for lab in labels] + ["valence"] + [c for c in extra if c != "valence"]
 
 
 def event_locked(
@@ -328,18 +332,21 @@ def event_locked(
     baseline: float = 2.0,
     step: float = STEP_S,
     min_participants: int = MIN_PARTICIPANTS,
+    extra: list[str] | tuple[str, ...] = (),
 ):
-    """Per event name (and group), per point from -window to +window s and per measure:
-    the baseline-corrected mean across participants, its 95% CI, and how many participants
-    and events it stands on (see the module). Points on fewer than `min_participants` are
-    dropped; `left_out` counts, per point, the participants with that event who are not in
-    it: no reading at that point, or none in any of their events' baseline windows."""
+    """Per event name (and group), per point from -window to +window s and per measure
+    (the class probabilities, valence and the `extra` columns): the baseline-corrected mean
+    across participants, its 95% CI, and how many participants and events it stands on (see
+    the module). Points on fewer than `min_participants` are dropped; `left_out` counts, per
+    point, the participants with that event who are not in it: no reading at that point, or
+    none in any of their events' baseline windows. An empty cell (a face the mesh could not
+    measure) counts nowhere: not in the baseline, not at its point."""
     pd = _pandas()
     if not (window > 0 and 0 < baseline <= window and step > 0):
         raise UsageError(
             f"need window > 0 and 0 < baseline <= window (got window {window}, baseline {baseline})"
         )
-    faces, cols = study.faces, measures(study.labels)
+    faces, cols = study.faces, measures(study.labels, extra)
     keys = ["group"] if "group" in faces else []
     by_source = {src: df for src, df in faces.groupby("source", sort=False)}
     markers = study.events[study.events["kind"] == "marker"]
@@ -368,6 +375,7 @@ def event_locked(
         return pd.DataFrame(columns=out_cols)
     events = pd.concat(per_event, ignore_index=True)
     long = events.melt(["event", *keys, "participant", "t"], cols, "measure", "value")
+    long = long.dropna(subset=["value"])  # no reading there, or no baseline for it
     person = long.groupby(["event", *keys, "measure", "t", "participant"], sort=False)["value"]
     person = person.agg(["mean", "size"]).reset_index()
     across = person.groupby(["event", *keys, "measure", "t"], sort=True)

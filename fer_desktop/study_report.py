@@ -20,9 +20,16 @@ from fer_desktop.svg_chart import Lane, inline, lanes_chart
 VALENCE_COLOUR = "#000000"
 
 
-def write_study(study: Study, out: Path, window: float = 5.0, baseline: float = 2.0) -> Path:
-    """Write the study's files into `out` (see the module); returns study.html's path."""
-    locked = event_locked(study, window, baseline)  # first: it checks window and baseline
+def write_study(
+    study: Study,
+    out: Path,
+    window: float = 5.0,
+    baseline: float = 2.0,
+    extra: list[str] | tuple[str, ...] = (),
+) -> Path:
+    """Write the study's files into `out` (see the module), the event-locked charts with a
+    lane for each of the `extra` measure columns too; returns study.html's path."""
+    locked = event_locked(study, window, baseline, extra=extra)  # first: checks the window
     out.mkdir(parents=True, exist_ok=True)
     study.faces.to_parquet(out / "faces.parquet", index=False)
     study.faces.to_csv(out / "faces.csv", index=False)
@@ -31,7 +38,7 @@ def write_study(study: Study, out: Path, window: float = 5.0, baseline: float = 
     per, pooled = segment_tables(study)
     pooled.to_csv(out / "segments.csv", index=False)
     per.to_csv(out / "segments_by_participant.csv", index=False)
-    charts = _write_charts(study, locked, out, window, baseline)
+    charts = _write_charts(study, locked, out, window, baseline, extra)
     reports = {
         s.source: write_recording_report(s.rec, out / "reports" / Path(s.source).parent, False)[1]
         for s in study.sessions
@@ -48,10 +55,12 @@ def _event_keys(locked) -> list[tuple]:
     return list(dict.fromkeys(locked[keys].itertuples(index=False, name=None)))
 
 
-def _write_charts(study: Study, locked, out: Path, window: float, baseline: float) -> dict:
+def _write_charts(
+    study: Study, locked, out: Path, window: float, baseline: float, extra=()
+) -> dict:
     """event key -> (its chart's SVG, the file it was written to)."""
     charts = {}
-    colours = {m: face_colour(k + 1) for k, m in enumerate(measures(study.labels))}
+    colours = {m: face_colour(k + 1) for k, m in enumerate(measures(study.labels, extra))}
     colours["valence"] = VALENCE_COLOUR
     for k, key in enumerate(_event_keys(locked), start=1):
         rows = locked
@@ -147,7 +156,7 @@ def _page(
 <html lang="en"><head><meta charset="utf-8"><title>fer_desktop study: {name}</title>
 <style>body{{font-family:sans-serif;max-width:1020px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
-.note{{color:#666;font-size:90%}}</style></head><body>
+.note{{color:#666;font-size:90%}}.wide{{overflow-x:auto}}</style></head><body>
 <h1>Study: {name}</h1>
 <p>{len(study.sessions)} files, {len(study.participants)} participants.
 <b>Participants and sessions from:</b> {esc(study.rule)}.</p>
@@ -156,7 +165,8 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
 <p class="note">Mean change from the mean of the {baseline:g} s before the event, across
 participants (each participant's events averaged first), from −{window:g} to +{window:g} s in
 half-second points; band: 95% confidence interval. Points on fewer than 2 participants are left
-out; a participant with too little data for a point is left out of it and counted.
+out; a participant with too little data for a point is left out of it and counted. Each lane
+has its own scale, in the measure's own unit (probability, degrees, lid gap over eye width).
 Tables: <a href="event_locked.csv">event_locked.csv</a>,
 <a href="events.csv">events.csv</a>, <a href="faces.csv">faces.csv</a>
 (<a href="faces.parquet">Parquet</a>).</p>

@@ -6,8 +6,10 @@ A segment's readings are each face's rows inside it, each weighted by the time u
 face's next reading (capped at twice the usual step), as a session report's segment table
 weights them (`fer_desktop.stats`). Per participant and segment name, over all their
 recordings and faces: the time-weighted share of each label, the mean valence and the
-time-weighted mean of every other numeric measure column the faces table holds (eye and
-head measures, when the timelines have them). A participant with fewer than
+time-weighted mean of every other numeric measure column the faces table holds with a
+reading (eye and head measures, when the timelines have them), and, with the face mesh, the
+session report's blinks per minute, PERCLOS and share of time looking away
+(`fer_desktop.study_measures`). A participant with fewer than
 `stats.MIN_READINGS` readings or `stats.MIN_FACE_TIME_S` seconds in a segment gets no
 figures for it, and is left out of the pooled row and counted there. Pooled: the mean
 across the participants with figures, each counting once.
@@ -18,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fer_desktop.stats import MIN_FACE_TIME_S, MIN_READINGS, _weights, coverage, frame_step
+from fer_desktop.study_measures import PERSON_FIGURES, RATES, has_mesh, person_figures
 
 if TYPE_CHECKING:
     import pandas
@@ -31,8 +34,8 @@ NOT_MEASURES = ("frame", "face", "t_source", "t_rel", "x", "y", "w", "h", "score
 
 
 def measure_columns(faces: pandas.DataFrame) -> list[str]:
-    """Every numeric measure column besides the class probabilities and valence (eye and
-    head measures, when the timelines have them), in the table's order."""
+    """Every numeric measure column with a reading besides the class probabilities and
+    valence (eye and head measures, when the timelines have them), in the table's order."""
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     return [
@@ -42,6 +45,7 @@ def measure_columns(faces: pandas.DataFrame) -> list[str]:
         and not c.startswith("p_")
         and is_numeric_dtype(faces[c])
         and not is_bool_dtype(faces[c])
+        and faces[c].notna().any()  # the mesh off, or gaze without --mesh eyes: no column
     ]
 
 
@@ -99,6 +103,7 @@ def segment_tables(study: Study) -> tuple[pandas.DataFrame, pandas.DataFrame]:
     rows = weighted_rows(study)
     labels, extra = study.labels, measure_columns(study.faces)
     values = [f"share_{lab}" for lab in labels] + ["mean_valence"] + [f"mean_{m}" for m in extra]
+    mesh = has_mesh(study)
     keys = ["segment", "group"] if "group" in rows else ["segment"]
     people = []
     for key, part in rows.groupby([*keys, "participant"], sort=False):
@@ -121,6 +126,9 @@ def segment_tables(study: Study) -> tuple[pandas.DataFrame, pandas.DataFrame]:
     per = pd.DataFrame(people, columns=heads)
     per[values] = per[values].astype("float64")
     per["enough_data"] = per["mean_valence"].notna()
+    if mesh:
+        per = _with_figures(per, person_figures(study, spans(study)), keys)
+        values += list(RATES)
     order = {name: k for k, name in enumerate(_segment_order(rows))}
     per = per.sort_values([*keys, "participant"], key=lambda c: c.map(order)
                           if c.name == "segment" else c, ignore_index=True)  # fmt: skip
@@ -136,6 +144,15 @@ def segment_tables(study: Study) -> tuple[pandas.DataFrame, pandas.DataFrame]:
     heads = [*keys, "participants", "left_out", "face_seconds", *values]
     pooled = pd.DataFrame(pooled, columns=heads)
     return per, pooled
+
+
+def _with_figures(per: pandas.DataFrame, figures: pandas.DataFrame, keys: list[str]):
+    """`per` with each participant's eyes-and-head figures (none without enough data)."""
+    out = per.merge(figures, on=[*keys, "participant"], how="left", sort=False)
+    figure_cols = list(PERSON_FIGURES)
+    out[figure_cols] = out[figure_cols].astype("float64")
+    out.loc[~out["enough_data"], figure_cols] = float("nan")
+    return out[[*per.columns.drop("enough_data"), *figure_cols, "enough_data"]]
 
 
 def _segment_order(rows: pandas.DataFrame) -> list[str]:

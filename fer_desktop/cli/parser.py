@@ -133,6 +133,13 @@ def build_parser() -> CommandParser:
         choices=["settings"],
         help="read recordings made with differing settings per group (else they are refused)",
     )
+    st.add_argument(
+        "--measure",
+        action="append",
+        metavar="NAME",
+        help="also lock a measure column to the events (recorded with --mesh): a column or "
+        "the start of some (eye_open: both eyes), or 'all'; repeatable",
+    )
 
     pr = sub.add_parser("predict", help="label the faces in images", epilog=EPILOG)
     pr.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
