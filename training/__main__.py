@@ -413,7 +413,7 @@ def _ship(args, argv) -> int:
     name, folder = _run_folder(args, _ship_run_name(args.recipe, args.task))
     if not args.reuse_fit:
         _check_checkpoints(folder, recipe, dataset, args.quick)
-    from training.train import ship
+    from training.ship import ship
 
     ship(
         dataset,
@@ -448,7 +448,8 @@ def _fit(args, argv) -> int:
     recipe = _recipe(args)
     name, folder = _run_folder(args, "fit")
     _check_checkpoints(folder, recipe, dataset, args.quick)
-    from training.train import ANCHOR_SET, TRACKED_TASKS, Validation, fit, prepare
+    from training.selection import ANCHOR_SET, TRACKED_TASKS, Validation
+    from training.train import fit, prepare
 
     votes, tasks, data_key = prepare(dataset, recipe, args.quick, TRACKED_TASKS)
     val = Validation(tasks)
