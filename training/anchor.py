@@ -18,7 +18,7 @@ from training import checkpoint as ckpt
 from training.recipe import Recipe, plateau_rates
 
 ANCHOR_RECORD = "anchor_ferplus_cnn.json"
-SET = "8class_majority"  # train.ANCHOR_SET, named here without importing TensorFlow
+SET = "8class_majority"  # selection.ANCHOR_SET, named here without importing TensorFlow
 # The epochs the comparison table shows (those the run has reached): the anchor passes
 # 0.80 at epoch 17, 0.84 at 38, 0.86 at 83; its rate first halves at 108.
 TABLE_EPOCHS = (1, 2, 3, 5, 10, 17, 20, 30, 38, 50, 83, 100, 107, 120, 150, 177, 200, 222)

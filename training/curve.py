@@ -4,7 +4,7 @@ mirror averaging, exported and scored like a shipped model, carded in training/r
 No training happens here. Every fitted network sees the face (and, with `mirror`, its
 left-right mirror); their logits are averaged, so a restricted head is the renormalised
 geometric mean of the members' predictions. The sad log-prior is chosen on PublicTest,
-exactly as for a shipped model (`train.choose_priors`).
+exactly as for a shipped model (`selection.choose_priors`).
 
 The cards on file were exported fully int8, before `export.to_int8` kept the first stage in
 float32. Run again, an ensemble keeps only the ops before its graph's first max-pooling (one
@@ -23,14 +23,9 @@ from training import evaluate as ev
 from training import export
 from training.architectures import averaged_logits, with_softmax
 from training.data import EMOTIONS, TASK_COLUMNS, FerData, file_sha256, make_task, vote_targets
-from training.train import (
-    CALIBRATION_IMAGES,
-    REPO,
-    Validation,
-    choose_priors,
-    say,
-    selection_score,
-)
+from training.selection import Validation, choose_priors, selection_score
+from training.ship import CALIBRATION_IMAGES
+from training.train import REPO, say
 
 
 def run(

@@ -70,7 +70,7 @@ def _public(predict: ev.Predict, task) -> dict:
 
 
 def selection_score(public: dict[str, dict]) -> float | None:
-    """train.selection_score on these metrics: mean of 3-class accuracy, 3-class balanced
+    """selection.selection_score on these metrics: mean of 3-class accuracy, 3-class balanced
     accuracy and 2-class accuracy (None when a file is missing)."""
     if "3class" not in public or "2class" not in public:
         return None

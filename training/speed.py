@@ -21,16 +21,10 @@ from training import evaluate as ev
 from training import export
 from training.architectures import class_head
 from training.data import TASK_COLUMNS, vote_targets
-from training.train import (
-    CALIBRATION_IMAGES,
-    Recipe,
-    _compile,
-    build,
-    deterministic,
-    epoch_dataset,
-    git_commit,
-    say,
-)
+from training.provenance import git_commit
+from training.recipe import Recipe
+from training.ship import CALIBRATION_IMAGES
+from training.train import _compile, build, deterministic, epoch_dataset, say
 
 WARMUP_BATCHES = 5
 

@@ -1,6 +1,6 @@
 """training ship: each recipe and task trains in a run (checkpoint folder) of its own."""
 
-from training.__main__ import _ship_run_name
+from training.cli_runs import ship_run_name as _ship_run_name
 
 
 def test_each_task_has_its_own_run():
