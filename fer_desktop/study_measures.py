@@ -37,12 +37,29 @@ PERSON_FIGURES = ("blinks", "eye_seconds", "blinks_per_min", "perclos_mean", "pe
 RATES = ("blinks_per_min", "perclos_mean", "away_share")
 
 
+NOT_MEASURES = ("frame", "face", "t_source", "t_rel", "x", "y", "w", "h", "score", "valence")
+
+
+def measure_columns(faces: pandas.DataFrame) -> list[str]:
+    """Every numeric measure column with a reading besides the class probabilities and
+    valence (eye and head measures, when the timelines have them), in the table's order."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    return [
+        c
+        for c in faces.columns
+        if c not in NOT_MEASURES
+        and not c.startswith("p_")
+        and is_numeric_dtype(faces[c])
+        and not is_bool_dtype(faces[c])
+        and faces[c].notna().any()  # the mesh off, or gaze without --mesh eyes: no column
+    ]
+
+
 def numeric_columns(faces: pandas.DataFrame) -> list[str]:
     """The faces table's measure columns with at least one reading (eyes, head, mouth, AU
     proxies, presence), in its order: what `chosen_columns` picks from."""
-    from fer_desktop.study_segments import measure_columns
-
-    return [c for c in measure_columns(faces) if faces[c].notna().any()]
+    return measure_columns(faces)
 
 
 def chosen_columns(faces: pandas.DataFrame, asked: list[str] | None) -> list[str]:

@@ -20,7 +20,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fer_desktop.stats import MIN_FACE_TIME_S, MIN_READINGS, _weights, coverage, frame_step
-from fer_desktop.study_measures import PERSON_FIGURES, RATES, has_mesh, person_figures
+from fer_desktop.study_measures import (
+    PERSON_FIGURES,
+    RATES,
+    has_mesh,
+    measure_columns,
+    person_figures,
+)
 
 if TYPE_CHECKING:
     import pandas
@@ -29,26 +35,9 @@ if TYPE_CHECKING:
 
 WHOLE = "whole session"
 SEGMENT_KINDS = ("segment", "state")  # events-table rows that are stretches of time
+
+
 # Numeric columns of the faces table that are not measures: where, when and which.
-NOT_MEASURES = ("frame", "face", "t_source", "t_rel", "x", "y", "w", "h", "score", "valence")
-
-
-def measure_columns(faces: pandas.DataFrame) -> list[str]:
-    """Every numeric measure column with a reading besides the class probabilities and
-    valence (eye and head measures, when the timelines have them), in the table's order."""
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
-    return [
-        c
-        for c in faces.columns
-        if c not in NOT_MEASURES
-        and not c.startswith("p_")
-        and is_numeric_dtype(faces[c])
-        and not is_bool_dtype(faces[c])
-        and faces[c].notna().any()  # the mesh off, or gaze without --mesh eyes: no column
-    ]
-
-
 def spans(study: Study) -> pandas.DataFrame:
     """Each recording's segments: the whole session, then the events table's segments and
     annotated states (kind "segment" or "state"), on the recording's time."""
