@@ -8,6 +8,12 @@ import html
 
 from fer_desktop.action_units import FACS, PROXIES
 from fer_desktop.alerts import Thresholds
+from fer_desktop.eye_closure_rule import (
+    DROP_FRACTION,
+    DROP_WINDOW_S,
+    REOPEN_RISE,
+    SLOW_CLOSED_FRACTION,
+)
 from fer_desktop.measure_stats import MeasureStats, measure_stats
 from fer_desktop.recording import Recording
 from fer_desktop.report.segments import report_parts, segment_name, trusted_faces
@@ -46,10 +52,12 @@ def _calibrated(rec: Recording) -> bool:
 def definitions(th: Thresholds) -> str:
     """The note under the tables: what each figure is, and its unit."""
     return (
-        "Eyes and head, from the face mesh. <b>Blinks/min</b>: closures (eye openness, the "
-        "mean of both eyes' lid gap over eye width, below 0.8 of the face's own open level, "
-        "its 90th percentile, until above 0.9 of it) per minute with eye measures, their "
-        "count in brackets; a closure is counted in the segment where it starts. "
+        "Eyes and head, from the face mesh. <b>Blinks/min</b>: closures per minute with eye "
+        "measures, their count in brackets, each counted in the segment where it starts. Eye "
+        "openness is the mean of both eyes' lid gap over eye width; the eyes close when it "
+        f"falls by {DROP_FRACTION:g} of the face's own open level (its 90th percentile) "
+        f"within {DROP_WINDOW_S:g} s, or drops below {SLOW_CLOSED_FRACTION:g} of it, and open "
+        f"again when it rises {REOPEN_RISE:g} of the level above its lowest reading. "
         f"<b>PERCLOS</b>: the share of the last {th.perclos_window_s:g} s with eyes closed "
         "(0–1; the first seconds use what was seen so far), its mean and highest value over "
         f"the segment; the drowsy alert starts at {th.perclos:g}. <b>Looking away</b>: "
