@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.measures import eye_openness, reference_mesh
+from fer_desktop.measures import eye_openness, rotation_from_reference
 
 PROXIES = (
     "brow_inner_raise",
@@ -55,13 +55,7 @@ CHIN, NOSE_TIP = 152, 1
 def upright(points: np.ndarray) -> np.ndarray:
     """The mesh with the head's turn, size and place taken out: rotated onto the frontal
     reference (x to the subject's left, y down), centred, in units of the IOD."""
-    ref = reference_mesh()
-    a = ref - ref.mean(0)
-    b = points - points.mean(0)
-    u, _, vt = np.linalg.svd(b.T @ a)
-    d = np.sign(np.linalg.det(u @ vt))
-    rot = u @ np.diag([1.0, 1.0, d]) @ vt  # reference -> image
-    out = b @ rot  # image -> reference frame
+    out = (points - points.mean(0)) @ rotation_from_reference(points)  # image -> reference
     eyes = [out[list(pair)].mean(0) for pair in EYE_CORNERS]
     return out / np.linalg.norm(eyes[LEFT] - eyes[RIGHT])
 

@@ -58,15 +58,18 @@ class HeadPose:
     roll: float
 
 
-def head_pose(points: np.ndarray, reference: np.ndarray | None = None) -> HeadPose:
-    """Head pose from a rigid fit (rotation, scale, shift; Kabsch) of the mesh to `reference`
-    (default `reference_mesh()`)."""
+def rotation_from_reference(points: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """The rotation (3, 3) of a rigid fit (rotation, scale, shift; Kabsch) of `reference`
+    (default `reference_mesh()`) onto the mesh: reference -> image."""
     ref = reference_mesh() if reference is None else reference
-    a = ref - ref.mean(0)
-    b = points - points.mean(0)
-    u, _, vt = np.linalg.svd(b.T @ a)
+    u, _, vt = np.linalg.svd((points - points.mean(0)).T @ (ref - ref.mean(0)))
     d = np.sign(np.linalg.det(u @ vt))
-    rot = u @ np.diag([1.0, 1.0, d]) @ vt  # reference -> image
+    return u @ np.diag([1.0, 1.0, d]) @ vt
+
+
+def head_pose(points: np.ndarray, reference: np.ndarray | None = None) -> HeadPose:
+    """Head pose from a rigid fit of the mesh to `reference` (default `reference_mesh()`)."""
+    rot = rotation_from_reference(points, reference)
     forward = rot @ np.array([0.0, 0.0, -1.0])  # the reference faces the camera: -z
     right = rot @ np.array([1.0, 0.0, 0.0])
     yaw = math.degrees(math.atan2(forward[0], -forward[2]))

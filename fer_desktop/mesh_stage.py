@@ -27,6 +27,7 @@ from fer_desktop.eye_visibility import eye_contrast
 from fer_desktop.measures import MIN_FACE_PX, FaceMeasures, measure
 from fer_desktop.mesh import FaceMesh, Mesh, MeshTracker
 from fer_desktop.results import Box
+from fer_desktop.tracking import iou
 
 DETECT_EVERY = 10  # frames: new faces are found within a third of a second at 30 fps
 MATCH_IOU = 0.3  # a detection continues the mesh track whose last box it overlaps this much
@@ -59,14 +60,6 @@ def _box_fit(box: Box, around: Box) -> tuple[float, float, float, float]:
 def _apply_fit(fit: tuple[float, float, float, float], around: Box) -> Box:
     x, y, w, h = around
     return x + fit[0] * w, y + fit[1] * h, fit[2] * w, fit[3] * h
-
-
-def _iou(a: Box, b: Box) -> float:
-    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _meshed(bgr: np.ndarray, detection: Detection, found: Mesh) -> MeshedFace:
@@ -145,7 +138,7 @@ class MeshStage:
                 continue
             best, best_iou = None, MATCH_IOU
             for i, track in enumerate(self._tracks):
-                overlap = _iou(det.box, track.box)
+                overlap = iou(det.box, track.box)
                 if i not in taken and overlap >= best_iou:
                     best, best_iou = i, overlap
             if best is not None and not self._tracks[best].follower.lost:

@@ -14,7 +14,14 @@ import numpy as np
 
 from fer_desktop._version import __version__
 from fer_desktop.action_units import Geometry, RestingFaces, proxies
-from fer_desktop.calibration import Baseline, Calibrator, Notice
+from fer_desktop.calibration import (
+    CALIBRATED,
+    COLLECTING,
+    NO_BASELINE,
+    Baseline,
+    Calibrator,
+    Notice,
+)
 from fer_desktop.classifier import MoodModel, NoExpressionModel, open_model
 from fer_desktop.detector import Detection, FaceDetector
 from fer_desktop.mesh_stage import MeshedFace, MeshStage
@@ -26,6 +33,8 @@ from fer_desktop.tracking import Tracker
 
 DETECTOR_FIELDS = ("detector_range", "min_confidence", "min_face_px", "detector_tiles")
 CALIBRATION_FIELDS = ("calibrate_s", "baseline")
+# a face's calibration states in which its resting face is being taken or was taken
+RESTING_STATES = (COLLECTING, NO_BASELINE, CALIBRATED)
 
 
 @dataclass(frozen=True)
@@ -250,6 +259,8 @@ class Pipeline:
         """Each face's action-unit proxies against its resting face (calibration's stretch)."""
         baselines = self._calibrator.baselines()
         for face in faces:
+            if face.cal_state not in RESTING_STATES:
+                continue  # no resting face being taken nor taken: no proxies to give
             if face.measures is None or face.measures.eye_openness is None:
                 continue  # too small or turned too far: no geometry to trust
             geometry = Geometry.of(face.landmarks)

@@ -253,9 +253,5 @@ class Review:
         labels: bool = False,
         progress: Callable[[int, int], bool] | None = None,
     ) -> int:
-        """The video between two recording times as an H.264 clip (MP4 unless `path` says
-        .mkv or .mov), each frame at its own recording time, at the recording's frame rate;
-        `labels` draws each face's box and label. The segment's rows go beside it as CSV
-        (`path` with .csv). Returns the clip's frame count. `progress(done, total)` is
-        called after each frame; when it returns False the export stops (ExportCancelled)."""
+        """The video between two recording times as a clip: see `clips.write_clip`."""
         return write_clip(self, start, end, path, labels, progress)
